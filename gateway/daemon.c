@@ -1,1 +1,492 @@
-/* placeholder, replaced below */
+/*
+ * daemon.c — see daemon.h.
+ *
+ * Three Redis connections: "redis" for every write and script, and one per
+ * stream reader, because a blocking XREADGROUP holds its connection until it
+ * returns and must not delay the writes behind it.
+ */
+#include "autoconfig.h"
+#include "gateway/daemon.h"
+#include "gateway/inbox.h"
+#include "gateway/keys.h"
+#include "gateway/log.h"
+#include "gateway/outbox.h"
+#include "gateway/redis.h"
+#include "gateway/smpp_link.h"
+#include "gateway/vg.h"
+#include "handlers/dispatch.h"
+
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#define READ_BLOCK_MS 1000
+#define CLAIM_IDLE_MS 60000
+#define CLAIM_EVERY_MS 15000
+
+typedef struct daemon_s daemon_t;
+
+/* A consumer-group reader of one stream on its own connection. */
+typedef struct {
+  daemon_t *d;
+  vg_redis_t conn;
+  char key[VG_KEY_MAX];
+  int is_mt;
+  int reading;
+  int group_ready;
+  int pel;             /* reading our own pending entries first */
+  char pel_cursor[48];
+} reader_t;
+
+struct daemon_s {
+  uv_loop_t *loop;
+  const vg_config_t *cfg;
+  const vg_templates_t *templates;
+  vg_redis_t redis;
+  reader_t mt_reader, mo_reader;
+  vg_smpp_link_t links[2];
+  vg_smpp_link_t *submit_links[2];
+  int nlinks, nsubmit;
+  vg_outbox_t *outbox;
+  vg_inbox_t *inbox;
+  vg_dispatch_t dispatch;
+  uv_signal_t sigterm, sigint, sighup;
+  uv_timer_t housekeeping;
+  uint64_t last_claim;
+  int stopping;
+  uint64_t stop_deadline;
+  int unbinding;
+  uint64_t unbind_deadline;
+  int closed_links;
+};
+
+/* --- stream readers ------------------------------------------------------- */
+
+static void reader_kick(reader_t *rd);
+
+static void handle_entry(reader_t *rd, redisReply *e, int recovered) {
+  daemon_t *d = rd->d;
+  if (e->type != REDIS_REPLY_ARRAY || e->elements < 2)
+    return;
+  const char *entry = e->element[0]->str;
+  redisReply *f = e->element[1];
+  if (f->type != REDIS_REPLY_ARRAY) {
+    /* A pending entry whose data was deleted: nothing left to do. */
+    vg_redis_command(&d->redis, NULL, NULL, "XACK %s %s %s", rd->key,
+                     VG_GROUP, entry);
+    return;
+  }
+  const char *v[10] = {0};
+  static const char *const names[] = {"id",   "to",   "text",    "src",
+                                      "ussd_op", "its", "from", "complete"};
+  for (size_t i = 0; i + 1 < f->elements; i += 2)
+    for (size_t k = 0; k < VG_ARRAY_SIZE(names); k++)
+      if (strcmp(f->element[i]->str, names[k]) == 0)
+        v[k] = f->element[i + 1]->str;
+  if (rd->is_mt) {
+    vg_outbox_add(d->outbox, entry, v[0], v[1], v[2], v[3], v[4], v[5],
+                  recovered);
+  } else {
+    vg_mo_t mo = {.entry = entry,
+                  .id = v[0] ? v[0] : "",
+                  .from = v[6] ? v[6] : "",
+                  .to = v[1] ? v[1] : "",
+                  .text = v[2] ? v[2] : "",
+                  .ussd_op = v[4] ? v[4] : "",
+                  .its = v[5] ? v[5] : "",
+                  .complete = v[7] ? atoi(v[7]) : 1};
+    vg_dispatch_mo(&d->dispatch, &mo);
+  }
+}
+
+static void on_read(vg_redis_t *r, redisReply *reply, void *data,
+                    const char *err) {
+  reader_t *rd = data;
+  rd->reading = 0;
+  if (err) {
+    if (reply && strncmp(err, "NOGROUP", 7) == 0)
+      rd->group_ready = 0;
+    if (reply)
+      vg_log_warn("reader %s: %s", rd->key, err);
+    return; /* a lost connection re-reads on connect */
+  }
+  size_t n = 0;
+  if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0) {
+    redisReply *entries = reply->element[0]->element[1];
+    n = entries->elements;
+    for (size_t i = 0; i < n; i++) {
+      redisReply *e = entries->element[i];
+      handle_entry(rd, e, rd->pel);
+      if (rd->pel && e->element[0]->str)
+        snprintf(rd->pel_cursor, sizeof rd->pel_cursor, "%s",
+                 e->element[0]->str);
+    }
+  }
+  if (rd->pel && n == 0)
+    rd->pel = 0; /* our pending list is read: now new entries */
+  if (rd->is_mt)
+    vg_outbox_pump(rd->d->outbox);
+  reader_kick(rd);
+}
+
+static void on_group(vg_redis_t *r, redisReply *reply, void *data,
+                     const char *err) {
+  reader_t *rd = data;
+  if (err && reply && strncmp(err, "BUSYGROUP", 9) != 0) {
+    vg_log_error("reader %s: cannot create the consumer group: %s", rd->key,
+                 err);
+    return;
+  }
+  if (err && !reply)
+    return;
+  rd->group_ready = 1;
+  reader_kick(rd);
+}
+
+static void reader_kick(reader_t *rd) {
+  daemon_t *d = rd->d;
+  if (rd->reading || !vg_redis_ready(&rd->conn) || d->stopping)
+    return;
+  if (!rd->group_ready) {
+    rd->reading = 1;
+    /* From "0", not "$": what the CLI queued before any daemon ran counts. */
+    if (vg_redis_command(&rd->conn, on_group, rd,
+                         "XGROUP CREATE %s %s 0 MKSTREAM", rd->key,
+                         VG_GROUP) != 0)
+      rd->reading = 0;
+    else
+      rd->reading = 0, rd->group_ready = -1;
+    return;
+  }
+  if (rd->group_ready < 0)
+    return;
+  int count = 200;
+  if (rd->is_mt) {
+    count = vg_outbox_wants(d->outbox);
+    if (count <= 0)
+      return;
+    if (count > 500)
+      count = 500;
+  }
+  char cnt[16], block[16];
+  snprintf(cnt, sizeof cnt, "%d", count);
+  snprintf(block, sizeof block, "%d", READ_BLOCK_MS);
+  int rc;
+  if (rd->pel) {
+    const char *argv[] = {"XREADGROUP", "GROUP", VG_GROUP, d->cfg->node,
+                          "COUNT", cnt, "STREAMS", rd->key,
+                          rd->pel_cursor};
+    rc = vg_redis_command_argv(&rd->conn, on_read, rd, 9, argv, NULL);
+  } else {
+    const char *argv[] = {"XREADGROUP", "GROUP", VG_GROUP, d->cfg->node,
+                          "COUNT", cnt, "BLOCK", block, "STREAMS",
+                          rd->key, ">"};
+    rc = vg_redis_command_argv(&rd->conn, on_read, rd, 11, argv, NULL);
+  }
+  if (rc == 0)
+    rd->reading = 1;
+}
+
+static void on_group_created(vg_redis_t *r, redisReply *reply, void *data,
+                             const char *err);
+
+static void reader_connected(vg_redis_t *r) {
+  reader_t *rd = r->data;
+  rd->reading = 0;
+  rd->group_ready = 0;
+  rd->pel = 1;
+  snprintf(rd->pel_cursor, sizeof rd->pel_cursor, "0");
+  rd->reading = 1;
+  if (vg_redis_command(&rd->conn, on_group_created, rd,
+                       "XGROUP CREATE %s %s 0 MKSTREAM", rd->key,
+                       VG_GROUP) != 0)
+    rd->reading = 0;
+}
+
+static void on_group_created(vg_redis_t *r, redisReply *reply, void *data,
+                             const char *err) {
+  reader_t *rd = data;
+  rd->reading = 0;
+  if (err && !reply)
+    return;
+  if (err && strncmp(err, "BUSYGROUP", 9) != 0) {
+    vg_log_error("reader %s: cannot create the consumer group: %s", rd->key,
+                 err);
+    return;
+  }
+  rd->group_ready = 1;
+  reader_kick(rd);
+}
+
+static void reader_closed(vg_redis_t *r, const char *why) {
+  reader_t *rd = r->data;
+  rd->reading = 0;
+}
+
+static void reader_init(daemon_t *d, reader_t *rd, const char *name,
+                        const char *stream, int is_mt) {
+  const vg_config_t *c = d->cfg;
+  rd->d = d;
+  rd->is_mt = is_mt;
+  vg_key(rd->key, c->prefix, "%s", stream);
+  vg_redis_init(d->loop, &rd->conn, name, c->redis_host, c->redis_port,
+                c->redis_password, c->redis_db);
+  rd->conn.data = rd;
+  rd->conn.on_connect = reader_connected;
+  rd->conn.on_close = reader_closed;
+  /* A blocked read is silent for READ_BLOCK_MS: allow for it. */
+  rd->conn.command_timeout_ms = READ_BLOCK_MS + 10000;
+}
+
+static void kick_mt(void *data) { reader_kick(data); }
+
+/* --- recovery of entries a dead node left pending ------------------------- */
+
+static void on_claimed(vg_redis_t *r, redisReply *reply, void *data,
+                       const char *err) {
+  reader_t *rd = data;
+  if (err || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2)
+    return;
+  redisReply *entries = reply->element[1];
+  for (size_t i = 0; i < entries->elements; i++)
+    handle_entry(rd, entries->element[i], 1);
+  if (entries->elements)
+    vg_log_info("reader %s: claimed %zu idle entries from other nodes",
+                rd->key, entries->elements);
+}
+
+static void claim_idle(daemon_t *d) {
+  char idle[16];
+  snprintf(idle, sizeof idle, "%d", CLAIM_IDLE_MS);
+  reader_t *rds[] = {&d->mt_reader, &d->mo_reader};
+  for (int i = 0; i < 2; i++) {
+    if (!rds[i]->group_ready || (rds[i]->is_mt && vg_outbox_wants(d->outbox) < 100))
+      continue;
+    const char *argv[] = {"XAUTOCLAIM", rds[i]->key, VG_GROUP, d->cfg->node,
+                          idle, "0-0", "COUNT", "100"};
+    vg_redis_command_argv(&d->redis, on_claimed, rds[i], 8, argv, NULL);
+  }
+}
+
+/* --- links ------------------------------------------------------------------------ */
+
+static void link_bound(vg_smpp_link_t *l) {
+  daemon_t *d = l->data;
+  vg_outbox_pump(d->outbox);
+}
+
+static void link_down(vg_smpp_link_t *l) {}
+
+static void link_submit_resp(vg_smpp_link_t *l, void *tag, int64_t status,
+                             const char *msgid) {
+  daemon_t *d = l->data;
+  vg_outbox_submit_resp(d->outbox, tag, status, msgid);
+  reader_kick(&d->mt_reader);
+}
+
+static void link_deliver(vg_smpp_link_t *l, const vg_smpp_deliver_t *dl,
+                         uint32_t seq) {
+  daemon_t *d = l->data;
+  vg_inbox_deliver(d->inbox, l, dl, seq);
+}
+
+static void link_closed(vg_smpp_link_t *l) {
+  daemon_t *d = l->data;
+  d->closed_links++;
+}
+
+/* --- status published for `vasgw stats` ---------------------------------------- */
+
+static void publish_status(daemon_t *d) {
+  char key[VG_KEY_MAX];
+  vg_key(key, d->cfg->prefix, VG_K_NODE, d->cfg->node);
+  long held, in_flight, throttled;
+  vg_outbox_counts(d->outbox, &held, &in_flight, &throttled);
+  char buf[1024];
+  int n = snprintf(buf, sizeof buf,
+                   "{\"node\":\"%s\",\"updated\":%" PRId64
+                   ",\"redis\":\"%s\",\"window\":%d,\"in_flight\":%ld,"
+                   "\"held\":%ld,\"throttled\":%ld,\"mo_handled\":%ld,"
+                   "\"binds\":[",
+                   d->cfg->node, vg_now_ms(),
+                   vg_redis_ready(&d->redis) ? "ready" : "down",
+                   d->cfg->window, in_flight, held, throttled,
+                   d->dispatch.handled);
+  for (int i = 0; i < d->nlinks && n < (int)sizeof buf; i++) {
+    vg_smpp_link_t *l = &d->links[i];
+    n += snprintf(buf + n, sizeof buf - (size_t)n,
+                  "%s{\"bind\":\"%s\",\"state\":\"%s\",\"in_flight\":%u,"
+                  "\"binds\":%" PRIu64 ",\"disconnects\":%" PRIu64
+                  ",\"last_error\":\"%s\"}",
+                  i ? "," : "", vg_smpp_role_name(vg_smpp_session_role(l->session)),
+                  vg_smpp_state_name(vg_smpp_session_state(l->session)),
+                  vg_smpp_session_in_flight(l->session), l->binds,
+                  l->disconnects, l->last_error);
+  }
+  if (n < (int)sizeof buf)
+    snprintf(buf + n, sizeof buf - (size_t)n, "]}");
+  const char *argv[] = {"SET", key, buf, "EX", "10"};
+  vg_redis_command_argv(&d->redis, NULL, NULL, 5, argv, NULL);
+}
+
+/* --- shutdown ------------------------------------------------------------------ */
+
+static void close_all(daemon_t *d) {
+  vg_redis_stop(&d->redis);
+  vg_redis_stop(&d->mt_reader.conn);
+  vg_redis_stop(&d->mo_reader.conn);
+  for (int i = 0; i < d->nlinks; i++)
+    vg_smpp_link_close(&d->links[i]);
+  uv_close((uv_handle_t *)&d->housekeeping, NULL);
+  uv_close((uv_handle_t *)&d->sigterm, NULL);
+  uv_close((uv_handle_t *)&d->sigint, NULL);
+  uv_close((uv_handle_t *)&d->sighup, NULL);
+  vg_outbox_free(d->outbox);
+}
+
+static void shutdown_step(daemon_t *d) {
+  uint64_t now = uv_now(d->loop);
+  if (!d->unbinding) {
+    int idle = vg_outbox_idle(d->outbox) && vg_inbox_idle(d->inbox);
+    if (!idle && now < d->stop_deadline)
+      return;
+    if (!idle)
+      vg_log_warn("shutdown: window not drained in time; unbinding anyway");
+    d->unbinding = 1;
+    d->unbind_deadline = now + (uint64_t)d->cfg->response_timeout * 1000 + 500;
+    for (int i = 0; i < d->nlinks; i++)
+      vg_smpp_link_stop(&d->links[i]);
+  }
+  int down = 1;
+  for (int i = 0; i < d->nlinks; i++)
+    down &= vg_smpp_link_is_down(&d->links[i]);
+  if (!down && now < d->unbind_deadline)
+    return;
+  vg_log_info("shutdown: done");
+  close_all(d);
+}
+
+static void on_housekeeping(uv_timer_t *t) {
+  daemon_t *d = t->data;
+  if (d->stopping) {
+    shutdown_step(d);
+    return;
+  }
+  vg_inbox_expire(d->inbox);
+  publish_status(d);
+  uint64_t now = uv_now(d->loop);
+  if (now - d->last_claim >= CLAIM_EVERY_MS) {
+    d->last_claim = now;
+    claim_idle(d);
+  }
+  reader_kick(&d->mt_reader);
+  reader_kick(&d->mo_reader);
+}
+
+static void on_signal(uv_signal_t *s, int signum) {
+  daemon_t *d = s->data;
+  if (signum == SIGHUP) {
+    vg_log_reopen();
+    vg_log_info("SIGHUP: log reopened");
+    return;
+  }
+  if (d->stopping)
+    return;
+  vg_log_info("%s: stopping: no new work, draining the window",
+              signum == SIGTERM ? "SIGTERM" : "SIGINT");
+  d->stopping = 1;
+  d->stop_deadline =
+      uv_now(d->loop) + (uint64_t)d->cfg->response_timeout * 1000 + 1000;
+  vg_outbox_drain(d->outbox);
+  uv_timer_start(&d->housekeeping, on_housekeeping, 0, 100);
+}
+
+/* --- main Redis connection hooks ---------------------------------------------- */
+
+static void redis_connected(vg_redis_t *r) {
+  daemon_t *d = r->data;
+  vg_outbox_pump(d->outbox);
+}
+
+int vg_daemon_run(const vg_config_t *cfg, const vg_templates_t *templates) {
+  daemon_t *d = vg_calloc(1, sizeof *d);
+  uv_loop_t *loop = uv_default_loop();
+  d->loop = loop;
+  d->cfg = cfg;
+  d->templates = templates;
+  signal(SIGPIPE, SIG_IGN);
+
+  vg_redis_init(loop, &d->redis, "redis", cfg->redis_host, cfg->redis_port,
+                cfg->redis_password, cfg->redis_db);
+  d->redis.data = d;
+  d->redis.on_connect = redis_connected;
+  reader_init(d, &d->mt_reader, "redis-mt-reader", VG_K_MT_STREAM, 1);
+  reader_init(d, &d->mo_reader, "redis-mo-reader", VG_K_MO_STREAM, 0);
+
+  vg_smpp_session_opts_t opts = {
+      .system_id = cfg->system_id,
+      .password = cfg->smsc_password,
+      .system_type = cfg->system_type,
+      .response_timeout_ms = (uint32_t)cfg->response_timeout * 1000,
+      .enquire_link_interval_ms = (uint32_t)cfg->enquire_link_interval * 1000,
+      .window = (uint32_t)cfg->window,
+  };
+  vg_smpp_link_cb_t lcb = {link_bound, link_down, link_submit_resp,
+                           link_deliver, link_closed};
+  uint32_t rmax = (uint32_t)cfg->reconnect_max * 1000;
+  if (cfg->bind == VG_BIND_TRX) {
+    opts.role = VG_SMPP_ROLE_TRX;
+    vg_smpp_link_init(loop, &d->links[0], "trx", cfg->smsc_host,
+                      cfg->smsc_port, &opts, rmax, &lcb, d);
+    d->nlinks = 1;
+    d->submit_links[d->nsubmit++] = &d->links[0];
+  } else {
+    opts.role = VG_SMPP_ROLE_TX;
+    vg_smpp_link_init(loop, &d->links[0], "tx", cfg->smsc_host,
+                      cfg->smsc_port, &opts, rmax, &lcb, d);
+    opts.role = VG_SMPP_ROLE_RX;
+    vg_smpp_link_init(loop, &d->links[1], "rx", cfg->smsc_host,
+                      cfg->smsc_port, &opts, rmax, &lcb, d);
+    d->nlinks = 2;
+    d->submit_links[d->nsubmit++] = &d->links[0];
+  }
+  d->outbox = vg_outbox_new(loop, cfg, &d->redis, d->submit_links, d->nsubmit);
+  vg_outbox_on_want(d->outbox, kick_mt, &d->mt_reader);
+  d->inbox = vg_inbox_new(loop, cfg, &d->redis);
+  d->dispatch.cfg = cfg;
+  d->dispatch.redis = &d->redis;
+  d->dispatch.templates = templates;
+
+  uv_signal_init(loop, &d->sigterm);
+  uv_signal_init(loop, &d->sigint);
+  uv_signal_init(loop, &d->sighup);
+  d->sigterm.data = d->sigint.data = d->sighup.data = d;
+  uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+  uv_signal_start(&d->sigint, on_signal, SIGINT);
+  uv_signal_start(&d->sighup, on_signal, SIGHUP);
+  uv_timer_init(loop, &d->housekeeping);
+  d->housekeeping.data = d;
+  uv_timer_start(&d->housekeeping, on_housekeeping, 1000, 1000);
+
+  vg_log_info("vasgwd %s node %s: SMSC %s:%d (%s), Redis %s:%d prefix %s",
+              PACKAGE_VERSION, cfg->node, cfg->smsc_host, cfg->smsc_port,
+              cfg->bind == VG_BIND_TRX ? "transceiver" : "transmitter+receiver",
+              cfg->redis_host, cfg->redis_port, cfg->prefix);
+  vg_redis_start(&d->redis);
+  vg_redis_start(&d->mt_reader.conn);
+  vg_redis_start(&d->mo_reader.conn);
+  for (int i = 0; i < d->nlinks; i++)
+    vg_smpp_link_start(&d->links[i]);
+
+  uv_run(loop, UV_RUN_DEFAULT);
+
+  for (int i = 0; i < d->nlinks; i++)
+    vg_smpp_session_free(d->links[i].session);
+  vg_inbox_free(d->inbox);
+  int rc = uv_loop_close(loop);
+  if (rc != 0)
+    vg_log_warn("loop closed with handles open: %s", uv_strerror(rc));
+  free(d);
+  return 0;
+}

@@ -1,1 +1,240 @@
-/* placeholder, replaced below */
+/*
+ * inbox.c — see inbox.h.
+ */
+#include "gateway/inbox.h"
+#include "gateway/dlr.h"
+#include "gateway/keys.h"
+#include "gateway/log.h"
+#include "gateway/msisdn.h"
+#include "gateway/scripts.h"
+#include "gateway/text.h"
+#include "gateway/vg.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+struct vg_inbox_s {
+  uv_loop_t *loop;
+  const vg_config_t *cfg;
+  vg_redis_t *redis;
+  long waiting;
+  char k_stats[VG_KEY_MAX], k_mo[VG_KEY_MAX], k_asm[VG_KEY_MAX];
+};
+
+/* An answer owed to the SMSC, valid only on the connection it came from. */
+typedef struct {
+  vg_inbox_t *in;
+  vg_smpp_link_t *link;
+  uint64_t conn; /* link->disconnects when it arrived */
+  uint32_t seq;
+  int is_data_sm;
+  int is_dlr;
+} pending_t;
+
+static void answer(pending_t *p, uint32_t status) {
+  vg_smpp_link_t *l = p->link;
+  if (l->disconnects == p->conn)
+    vg_smpp_session_deliver_resp(l->session, p->seq, status, p->is_data_sm);
+  /* else: that connection is gone; the SMSC delivers it again. */
+  p->in->waiting--;
+  free(p);
+}
+
+static void on_stored(vg_redis_t *r, redisReply *reply, void *data,
+                      const char *err) {
+  pending_t *p = data;
+  if (err) {
+    vg_log_warn("inbox: cannot store %s: %s; answering ESME_RX_T_APPN",
+                p->is_dlr ? "receipt" : "MO", err);
+    answer(p, VG_SMPP_ESME_RX_T_APPN);
+    return;
+  }
+  if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+      vg_log_enabled(VG_LOG_DEBUG))
+    vg_log_debug("inbox: %s %s %s", p->is_dlr ? "receipt" : "MO",
+                 reply->element[0]->str, reply->element[1]->str);
+  answer(p, VG_SMPP_ESME_ROK);
+}
+
+static void hex(const unsigned char *b, size_t n, char *out) {
+  static const char d[] = "0123456789abcdef";
+  for (size_t i = 0; i < n; i++) {
+    out[2 * i] = d[b[i] >> 4];
+    out[2 * i + 1] = d[b[i] & 15];
+  }
+  out[2 * n] = '\0';
+}
+
+static void on_receipt(vg_inbox_t *in, pending_t *p,
+                       const vg_smpp_deliver_t *d) {
+  vg_dlr_t dlr;
+  memset(&dlr, 0, sizeof dlr);
+  int have_text = vg_dlr_parse((const char *)d->sm, d->sm_len, &dlr) == 0;
+  const char *rid = d->receipted_message_id && *d->receipted_message_id
+                        ? d->receipted_message_id
+                        : have_text ? dlr.id : NULL;
+  vg_dlr_stat_t stat = d->message_state >= 0
+                           ? vg_dlr_stat_from_message_state(d->message_state)
+                           : dlr.stat;
+  if (stat == VG_DLR_UNKNOWN && have_text)
+    stat = dlr.stat;
+  char keys[VG_MSGID_MAX_CANDIDATES][VG_MSGID_KEY_MAX];
+  int nk = rid ? vg_msgid_keys(rid, strlen(rid), keys) : 0;
+  if (nk == 0) {
+    vg_log_warn("inbox: receipt without a usable message id from %s; "
+                "acknowledged and counted",
+                "the SMSC");
+    const char *argv[] = {"HINCRBY", in->k_stats, "dlr_malformed", "1"};
+    vg_redis_command_argv(in->redis, NULL, NULL, 4, argv, NULL);
+    answer(p, VG_SMPP_ESME_ROK);
+    return;
+  }
+  char now[24], ttl[16], err[24];
+  snprintf(now, sizeof now, "%" PRId64, vg_now_ms());
+  snprintf(ttl, sizeof ttl, "%d", in->cfg->msg_ttl_days * 86400);
+  if (d->network_error_code)
+    snprintf(err, sizeof err, "%u:%u", d->network_error_code[0],
+             (unsigned)d->network_error_code[1] << 8 | d->network_error_code[2]);
+  else
+    snprintf(err, sizeof err, "%s", dlr.err);
+  const char *argv[12] = {in->k_stats, in->cfg->prefix, vg_dlr_stat_name(stat),
+                          err, now, ttl, rid};
+  int argc = 7;
+  for (int i = 0; i < nk; i++)
+    argv[argc++] = keys[i];
+  if (vg_redis_script(in->redis, VG_SCRIPT_DLR, on_stored, p, 1, argc, argv,
+                      NULL) != 0)
+    answer(p, VG_SMPP_ESME_RX_T_APPN);
+}
+
+/* FNV-1a 64 over what identifies a redelivery: addresses, coding, bytes. */
+static uint64_t fnv(uint64_t h, const void *b, size_t n) {
+  const unsigned char *p = b;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ p[i]) * 1099511628211ull;
+  return h;
+}
+
+static void on_mo(vg_inbox_t *in, pending_t *p, const vg_smpp_deliver_t *d) {
+  char from[VG_MSISDN_MAX + 24];
+  const char *why = NULL;
+  char norm[VG_MSISDN_MAX];
+  /* Alphanumeric or short-code senders are kept as sent. */
+  if (d->source_ton != 5 &&
+      vg_msisdn_normalize(d->source, in->cfg->country_code, norm, &why) == 0)
+    snprintf(from, sizeof from, "%s", norm);
+  else
+    snprintf(from, sizeof from, "%.39s", d->source);
+
+  vg_concat_t concat;
+  memset(&concat, 0, sizeof concat);
+  char *text = NULL;
+  size_t tlen = 0;
+  const char *error = "";
+  int rc = vg_text_decode_mo(d->data_coding, (d->esm_class & 0x40) != 0,
+                             d->sm, d->sm_len, &concat, &text, &tlen);
+  if (rc != 0) {
+    /* Keep what came, as hex, so nothing acknowledged is lost. */
+    error = "undecodable";
+    text = vg_malloc(d->sm_len * 2 + 1);
+    hex(d->sm, d->sm_len, text);
+    tlen = d->sm_len * 2;
+    concat.present = 0;
+  }
+  uint64_t h = 1469598103934665603ull;
+  h = fnv(h, d->source, strlen(d->source) + 1);
+  h = fnv(h, d->dest, strlen(d->dest) + 1);
+  unsigned char meta[2] = {(unsigned char)d->esm_class,
+                           (unsigned char)d->data_coding};
+  h = fnv(h, meta, 2);
+  h = fnv(h, d->sm, d->sm_len);
+  char dedup[40], dcs[16], esm[16], ussd[16], its[8], now[24], ttl[16], ref[8],
+      total[8], seqs[8], deadline[24], dttl[16];
+  snprintf(dedup, sizeof dedup, "%016" PRIx64 ".%zu", h, d->sm_len);
+  snprintf(dcs, sizeof dcs, "%d", d->data_coding);
+  snprintf(esm, sizeof esm, "%d", d->esm_class);
+  if (d->ussd_service_op >= 0)
+    snprintf(ussd, sizeof ussd, "%d", d->ussd_service_op);
+  else
+    ussd[0] = '\0';
+  if (d->its_session_info)
+    hex(d->its_session_info, 2, its);
+  else
+    its[0] = '\0';
+  int64_t t = vg_now_ms();
+  snprintf(now, sizeof now, "%" PRId64, t);
+  snprintf(ttl, sizeof ttl, "%d", in->cfg->msg_ttl_days * 86400);
+  snprintf(ref, sizeof ref, "%u", concat.present ? concat.ref : 0);
+  snprintf(total, sizeof total, "%u", concat.present ? concat.total : 1);
+  snprintf(seqs, sizeof seqs, "%u", concat.present ? concat.seq : 1);
+  snprintf(deadline, sizeof deadline, "%" PRId64,
+           t + VG_MO_REASSEMBLY_WAIT_MS);
+  snprintf(dttl, sizeof dttl, "%d", VG_MO_DEDUP_SECONDS);
+  const char *argv[] = {in->k_stats, in->k_mo, in->k_asm, in->cfg->prefix,
+                        dedup, from, d->dest, text, dcs, esm, ussd, its, now,
+                        ttl, ref, total, seqs, deadline, dttl, error};
+  size_t argvlen[VG_ARRAY_SIZE(argv)];
+  for (size_t i = 0; i < VG_ARRAY_SIZE(argv); i++)
+    argvlen[i] = strlen(argv[i]);
+  argvlen[7] = tlen;
+  if (vg_log_enabled(VG_LOG_DEBUG)) {
+    char masked[VG_MSISDN_MAX + 8];
+    vg_msisdn_mask(from, in->cfg->country_code, masked, sizeof masked);
+    vg_log_debug("inbox: MO from %s dcs %d, %zu bytes, part %s/%s", masked,
+                 d->data_coding, d->sm_len, seqs, total);
+  }
+  if (vg_redis_script(in->redis, VG_SCRIPT_MO_STORE, on_stored, p, 3,
+                      (int)VG_ARRAY_SIZE(argv), argv, argvlen) != 0)
+    answer(p, VG_SMPP_ESME_RX_T_APPN);
+  free(text);
+}
+
+void vg_inbox_deliver(vg_inbox_t *in, vg_smpp_link_t *l,
+                      const vg_smpp_deliver_t *d, uint32_t seq) {
+  pending_t *p = vg_malloc(sizeof *p);
+  p->in = in;
+  p->link = l;
+  p->conn = l->disconnects;
+  p->seq = seq;
+  p->is_data_sm = d->is_data_sm;
+  p->is_dlr = (d->esm_class & 0x04) != 0 || d->receipted_message_id != NULL;
+  in->waiting++;
+  if (!vg_redis_ready(in->redis)) {
+    /* Nothing is acknowledged that is not stored: ask for it again later. */
+    answer(p, VG_SMPP_ESME_RX_T_APPN);
+    return;
+  }
+  if (p->is_dlr)
+    on_receipt(in, p, d);
+  else
+    on_mo(in, p, d);
+}
+
+void vg_inbox_expire(vg_inbox_t *in) {
+  if (!vg_redis_ready(in->redis))
+    return;
+  char now[24], ttl[16];
+  snprintf(now, sizeof now, "%" PRId64, vg_now_ms());
+  snprintf(ttl, sizeof ttl, "%d", in->cfg->msg_ttl_days * 86400);
+  const char *argv[] = {in->k_stats, in->k_mo, in->k_asm, in->cfg->prefix,
+                        now, ttl};
+  vg_redis_script(in->redis, VG_SCRIPT_MO_EXPIRE, NULL, NULL, 3, 6, argv,
+                  NULL);
+}
+
+int vg_inbox_idle(const vg_inbox_t *in) { return in->waiting == 0; }
+
+vg_inbox_t *vg_inbox_new(uv_loop_t *loop, const vg_config_t *cfg,
+                         vg_redis_t *redis) {
+  vg_inbox_t *in = vg_calloc(1, sizeof *in);
+  in->loop = loop;
+  in->cfg = cfg;
+  in->redis = redis;
+  vg_key(in->k_stats, cfg->prefix, "%s", VG_K_STATS);
+  vg_key(in->k_mo, cfg->prefix, "%s", VG_K_MO_STREAM);
+  vg_key(in->k_asm, cfg->prefix, "%s", VG_K_ASM_PENDING);
+  return in;
+}
+
+void vg_inbox_free(vg_inbox_t *in) { free(in); }

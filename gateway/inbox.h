@@ -1,0 +1,39 @@
+/*
+ * inbox.h — deliver_sm / data_sm from the SMSC into Redis, then the answer.
+ *
+ * A delivery receipt updates the message it belongs to (dlr_apply); any
+ * other message is decoded (text.h), stored with its USSD fields and, when
+ * concatenated, reassembled in Redis (mo_store), and only then answered
+ * ESME_ROK.  When Redis cannot take it the answer is ESME_RX_T_APPN, a
+ * temporary error, so the SMSC delivers it again; a redelivered message is
+ * recognised and stored once.
+ */
+#ifndef VG_INBOX_H
+#define VG_INBOX_H
+
+#include "gateway/config.h"
+#include "gateway/redis.h"
+#include "gateway/smpp_link.h"
+
+typedef struct vg_inbox_s vg_inbox_t;
+
+vg_inbox_t *vg_inbox_new(uv_loop_t *loop, const vg_config_t *cfg,
+                         vg_redis_t *redis);
+void vg_inbox_free(vg_inbox_t *in);
+
+/* The link's deliver callback forwards here. */
+void vg_inbox_deliver(vg_inbox_t *in, vg_smpp_link_t *l,
+                      const vg_smpp_deliver_t *d, uint32_t seq);
+
+/* Deliver incomplete reassemblies whose wait is over (call every second). */
+void vg_inbox_expire(vg_inbox_t *in);
+
+/* 1 when no deliver_sm waits for Redis. */
+int vg_inbox_idle(const vg_inbox_t *in);
+
+/* How long a concatenated MO waits for its missing parts (ms). */
+#define VG_MO_REASSEMBLY_WAIT_MS 30000
+/* How long a delivered MO is remembered to drop its redeliveries (s). */
+#define VG_MO_DEDUP_SECONDS 120
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * keys.h — the Redis key schema in one place (docs/keys.md explains it).
+ *
+ * Every key starts with the configured prefix.  Names here are the only
+ * spelling of a key in C; the Lua scripts build the few keys they derive
+ * from values with the same words.
+ */
+#ifndef VG_KEYS_H
+#define VG_KEYS_H
+
+#include <stddef.h>
+
+#define VG_KEY_MAX 192
+#define VG_GROUP "vasgw" /* consumer group on every stream */
+
+/* snprintf of prefix ":" suffix into `out` (VG_KEY_MAX). */
+const char *vg_key(char out[VG_KEY_MAX], const char *prefix,
+                   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The fixed keys: */
+#define VG_K_MT_STREAM "mt"           /* MT queue (stream) */
+#define VG_K_MO_STREAM "mo"           /* stored MO for the dispatcher */
+#define VG_K_STATS "stats"            /* counters (hash) */
+#define VG_K_ASM_PENDING "mo:asm:pending" /* MO reassemblies by deadline */
+/* Per-object keys, with printf arguments: */
+#define VG_K_MSG "msg:%s"             /* MT message record (hash) */
+#define VG_K_MO "mo:%s"               /* MO record (hash) */
+#define VG_K_SMSCID "smscid:%s"       /* canonical SMSC id -> "msgid|part" */
+#define VG_K_DLR_UNMATCHED "dlr:unmatched:%s"
+#define VG_K_NODE "node:%s"           /* a daemon's live status (hash, TTL) */
+
+#endif

@@ -1,1 +1,561 @@
-/* placeholder, replaced below */
+/*
+ * outbox.c — see outbox.h.
+ */
+#include "gateway/outbox.h"
+#include "gateway/dlr.h"
+#include "gateway/keys.h"
+#include "gateway/log.h"
+#include "gateway/msisdn.h"
+#include "gateway/mt_queue.h"
+#include "gateway/scripts.h"
+#include "gateway/text.h"
+#include "gateway/vg.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#define THROTTLE_PAUSE_MS 1000
+#define NBUCKETS 4096
+
+typedef struct msg_s msg_t;
+
+typedef struct part_s {
+  msg_t *msg;
+  int idx;          /* 0-based */
+  int answered;     /* submit_sm_resp (final status) seen */
+  int saved;        /* mt_resp script acknowledged */
+  int64_t status;
+  char smscid[VG_MSGID_KEY_MAX];
+  struct part_s *qnext; /* send queue or save queue */
+} part_t;
+
+struct msg_s {
+  char id[VG_MSGID_LEN + 8];
+  char entry[48];
+  char to[VG_MSGID_KEY_MAX];
+  char src[24];
+  int ussd_op;
+  unsigned char its[2];
+  int has_its;
+  vg_text_mt_t enc;
+  int nparts;
+  int nsaved;
+  int submitted_noted;
+  int checking; /* recovered: waiting for the record's part states */
+  part_t *parts;
+  msg_t *hnext;
+};
+
+struct vg_outbox_s {
+  uv_loop_t *loop;
+  const vg_config_t *cfg;
+  vg_redis_t *redis;
+  vg_smpp_link_t *links[2];
+  int nlinks;
+  part_t *q_head, *q_tail;   /* parts waiting for a token and a slot */
+  part_t *s_head, *s_tail;   /* answered parts whose save must be retried */
+  msg_t *buckets[NBUCKETS];
+  long held;
+  long in_flight;
+  long throttled;
+  int max_held;
+  double tokens;
+  double capacity;
+  uint64_t last_refill;
+  uint64_t paused_until;
+  int draining;
+  uint8_t concat_ref;
+  uv_timer_t timer;      /* next token / end of a throttle pause */
+  uv_timer_t save_timer; /* retry failed saves */
+  char k_stream[VG_KEY_MAX], k_stats[VG_KEY_MAX];
+  void (*want_fn)(void *);
+  void *want_data;
+};
+
+/* --- the set of held messages, by stream entry id ------------------------- */
+
+static unsigned hash_str(const char *s) {
+  unsigned h = 2166136261u;
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 16777619u;
+  return h % NBUCKETS;
+}
+
+static msg_t *held_find(vg_outbox_t *o, const char *entry) {
+  for (msg_t *m = o->buckets[hash_str(entry)]; m; m = m->hnext)
+    if (strcmp(m->entry, entry) == 0)
+      return m;
+  return NULL;
+}
+
+static void held_remove(vg_outbox_t *o, msg_t *m) {
+  for (msg_t **p = &o->buckets[hash_str(m->entry)]; *p; p = &(*p)->hnext) {
+    if (*p == m) {
+      *p = m->hnext;
+      o->held--;
+      return;
+    }
+  }
+}
+
+static void msg_free(msg_t *m) {
+  vg_text_mt_free(&m->enc);
+  free(m->parts);
+  free(m);
+}
+
+/* --- queues ------------------------------------------------------------------ */
+
+static void q_push_back(part_t **h, part_t **t, part_t *p) {
+  p->qnext = NULL;
+  if (*t)
+    (*t)->qnext = p;
+  else
+    *h = p;
+  *t = p;
+}
+
+static void q_push_front(part_t **h, part_t **t, part_t *p) {
+  p->qnext = *h;
+  *h = p;
+  if (*t == NULL)
+    *t = p;
+}
+
+static part_t *q_pop(part_t **h, part_t **t) {
+  part_t *p = *h;
+  if (p) {
+    *h = p->qnext;
+    if (*h == NULL)
+      *t = NULL;
+    p->qnext = NULL;
+  }
+  return p;
+}
+
+/* --- saving answers ---------------------------------------------------------- */
+
+static void maybe_want(vg_outbox_t *o) {
+  if (o->want_fn && vg_outbox_wants(o) > 0)
+    o->want_fn(o->want_data);
+}
+
+static void part_saved(vg_outbox_t *o, part_t *p) {
+  msg_t *m = p->msg;
+  if (p->saved)
+    return;
+  p->saved = 1;
+  if (++m->nsaved == m->nparts) {
+    held_remove(o, m);
+    msg_free(m);
+    maybe_want(o);
+  }
+}
+
+typedef struct {
+  vg_outbox_t *o;
+  part_t *p;
+} save_ctx_t;
+
+static void on_save_reply(vg_redis_t *r, redisReply *reply, void *data,
+                          const char *err) {
+  save_ctx_t *c = data;
+  vg_outbox_t *o = c->o;
+  part_t *p = c->p;
+  free(c);
+  if (err) {
+    /* Outcome unknown (or a script error): the script is idempotent, so
+     * run it again until Redis answers. */
+    vg_log_warn("outbox: saving the answer for message %s part %d: %s; "
+                "will retry",
+                p->msg->id, p->idx + 1, err);
+    q_push_back(&o->s_head, &o->s_tail, p);
+    return;
+  }
+  if (reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_STATUS) {
+    if (vg_log_enabled(VG_LOG_DEBUG))
+      vg_log_debug("outbox: message %s part %d/%d saved: %s", p->msg->id,
+                   p->idx + 1, p->msg->nparts, reply->str);
+  }
+  part_saved(o, p);
+}
+
+static void save_part(vg_outbox_t *o, part_t *p) {
+  msg_t *m = p->msg;
+  char msgkey[VG_KEY_MAX], part[12], nparts[12], status[24], name_buf[16],
+      now[24], ttl[16];
+  char keys[VG_MSGID_MAX_CANDIDATES][VG_MSGID_KEY_MAX];
+  int nk = 0;
+  if (p->status == 0 && p->smscid[0])
+    nk = vg_msgid_keys(p->smscid, strlen(p->smscid), keys);
+  vg_key(msgkey, o->cfg->prefix, VG_K_MSG, m->id);
+  snprintf(part, sizeof part, "%d", p->idx + 1);
+  snprintf(nparts, sizeof nparts, "%d", m->nparts);
+  snprintf(status, sizeof status, "%" PRId64, p->status);
+  const char *name = p->status == 0
+                         ? "ESME_ROK"
+                         : p->status < 0
+                               ? "invalid"
+                               : vg_smpp_status_name((uint32_t)p->status,
+                                                     name_buf);
+  snprintf(now, sizeof now, "%" PRId64, vg_now_ms());
+  snprintf(ttl, sizeof ttl, "%d", o->cfg->msg_ttl_days * 86400);
+  const char *argv[20] = {msgkey, o->k_stream, o->k_stats, o->cfg->prefix,
+                          part, nparts, status, name, p->smscid,
+                          nk > 0 ? keys[0] : "", now, ttl, VG_GROUP,
+                          m->entry};
+  int argc = 14;
+  for (int i = 0; i < nk; i++)
+    argv[argc++] = keys[i];
+  save_ctx_t *c = vg_malloc(sizeof *c);
+  c->o = o;
+  c->p = p;
+  if (vg_redis_script(o->redis, VG_SCRIPT_MT_RESP, on_save_reply, c, 3, argc,
+                      argv, NULL) != 0) {
+    free(c);
+    q_push_back(&o->s_head, &o->s_tail, p);
+  }
+}
+
+static void on_save_timer(uv_timer_t *t) {
+  vg_outbox_t *o = t->data;
+  if (!vg_redis_ready(o->redis))
+    return;
+  part_t *h = o->s_head;
+  o->s_head = o->s_tail = NULL;
+  while (h) {
+    part_t *next = h->qnext;
+    h->qnext = NULL;
+    save_part(o, h);
+    h = next;
+  }
+}
+
+/* --- submitting -------------------------------------------------------------- */
+
+static vg_smpp_link_t *pick_link(vg_outbox_t *o) {
+  vg_smpp_link_t *best = NULL;
+  uint32_t best_free = 0;
+  for (int i = 0; i < o->nlinks; i++) {
+    uint32_t f = vg_smpp_session_window_free(o->links[i]->session);
+    if (f > best_free) {
+      best = o->links[i];
+      best_free = f;
+    }
+  }
+  return best;
+}
+
+static void on_timer(uv_timer_t *t) { vg_outbox_pump(t->data); }
+
+static void refill(vg_outbox_t *o, uint64_t now) {
+  if (o->cfg->tps <= 0)
+    return;
+  if (now > o->last_refill) {
+    o->tokens += (double)(now - o->last_refill) * o->cfg->tps / 1000.0;
+    if (o->tokens > o->capacity)
+      o->tokens = o->capacity;
+    o->last_refill = now;
+  }
+}
+
+static void note_submitted(vg_outbox_t *o, msg_t *m) {
+  if (m->submitted_noted)
+    return;
+  m->submitted_noted = 1;
+  char msgkey[VG_KEY_MAX], now[24], nparts[12];
+  vg_key(msgkey, o->cfg->prefix, VG_K_MSG, m->id);
+  snprintf(now, sizeof now, "%" PRId64, vg_now_ms());
+  snprintf(nparts, sizeof nparts, "%d", m->nparts);
+  const char *argv[] = {msgkey, o->k_stats, now, nparts};
+  /* Fire and forget: "submitted" is informational; mt_resp is what counts. */
+  vg_redis_script(o->redis, VG_SCRIPT_MT_SUBMITTED, NULL, NULL, 2, 4, argv,
+                  NULL);
+}
+
+void vg_outbox_pump(vg_outbox_t *o) {
+  uint64_t now = uv_now(o->loop);
+  while (o->q_head) {
+    if (now < o->paused_until) {
+      uv_timer_start(&o->timer, on_timer, o->paused_until - now, 0);
+      return;
+    }
+    vg_smpp_link_t *l = pick_link(o);
+    if (l == NULL)
+      return; /* no bind, or the window is full: a response will pump */
+    if (o->cfg->tps > 0) {
+      refill(o, now);
+      if (o->tokens < 1.0) {
+        uint64_t wait =
+            (uint64_t)((1.0 - o->tokens) * 1000.0 / o->cfg->tps) + 1;
+        uv_timer_start(&o->timer, on_timer, wait, 0);
+        return;
+      }
+    }
+    part_t *p = q_pop(&o->q_head, &o->q_tail);
+    msg_t *m = p->msg;
+    vg_smpp_submit_t sub;
+    memset(&sub, 0, sizeof sub);
+    sub.source = m->src[0] ? m->src : o->cfg->service_number;
+    sub.source_ton = 0; /* short code: unknown TON, as SMSCs expect */
+    sub.source_npi = 0;
+    sub.dest = m->to;
+    sub.dest_ton = 1; /* international */
+    sub.dest_npi = 1; /* E.164 */
+    sub.esm_class = m->enc.udhi ? 0x40 : 0;
+    sub.data_coding = m->enc.dcs;
+    sub.registered_delivery = 1;
+    sub.sm = m->enc.parts[p->idx].data;
+    sub.sm_len = m->enc.parts[p->idx].len;
+    sub.ussd_service_op = m->ussd_op;
+    sub.its_session_info = m->has_its ? m->its : NULL;
+    int rc = vg_smpp_session_submit(l->session, &sub, p, now);
+    if (rc == VG_EBUSY || rc == VG_ENOTCONN) {
+      q_push_front(&o->q_head, &o->q_tail, p);
+      return;
+    }
+    if (rc != 0) {
+      /* libgw refused the fields: nothing an SMSC would take either. */
+      p->answered = 1;
+      p->status = -2;
+      save_part(o, p);
+      continue;
+    }
+    if (o->cfg->tps > 0)
+      o->tokens -= 1.0;
+    o->in_flight++;
+    note_submitted(o, m);
+  }
+}
+
+void vg_outbox_submit_resp(vg_outbox_t *o, void *tag, int64_t status,
+                           const char *msgid) {
+  part_t *p = tag;
+  o->in_flight--;
+  if (status < 0) {
+    /* The connection ended before the answer: the SMSC may or may not have
+     * the part.  Resubmit (at-least-once; docs/delivery.md). */
+    q_push_front(&o->q_head, &o->q_tail, p);
+  } else if (vg_smpp_status_class((uint32_t)status) ==
+             VG_SMPP_STATUS_THROTTLE) {
+    o->throttled++;
+    char nb[16];
+    vg_log_info("outbox: %s for message %s part %d: pausing %d ms",
+                vg_smpp_status_name((uint32_t)status, nb), p->msg->id,
+                p->idx + 1, THROTTLE_PAUSE_MS);
+    o->paused_until = uv_now(o->loop) + THROTTLE_PAUSE_MS;
+    q_push_front(&o->q_head, &o->q_tail, p);
+  } else {
+    p->answered = 1;
+    p->status = status;
+    snprintf(p->smscid, sizeof p->smscid, "%s", msgid ? msgid : "");
+    if (status != 0) {
+      char nb[16];
+      vg_log_warn("outbox: message %s part %d refused: %s", p->msg->id,
+                  p->idx + 1, vg_smpp_status_name((uint32_t)status, nb));
+    }
+    save_part(o, p);
+  }
+  vg_outbox_pump(o);
+}
+
+/* --- taking entries ------------------------------------------------------------ */
+
+static int hexval(int c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+static void on_record(vg_redis_t *r, redisReply *reply, void *data,
+                      const char *err);
+
+typedef struct {
+  vg_outbox_t *o;
+  msg_t *m;
+} check_ctx_t;
+
+static void queue_parts(vg_outbox_t *o, msg_t *m) {
+  for (int i = 0; i < m->nparts; i++)
+    if (!m->parts[i].answered)
+      q_push_back(&o->q_head, &o->q_tail, &m->parts[i]);
+}
+
+void vg_outbox_add(vg_outbox_t *o, const char *entry_id, const char *id,
+                   const char *to, const char *text, const char *src,
+                   const char *ussd_op, const char *its, int recovered) {
+  if (held_find(o, entry_id))
+    return;
+  msg_t *m = vg_calloc(1, sizeof *m);
+  snprintf(m->entry, sizeof m->entry, "%s", entry_id);
+  snprintf(m->id, sizeof m->id, "%s", id ? id : "");
+  snprintf(m->to, sizeof m->to, "%s", to ? to : "");
+  snprintf(m->src, sizeof m->src, "%s", src ? src : "");
+  m->ussd_op = ussd_op && *ussd_op ? atoi(ussd_op) : -1;
+  if (its && strlen(its) == 4) {
+    int a = hexval(its[0]), b = hexval(its[1]), c = hexval(its[2]),
+        d = hexval(its[3]);
+    if (a >= 0 && b >= 0 && c >= 0 && d >= 0) {
+      m->its[0] = (unsigned char)(a << 4 | b);
+      m->its[1] = (unsigned char)(c << 4 | d);
+      m->has_its = 1;
+    }
+  }
+  unsigned b = hash_str(m->entry);
+  m->hnext = o->buckets[b];
+  o->buckets[b] = m;
+  o->held++;
+
+  int rc = vg_text_encode_mt(text ? text : "", text ? strlen(text) : 0,
+                             o->concat_ref++, &m->enc);
+  if (rc != 0 || m->id[0] == '\0') {
+    /* Cannot be sent as it stands: record it failed (one pseudo-part). */
+    vg_log_warn("outbox: message %s cannot be encoded: %s", m->id,
+                vg_strerror(rc));
+    memset(&m->enc, 0, sizeof m->enc);
+    m->nparts = 1;
+    m->parts = vg_calloc(1, sizeof *m->parts);
+    m->parts[0].msg = m;
+    m->parts[0].answered = 1;
+    m->parts[0].status = -2;
+    save_part(o, &m->parts[0]);
+    return;
+  }
+  m->nparts = (int)m->enc.nparts;
+  m->parts = vg_calloc((size_t)m->nparts, sizeof *m->parts);
+  for (int i = 0; i < m->nparts; i++) {
+    m->parts[i].msg = m;
+    m->parts[i].idx = i;
+  }
+  if (!recovered) {
+    queue_parts(o, m);
+    return;
+  }
+  /* Read back which parts the SMSC already answered: never send them twice. */
+  m->checking = 1;
+  check_ctx_t *c = vg_malloc(sizeof *c);
+  c->o = o;
+  c->m = m;
+  char msgkey[VG_KEY_MAX];
+  vg_key(msgkey, o->cfg->prefix, VG_K_MSG, m->id);
+  if (vg_redis_command(o->redis, on_record, c, "HGETALL %s", msgkey) != 0) {
+    free(c);
+    m->checking = 0;
+    queue_parts(o, m);
+  }
+}
+
+static void on_record(vg_redis_t *r, redisReply *reply, void *data,
+                      const char *err) {
+  check_ctx_t *c = data;
+  vg_outbox_t *o = c->o;
+  msg_t *m = c->m;
+  free(c);
+  m->checking = 0;
+  if (!err && reply && reply->type == REDIS_REPLY_ARRAY) {
+    for (size_t i = 0; i + 1 < reply->elements; i += 2) {
+      const char *f = reply->element[i]->str;
+      int idx;
+      char tail[16];
+      if (f && sscanf(f, "p%d.%15s", &idx, tail) == 2 &&
+          strcmp(tail, "status") == 0 && idx >= 1 && idx <= m->nparts) {
+        part_t *p = &m->parts[idx - 1];
+        p->answered = 1;
+        p->status = strtoll(reply->element[i + 1]->str, NULL, 10);
+      }
+    }
+  }
+  int pending = 0;
+  for (int i = 0; i < m->nparts; i++)
+    pending += !m->parts[i].answered;
+  if (pending == 0) {
+    /* Every part was answered before the node stopped; finish the entry. */
+    save_part(o, &m->parts[0]);
+    for (int i = 1; i < m->nparts; i++)
+      part_saved(o, &m->parts[i]);
+    return;
+  }
+  for (int i = 0; i < m->nparts; i++)
+    if (m->parts[i].answered)
+      part_saved(o, &m->parts[i]);
+  queue_parts(o, m);
+  vg_outbox_pump(o);
+}
+
+int vg_outbox_wants(const vg_outbox_t *o) {
+  if (o->draining)
+    return 0;
+  long room = o->max_held - o->held;
+  return room > 0 ? (int)room : 0;
+}
+
+void vg_outbox_drain(vg_outbox_t *o) { o->draining = 1; }
+
+int vg_outbox_idle(const vg_outbox_t *o) {
+  return o->in_flight == 0 && o->s_head == NULL;
+}
+
+void vg_outbox_counts(const vg_outbox_t *o, long *held, long *in_flight,
+                      long *throttled) {
+  *held = o->held;
+  *in_flight = o->in_flight;
+  *throttled = o->throttled;
+}
+
+void vg_outbox_on_want(vg_outbox_t *o, void (*fn)(void *), void *data) {
+  o->want_fn = fn;
+  o->want_data = data;
+}
+
+vg_outbox_t *vg_outbox_new(uv_loop_t *loop, const vg_config_t *cfg,
+                           vg_redis_t *redis, vg_smpp_link_t **links,
+                           int nlinks) {
+  vg_outbox_t *o = vg_calloc(1, sizeof *o);
+  o->loop = loop;
+  o->cfg = cfg;
+  o->redis = redis;
+  o->nlinks = nlinks > 2 ? 2 : nlinks;
+  for (int i = 0; i < o->nlinks; i++)
+    o->links[i] = links[i];
+  /* Hold enough to keep the window full, but not so much that entries sit
+   * idle long enough for another node to claim them. */
+  o->max_held = cfg->window * 4 + 256;
+  if (cfg->tps > 0 && o->max_held > cfg->tps * 5 + cfg->window)
+    o->max_held = cfg->tps * 5 + cfg->window;
+  o->capacity = cfg->tps > 20 ? cfg->tps / 20.0 : 1.0;
+  o->tokens = o->capacity;
+  o->last_refill = uv_now(loop);
+  vg_key(o->k_stream, cfg->prefix, "%s", VG_K_MT_STREAM);
+  vg_key(o->k_stats, cfg->prefix, "%s", VG_K_STATS);
+  uv_timer_init(loop, &o->timer);
+  o->timer.data = o;
+  uv_timer_init(loop, &o->save_timer);
+  o->save_timer.data = o;
+  uv_timer_start(&o->save_timer, on_save_timer, 500, 500);
+  return o;
+}
+
+static void free_after_close(uv_handle_t *h) {
+  vg_outbox_t *o = h->data;
+  if (uv_is_closing((uv_handle_t *)&o->timer) &&
+      uv_is_closing((uv_handle_t *)&o->save_timer) && h == (uv_handle_t *)&o->save_timer) {
+    for (unsigned i = 0; i < NBUCKETS; i++) {
+      while (o->buckets[i]) {
+        msg_t *m = o->buckets[i];
+        o->buckets[i] = m->hnext;
+        msg_free(m);
+      }
+    }
+    free(o);
+  }
+}
+
+void vg_outbox_free(vg_outbox_t *o) {
+  uv_close((uv_handle_t *)&o->timer, NULL);
+  uv_close((uv_handle_t *)&o->save_timer, free_after_close);
+}

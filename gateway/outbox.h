@@ -1,0 +1,63 @@
+/*
+ * outbox.h — MT from the Redis stream to the SMSC: encoding, window, TPS,
+ * throttling, and the durable record of every submit_sm_resp.
+ *
+ * Entries come from the "mt" stream (read by the daemon's reader).  Each
+ * message is encoded (text.h) into parts; each part takes a token from a
+ * smooth token bucket (`tps` per second, at most tps/20 at once) and a slot
+ * in the bind's window.  A part's submit_sm_resp is written to Redis by the
+ * mt_resp script, which acknowledges the stream entry once every part is
+ * answered — so a message is never acknowledged before the SMSC took it, and
+ * an entry left pending by a node that died is claimed by a live one.
+ * ESME_RTHROTTLED / ESME_RMSGQFUL pause sending for a second and retry the
+ * part; a connection lost with parts outstanding resubmits them.
+ */
+#ifndef VG_OUTBOX_H
+#define VG_OUTBOX_H
+
+#include "gateway/config.h"
+#include "gateway/redis.h"
+#include "gateway/smpp_link.h"
+
+#include <uv.h>
+
+typedef struct vg_outbox_s vg_outbox_t;
+
+/* Create; `links` are the binds that may submit (not owned). */
+vg_outbox_t *vg_outbox_new(uv_loop_t *loop, const vg_config_t *cfg,
+                           vg_redis_t *redis, vg_smpp_link_t **links,
+                           int nlinks);
+void vg_outbox_free(vg_outbox_t *o);
+
+/*
+ * A stream entry: fields as stored by mt_enqueue.  `recovered` is 1 for an
+ * entry read back from the pending list (parts already answered are
+ * skipped).  An entry already held is ignored.
+ */
+void vg_outbox_add(vg_outbox_t *o, const char *entry_id, const char *id,
+                   const char *to, const char *text, const char *src,
+                   const char *ussd_op, const char *its, int recovered);
+
+/* How many more entries the outbox wants now (0: full or draining). */
+int vg_outbox_wants(const vg_outbox_t *o);
+
+/* Called when a bind comes up or a slot frees: submit what may go. */
+void vg_outbox_pump(vg_outbox_t *o);
+
+/* The link's submit_resp callback forwards here. */
+void vg_outbox_submit_resp(vg_outbox_t *o, void *tag, int64_t status,
+                           const char *msgid);
+
+/* Stop taking entries (SIGTERM). */
+void vg_outbox_drain(vg_outbox_t *o);
+/* 1 when nothing is outstanding on the wire nor waiting to be written. */
+int vg_outbox_idle(const vg_outbox_t *o);
+
+/* Messages held in memory, parts outstanding, parts throttled so far. */
+void vg_outbox_counts(const vg_outbox_t *o, long *held, long *in_flight,
+                      long *throttled);
+
+/* Fired when the outbox wants more entries (owner kicks the reader). */
+void vg_outbox_on_want(vg_outbox_t *o, void (*fn)(void *), void *data);
+
+#endif

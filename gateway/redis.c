@@ -1,1 +1,271 @@
-/* placeholder, replaced below */
+/*
+ * redis.c — hiredis async on libuv with reconnect, watchdog and scripts.
+ */
+#include "gateway/redis.h"
+#include "gateway/log.h"
+#include "gateway/scripts.h"
+#include "gateway/vg.h"
+
+#include <hiredis/adapters/libuv.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+  vg_redis_t *r;
+  vg_redis_cb cb;
+  void *data;
+} call_t;
+
+static void schedule_reconnect(vg_redis_t *r);
+
+void vg_redis_init(uv_loop_t *loop, vg_redis_t *r, const char *name,
+                   const char *host, int port, const char *password, int db) {
+  memset(r, 0, sizeof *r);
+  r->loop = loop;
+  r->name = name;
+  snprintf(r->host, sizeof r->host, "%s", host);
+  r->port = port;
+  snprintf(r->password, sizeof r->password, "%s", password ? password : "");
+  r->db = db;
+  r->backoff_ms = 200;
+  r->backoff_max_ms = 5000;
+  r->command_timeout_ms = 10000;
+  uv_timer_init(loop, &r->timer);
+  r->timer.data = r;
+}
+
+int vg_redis_ready(const vg_redis_t *r) { return r->state == VG_REDIS_READY; }
+
+static void on_reply(redisAsyncContext *ac, void *replyp, void *privdata) {
+  call_t *c = privdata;
+  vg_redis_t *r = c->r;
+  redisReply *reply = replyp;
+  if (r->pending)
+    r->pending--;
+  r->last_progress_ms = uv_now(r->loop);
+  const char *err = NULL;
+  if (reply == NULL)
+    err = ac->errstr[0] ? ac->errstr : "connection lost";
+  else if (reply->type == REDIS_REPLY_ERROR)
+    err = reply->str;
+  if (c->cb)
+    c->cb(r, reply, c->data, err);
+  free(c);
+}
+
+static int send_argv(vg_redis_t *r, vg_redis_cb cb, void *data, int argc,
+                     const char **argv, const size_t *argvlen) {
+  call_t *c = vg_malloc(sizeof *c);
+  c->r = r;
+  c->cb = cb;
+  c->data = data;
+  if (redisAsyncCommandArgv(r->ac, on_reply, c, argc, argv, argvlen) !=
+      REDIS_OK) {
+    free(c);
+    return VG_ENOTCONN;
+  }
+  if (r->pending++ == 0)
+    r->last_progress_ms = uv_now(r->loop);
+  return 0;
+}
+
+int vg_redis_command_argv(vg_redis_t *r, vg_redis_cb cb, void *data, int argc,
+                          const char **argv, const size_t *argvlen) {
+  if (r->state != VG_REDIS_READY)
+    return VG_ENOTCONN;
+  return send_argv(r, cb, data, argc, argv, argvlen);
+}
+
+int vg_redis_command(vg_redis_t *r, vg_redis_cb cb, void *data,
+                     const char *fmt, ...) {
+  if (r->state != VG_REDIS_READY)
+    return VG_ENOTCONN;
+  call_t *c = vg_malloc(sizeof *c);
+  c->r = r;
+  c->cb = cb;
+  c->data = data;
+  va_list ap;
+  va_start(ap, fmt);
+  int rc = redisvAsyncCommand(r->ac, on_reply, c, fmt, ap);
+  va_end(ap);
+  if (rc != REDIS_OK) {
+    free(c);
+    return VG_ENOTCONN;
+  }
+  if (r->pending++ == 0)
+    r->last_progress_ms = uv_now(r->loop);
+  return 0;
+}
+
+int vg_redis_script(vg_redis_t *r, int script, vg_redis_cb cb, void *data,
+                    int nkeys, int argc, const char **argv,
+                    const size_t *argvlen) {
+  if (r->state != VG_REDIS_READY)
+    return VG_ENOTCONN;
+  const char *av[64];
+  size_t al[64];
+  char nk[16];
+  if (argc + 3 > (int)VG_ARRAY_SIZE(av))
+    return VG_EINVAL;
+  snprintf(nk, sizeof nk, "%d", nkeys);
+  av[0] = "EVALSHA";
+  al[0] = 7;
+  av[1] = vg_script_sha(script);
+  al[1] = strlen(av[1]);
+  av[2] = nk;
+  al[2] = strlen(nk);
+  for (int i = 0; i < argc; i++) {
+    av[3 + i] = argv[i];
+    al[3 + i] = argvlen ? argvlen[i] : strlen(argv[i]);
+  }
+  return send_argv(r, cb, data, argc + 3, av, al);
+}
+
+/* --- connect sequence: TCP, AUTH, SELECT, SCRIPT LOAD, then ready --------- */
+
+static void setup_failed(vg_redis_t *r, const char *what, const char *err) {
+  snprintf(r->last_error, sizeof r->last_error, "%s: %s", what, err);
+  vg_log_error("%s %s:%d: %s", r->name, r->host, r->port, r->last_error);
+  if (r->ac)
+    redisAsyncDisconnect(r->ac);
+}
+
+static void on_script_loaded(vg_redis_t *r, redisReply *reply, void *data,
+                             const char *err) {
+  int id = (int)(intptr_t)data;
+  if (err) {
+    if (reply)
+      setup_failed(r, "SCRIPT LOAD", err);
+    return;
+  }
+  if (reply->type == REDIS_REPLY_STRING)
+    vg_script_set_sha(id, reply->str);
+  if (--r->scripts_loading == 0 && r->state == VG_REDIS_CONNECTING) {
+    r->state = VG_REDIS_READY;
+    r->backoff_ms = 200;
+    vg_log_info("%s %s:%d: ready", r->name, r->host, r->port);
+    if (r->on_connect)
+      r->on_connect(r);
+  }
+}
+
+static void on_setup_reply(vg_redis_t *r, redisReply *reply, void *data,
+                           const char *err) {
+  if (err && reply)
+    setup_failed(r, (const char *)data, err);
+}
+
+static void on_connected(const redisAsyncContext *ac, int status) {
+  vg_redis_t *r = ac->data;
+  if (status != REDIS_OK) {
+    /* hiredis frees the context after this callback. */
+    snprintf(r->last_error, sizeof r->last_error, "%s", ac->errstr);
+    vg_log_warn("%s %s:%d: cannot connect: %s", r->name, r->host, r->port,
+                ac->errstr);
+    r->ac = NULL;
+    r->state = VG_REDIS_CLOSED;
+    if (r->on_close)
+      r->on_close(r, r->last_error);
+    schedule_reconnect(r);
+    return;
+  }
+  if (r->password[0]) {
+    const char *av[] = {"AUTH", r->password};
+    send_argv(r, on_setup_reply, "AUTH", 2, av, NULL);
+  }
+  if (r->db) {
+    char db[16];
+    snprintf(db, sizeof db, "%d", r->db);
+    const char *av[] = {"SELECT", db};
+    send_argv(r, on_setup_reply, "SELECT", 2, av, NULL);
+  }
+  r->scripts_loading = VG_SCRIPT_COUNT;
+  for (int i = 0; i < VG_SCRIPT_COUNT; i++) {
+    const char *av[] = {"SCRIPT", "LOAD", vg_script_body(i)};
+    send_argv(r, on_script_loaded, (void *)(intptr_t)i, 3, av, NULL);
+  }
+}
+
+static void on_disconnected(const redisAsyncContext *ac, int status) {
+  vg_redis_t *r = ac->data;
+  r->ac = NULL;
+  r->pending = 0;
+  if (r->state == VG_REDIS_STOPPED)
+    return;
+  const char *why = status == REDIS_OK ? "closed" : ac->errstr;
+  if (r->last_error[0] == '\0' || status != REDIS_OK)
+    snprintf(r->last_error, sizeof r->last_error, "%s", why);
+  vg_log_warn("%s %s:%d: connection lost: %s", r->name, r->host, r->port,
+              r->last_error);
+  r->state = VG_REDIS_CLOSED;
+  if (r->on_close)
+    r->on_close(r, r->last_error);
+  schedule_reconnect(r);
+}
+
+static void connect_now(vg_redis_t *r) {
+  if (r->state == VG_REDIS_STOPPED)
+    return;
+  r->last_error[0] = '\0';
+  redisAsyncContext *ac = redisAsyncConnect(r->host, r->port);
+  if (ac == NULL || ac->err) {
+    vg_log_warn("%s %s:%d: cannot connect: %s", r->name, r->host, r->port,
+                ac ? ac->errstr : "out of memory");
+    if (ac)
+      redisAsyncFree(ac);
+    schedule_reconnect(r);
+    return;
+  }
+  ac->data = r;
+  r->ac = ac;
+  r->state = VG_REDIS_CONNECTING;
+  r->pending = 0;
+  r->last_progress_ms = uv_now(r->loop);
+  redisLibuvAttach(ac, r->loop);
+  redisAsyncSetConnectCallback(ac, on_connected);
+  redisAsyncSetDisconnectCallback(ac, on_disconnected);
+}
+
+/* The timer does two jobs: reconnect delay when CLOSED, watchdog otherwise. */
+static void on_timer(uv_timer_t *t) {
+  vg_redis_t *r = t->data;
+  if (r->state == VG_REDIS_CLOSED) {
+    connect_now(r);
+    return;
+  }
+  uint64_t now = uv_now(r->loop);
+  if ((r->pending > 0 || r->state == VG_REDIS_CONNECTING) &&
+      now - r->last_progress_ms > r->command_timeout_ms && r->ac) {
+    snprintf(r->last_error, sizeof r->last_error,
+             "no reply within %u ms", r->command_timeout_ms);
+    redisAsyncDisconnect(r->ac);
+  }
+}
+
+static void schedule_reconnect(vg_redis_t *r) {
+  if (r->state == VG_REDIS_STOPPED)
+    return;
+  /* Exponential back-off with jitter, so nodes do not reconnect in step. */
+  uint32_t delay = r->backoff_ms / 2 + (uint32_t)rand() % (r->backoff_ms / 2 + 1);
+  r->backoff_ms = r->backoff_ms * 2 > r->backoff_max_ms ? r->backoff_max_ms
+                                                        : r->backoff_ms * 2;
+  uv_timer_start(&r->timer, on_timer, delay, 1000);
+}
+
+void vg_redis_start(vg_redis_t *r) {
+  connect_now(r);
+  if (r->state != VG_REDIS_CLOSED)
+    uv_timer_start(&r->timer, on_timer, 1000, 1000);
+}
+
+void vg_redis_stop(vg_redis_t *r) {
+  r->state = VG_REDIS_STOPPED;
+  if (r->ac) {
+    redisAsyncContext *ac = r->ac;
+    r->ac = NULL;
+    redisAsyncDisconnect(ac);
+  }
+  if (!uv_is_closing((uv_handle_t *)&r->timer))
+    uv_close((uv_handle_t *)&r->timer, NULL);
+}

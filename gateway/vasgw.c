@@ -1,1 +1,526 @@
-int main(void){return 0;}
+/*
+ * vasgw.c — the operator's command-line tool (SPEC.md "Programs").
+ *
+ * A client of the same Redis as the daemons, with blocking hiredis: it works
+ * whether or not a daemon runs.  Queueing uses the daemon's own enqueue
+ * script (mt_queue.h), so the CLI never re-implements what the daemon does.
+ * Exit status: 0 success, 1 runtime failure, 2 usage error.
+ */
+#include "autoconfig.h"
+#include "gateway/config.h"
+#include "gateway/keys.h"
+#include "gateway/msisdn.h"
+#include "gateway/mt_queue.h"
+#include "gateway/scripts.h"
+#include "gateway/text.h"
+#include "gateway/vg.h"
+
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct {
+  vg_config_t cfg;
+  redisContext *rc;
+  int json;
+} cli_t;
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: vasgw [-c FILE] [--json] COMMAND\n"
+          "commands:\n"
+          "  send MSISDN TEXT     queue one SMS, print its message id\n"
+          "  send --file FILE     queue one SMS per line 'msisdn,text'\n"
+          "  msg show ID          state, parts, SMSC ids and receipts of a message\n"
+          "  stats                link state per bind, window, queue, counters\n"
+          "options:\n"
+          "  -c FILE    configuration (default: $VASGW_CONF or %s)\n"
+          "  --json     machine-readable output\n"
+          "  --help, --version\n",
+          vg_config_default_path());
+}
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("vasgw: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  return 1;
+}
+
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("vasgw: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputs(" (try 'vasgw --help')\n", stderr);
+  va_end(ap);
+  return 2;
+}
+
+/* JSON string with escapes. */
+static void json_str(FILE *out, const char *s) {
+  fputc('"', out);
+  for (; s && *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\')
+      fprintf(out, "\\%c", c);
+    else if (c == '\n')
+      fputs("\\n", out);
+    else if (c == '\r')
+      fputs("\\r", out);
+    else if (c == '\t')
+      fputs("\\t", out);
+    else if (c < 0x20)
+      fprintf(out, "\\u%04x", c);
+    else
+      fputc(c, out);
+  }
+  fputc('"', out);
+}
+
+static int connect_redis(cli_t *c) {
+  struct timeval tv = {3, 0};
+  c->rc = redisConnectWithTimeout(c->cfg.redis_host, c->cfg.redis_port, tv);
+  if (c->rc == NULL || c->rc->err)
+    return fail("cannot connect to Redis at %s:%d: %s", c->cfg.redis_host,
+                c->cfg.redis_port, c->rc ? c->rc->errstr : "out of memory");
+  redisSetTimeout(c->rc, (struct timeval){10, 0});
+  redisReply *r;
+  if (c->cfg.redis_password[0]) {
+    r = redisCommand(c->rc, "AUTH %s", c->cfg.redis_password);
+    if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+      int rc = fail("Redis AUTH failed: %s", r ? r->str : c->rc->errstr);
+      freeReplyObject(r);
+      return rc;
+    }
+    freeReplyObject(r);
+  }
+  if (c->cfg.redis_db) {
+    r = redisCommand(c->rc, "SELECT %d", c->cfg.redis_db);
+    if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+      int rc = fail("Redis SELECT %d failed: %s", c->cfg.redis_db,
+                    r ? r->str : c->rc->errstr);
+      freeReplyObject(r);
+      return rc;
+    }
+    freeReplyObject(r);
+  }
+  r = redisCommand(c->rc, "SCRIPT LOAD %s", vg_script_body(VG_SCRIPT_MT_ENQUEUE));
+  if (r == NULL || r->type != REDIS_REPLY_STRING) {
+    int rc = fail("Redis SCRIPT LOAD failed: %s",
+                  r ? r->str : c->rc->errstr);
+    freeReplyObject(r);
+    return rc;
+  }
+  vg_script_set_sha(VG_SCRIPT_MT_ENQUEUE, r->str);
+  freeReplyObject(r);
+  return 0;
+}
+
+/* --- send ------------------------------------------------------------------ */
+
+/* Check one message; on error print "WHERE: reason" and return 1. */
+static int check_message(cli_t *c, const char *where, const char *msisdn,
+                         const char *text, char norm[VG_MSISDN_MAX]) {
+  const char *why = NULL;
+  if (vg_msisdn_normalize(msisdn, c->cfg.country_code, norm, &why) != 0)
+    return fail("%smalformed number '%s': %s", where, msisdn, why);
+  vg_text_mt_t enc;
+  int rc = vg_text_encode_mt(text, strlen(text), 0, &enc);
+  if (rc == VG_ETEXT)
+    return fail("%sempty text", where);
+  if (rc == VG_EUTF8)
+    return fail("%stext is not valid UTF-8", where);
+  if (rc == VG_ETOOLONG)
+    return fail("%stext too long (more than %d parts)", where,
+                VG_TEXT_MAX_PARTS);
+  if (rc != 0)
+    return fail("%stext cannot be encoded: %s", where, vg_strerror(rc));
+  vg_text_mt_free(&enc);
+  return 0;
+}
+
+static void append_enqueue(cli_t *c, const char *id, const char *to,
+                           const char *text) {
+  vg_mt_t m = {.id = id, .to = to, .text = text, .src = "",
+               .ussd_service_op = -1, .its_hex = "", .origin = "cli"};
+  vg_mt_argbuf_t b;
+  const char *av[VG_MT_ENQUEUE_ARGC + 3];
+  size_t al[VG_MT_ENQUEUE_ARGC + 3];
+  av[0] = "EVALSHA";
+  av[1] = vg_script_sha(VG_SCRIPT_MT_ENQUEUE);
+  av[2] = "3";
+  vg_mt_enqueue_args(&m, c->cfg.prefix, c->cfg.msg_ttl_days * 86400, &b,
+                     av + 3, al + 3);
+  al[0] = 7;
+  al[1] = strlen(av[1]);
+  al[2] = 1;
+  redisAppendCommandArgv(c->rc, VG_MT_ENQUEUE_ARGC + 3, av, al);
+}
+
+static int read_enqueue_reply(cli_t *c) {
+  redisReply *r = NULL;
+  if (redisGetReply(c->rc, (void **)&r) != REDIS_OK)
+    return fail("Redis: %s", c->rc->errstr);
+  int rc = 0;
+  if (r->type == REDIS_REPLY_ERROR)
+    rc = fail("Redis: %s", r->str);
+  freeReplyObject(r);
+  return rc;
+}
+
+static int cmd_send(cli_t *c, const char *msisdn, const char *text) {
+  char norm[VG_MSISDN_MAX];
+  if (check_message(c, "", msisdn, text, norm))
+    return 1;
+  if (connect_redis(c))
+    return 1;
+  char id[VG_MSGID_LEN];
+  vg_mt_new_id(id);
+  append_enqueue(c, id, norm, text);
+  if (read_enqueue_reply(c))
+    return 1;
+  if (c->json) {
+    printf("{\"id\":");
+    json_str(stdout, id);
+    printf(",\"to\":");
+    json_str(stdout, norm);
+    printf(",\"state\":\"queued\"}\n");
+  } else {
+    printf("%s\n", id);
+  }
+  return 0;
+}
+
+typedef struct {
+  char to[VG_MSISDN_MAX];
+  char *text;
+} line_t;
+
+static int cmd_send_file(cli_t *c, const char *path) {
+  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+  if (f == NULL)
+    return fail("%s: cannot open: %s", path, strerror(errno));
+  size_t cap = 1024, n = 0;
+  line_t *lines = vg_malloc(cap * sizeof *lines);
+  char *buf = NULL;
+  size_t bufcap = 0;
+  ssize_t len;
+  long lineno = 0;
+  int bad = 0;
+  /* Check the whole file first: nothing is queued from a file with errors. */
+  while ((len = getline(&buf, &bufcap, f)) >= 0) {
+    lineno++;
+    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+      buf[--len] = '\0';
+    if (len == 0 || buf[0] == '#')
+      continue;
+    char *comma = strchr(buf, ',');
+    char where[256];
+    snprintf(where, sizeof where, "%s:%ld: ", path, lineno);
+    if (comma == NULL) {
+      fail("%sexpected 'msisdn,text'", where);
+      bad++;
+      continue;
+    }
+    *comma = '\0';
+    if (n == cap) {
+      cap *= 2;
+      lines = vg_realloc(lines, cap * sizeof *lines);
+    }
+    if (check_message(c, where, buf, comma + 1, lines[n].to)) {
+      bad++;
+      continue;
+    }
+    lines[n].text = vg_strdup(comma + 1);
+    n++;
+  }
+  free(buf);
+  if (f != stdin)
+    fclose(f);
+  int rc = 0;
+  if (bad) {
+    rc = fail("%s: %d bad line%s; nothing queued", path, bad,
+              bad == 1 ? "" : "s");
+    goto out;
+  }
+  if (connect_redis(c)) {
+    rc = 1;
+    goto out;
+  }
+  /* Pipelined in batches: one round trip per thousand messages. */
+  char (*ids)[VG_MSGID_LEN] = vg_malloc((n ? n : 1) * sizeof *ids);
+  size_t done = 0;
+  while (done < n && rc == 0) {
+    size_t batch = n - done < 1000 ? n - done : 1000;
+    for (size_t i = 0; i < batch; i++) {
+      vg_mt_new_id(ids[done + i]);
+      append_enqueue(c, ids[done + i], lines[done + i].to,
+                     lines[done + i].text);
+    }
+    for (size_t i = 0; i < batch; i++)
+      if (read_enqueue_reply(c))
+        rc = 1;
+    done += batch;
+  }
+  if (rc == 0) {
+    if (c->json) {
+      printf("{\"queued\":%zu,\"ids\":[", n);
+      for (size_t i = 0; i < n; i++)
+        printf("%s\"%s\"", i ? "," : "", ids[i]);
+      printf("]}\n");
+    } else {
+      for (size_t i = 0; i < n; i++)
+        printf("%s\n", ids[i]);
+    }
+    fprintf(stderr, "vasgw: %zu message%s queued\n", n, n == 1 ? "" : "s");
+  }
+  free(ids);
+out:
+  for (size_t i = 0; i < n; i++)
+    free(lines[i].text);
+  free(lines);
+  return rc;
+}
+
+/* --- msg show -------------------------------------------------------------- */
+
+static const char *field(redisReply *h, const char *name) {
+  for (size_t i = 0; i + 1 < h->elements; i += 2)
+    if (strcmp(h->element[i]->str, name) == 0)
+      return h->element[i + 1]->str;
+  return NULL;
+}
+
+static void print_time(const char *label, const char *ms) {
+  if (ms == NULL || *ms == '\0')
+    return;
+  time_t t = (time_t)(strtoll(ms, NULL, 10) / 1000);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  char buf[32];
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  printf("  %-12s %s\n", label, buf);
+}
+
+static int cmd_msg_show(cli_t *c, const char *id) {
+  if (connect_redis(c))
+    return 1;
+  char key[VG_KEY_MAX];
+  vg_key(key, c->cfg.prefix, VG_K_MSG, id);
+  redisReply *h = redisCommand(c->rc, "HGETALL %s", key);
+  if (h == NULL)
+    return fail("Redis: %s", c->rc->errstr);
+  if (h->type != REDIS_REPLY_ARRAY || h->elements == 0) {
+    freeReplyObject(h);
+    return fail("no message '%s' (records are kept %d days)", id,
+                c->cfg.msg_ttl_days);
+  }
+  if (c->json) {
+    /* Every field as stored, parts grouped. */
+    printf("{");
+    for (size_t i = 0; i + 1 < h->elements; i += 2) {
+      if (i)
+        printf(",");
+      json_str(stdout, h->element[i]->str);
+      printf(":");
+      json_str(stdout, h->element[i + 1]->str);
+    }
+    printf("}\n");
+    freeReplyObject(h);
+    return 0;
+  }
+  const char *parts = field(h, "parts");
+  printf("message %s\n", id);
+  printf("  %-12s %s\n", "to", field(h, "to") ? field(h, "to") : "");
+  printf("  %-12s %s\n", "state", field(h, "state") ? field(h, "state") : "");
+  if (field(h, "error") && *field(h, "error"))
+    printf("  %-12s %s\n", "error", field(h, "error"));
+  printf("  %-12s %s\n", "parts", parts ? parts : "(not yet encoded)");
+  print_time("created", field(h, "created"));
+  print_time("submitted", field(h, "submitted_at"));
+  print_time("accepted", field(h, "accepted_at"));
+  print_time("done", field(h, "done_at"));
+  int np = parts ? atoi(parts) : 0;
+  for (int i = 1; i <= np; i++) {
+    char f[32];
+    const char *v[5];
+    static const char *const names[] = {"status", "error", "smscid", "dlr",
+                                        "dlr_err"};
+    for (int k = 0; k < 5; k++) {
+      snprintf(f, sizeof f, "p%d.%s", i, names[k]);
+      v[k] = field(h, f);
+    }
+    printf("  part %d/%d: smsc id %s, submit %s%s%s, receipt %s%s%s\n", i, np,
+           v[2] && *v[2] ? v[2] : "-",
+           v[0] ? (strcmp(v[0], "0") == 0 ? "ok" : "refused") : "pending",
+           v[1] ? " " : "", v[1] ? v[1] : "", v[3] ? v[3] : "none",
+           v[4] && *v[4] ? " err:" : "", v[4] && *v[4] ? v[4] : "");
+  }
+  printf("  %-12s %s\n", "text", field(h, "text") ? field(h, "text") : "");
+  freeReplyObject(h);
+  return 0;
+}
+
+/* --- stats ------------------------------------------------------------------ */
+
+static long long hash_int(redisReply *h, const char *name) {
+  const char *v = field(h, name);
+  return v ? strtoll(v, NULL, 10) : 0;
+}
+
+static int cmd_stats(cli_t *c) {
+  if (connect_redis(c))
+    return 1;
+  char stats[VG_KEY_MAX], mt[VG_KEY_MAX], pattern[VG_KEY_MAX];
+  vg_key(stats, c->cfg.prefix, "%s", VG_K_STATS);
+  vg_key(mt, c->cfg.prefix, "%s", VG_K_MT_STREAM);
+  vg_key(pattern, c->cfg.prefix, VG_K_NODE, "*");
+  redisReply *h = redisCommand(c->rc, "HGETALL %s", stats);
+  if (h == NULL || h->type == REDIS_REPLY_ERROR) {
+    int rc = fail("Redis: %s", h ? h->str : c->rc->errstr);
+    freeReplyObject(h);
+    return rc;
+  }
+  /* Queue depth: entries not yet read plus entries read and not answered. */
+  long long lag = 0, pending = 0, length = 0;
+  redisReply *x = redisCommand(c->rc, "XLEN %s", mt);
+  if (x && x->type == REDIS_REPLY_INTEGER)
+    length = x->integer;
+  freeReplyObject(x);
+  x = redisCommand(c->rc, "XINFO GROUPS %s", mt);
+  int have_group = 0;
+  if (x && x->type == REDIS_REPLY_ARRAY) {
+    for (size_t g = 0; g < x->elements; g++) {
+      redisReply *e = x->element[g];
+      const char *name = NULL;
+      for (size_t i = 0; i + 1 < e->elements; i += 2) {
+        const char *k = e->element[i]->str;
+        redisReply *v = e->element[i + 1];
+        if (strcmp(k, "name") == 0)
+          name = v->str;
+        else if (strcmp(k, "pending") == 0)
+          pending = v->integer;
+        else if (strcmp(k, "lag") == 0 && v->type == REDIS_REPLY_INTEGER)
+          lag = v->integer;
+      }
+      if (name && strcmp(name, VG_GROUP) == 0) {
+        have_group = 1;
+        break;
+      }
+    }
+  }
+  freeReplyObject(x);
+  if (!have_group)
+    lag = length; /* no daemon has read the stream yet */
+  /* Each daemon's live status (written every second, expires after 10). */
+  redisReply *nodes = redisCommand(c->rc, "KEYS %s", pattern);
+  static const char *const counters[] = {
+      "queued", "submitted", "accepted", "delivered", "failed", "mo",
+      "mo_duplicate", "mo_incomplete", "dlr", "dlr_unmatched",
+      "dlr_late_matched", "dlr_duplicate", "dlr_malformed"};
+  if (c->json) {
+    printf("{\"queue\":{\"waiting\":%lld,\"pending\":%lld},\"counters\":{",
+           lag, pending);
+    for (size_t i = 0; i < VG_ARRAY_SIZE(counters); i++)
+      printf("%s\"%s\":%lld", i ? "," : "", counters[i],
+             hash_int(h, counters[i]));
+    printf("},\"nodes\":[");
+    for (size_t i = 0; nodes && i < nodes->elements; i++) {
+      redisReply *v = redisCommand(c->rc, "GET %s", nodes->element[i]->str);
+      if (v && v->type == REDIS_REPLY_STRING)
+        printf("%s%s", i ? "," : "", v->str);
+      freeReplyObject(v);
+    }
+    printf("]}\n");
+  } else {
+    printf("queue: %lld waiting, %lld read and not yet answered\n", lag,
+           pending);
+    printf("counters:\n");
+    for (size_t i = 0; i < VG_ARRAY_SIZE(counters); i++)
+      printf("  %-17s %lld\n", counters[i], hash_int(h, counters[i]));
+    printf("nodes:\n");
+    if (nodes == NULL || nodes->elements == 0)
+      printf("  (no daemon has reported in the last 10 seconds)\n");
+    for (size_t i = 0; nodes && i < nodes->elements; i++) {
+      redisReply *v = redisCommand(c->rc, "GET %s", nodes->element[i]->str);
+      if (v && v->type == REDIS_REPLY_STRING)
+        printf("  %s\n", v->str);
+      freeReplyObject(v);
+    }
+  }
+  freeReplyObject(nodes);
+  freeReplyObject(h);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  static cli_t c;
+  const char *path = vg_config_default_path();
+  int i = 1;
+  for (; i < argc && argv[i][0] == '-'; i++) {
+    if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+      path = argv[++i];
+    else if (strcmp(argv[i], "--json") == 0)
+      c.json = 1;
+    else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      usage(stdout);
+      return 0;
+    } else if (strcmp(argv[i], "--version") == 0) {
+      printf("vasgw %s\n", PACKAGE_VERSION);
+      return 0;
+    } else
+      return usage_error("unknown option '%s'", argv[i]);
+  }
+  if (i >= argc)
+    return usage_error("no command given");
+  /* Options may also follow the command words. */
+  const char *words[8];
+  int nw = 0;
+  for (; i < argc; i++) {
+    if (strcmp(argv[i], "--json") == 0)
+      c.json = 1;
+    else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+      path = argv[++i];
+    else if (nw < 8)
+      words[nw++] = argv[i];
+    else
+      return usage_error("too many arguments");
+  }
+  char err[512];
+  if (vg_config_load(path, &c.cfg, err, sizeof err) != 0)
+    return fail("%s", err);
+  int rc;
+  if (strcmp(words[0], "send") == 0) {
+    if (nw == 3 && strcmp(words[1], "--file") == 0)
+      rc = cmd_send_file(&c, words[2]);
+    else if (nw == 3)
+      rc = cmd_send(&c, words[1], words[2]);
+    else
+      return usage_error("usage: send MSISDN TEXT | send --file FILE");
+  } else if (strcmp(words[0], "msg") == 0) {
+    if (nw == 3 && strcmp(words[1], "show") == 0)
+      rc = cmd_msg_show(&c, words[2]);
+    else
+      return usage_error("usage: msg show ID");
+  } else if (strcmp(words[0], "stats") == 0) {
+    if (nw != 1)
+      return usage_error("usage: stats");
+    rc = cmd_stats(&c);
+  } else {
+    return usage_error("unknown command '%s'", words[0]);
+  }
+  if (c.rc)
+    redisFree(c.rc);
+  return rc;
+}

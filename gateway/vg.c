@@ -59,6 +59,8 @@ char *vg_strndup_at(const char *s, size_t n, const char *file, int line) {
   return p;
 }
 
+void vg_free(void *p) { free(p); }
+
 int64_t vg_now_ms(void) {
   struct timeval tv;
   gettimeofday(&tv, NULL);

@@ -52,6 +52,8 @@ void *vg_calloc_at(size_t c, size_t n, const char *file, int line);
 void *vg_realloc_at(void *p, size_t n, const char *file, int line);
 char *vg_strdup_at(const char *s, const char *file, int line);
 char *vg_strndup_at(const char *s, size_t n, const char *file, int line);
+/* free(); use it in files that include libgw, whose gwmem.h hides free(). */
+void vg_free(void *p);
 
 #define vg_container_of(ptr, type, member)                                   \
   ((type *)((char *)(ptr) - offsetof(type, member)))

@@ -1,1 +1,140 @@
-/* placeholder, replaced below */
+/*
+ * templates.c — loading, checking and rendering the templates of templates.h.
+ */
+#include "handlers/templates.h"
+#include "gateway/vg.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+/* id, file name, placeholders it may use (space-separated). */
+static const struct {
+  const char *file;
+  const char *vars;
+} table[VG_TPL_COUNT] = {
+    [VG_TPL_HELP] = {"help.txt", "service_number"},
+    [VG_TPL_USSD_MENU] = {"ussd_menu.txt", "service_number"},
+};
+
+struct vg_templates_s {
+  char *text[VG_TPL_COUNT];
+};
+
+static int allowed(const char *vars, const char *name, size_t len) {
+  const char *p = vars;
+  while (*p) {
+    const char *e = strchr(p, ' ');
+    size_t n = e ? (size_t)(e - p) : strlen(p);
+    if (n == len && strncmp(p, name, len) == 0)
+      return 1;
+    if (!e)
+      break;
+    p = e + 1;
+  }
+  return 0;
+}
+
+static char *read_file(const char *path, char *err, size_t errsz) {
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) {
+    snprintf(err, errsz, "%s: cannot open: %s", path, strerror(errno));
+    return NULL;
+  }
+  size_t cap = 1024, len = 0;
+  char *buf = vg_malloc(cap);
+  size_t n;
+  while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+    len += n;
+    if (cap - len - 1 == 0) {
+      cap *= 2;
+      buf = vg_realloc(buf, cap);
+    }
+  }
+  fclose(f);
+  buf[len] = '\0';
+  while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+    buf[--len] = '\0';
+  return buf;
+}
+
+static int check(const char *path, const char *text, const char *vars,
+                 char *err, size_t errsz) {
+  int line = 1;
+  for (const char *p = text; *p; p++) {
+    if (*p == '\n')
+      line++;
+    if (p[0] == '{' && p[1] == '{') {
+      const char *e = strstr(p + 2, "}}");
+      if (e == NULL) {
+        snprintf(err, errsz, "%s:%d: '{{' without '}}'", path, line);
+        return -1;
+      }
+      if (!allowed(vars, p + 2, (size_t)(e - p - 2))) {
+        snprintf(err, errsz, "%s:%d: unknown placeholder {{%.*s}} (allowed: %s)",
+                 path, line, (int)(e - p - 2), p + 2, vars);
+        return -1;
+      }
+      p = e + 1;
+    }
+  }
+  return 0;
+}
+
+vg_templates_t *vg_templates_load(const char *dir, const char *locale,
+                                  char *err, size_t errsz) {
+  vg_templates_t *t = vg_calloc(1, sizeof *t);
+  for (int i = 0; i < VG_TPL_COUNT; i++) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s/%s", dir, locale, table[i].file);
+    t->text[i] = read_file(path, err, errsz);
+    if (t->text[i] == NULL ||
+        check(path, t->text[i], table[i].vars, err, errsz) != 0) {
+      vg_templates_free(t);
+      return NULL;
+    }
+  }
+  return t;
+}
+
+void vg_templates_free(vg_templates_t *t) {
+  if (t == NULL)
+    return;
+  for (int i = 0; i < VG_TPL_COUNT; i++)
+    free(t->text[i]);
+  free(t);
+}
+
+char *vg_templates_render(const vg_templates_t *t, vg_tpl_id_t id,
+                          const vg_tpl_var_t *vars, size_t nvars) {
+  const char *src = t->text[id];
+  size_t cap = strlen(src) + 64, len = 0;
+  char *out = vg_malloc(cap);
+  for (const char *p = src; *p;) {
+    const char *val = NULL;
+    size_t skip = 1;
+    if (p[0] == '{' && p[1] == '{') {
+      const char *e = strstr(p + 2, "}}");
+      size_t n = (size_t)(e - p - 2);
+      for (size_t i = 0; i < nvars; i++)
+        if (strlen(vars[i].name) == n && strncmp(vars[i].name, p + 2, n) == 0)
+          val = vars[i].value;
+      if (val == NULL)
+        val = "";
+      skip = n + 4;
+    }
+    size_t add = val ? strlen(val) : 1;
+    if (len + add + 1 > cap) {
+      cap = (len + add + 1) * 2;
+      out = vg_realloc(out, cap);
+    }
+    if (val)
+      memcpy(out + len, val, add);
+    else
+      out[len] = *p;
+    len += add;
+    p += skip;
+  }
+  out[len] = '\0';
+  return out;
+}

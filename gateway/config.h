@@ -1,0 +1,91 @@
+/*
+ * config.h — vasgw.conf, the INI file of SPEC.md "Configuration".
+ *
+ * The keys are a table (config_keys.def: section, key, type, bounds,
+ * default, target field), written once and used both to parse and to
+ * reject what is not in it.  A wrong or missing key fails with
+ * "FILE:LINE: reason".
+ */
+#ifndef VG_CONFIG_H
+#define VG_CONFIG_H
+
+#include <stddef.h>
+
+typedef enum { VG_BIND_TRX = 0, VG_BIND_TX_RX = 1 } vg_bind_mode_t;
+
+typedef struct {
+  /* [gateway] */
+  char node[64];
+  char timezone[64];
+  char locale[16];
+  char templates[512];
+  char log_level[16];   /* error|warn|info|debug */
+  char country_code[8]; /* default 86 */
+  char log_file[512];   /* "" = stderr */
+  int msg_ttl_days;     /* message records lapse after this (default 7) */
+
+  /* [redis] */
+  char redis_host[256];
+  int redis_port;
+  int redis_db;
+  char redis_password[256];
+  char prefix[64];
+
+  /* [smsc] */
+  char smsc_host[256];
+  int smsc_port;
+  char system_id[16];  /* SMPP 3.4: at most 15 octets */
+  char smsc_password[9]; /* SMPP 3.4: at most 8 octets */
+  char system_type[13];
+  vg_bind_mode_t bind;
+  char service_number[21];
+  char ussd_service_code[32];
+  int window;
+  int tps;
+  int enquire_link_interval;
+  int response_timeout;
+  int reconnect_max;
+
+  /* [provisioning] */
+  char provisioning_url[512];
+  int provisioning_timeout_ms;
+  int provisioning_max_attempts;
+
+  /* [policy] */
+  int offer_ttl_hours;
+  int marketing_interval_days;
+  int cancel_block_days;
+  int max_marketing_per_day;
+  char quiet_hours[16];
+  int mo_rate_limit_per_min;
+
+  /* [promoters] */
+  int auto_approve;
+  char number_segments[1024];
+  int daily_recommend_limit;
+
+  /* [commission] */
+  int settlement_day;
+} vg_config_t;
+
+/* Fill `cfg` with every default. */
+void vg_config_defaults(vg_config_t *cfg);
+
+/*
+ * Load `path` over the defaults, then apply VASGW_SMSC_PASSWORD and
+ * VASGW_REDIS_PASSWORD from the environment when set.  Returns 0, or
+ * VG_ECONFIG with "PATH:LINE: reason" (or "PATH: reason") in `err`.
+ * Unknown sections and keys, bad numbers, values out of bounds, strings too
+ * long for their field, duplicate keys and an unreadable file are errors.
+ */
+int vg_config_load(const char *path, vg_config_t *cfg, char *err,
+                   size_t errsz);
+
+/* Same as vg_config_load over a string (for tests); `name` names it in errors. */
+int vg_config_load_string(const char *text, const char *name, vg_config_t *cfg,
+                          char *err, size_t errsz);
+
+/* The default path: $VASGW_CONF, else SYSCONFDIR/vasgw/vasgw.conf. */
+const char *vg_config_default_path(void);
+
+#endif
