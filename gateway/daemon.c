@@ -59,6 +59,7 @@ struct daemon_s {
   int unbinding;
   uint64_t unbind_deadline;
   int closed_links;
+  int closed; /* handles closing: callbacks still due touch nothing */
 };
 
 /* --- stream readers ------------------------------------------------------- */
@@ -104,6 +105,8 @@ static void on_read(vg_redis_t *r, redisReply *reply, void *data,
                     const char *err) {
   reader_t *rd = data;
   rd->reading = 0;
+  if (rd->d->stopping)
+    return; /* what it read stays pending for this node's next start */
   if (err) {
     if (reply && strncmp(err, "NOGROUP", 7) == 0)
       rd->group_ready = 0;
@@ -246,7 +249,8 @@ static void kick_mt(void *data) { reader_kick(data); }
 static void on_claimed(vg_redis_t *r, redisReply *reply, void *data,
                        const char *err) {
   reader_t *rd = data;
-  if (err || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2)
+  if (err || rd->d->stopping || reply->type != REDIS_REPLY_ARRAY ||
+      reply->elements < 2)
     return;
   redisReply *entries = reply->element[1];
   for (size_t i = 0; i < entries->elements; i++)
@@ -342,7 +346,8 @@ static void close_all(daemon_t *d) {
   uv_close((uv_handle_t *)&d->sigterm, NULL);
   uv_close((uv_handle_t *)&d->sigint, NULL);
   uv_close((uv_handle_t *)&d->sighup, NULL);
-  vg_outbox_free(d->outbox);
+  vg_outbox_close(d->outbox);
+  d->closed = 1;
 }
 
 static void shutdown_step(daemon_t *d) {
@@ -482,8 +487,9 @@ int vg_daemon_run(const vg_config_t *cfg, const vg_templates_t *templates) {
   uv_run(loop, UV_RUN_DEFAULT);
 
   for (int i = 0; i < d->nlinks; i++)
-    vg_smpp_session_free(d->links[i].session);
+    vg_smpp_link_free(&d->links[i]);
   vg_inbox_free(d->inbox);
+  vg_outbox_free(d->outbox);
   int rc = uv_loop_close(loop);
   if (rc != 0)
     vg_log_warn("loop closed with handles open: %s", uv_strerror(rc));

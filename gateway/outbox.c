@@ -540,22 +540,18 @@ vg_outbox_t *vg_outbox_new(uv_loop_t *loop, const vg_config_t *cfg,
   return o;
 }
 
-static void free_after_close(uv_handle_t *h) {
-  vg_outbox_t *o = h->data;
-  if (uv_is_closing((uv_handle_t *)&o->timer) &&
-      uv_is_closing((uv_handle_t *)&o->save_timer) && h == (uv_handle_t *)&o->save_timer) {
-    for (unsigned i = 0; i < NBUCKETS; i++) {
-      while (o->buckets[i]) {
-        msg_t *m = o->buckets[i];
-        o->buckets[i] = m->hnext;
-        msg_free(m);
-      }
-    }
-    free(o);
-  }
+void vg_outbox_close(vg_outbox_t *o) {
+  uv_close((uv_handle_t *)&o->timer, NULL);
+  uv_close((uv_handle_t *)&o->save_timer, NULL);
 }
 
 void vg_outbox_free(vg_outbox_t *o) {
-  uv_close((uv_handle_t *)&o->timer, NULL);
-  uv_close((uv_handle_t *)&o->save_timer, free_after_close);
+  for (unsigned i = 0; i < NBUCKETS; i++) {
+    while (o->buckets[i]) {
+      msg_t *m = o->buckets[i];
+      o->buckets[i] = m->hnext;
+      msg_free(m);
+    }
+  }
+  free(o);
 }

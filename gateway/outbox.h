@@ -27,6 +27,9 @@ typedef struct vg_outbox_s vg_outbox_t;
 vg_outbox_t *vg_outbox_new(uv_loop_t *loop, const vg_config_t *cfg,
                            vg_redis_t *redis, vg_smpp_link_t **links,
                            int nlinks);
+/* Close the outbox's timers; free it with vg_outbox_free once the loop has
+ * run their close callbacks (after uv_run returns). */
+void vg_outbox_close(vg_outbox_t *o);
 void vg_outbox_free(vg_outbox_t *o);
 
 /*

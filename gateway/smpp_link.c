@@ -144,6 +144,9 @@ static void on_tcp_closed(uv_handle_t *h) {
     l->cb.closed(l);
 }
 
+/* The retry timer's data is the link (set in vg_smpp_link_init). */
+static void on_retry(uv_timer_t *t) { start_connect(t->data); }
+
 static void schedule_retry(vg_smpp_link_t *l) {
   if (l->stopping)
     return;
@@ -152,7 +155,7 @@ static void schedule_retry(vg_smpp_link_t *l) {
   uint32_t delay = b - b / 4 + (uint32_t)rand() % (b / 2 + 1);
   l->backoff_ms = b * 2 > l->reconnect_max_ms ? l->reconnect_max_ms : b * 2;
   vg_log_info("smpp %s: reconnecting in %u ms", l->name, delay);
-  uv_timer_start(&l->retry, (uv_timer_cb)start_connect, delay, 0);
+  uv_timer_start(&l->retry, on_retry, delay, 0);
 }
 
 /*
@@ -329,4 +332,11 @@ void vg_smpp_link_close(vg_smpp_link_t *l) {
   uv_close((uv_handle_t *)&l->flush, NULL);
   l->closing_handles++;
   uv_close((uv_handle_t *)&l->tick, on_tcp_closed);
+}
+
+void vg_smpp_link_free(vg_smpp_link_t *l) {
+  vg_smpp_session_free(l->session);
+  l->session = NULL;
+  free(l->out);
+  l->out = NULL;
 }

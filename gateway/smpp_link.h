@@ -70,6 +70,9 @@ void vg_smpp_link_stop(vg_smpp_link_t *l);
 /* Release every handle; cb.closed fires when all are closed. */
 void vg_smpp_link_close(vg_smpp_link_t *l);
 
+/* Free the session and buffers, once the close callbacks have run. */
+void vg_smpp_link_free(vg_smpp_link_t *l);
+
 /* 1 when the transport is gone and no reconnect is coming. */
 int vg_smpp_link_is_down(const vg_smpp_link_t *l);
 

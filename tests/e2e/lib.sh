@@ -204,6 +204,14 @@ e2e__cleanup() {
 		entry=${E2E_PIDS[i]}
 		e2e__stop "${entry%%:*}" TERM 5 >/dev/null 2>&1
 	done
+	# A sanitizer report from vasgwd or the CLI fails the test, whatever
+	# the test itself asserted (the suite runs once under ASan + UBSan).
+	if [ -n "${E2E_DIR:-}" ] && [ -d "$E2E_DIR" ] &&
+		grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+			"$E2E_DIR"/vasgwd*.log "$E2E_DIR"/*.stderr >/dev/null 2>&1; then
+		printf 'FAIL: %s: sanitizer report in the logs\n' "${E2E_NAME:-e2e}" >&2
+		[ "$status" -eq 0 ] && status=1
+	fi
 	if [ "$status" -ne 0 ] && [ "$status" -ne 77 ] && [ -n "${E2E_DIR:-}" ] && [ -d "$E2E_DIR" ]; then
 		e2e__dump_logs >&2
 		printf 'FAIL: %s (exit %s); work directory kept: %s\n' "${E2E_NAME:-e2e}" "$status" "$E2E_DIR" >&2

@@ -1,0 +1,661 @@
+/*
+ * smpp-sink.c — a minimal SMSC for benchmarks (bench/mt-throughput,
+ * bench/vs-kannel).
+ *
+ * It stands where the operator's SMSC stands in ARCHITECTURE.md's picture,
+ * and does as little as an SMSC can: it accepts any bind, answers every
+ * submit_sm at once with a message id from a counter and, with --receipts,
+ * follows each accepted submit_sm with a delivery receipt (deliver_sm,
+ * esm_class 4, the usual "id:... stat:DELIVRD err:000" text plus the
+ * receipted_message_id and message_state TLVs).  It answers enquire_link and
+ * unbind, and counts the deliver_sm_resp it gets back.
+ *
+ * It is built for speed so that the gateway, not the peer, is what a
+ * benchmark measures: one libuv loop, TCP_NODELAY, every PDU decoded and
+ * encoded by the same libgw codec vasgwd uses (smpp_pdu_unpack /
+ * smpp_pdu_pack), and all answers produced while handling one loop
+ * iteration's reads written in one write per connection from a uv_check
+ * handle (the loop's "after I/O" phase).
+ *
+ * Figures (--stats FILE, written on SIGUSR1 and on SIGTERM/SIGINT, then the
+ * sink exits on the latter): submits seen, the wall-clock time (µs since
+ * the epoch) of the first and last submit_sm and of the last
+ * submit_sm_resp written, receipts sent and answered, and the sink's own
+ * turnaround — from the read callback that delivered a submit_sm to the
+ * write of its submit_sm_resp — as p50/p99/max in µs.  That turnaround is
+ * the part of a gateway's submit-to-resp latency the peer is responsible
+ * for; it should be a few µs.
+ *
+ *   smpp-sink [--port P] [--ready-file F] [--stats F] [--receipts on|off]
+ *             [--id-start N] [--id-format dec|hex]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "gw/smsc/smpp_pdu.h"
+#include "gwlib/gwlib.h"
+
+/* gwlib.h turns malloc/free into compile errors; libgw's native wrappers
+ * abort on out-of-memory, which is what a benchmark tool wants. */
+#define sink_alloc(n) gw_malloc(n)
+#define sink_realloc(p, n) gw_realloc(p, n)
+#define sink_free(p) gw_free(p)
+
+#define MAX_PDU (64 * 1024)
+#define HIST_US 1000000 /* turnaround histogram: 1 µs buckets up to 1 s */
+
+enum { BIND_NONE = 0, BIND_TX = 1, BIND_RX = 2, BIND_TRX = 3 };
+
+typedef struct conn_s conn_t;
+typedef struct sink_s sink_t;
+
+struct conn_s {
+  uv_tcp_t tcp;
+  sink_t *sink;
+  unsigned char *in;
+  size_t in_len, in_cap;
+  unsigned char *out;
+  size_t out_len, out_cap;
+  int bind;             /* BIND_* */
+  int closing;          /* uv_close called */
+  int close_after_flush; /* unbind answered: close once written */
+  uint32_t seq;         /* our own requests (deliver_sm) */
+  conn_t *prev, *next;
+};
+
+typedef struct {
+  uv_write_t req;
+  uv_buf_t buf;
+  conn_t *conn;
+} write_req_t;
+
+/* Submits read in one read callback: their arrival time, for turnaround. */
+typedef struct {
+  uint64_t t_ns;
+  uint32_t n;
+} arrival_t;
+
+struct sink_s {
+  uv_loop_t *loop;
+  uv_tcp_t server;
+  uv_check_t flush;
+  uv_signal_t sig_term, sig_int, sig_usr1;
+  conn_t *conns;
+  conn_t *last_rx; /* the most recently bound receiver or transceiver */
+  int receipts;
+  int id_hex;
+  uint64_t next_id;
+  const char *stats_path;
+  /* counters */
+  uint64_t submits, submits_refused, binds, unbinds, enquire_links;
+  uint64_t receipts_sent, receipts_acked, receipts_dropped, other_resps;
+  uint64_t nacks_sent, bytes_in, bytes_out, writes;
+  int64_t first_submit_us, last_submit_us, last_resp_us;
+  /* turnaround of this iteration's submits, and the histogram */
+  arrival_t *arr;
+  size_t arr_len, arr_cap;
+  uint32_t *hist;
+  uint64_t hist_over, hist_n, hist_max_us;
+};
+
+static int64_t wall_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static uint32_t be32(const unsigned char *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+         p[3];
+}
+
+/* --- output ----------------------------------------------------------------- */
+
+static void out_append(conn_t *c, const char *p, size_t n) {
+  if (c->out_len + n > c->out_cap) {
+    size_t cap = c->out_cap ? c->out_cap : 16384;
+    while (cap < c->out_len + n)
+      cap *= 2;
+    c->out = sink_realloc(c->out, cap);
+    c->out_cap = cap;
+  }
+  memcpy(c->out + c->out_len, p, n);
+  c->out_len += n;
+}
+
+/* Encode with libgw, queue for this iteration's write; frees the PDU. */
+static void send_pdu(conn_t *c, SMPP_PDU *pdu) {
+  Octstr *os = smpp_pdu_pack(NULL, pdu);
+  smpp_pdu_destroy(pdu);
+  if (os == NULL)
+    return;
+  out_append(c, octstr_get_cstr(os), (size_t)octstr_len(os));
+  octstr_destroy(os);
+}
+
+static void send_status(conn_t *c, unsigned long type, uint32_t seq,
+                        uint32_t status) {
+  /* An error response carries no body (SMPP 3.4 §4.4.2); libgw would pack
+   * the mandatory fields anyway, so write the 16-byte header ourselves. */
+  unsigned char h[16];
+  uint32_t v[4] = {16, (uint32_t)type, status, seq};
+  for (int i = 0; i < 4; i++) {
+    h[i * 4] = (unsigned char)(v[i] >> 24);
+    h[i * 4 + 1] = (unsigned char)(v[i] >> 16);
+    h[i * 4 + 2] = (unsigned char)(v[i] >> 8);
+    h[i * 4 + 3] = (unsigned char)v[i];
+  }
+  out_append(c, (const char *)h, sizeof h);
+}
+
+/* --- closing ----------------------------------------------------------------- */
+
+static void on_conn_closed(uv_handle_t *h) {
+  conn_t *c = h->data;
+  sink_free(c->in);
+  sink_free(c->out);
+  sink_free(c);
+}
+
+static void conn_close(conn_t *c) {
+  if (c->closing)
+    return;
+  c->closing = 1;
+  sink_t *s = c->sink;
+  if (s->last_rx == c)
+    s->last_rx = NULL;
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    s->conns = c->next;
+  if (c->next)
+    c->next->prev = c->prev;
+  uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+}
+
+/* --- flushing: one write per connection per loop iteration ------------------ */
+
+static void on_written(uv_write_t *req, int status) {
+  write_req_t *w = (write_req_t *)req;
+  sink_free(w->buf.base);
+  if (status < 0 && !w->conn->closing)
+    conn_close(w->conn);
+  sink_free(w);
+}
+
+static void record_turnaround(sink_t *s, uint64_t now_ns) {
+  for (size_t i = 0; i < s->arr_len; i++) {
+    uint64_t us = (now_ns - s->arr[i].t_ns) / 1000;
+    if (us < HIST_US)
+      s->hist[us] += s->arr[i].n;
+    else
+      s->hist_over += s->arr[i].n;
+    if (us > s->hist_max_us)
+      s->hist_max_us = us;
+    s->hist_n += s->arr[i].n;
+  }
+  s->arr_len = 0;
+}
+
+static void on_flush(uv_check_t *h) {
+  sink_t *s = h->data;
+  int wrote_resps = s->arr_len > 0;
+  conn_t *next;
+  for (conn_t *c = s->conns; c; c = next) {
+    next = c->next;
+    if (c->out_len > 0) {
+      uv_buf_t b = uv_buf_init((char *)c->out, (unsigned)c->out_len);
+      int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+      if (n < 0 && n != UV_EAGAIN) {
+        conn_close(c);
+        continue;
+      }
+      size_t done = n > 0 ? (size_t)n : 0;
+      s->writes++;
+      s->bytes_out += c->out_len;
+      if (done < c->out_len) {
+        /* The kernel buffer is full: hand the rest to uv_write, in order
+         * behind any earlier pending write. */
+        write_req_t *w = sink_alloc(sizeof *w);
+        size_t rest = c->out_len - done;
+        w->conn = c;
+        w->buf = uv_buf_init(sink_alloc(rest), (unsigned)rest);
+        memcpy(w->buf.base, c->out + done, rest);
+        if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &w->buf, 1,
+                     on_written) != 0) {
+          sink_free(w->buf.base);
+          sink_free(w);
+          conn_close(c);
+          continue;
+        }
+      }
+      c->out_len = 0;
+    }
+    if (c->close_after_flush)
+      conn_close(c);
+  }
+  if (wrote_resps) {
+    record_turnaround(s, uv_hrtime());
+    s->last_resp_us = wall_us();
+  }
+}
+
+/* --- requests ---------------------------------------------------------------- */
+
+static const char *ostr(Octstr *o) { return o ? octstr_get_cstr(o) : ""; }
+
+static void fmt_date(char out[32]) {
+  time_t t = time(NULL);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  /* gwlib.h forbids strftime (protected.h); the format is fixed anyway. */
+  snprintf(out, 32, "%02d%02d%02d%02d%02d", tm.tm_year % 100, tm.tm_mon + 1,
+           tm.tm_mday, tm.tm_hour, tm.tm_min);
+}
+
+/* The receipt for one accepted submit_sm, to the bind that takes MO. */
+static void send_receipt(sink_t *s, conn_t *from, SMPP_PDU *sub,
+                         const char *msgid) {
+  conn_t *to = from->bind == BIND_TRX ? from : s->last_rx;
+  if (to == NULL || to->closing) {
+    s->receipts_dropped++;
+    return;
+  }
+  struct submit_sm *p = &sub->u.submit_sm;
+  SMPP_PDU *pdu = smpp_pdu_create(deliver_sm, ++to->seq);
+  struct deliver_sm *d = &pdu->u.deliver_sm;
+  d->source_addr_ton = p->dest_addr_ton;
+  d->source_addr_npi = p->dest_addr_npi;
+  d->source_addr = octstr_create(ostr(p->destination_addr));
+  d->dest_addr_ton = p->source_addr_ton;
+  d->dest_addr_npi = p->source_addr_npi;
+  d->destination_addr = octstr_create(ostr(p->source_addr));
+  d->esm_class = 0x04; /* SMSC delivery receipt */
+  d->data_coding = 0;
+  char date[32], text[20 + 1] = "";
+  fmt_date(date);
+  if (p->data_coding == 0 && !(p->esm_class & 0x40) && p->short_message) {
+    /* The first 20 characters of the original, as SMSCs quote it. */
+    long n = octstr_len(p->short_message);
+    if (n > 20)
+      n = 20;
+    for (long i = 0; i < n; i++) {
+      int ch = octstr_get_char(p->short_message, i);
+      text[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '.';
+    }
+    text[n] = '\0';
+  }
+  char body[200];
+  int n = snprintf(body, sizeof body,
+                   "id:%s sub:001 dlvrd:001 submit date:%s done date:%s "
+                   "stat:DELIVRD err:000 text:%s",
+                   msgid, date, date, text);
+  d->short_message = octstr_create_from_data(body, n);
+  d->receipted_message_id = octstr_create(msgid);
+  d->message_state = 2; /* DELIVERED */
+  send_pdu(to, pdu);
+  s->receipts_sent++;
+}
+
+static void on_submit(sink_t *s, conn_t *c, SMPP_PDU *pdu, uint32_t seq) {
+  if (c->bind != BIND_TX && c->bind != BIND_TRX) {
+    s->submits_refused++;
+    send_status(c, submit_sm_resp, seq, 0x04); /* ESME_RINVBNDSTS */
+    return;
+  }
+  char msgid[24];
+  uint64_t id = s->next_id++;
+  if (s->id_hex)
+    snprintf(msgid, sizeof msgid, "%" PRIx64, id);
+  else
+    snprintf(msgid, sizeof msgid, "%" PRIu64, id);
+  SMPP_PDU *resp = smpp_pdu_create(submit_sm_resp, seq);
+  resp->u.submit_sm_resp.message_id = octstr_create(msgid);
+  send_pdu(c, resp);
+  s->submits++;
+  if (s->receipts && (pdu->u.submit_sm.registered_delivery & 0x03))
+    send_receipt(s, c, pdu, msgid);
+}
+
+static void on_bind(sink_t *s, conn_t *c, SMPP_PDU *pdu, uint32_t seq) {
+  unsigned long rtype;
+  int kind;
+  switch (pdu->type) {
+  case bind_transmitter:
+    rtype = bind_transmitter_resp;
+    kind = BIND_TX;
+    break;
+  case bind_receiver:
+    rtype = bind_receiver_resp;
+    kind = BIND_RX;
+    break;
+  default:
+    rtype = bind_transceiver_resp;
+    kind = BIND_TRX;
+    break;
+  }
+  if (c->bind != BIND_NONE) {
+    send_status(c, rtype, seq, 0x05); /* ESME_RALYBND */
+    return;
+  }
+  c->bind = kind;
+  s->binds++;
+  if (kind != BIND_TX)
+    s->last_rx = c;
+  SMPP_PDU *resp = smpp_pdu_create(rtype, seq);
+  Octstr *sysid = octstr_create("sink");
+  if (kind == BIND_TX)
+    resp->u.bind_transmitter_resp.system_id = sysid;
+  else if (kind == BIND_RX)
+    resp->u.bind_receiver_resp.system_id = sysid;
+  else
+    resp->u.bind_transceiver_resp.system_id = sysid;
+  send_pdu(c, resp);
+}
+
+/* One complete PDU, length field included. */
+static void on_pdu(sink_t *s, conn_t *c, const unsigned char *p, size_t len,
+                   int *nsubmits) {
+  uint32_t id = be32(p + 4), seq = be32(p + 12);
+  if (id == 0x80000005u) { /* deliver_sm_resp: no body worth decoding */
+    s->receipts_acked++;
+    return;
+  }
+  if (id & 0x80000000u) {
+    s->other_resps++;
+    return;
+  }
+  Octstr *os = octstr_create_from_data((const char *)p + 4, (long)len - 4);
+  SMPP_PDU *pdu = smpp_pdu_unpack(NULL, os);
+  octstr_destroy(os);
+  if (pdu == NULL) {
+    s->nacks_sent++;
+    send_status(c, generic_nack, seq, 0x02); /* ESME_RINVCMDLEN */
+    return;
+  }
+  switch (pdu->type) {
+  case submit_sm:
+    on_submit(s, c, pdu, seq);
+    (*nsubmits)++;
+    break;
+  case bind_transmitter:
+  case bind_receiver:
+  case bind_transceiver:
+    on_bind(s, c, pdu, seq);
+    break;
+  case enquire_link:
+    s->enquire_links++;
+    send_pdu(c, smpp_pdu_create(enquire_link_resp, seq));
+    break;
+  case unbind:
+    s->unbinds++;
+    send_pdu(c, smpp_pdu_create(unbind_resp, seq));
+    c->close_after_flush = 1;
+    break;
+  default:
+    s->nacks_sent++;
+    send_status(c, generic_nack, seq, 0x03); /* ESME_RINVCMDID */
+    break;
+  }
+  smpp_pdu_destroy(pdu);
+}
+
+/* --- reading ----------------------------------------------------------------- */
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
+  static char slab[256 * 1024]; /* one loop thread: one slab */
+  *buf = uv_buf_init(slab, sizeof slab);
+}
+
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
+  conn_t *c = st->data;
+  sink_t *s = c->sink;
+  if (n < 0) {
+    conn_close(c);
+    return;
+  }
+  if (n == 0 || c->close_after_flush)
+    return;
+  uint64_t t_ns = uv_hrtime();
+  s->bytes_in += (uint64_t)n;
+  if (c->in_len + (size_t)n > c->in_cap) {
+    size_t cap = c->in_cap ? c->in_cap : 65536;
+    while (cap < c->in_len + (size_t)n)
+      cap *= 2;
+    c->in = sink_realloc(c->in, cap);
+    c->in_cap = cap;
+  }
+  memcpy(c->in + c->in_len, buf->base, (size_t)n);
+  c->in_len += (size_t)n;
+
+  size_t off = 0;
+  int nsubmits = 0;
+  while (c->in_len - off >= 16) {
+    uint32_t len = be32(c->in + off);
+    if (len < 16 || len > MAX_PDU) {
+      fprintf(stderr, "smpp-sink: bad command_length %u; closing\n", len);
+      conn_close(c);
+      return;
+    }
+    if (c->in_len - off < len)
+      break;
+    on_pdu(s, c, c->in + off, len, &nsubmits);
+    off += len;
+    if (c->close_after_flush)
+      break;
+  }
+  memmove(c->in, c->in + off, c->in_len - off);
+  c->in_len -= off;
+  if (nsubmits > 0) {
+    int64_t now = wall_us();
+    if (s->first_submit_us == 0)
+      s->first_submit_us = now;
+    s->last_submit_us = now;
+    if (s->arr_len == s->arr_cap) {
+      s->arr_cap = s->arr_cap ? s->arr_cap * 2 : 64;
+      s->arr = sink_realloc(s->arr, s->arr_cap * sizeof *s->arr);
+    }
+    s->arr[s->arr_len].t_ns = t_ns;
+    s->arr[s->arr_len].n = (uint32_t)nsubmits;
+    s->arr_len++;
+  }
+}
+
+static void on_connection(uv_stream_t *server, int status) {
+  sink_t *s = server->data;
+  if (status < 0)
+    return;
+  conn_t *c = sink_alloc(sizeof *c);
+  memset(c, 0, sizeof *c);
+  c->sink = s;
+  uv_tcp_init(s->loop, &c->tcp);
+  c->tcp.data = c;
+  if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
+    uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+    return;
+  }
+  uv_tcp_nodelay(&c->tcp, 1);
+  c->next = s->conns;
+  if (s->conns)
+    s->conns->prev = c;
+  s->conns = c;
+  uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+}
+
+/* --- figures ----------------------------------------------------------------- */
+
+static uint64_t percentile(const sink_t *s, double q) {
+  if (s->hist_n == 0)
+    return 0;
+  uint64_t want = (uint64_t)(q * (double)s->hist_n);
+  if (want >= s->hist_n)
+    want = s->hist_n - 1;
+  uint64_t seen = 0;
+  for (uint64_t us = 0; us < HIST_US; us++) {
+    seen += s->hist[us];
+    if (seen > want)
+      return us;
+  }
+  return HIST_US;
+}
+
+static void write_stats(sink_t *s) {
+  if (s->stats_path == NULL)
+    return;
+  char tmp[4096];
+  snprintf(tmp, sizeof tmp, "%s.tmp", s->stats_path);
+  FILE *f = fopen(tmp, "w");
+  if (f == NULL) {
+    fprintf(stderr, "smpp-sink: %s: %s\n", tmp, strerror(errno));
+    return;
+  }
+  fprintf(f,
+          "submits=%" PRIu64 "\nsubmits_refused=%" PRIu64
+          "\nfirst_submit_us=%" PRId64 "\nlast_submit_us=%" PRId64
+          "\nlast_resp_us=%" PRId64 "\nbinds=%" PRIu64
+          "\nunbinds=%" PRIu64 "\nenquire_links=%" PRIu64
+          "\nreceipts_sent=%" PRIu64 "\nreceipts_acked=%" PRIu64
+          "\nreceipts_dropped=%" PRIu64 "\nother_resps=%" PRIu64
+          "\nnacks_sent=%" PRIu64 "\nbytes_in=%" PRIu64
+          "\nbytes_out=%" PRIu64 "\nwrites=%" PRIu64
+          "\nturnaround_p50_us=%" PRIu64 "\nturnaround_p99_us=%" PRIu64
+          "\nturnaround_max_us=%" PRIu64 "\n",
+          s->submits, s->submits_refused, s->first_submit_us,
+          s->last_submit_us, s->last_resp_us, s->binds, s->unbinds,
+          s->enquire_links, s->receipts_sent, s->receipts_acked,
+          s->receipts_dropped, s->other_resps, s->nacks_sent, s->bytes_in,
+          s->bytes_out, s->writes, percentile(s, 0.50), percentile(s, 0.99),
+          s->hist_max_us);
+  fclose(f);
+  if (rename(tmp, s->stats_path) != 0)
+    fprintf(stderr, "smpp-sink: %s: %s\n", s->stats_path, strerror(errno));
+}
+
+static void on_signal(uv_signal_t *h, int signum) {
+  sink_t *s = h->data;
+  write_stats(s);
+  if (signum != SIGUSR1)
+    uv_stop(s->loop);
+}
+
+/* --- main -------------------------------------------------------------------- */
+
+static int usage(int rc) {
+  fprintf(rc ? stderr : stdout,
+          "usage: smpp-sink [--port P] [--ready-file F] [--stats F]\n"
+          "                 [--receipts on|off] [--id-start N]"
+          " [--id-format dec|hex]\n");
+  return rc;
+}
+
+static int on_off(const char *v) {
+  return strcmp(v, "on") == 0 || strcmp(v, "1") == 0 ||
+         strcmp(v, "true") == 0 || strcmp(v, "yes") == 0;
+}
+
+int main(int argc, char **argv) {
+  static const struct option opts[] = {
+      {"port", required_argument, NULL, 'p'},
+      {"ready-file", required_argument, NULL, 'r'},
+      {"stats", required_argument, NULL, 's'},
+      {"receipts", optional_argument, NULL, 'R'},
+      {"id-start", required_argument, NULL, 'i'},
+      {"id-format", required_argument, NULL, 'f'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  static sink_t sink;
+  sink_t *s = &sink;
+  int port = 0, ch;
+  const char *ready = NULL;
+  s->next_id = 1;
+  while ((ch = getopt_long(argc, argv, "p:r:s:i:f:h", opts, NULL)) != -1) {
+    switch (ch) {
+    case 'p':
+      port = atoi(optarg);
+      break;
+    case 'r':
+      ready = optarg;
+      break;
+    case 's':
+      s->stats_path = optarg;
+      break;
+    case 'R':
+      s->receipts = optarg ? on_off(optarg) : 1;
+      break;
+    case 'i':
+      s->next_id = strtoull(optarg, NULL, 10);
+      break;
+    case 'f':
+      s->id_hex = strcmp(optarg, "hex") == 0;
+      break;
+    case 'h':
+      return usage(0);
+    default:
+      return usage(2);
+    }
+  }
+  if (optind != argc)
+    return usage(2);
+
+  gwlib_init();
+  log_set_output_level(GW_PANIC);
+  signal(SIGPIPE, SIG_IGN);
+
+  s->hist = sink_alloc(HIST_US * sizeof *s->hist);
+  memset(s->hist, 0, HIST_US * sizeof *s->hist);
+  s->loop = uv_default_loop();
+
+  struct sockaddr_in addr;
+  uv_ip4_addr("127.0.0.1", port, &addr);
+  uv_tcp_init(s->loop, &s->server);
+  s->server.data = s;
+  int rc = uv_tcp_bind(&s->server, (const struct sockaddr *)&addr, 0);
+  if (rc == 0)
+    rc = uv_listen((uv_stream_t *)&s->server, 128, on_connection);
+  if (rc != 0) {
+    fprintf(stderr, "smpp-sink: listen on 127.0.0.1:%d: %s\n", port,
+            uv_strerror(rc));
+    return 1;
+  }
+  struct sockaddr_storage ss;
+  int sl = sizeof ss;
+  uv_tcp_getsockname(&s->server, (struct sockaddr *)&ss, &sl);
+  port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+
+  uv_check_init(s->loop, &s->flush);
+  s->flush.data = s;
+  uv_check_start(&s->flush, on_flush);
+  uv_signal_t *sigs[] = {&s->sig_term, &s->sig_int, &s->sig_usr1};
+  int signums[] = {SIGTERM, SIGINT, SIGUSR1};
+  for (int i = 0; i < 3; i++) {
+    uv_signal_init(s->loop, sigs[i]);
+    sigs[i]->data = s;
+    uv_signal_start(sigs[i], on_signal, signums[i]);
+  }
+
+  if (ready) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", ready);
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0 ||
+        rename(tmp, ready) != 0) {
+      fprintf(stderr, "smpp-sink: cannot write %s\n", ready);
+      return 1;
+    }
+  } else {
+    printf("smpp-sink: listening on 127.0.0.1:%d\n", port);
+    fflush(stdout);
+  }
+
+  uv_run(s->loop, UV_RUN_DEFAULT);
+  return 0;
+}
