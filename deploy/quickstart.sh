@@ -70,7 +70,11 @@ run_tests() {
 	(cd build && make -j2 check) || { cat build/test-suite.log 2>/dev/null | tail -n 200; die "tests failed"; }
 
 	say "fuzzing the inbound PDU path, receipts and MO decoding (bounded)"
-	(cd build && make fuzz-run FUZZ_SECONDS="${FUZZ_SECONDS:-60}") || die "fuzzing found a crash"
+	if ! (cd build && make fuzz-run FUZZ_SECONDS="${FUZZ_SECONDS:-60}" >fuzz.log 2>&1); then
+		tail -n 80 build/fuzz.log
+		die "fuzzing found a crash (build/fuzz.log)"
+	fi
+	grep -E '^(Done|stat::)' build/fuzz.log || true
 
 	say "the same tests under AddressSanitizer and UndefinedBehaviorSanitizer"
 	local san="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"

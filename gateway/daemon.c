@@ -307,31 +307,54 @@ static void publish_status(daemon_t *d) {
   vg_key(key, d->cfg->prefix, VG_K_NODE, d->cfg->node);
   long held, in_flight, throttled;
   vg_outbox_counts(d->outbox, &held, &in_flight, &throttled);
-  char buf[1024];
-  int n = snprintf(buf, sizeof buf,
-                   "{\"node\":\"%s\",\"updated\":%" PRId64
-                   ",\"redis\":\"%s\",\"window\":%d,\"in_flight\":%ld,"
-                   "\"held\":%ld,\"throttled\":%ld,\"mo_handled\":%ld,"
-                   "\"binds\":[",
-                   d->cfg->node, vg_now_ms(),
-                   vg_redis_ready(&d->redis) ? "ready" : "down",
-                   d->cfg->window, in_flight, held, throttled,
-                   d->dispatch.handled);
-  for (int i = 0; i < d->nlinks && n < (int)sizeof buf; i++) {
-    vg_smpp_link_t *l = &d->links[i];
-    n += snprintf(buf + n, sizeof buf - (size_t)n,
-                  "%s{\"bind\":\"%s\",\"state\":\"%s\",\"in_flight\":%u,"
-                  "\"binds\":%" PRIu64 ",\"disconnects\":%" PRIu64
-                  ",\"last_error\":\"%s\"}",
-                  i ? "," : "", vg_smpp_role_name(vg_smpp_session_role(l->session)),
-                  vg_smpp_state_name(vg_smpp_session_state(l->session)),
-                  vg_smpp_session_in_flight(l->session), l->binds,
-                  l->disconnects, l->last_error);
+  /* One hash per node: fixed fields, then bN.* per bind. */
+  const char *argv[64];
+  int argc = 0;
+  argv[argc++] = "HSET";
+  argv[argc++] = key;
+  argv[argc++] = "node";
+  argv[argc++] = d->cfg->node;
+  argv[argc++] = "redis";
+  argv[argc++] = vg_redis_ready(&d->redis) ? "ready" : "down";
+  char updated[24], window[16], inflight[16], heldb[16], thr[16], mo[16],
+      nb[8];
+  snprintf(updated, sizeof updated, "%" PRId64, vg_now_ms());
+  snprintf(window, sizeof window, "%d", d->cfg->window);
+  snprintf(inflight, sizeof inflight, "%ld", in_flight);
+  snprintf(heldb, sizeof heldb, "%ld", held);
+  snprintf(thr, sizeof thr, "%ld", throttled);
+  snprintf(mo, sizeof mo, "%ld", d->dispatch.handled);
+  snprintf(nb, sizeof nb, "%d", d->nlinks);
+  const char *fixed[][2] = {{"updated", updated}, {"window", window},
+                            {"in_flight", inflight}, {"held", heldb},
+                            {"throttled", thr}, {"mo_handled", mo},
+                            {"binds", nb}};
+  for (size_t i = 0; i < VG_ARRAY_SIZE(fixed); i++) {
+    argv[argc++] = fixed[i][0];
+    argv[argc++] = fixed[i][1];
   }
-  if (n < (int)sizeof buf)
-    snprintf(buf + n, sizeof buf - (size_t)n, "]}");
-  const char *argv[] = {"SET", key, buf, "EX", "10"};
-  vg_redis_command_argv(&d->redis, NULL, NULL, 5, argv, NULL);
+  char names[2][6][24], vals[2][6][160];
+  for (int i = 0; i < d->nlinks; i++) {
+    vg_smpp_link_t *l = &d->links[i];
+    const char *f[6] = {"role", "state", "in_flight", "connects",
+                        "disconnects", "last_error"};
+    snprintf(vals[i][0], sizeof vals[i][0], "%s",
+             vg_smpp_role_name(vg_smpp_session_role(l->session)));
+    snprintf(vals[i][1], sizeof vals[i][1], "%s",
+             vg_smpp_state_name(vg_smpp_session_state(l->session)));
+    snprintf(vals[i][2], sizeof vals[i][2], "%u",
+             vg_smpp_session_in_flight(l->session));
+    snprintf(vals[i][3], sizeof vals[i][3], "%" PRIu64, l->binds);
+    snprintf(vals[i][4], sizeof vals[i][4], "%" PRIu64, l->disconnects);
+    snprintf(vals[i][5], sizeof vals[i][5], "%s", l->last_error);
+    for (int k = 0; k < 6; k++) {
+      snprintf(names[i][k], sizeof names[i][k], "b%d.%s", i, f[k]);
+      argv[argc++] = names[i][k];
+      argv[argc++] = vals[i][k];
+    }
+  }
+  vg_redis_command_argv(&d->redis, NULL, NULL, argc, argv, NULL);
+  vg_redis_command(&d->redis, NULL, NULL, "EXPIRE %s 10", key);
 }
 
 /* --- shutdown ------------------------------------------------------------------ */

@@ -429,6 +429,11 @@ static int cmd_stats(cli_t *c) {
       "queued", "submitted", "accepted", "delivered", "failed", "mo",
       "mo_duplicate", "mo_incomplete", "dlr", "dlr_unmatched",
       "dlr_late_matched", "dlr_duplicate", "dlr_malformed"};
+  /* Each node's hash, fetched once for both output forms. */
+  size_t nn = nodes && nodes->type == REDIS_REPLY_ARRAY ? nodes->elements : 0;
+  redisReply **nh = vg_calloc(nn ? nn : 1, sizeof *nh);
+  for (size_t i = 0; i < nn; i++)
+    nh[i] = redisCommand(c->rc, "HGETALL %s", nodes->element[i]->str);
   if (c->json) {
     printf("{\"queue\":{\"waiting\":%lld,\"pending\":%lld},\"counters\":{",
            lag, pending);
@@ -436,11 +441,18 @@ static int cmd_stats(cli_t *c) {
       printf("%s\"%s\":%lld", i ? "," : "", counters[i],
              hash_int(h, counters[i]));
     printf("},\"nodes\":[");
-    for (size_t i = 0; nodes && i < nodes->elements; i++) {
-      redisReply *v = redisCommand(c->rc, "GET %s", nodes->element[i]->str);
-      if (v && v->type == REDIS_REPLY_STRING)
-        printf("%s%s", i ? "," : "", v->str);
-      freeReplyObject(v);
+    for (size_t i = 0; i < nn; i++) {
+      if (nh[i] == NULL || nh[i]->type != REDIS_REPLY_ARRAY)
+        continue;
+      printf("%s{", i ? "," : "");
+      for (size_t k = 0; k + 1 < nh[i]->elements; k += 2) {
+        if (k)
+          printf(",");
+        json_str(stdout, nh[i]->element[k]->str);
+        printf(":");
+        json_str(stdout, nh[i]->element[k + 1]->str);
+      }
+      printf("}");
     }
     printf("]}\n");
   } else {
@@ -450,15 +462,38 @@ static int cmd_stats(cli_t *c) {
     for (size_t i = 0; i < VG_ARRAY_SIZE(counters); i++)
       printf("  %-17s %lld\n", counters[i], hash_int(h, counters[i]));
     printf("nodes:\n");
-    if (nodes == NULL || nodes->elements == 0)
+    if (nn == 0)
       printf("  (no daemon has reported in the last 10 seconds)\n");
-    for (size_t i = 0; nodes && i < nodes->elements; i++) {
-      redisReply *v = redisCommand(c->rc, "GET %s", nodes->element[i]->str);
-      if (v && v->type == REDIS_REPLY_STRING)
-        printf("  %s\n", v->str);
-      freeReplyObject(v);
+    for (size_t i = 0; i < nn; i++) {
+      redisReply *n = nh[i];
+      if (n == NULL || n->type != REDIS_REPLY_ARRAY)
+        continue;
+      const char *node = field(n, "node");
+      printf("  %s: redis %s, window %lld, %lld in flight, %lld held, "
+             "%lld throttled, %lld MO handled\n",
+             node ? node : "?", field(n, "redis") ? field(n, "redis") : "?",
+             hash_int(n, "window"), hash_int(n, "in_flight"),
+             hash_int(n, "held"), hash_int(n, "throttled"),
+             hash_int(n, "mo_handled"));
+      for (long long b = 0; b < hash_int(n, "binds"); b++) {
+        char f[6][24];
+        static const char *const names[] = {"role", "state", "in_flight",
+                                            "connects", "disconnects",
+                                            "last_error"};
+        for (int k = 0; k < 6; k++)
+          snprintf(f[k], sizeof f[k], "b%lld.%s", b, names[k]);
+        const char *err = field(n, f[5]);
+        printf("    %-12s %-9s %lld in flight, %lld binds, %lld disconnects%s%s\n",
+               field(n, f[0]) ? field(n, f[0]) : "?",
+               field(n, f[1]) ? field(n, f[1]) : "?", hash_int(n, f[2]),
+               hash_int(n, f[3]), hash_int(n, f[4]),
+               err && *err ? ", last error: " : "", err && *err ? err : "");
+      }
     }
   }
+  for (size_t i = 0; i < nn; i++)
+    freeReplyObject(nh[i]);
+  free(nh);
   freeReplyObject(nodes);
   freeReplyObject(h);
   return 0;
