@@ -133,37 +133,16 @@ static void on_read(vg_redis_t *r, redisReply *reply, void *data,
   reader_kick(rd);
 }
 
-static void on_group(vg_redis_t *r, redisReply *reply, void *data,
-                     const char *err) {
-  reader_t *rd = data;
-  if (err && reply && strncmp(err, "BUSYGROUP", 9) != 0) {
-    vg_log_error("reader %s: cannot create the consumer group: %s", rd->key,
-                 err);
-    return;
-  }
-  if (err && !reply)
-    return;
-  rd->group_ready = 1;
-  reader_kick(rd);
-}
+static void create_group(reader_t *rd);
 
 static void reader_kick(reader_t *rd) {
   daemon_t *d = rd->d;
   if (rd->reading || !vg_redis_ready(&rd->conn) || d->stopping)
     return;
   if (!rd->group_ready) {
-    rd->reading = 1;
-    /* From "0", not "$": what the CLI queued before any daemon ran counts. */
-    if (vg_redis_command(&rd->conn, on_group, rd,
-                         "XGROUP CREATE %s %s 0 MKSTREAM", rd->key,
-                         VG_GROUP) != 0)
-      rd->reading = 0;
-    else
-      rd->reading = 0, rd->group_ready = -1;
+    create_group(rd);
     return;
   }
-  if (rd->group_ready < 0)
-    return;
   int count = 200;
   if (rd->is_mt) {
     count = vg_outbox_wants(d->outbox);
@@ -194,17 +173,24 @@ static void reader_kick(reader_t *rd) {
 static void on_group_created(vg_redis_t *r, redisReply *reply, void *data,
                              const char *err);
 
+/* Create the group (an existing one answers BUSYGROUP), then read.  From
+ * "0", not "$": what the CLI queued before any daemon ran counts. */
+static void create_group(reader_t *rd) {
+  rd->reading = 1;
+  if (vg_redis_command(&rd->conn, on_group_created, rd,
+                       "XGROUP CREATE %s %s 0 MKSTREAM", rd->key,
+                       VG_GROUP) != 0)
+    rd->reading = 0;
+}
+
+/* On every (re)connect: our own pending entries first, then new ones. */
 static void reader_connected(vg_redis_t *r) {
   reader_t *rd = r->data;
   rd->reading = 0;
   rd->group_ready = 0;
   rd->pel = 1;
   snprintf(rd->pel_cursor, sizeof rd->pel_cursor, "0");
-  rd->reading = 1;
-  if (vg_redis_command(&rd->conn, on_group_created, rd,
-                       "XGROUP CREATE %s %s 0 MKSTREAM", rd->key,
-                       VG_GROUP) != 0)
-    rd->reading = 0;
+  create_group(rd);
 }
 
 static void on_group_created(vg_redis_t *r, redisReply *reply, void *data,

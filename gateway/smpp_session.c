@@ -204,6 +204,8 @@ vg_smpp_session_t *vg_smpp_session_new(const vg_smpp_session_opts_t *opts,
                                        void *data) {
   vg_smpp_session_t *s = vg_calloc(1, sizeof *s);
   s->opts = *opts;
+  if ((unsigned)s->opts.role > VG_SMPP_ROLE_RX)
+    s->opts.role = VG_SMPP_ROLE_TRX;
   s->system_id = vg_strdup(opts->system_id ? opts->system_id : "");
   s->password = vg_strdup(opts->password ? opts->password : "");
   s->system_type = vg_strdup(opts->system_type ? opts->system_type : "");
@@ -371,11 +373,25 @@ static void on_deliver(vg_smpp_session_t *s, SMPP_PDU *pdu, uint32_t seq) {
 static void on_response(vg_smpp_session_t *s, uint32_t id, uint32_t status,
                         uint32_t seq, const unsigned char *body,
                         size_t len) {
-  req_t *r = req_take(s, seq);
+  req_t *r = req_find(s, seq);
   if (r == NULL) {
     notice(s, "response 0x%08X to unknown sequence %u ignored", id, seq);
     return;
   }
+  /* The answer must be to the request of that sequence number (or a
+   * generic_nack); anything else is the SMSC's confusion, not an answer. */
+  static const uint32_t bind_resp_ids[] = {0x80000009u, 0x80000002u,
+                                           0x80000001u};
+  uint32_t want = r->kind == REQ_BIND     ? bind_resp_ids[s->opts.role]
+                  : r->kind == REQ_SUBMIT ? 0x80000004u
+                  : r->kind == REQ_ENQUIRE ? 0x80000015u
+                                           : 0x80000006u;
+  if (id != want && id != 0x80000000u) {
+    notice(s, "response 0x%08X to sequence %u, which awaits 0x%08X: ignored",
+           id, seq, want);
+    return;
+  }
+  r = req_take(s, seq);
   req_kind_t kind = r->kind;
   void *tag = r->tag;
   req_release(s, r);
@@ -502,7 +518,9 @@ static void on_pdu(vg_smpp_session_t *s, const unsigned char *p, size_t len,
 
 void vg_smpp_session_feed(vg_smpp_session_t *s, const unsigned char *buf,
                           size_t len, uint64_t now_ms) {
-  if (s->state == VG_SMPP_CLOSED)
+  /* Nothing new cannot complete a PDU; and memcpy from a NULL buffer (an
+   * empty read before any input was buffered) is undefined. */
+  if (s->state == VG_SMPP_CLOSED || len == 0)
     return;
   if (s->in_len + len > s->in_cap) {
     size_t cap = s->in_cap ? s->in_cap : 4096;
