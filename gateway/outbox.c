@@ -275,6 +275,11 @@ static void note_submitted(vg_outbox_t *o, msg_t *m) {
 }
 
 void vg_outbox_pump(vg_outbox_t *o) {
+  /* Draining (SIGTERM): only the window in flight finishes.  A part sent now
+   * would likely be cut off unanswered by the unbind and sent again after
+   * the restart; left queued, its stream entry stays pending instead. */
+  if (o->draining)
+    return;
   uint64_t now = uv_now(o->loop);
   while (o->q_head) {
     if (now < o->paused_until) {

@@ -6,7 +6,6 @@
 #include "gateway/scripts.h"
 #include "gateway/vg.h"
 
-#include <hiredis/adapters/libuv.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +17,69 @@ typedef struct {
 } call_t;
 
 static void schedule_reconnect(vg_redis_t *r);
+
+/* --- our libuv adapter --------------------------------------------------------
+ * hiredis 0.14's adapters/libuv.h returns early when uv_poll reports an
+ * error, so a refused connect or a reset socket is never seen and the
+ * context hangs.  This adapter hands an error to hiredis as the events it
+ * waits for: its read or write then fails, and it disconnects, which calls
+ * on_disconnected and so reconnects. */
+
+typedef struct {
+  redisAsyncContext *ac;
+  uv_poll_t poll;
+  int events;
+} poll_ev_t;
+
+static void on_poll(uv_poll_t *h, int status, int events) {
+  poll_ev_t *p = h->data;
+  int ev = status < 0 ? p->events : events;
+  if (p->ac && (ev & UV_READABLE))
+    redisAsyncHandleRead(p->ac);
+  if (p->ac && (ev & UV_WRITABLE))
+    redisAsyncHandleWrite(p->ac);
+}
+
+static void poll_update(poll_ev_t *p, int add, int del) {
+  p->events = (p->events | add) & ~del;
+  if (p->events)
+    uv_poll_start(&p->poll, p->events, on_poll);
+  else
+    uv_poll_stop(&p->poll);
+}
+
+static void ev_add_read(void *d) { poll_update(d, UV_READABLE, 0); }
+static void ev_del_read(void *d) { poll_update(d, 0, UV_READABLE); }
+static void ev_add_write(void *d) { poll_update(d, UV_WRITABLE, 0); }
+static void ev_del_write(void *d) { poll_update(d, 0, UV_WRITABLE); }
+
+static void on_poll_closed(uv_handle_t *h) { free(h->data); }
+
+static void ev_cleanup(void *d) {
+  poll_ev_t *p = d;
+  p->ac = NULL; /* hiredis is freeing the context */
+  uv_close((uv_handle_t *)&p->poll, on_poll_closed);
+}
+
+static int attach(redisAsyncContext *ac, uv_loop_t *loop) {
+  poll_ev_t *p = vg_calloc(1, sizeof *p);
+  if (uv_poll_init(loop, &p->poll, ac->c.fd) != 0) {
+    free(p);
+    return -1;
+  }
+  p->ac = ac;
+  p->poll.data = p;
+  ac->ev.data = p;
+  ac->ev.addRead = ev_add_read;
+  ac->ev.delRead = ev_del_read;
+  ac->ev.addWrite = ev_add_write;
+  ac->ev.delWrite = ev_del_write;
+  ac->ev.cleanup = ev_cleanup;
+  return 0;
+}
+
+/* A TCP connect not completed by then is abandoned (checked every second). */
+#define CONNECT_TIMEOUT_MS 2000u
 
 void vg_redis_init(uv_loop_t *loop, vg_redis_t *r, const char *name,
                    const char *host, int port, const char *password, int db) {
@@ -222,7 +284,13 @@ static void connect_now(vg_redis_t *r) {
   r->state = VG_REDIS_CONNECTING;
   r->pending = 0;
   r->last_progress_ms = uv_now(r->loop);
-  redisLibuvAttach(ac, r->loop);
+  if (attach(ac, r->loop) != 0) {
+    r->ac = NULL;
+    r->state = VG_REDIS_CLOSED;
+    redisAsyncFree(ac);
+    schedule_reconnect(r);
+    return;
+  }
   redisAsyncSetConnectCallback(ac, on_connected);
   redisAsyncSetDisconnectCallback(ac, on_disconnected);
 }
@@ -235,11 +303,33 @@ static void on_timer(uv_timer_t *t) {
     return;
   }
   uint64_t now = uv_now(r->loop);
+  if (r->state == VG_REDIS_CONNECTING && r->ac &&
+      !(r->ac->c.flags & REDIS_CONNECTED) &&
+      now - r->last_progress_ms >= CONNECT_TIMEOUT_MS) {
+    /* hiredis 0.14's libuv adapter drops poll errors, so a refused connect
+     * is never reported; and a context that never connected gets no
+     * disconnect callback.  Give up on it here and reconnect ourselves. */
+    redisAsyncContext *ac = r->ac;
+    r->ac = NULL;
+    r->state = VG_REDIS_CLOSED;
+    snprintf(r->last_error, sizeof r->last_error,
+             "not connected within %u ms", CONNECT_TIMEOUT_MS);
+    vg_log_warn("%s %s:%d: cannot connect: %s", r->name, r->host, r->port,
+                r->last_error);
+    redisAsyncFree(ac);
+    if (r->on_close)
+      r->on_close(r, r->last_error);
+    schedule_reconnect(r);
+    return;
+  }
   if ((r->pending > 0 || r->state == VG_REDIS_CONNECTING) &&
       now - r->last_progress_ms > r->command_timeout_ms && r->ac) {
     snprintf(r->last_error, sizeof r->last_error,
              "no reply within %u ms", r->command_timeout_ms);
-    redisAsyncDisconnect(r->ac);
+    /* Not redisAsyncDisconnect: with replies pending it waits for them,
+     * i.e. forever on a dead link.  Free fails the pending callbacks with
+     * NULL and calls on_disconnected, which reconnects. */
+    redisAsyncFree(r->ac);
   }
 }
 

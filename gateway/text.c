@@ -83,6 +83,14 @@ static const struct {
 static int gsm_from_ucs(uint32_t cp, uint8_t out[2]) {
   size_t i;
 
+  /* Fast path: most of printable ASCII sits at its own code in GSM 03.38
+   * (letters, digits, space, most punctuation), and the table holds each
+   * character once, so a hit here is the answer the scan would give.  The
+   * scan below cost ~18% of vasgwd's CPU in bench/mt-throughput. */
+  if (cp < VG_ARRAY_SIZE(gsm_basic) && cp != GSM_ESC && gsm_basic[cp] == cp) {
+    out[0] = (uint8_t)cp;
+    return 1;
+  }
   /* 0x1B's slot in the basic table (NBSP in some charts) is the escape,
    * never a character: skip it. */
   for (i = 0; i < VG_ARRAY_SIZE(gsm_basic); i++) {
