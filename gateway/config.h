@@ -45,6 +45,7 @@ typedef struct {
   int enquire_link_interval;
   int response_timeout;
   int reconnect_max;
+  int mo_reassembly_wait; /* seconds a concatenated MO waits for its parts */
 
   /* [provisioning] */
   char provisioning_url[512];

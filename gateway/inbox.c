@@ -169,7 +169,7 @@ static void on_mo(vg_inbox_t *in, pending_t *p, const vg_smpp_deliver_t *d) {
   snprintf(total, sizeof total, "%u", concat.present ? concat.total : 1);
   snprintf(seqs, sizeof seqs, "%u", concat.present ? concat.seq : 1);
   snprintf(deadline, sizeof deadline, "%" PRId64,
-           t + VG_MO_REASSEMBLY_WAIT_MS);
+           t + (int64_t)in->cfg->mo_reassembly_wait * 1000);
   snprintf(dttl, sizeof dttl, "%d", VG_MO_DEDUP_SECONDS);
   const char *argv[] = {in->k_stats, in->k_mo, in->k_asm, in->cfg->prefix,
                         dedup, from, d->dest, text, dcs, esm, ussd, its, now,

@@ -31,8 +31,6 @@ void vg_inbox_expire(vg_inbox_t *in);
 /* 1 when no deliver_sm waits for Redis. */
 int vg_inbox_idle(const vg_inbox_t *in);
 
-/* How long a concatenated MO waits for its missing parts (ms). */
-#define VG_MO_REASSEMBLY_WAIT_MS 30000
 /* How long a delivered MO is remembered to drop its redeliveries (s). */
 #define VG_MO_DEDUP_SECONDS 120
 

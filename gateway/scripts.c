@@ -100,6 +100,7 @@ static const char mt_resp[] = SETTLE_LUA
     "'', p..'dlr_at', u[3] or ARGV[8])\n"
     "        redis.call('DEL', uk)\n"
     "        redis.call('HINCRBY', KEYS[3], 'dlr_late_matched', 1)\n"
+    "        redis.call('HINCRBY', KEYS[3], 'dlr_unmatched', -1)\n"
     "        break\n"
     "      end\n"
     "    end\n"

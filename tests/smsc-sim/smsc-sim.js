@@ -42,7 +42,7 @@ if (smpp.tlvs.message_payload && smpp.tlvs.message_payload.filter) {
 /* Options                                                                   */
 /* ------------------------------------------------------------------------ */
 
-const BOOL_OPTS = new Set(['receipts', 'drop_repeat', 'hold_responses', 'answer_enquire_link']);
+const BOOL_OPTS = new Set(['receipts', 'receipt_before_resp', 'drop_repeat', 'hold_responses', 'answer_enquire_link']);
 const STR_OPTS = new Set(['id_format', 'receipt_id_format', 'receipt_tlv_id_format', 'password',
 	'system_id', 'system_type', 'receipt_stat', 'receipt_err', 'receipt_format', 'ready_file', 'events']);
 
@@ -52,6 +52,7 @@ const cfg = {
 	ready_file: null,
 	events: null,
 	receipts: false,
+	receipt_before_resp: false, /* the receipt goes out before submit_sm_resp */
 	receipt_delay_ms: 0,
 	receipt_stat: 'DELIVRD',
 	receipt_err: '000',
@@ -658,6 +659,11 @@ function onSubmit(s, pdu) {
 	const p = { seq: pdu.sequence_number, pdu, status, id: ev.message_id,
 		receipt: status === 0 && cfg.receipts && (pdu.registered_delivery & 0x01) !== 0, timer: null };
 	s.pendingResps.push(p);
+	if (p.receipt && cfg.receipt_before_resp) {
+		/* Some SMSCs deliver the receipt before the response: test for it. */
+		queueReceipt({ message_id: p.id });
+		p.receipt = false;
+	}
 	if (cfg.hold_responses) return;
 	if (cfg.resp_delay_ms > 0) {
 		p.timer = setTimeout(() => { p.timer = null; if (!cfg.hold_responses) writeSubmitResp(s, p); }, cfg.resp_delay_ms);
