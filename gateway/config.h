@@ -23,6 +23,7 @@ typedef struct {
   char country_code[8]; /* default 86 */
   char log_file[512];   /* "" = stderr */
   int msg_ttl_days;     /* message records lapse after this (default 7) */
+  int claim_idle;       /* s before a dead node's stream entries are claimed */
 
   /* [redis] */
   char redis_host[256];

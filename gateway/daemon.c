@@ -22,8 +22,6 @@
 #include <string.h>
 
 #define READ_BLOCK_MS 1000
-#define CLAIM_IDLE_MS 60000
-#define CLAIM_EVERY_MS 15000
 
 typedef struct daemon_s daemon_t;
 
@@ -247,8 +245,8 @@ static void on_claimed(vg_redis_t *r, redisReply *reply, void *data,
 }
 
 static void claim_idle(daemon_t *d) {
-  char idle[16];
-  snprintf(idle, sizeof idle, "%d", CLAIM_IDLE_MS);
+  char idle[24];
+  snprintf(idle, sizeof idle, "%lld", (long long)d->cfg->claim_idle * 1000);
   reader_t *rds[] = {&d->mt_reader, &d->mo_reader};
   for (int i = 0; i < 2; i++) {
     if (!rds[i]->group_ready || (rds[i]->is_mt && vg_outbox_wants(d->outbox) < 100))
@@ -390,7 +388,9 @@ static void on_housekeeping(uv_timer_t *t) {
   vg_inbox_expire(d->inbox);
   publish_status(d);
   uint64_t now = uv_now(d->loop);
-  if (now - d->last_claim >= CLAIM_EVERY_MS) {
+  /* Look for a dead node's entries four times per idle period. */
+  uint64_t every = (uint64_t)d->cfg->claim_idle * 250;
+  if (now - d->last_claim >= (every < 1000 ? 1000 : every)) {
     d->last_claim = now;
     claim_idle(d);
   }
