@@ -567,7 +567,7 @@ int main(int argc, char **argv) {
       {"port", required_argument, NULL, 'p'},
       {"ready-file", required_argument, NULL, 'r'},
       {"stats", required_argument, NULL, 's'},
-      {"receipts", optional_argument, NULL, 'R'},
+      {"receipts", required_argument, NULL, 'R'},
       {"id-start", required_argument, NULL, 'i'},
       {"id-format", required_argument, NULL, 'f'},
       {"help", no_argument, NULL, 'h'},
@@ -589,7 +589,7 @@ int main(int argc, char **argv) {
       s->stats_path = optarg;
       break;
     case 'R':
-      s->receipts = optarg ? on_off(optarg) : 1;
+      s->receipts = on_off(optarg);
       break;
     case 'i':
       s->next_id = strtoull(optarg, NULL, 10);
