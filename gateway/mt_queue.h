@@ -1,9 +1,10 @@
 /*
- * mt_queue.h — putting an MT message on the queue, the same way from the
- * CLI (blocking hiredis) and from the daemon's handlers (async).
+ * mt_queue.h — putting MT messages on the queue, the same way from the CLI
+ * (blocking hiredis, a file in batches) and from the daemon's handlers.
  *
  * A message gets its record (state "queued") and a stream entry in one
  * script run, keyed by its id, so repeating the call never queues it twice.
+ * Several messages go in one run: the script's cost is mostly per run.
  */
 #ifndef VG_MT_QUEUE_H
 #define VG_MT_QUEUE_H
@@ -16,27 +17,38 @@
 void vg_mt_new_id(char out[VG_MSGID_LEN]);
 
 typedef struct {
-  const char *id;     /* message id (vg_mt_new_id, or derived for replies) */
-  const char *to;     /* normalised MSISDN */
-  const char *text;   /* UTF-8 */
-  const char *src;    /* source address; "" = service_number */
+  const char *id;      /* message id (vg_mt_new_id, or derived for replies) */
+  const char *to;      /* normalised MSISDN */
+  const char *text;    /* UTF-8 */
+  const char *src;     /* source address; "" = service_number */
   int ussd_service_op; /* -1: plain SMS */
   const char *its_hex; /* its_session_info as 4 hex digits, or "" */
   const char *origin;  /* "cli", "reply", "api" ... */
 } vg_mt_t;
 
-#define VG_MT_ENQUEUE_ARGC 12 /* 3 keys + 9 args */
-
 /*
- * Fill argv/argvlen for VG_SCRIPT_MT_ENQUEUE (3 keys).  `bufs` holds the
- * formatted keys and numbers and must live as long as argv is used.
+ * The arguments of one VG_SCRIPT_MT_ENQUEUE run (after EVALSHA sha 2):
+ * 2 keys, 3 common arguments, 7 per message.  The strings of each vg_mt_t
+ * added must outlive the batch's use.
  */
 typedef struct {
-  char msgkey[192], stream[192], stats[192], created[24], ttl[24], ussd[16];
-} vg_mt_argbuf_t;
+  const char **argv;
+  size_t *argvlen;
+  int argc;
+  size_t count, max;
+  char stream[192], stats[192], created[24], ttl[24];
+  char (*ussd)[16];
+} vg_mt_batch_t;
 
-void vg_mt_enqueue_args(const vg_mt_t *m, const char *prefix, int ttl_s,
-                        vg_mt_argbuf_t *bufs, const char **argv,
-                        size_t *argvlen);
+#define VG_MT_ENQUEUE_NKEYS 2
+
+/* Room for `max` messages. */
+void vg_mt_batch_init(vg_mt_batch_t *b, const char *prefix, int ttl_s,
+                      size_t max);
+/* Add one; returns 0, or VG_EBUSY when the batch is full. */
+int vg_mt_batch_add(vg_mt_batch_t *b, const vg_mt_t *m);
+/* Empty it for reuse (keeps prefix and ttl; takes a new created time). */
+void vg_mt_batch_reset(vg_mt_batch_t *b);
+void vg_mt_batch_free(vg_mt_batch_t *b);
 
 #endif

@@ -26,6 +26,7 @@ typedef struct part_s {
   int answered;     /* submit_sm_resp (final status) seen */
   int saved;        /* mt_resp script acknowledged */
   int64_t status;
+  int64_t submitted_ms;
   char smscid[VG_MSGID_KEY_MAX];
   struct part_s *qnext; /* send queue or save queue */
 } part_t;
@@ -41,7 +42,6 @@ struct msg_s {
   vg_text_mt_t enc;
   int nparts;
   int nsaved;
-  int submitted_noted;
   int checking; /* recovered: waiting for the record's part states */
   part_t *parts;
   msg_t *hnext;
@@ -55,6 +55,8 @@ struct vg_outbox_s {
   int nlinks;
   part_t *q_head, *q_tail;   /* parts waiting for a token and a slot */
   part_t *s_head, *s_tail;   /* answered parts whose save must be retried */
+  part_t *b_head, *b_tail;   /* answered parts to save in this iteration */
+  long nbatch;
   msg_t *buckets[NBUCKETS];
   long held;
   long in_flight;
@@ -68,6 +70,7 @@ struct vg_outbox_s {
   uint8_t concat_ref;
   uv_timer_t timer;      /* next token / end of a throttle pause */
   uv_timer_t save_timer; /* retry failed saves */
+  uv_prepare_t flush;    /* saves the iteration's answers in one script run */
   char k_stream[VG_KEY_MAX], k_stats[VG_KEY_MAX];
   void (*want_fn)(void *);
   void *want_data;
@@ -153,83 +156,126 @@ static void part_saved(vg_outbox_t *o, part_t *p) {
   }
 }
 
+/*
+ * Answers are saved in batches: every part answered during one loop
+ * iteration goes into one mt_resp run, flushed from a uv_prepare_t just
+ * before the loop polls again.  The script's cost is mostly per run.
+ */
+#define BATCH_MAX 256
+#define PER_PART 11
+
 typedef struct {
   vg_outbox_t *o;
-  part_t *p;
+  size_t n;
+  part_t *parts[BATCH_MAX];
 } save_ctx_t;
 
 static void on_save_reply(vg_redis_t *r, redisReply *reply, void *data,
                           const char *err) {
   save_ctx_t *c = data;
   vg_outbox_t *o = c->o;
-  part_t *p = c->p;
-  free(c);
-  if (err) {
+  if (err || reply->type != REDIS_REPLY_ARRAY || reply->elements != c->n) {
     /* Outcome unknown (or a script error): the script is idempotent, so
      * run it again until Redis answers. */
-    vg_log_warn("outbox: saving the answer for message %s part %d: %s; "
-                "will retry",
-                p->msg->id, p->idx + 1, err);
-    q_push_back(&o->s_head, &o->s_tail, p);
+    vg_log_warn("outbox: saving %zu answers: %s; will retry", c->n,
+                err ? err : "unexpected reply");
+    for (size_t i = 0; i < c->n; i++)
+      q_push_back(&o->s_head, &o->s_tail, c->parts[i]);
+    free(c);
     return;
   }
-  if (reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_STATUS) {
+  for (size_t i = 0; i < c->n; i++) {
+    part_t *p = c->parts[i];
     if (vg_log_enabled(VG_LOG_DEBUG))
       vg_log_debug("outbox: message %s part %d/%d saved: %s", p->msg->id,
-                   p->idx + 1, p->msg->nparts, reply->str);
+                   p->idx + 1, p->msg->nparts,
+                   reply->element[i]->str ? reply->element[i]->str : "?");
+    part_saved(o, p);
   }
-  part_saved(o, p);
+  free(c);
 }
 
+/* Queue an answered part for this iteration's batch. */
 static void save_part(vg_outbox_t *o, part_t *p) {
-  msg_t *m = p->msg;
-  char msgkey[VG_KEY_MAX], part[12], nparts[12], status[24], name_buf[16],
-      now[24], ttl[16];
-  char keys[VG_MSGID_MAX_CANDIDATES][VG_MSGID_KEY_MAX];
-  int nk = 0;
-  if (p->status == 0 && p->smscid[0])
-    nk = vg_msgid_keys(p->smscid, strlen(p->smscid), keys);
-  vg_key(msgkey, o->cfg->prefix, VG_K_MSG, m->id);
-  snprintf(part, sizeof part, "%d", p->idx + 1);
-  snprintf(nparts, sizeof nparts, "%d", m->nparts);
-  snprintf(status, sizeof status, "%" PRId64, p->status);
-  const char *name = p->status == 0
-                         ? "ESME_ROK"
-                         : p->status < 0
-                               ? "invalid"
-                               : vg_smpp_status_name((uint32_t)p->status,
-                                                     name_buf);
-  snprintf(now, sizeof now, "%" PRId64, vg_now_ms());
-  snprintf(ttl, sizeof ttl, "%d", o->cfg->msg_ttl_days * 86400);
-  const char *argv[20] = {msgkey, o->k_stream, o->k_stats, o->cfg->prefix,
-                          part, nparts, status, name, p->smscid,
-                          nk > 0 ? keys[0] : "", now, ttl, VG_GROUP,
-                          m->entry};
-  int argc = 14;
-  for (int i = 0; i < nk; i++)
-    argv[argc++] = keys[i];
-  save_ctx_t *c = vg_malloc(sizeof *c);
-  c->o = o;
-  c->p = p;
-  if (vg_redis_script(o->redis, VG_SCRIPT_MT_RESP, on_save_reply, c, 3, argc,
-                      argv, NULL) != 0) {
-    free(c);
-    q_push_back(&o->s_head, &o->s_tail, p);
+  q_push_back(&o->b_head, &o->b_tail, p);
+  o->nbatch++;
+}
+
+static void flush_batch(vg_outbox_t *o) {
+  while (o->b_head) {
+    if (!vg_redis_ready(o->redis)) {
+      /* Keep them for the retry timer. */
+      while (o->b_head)
+        q_push_back(&o->s_head, &o->s_tail, q_pop(&o->b_head, &o->b_tail));
+      o->nbatch = 0;
+      return;
+    }
+    save_ctx_t *c = vg_malloc(sizeof *c);
+    c->o = o;
+    c->n = 0;
+    size_t max = (size_t)o->nbatch < BATCH_MAX ? (size_t)o->nbatch : BATCH_MAX;
+    const char **argv = vg_malloc((6 + PER_PART * max) * sizeof *argv);
+    char (*num)[5][24] = vg_malloc(max * sizeof *num);
+    char (*keys)[VG_MSGID_MAX_CANDIDATES][VG_MSGID_KEY_MAX] =
+        vg_malloc(max * sizeof *keys);
+    char now[24], ttl[16];
+    snprintf(now, sizeof now, "%" PRId64, vg_now_ms());
+    snprintf(ttl, sizeof ttl, "%d", o->cfg->msg_ttl_days * 86400);
+    int argc = 0;
+    argv[argc++] = o->k_stream;
+    argv[argc++] = o->k_stats;
+    argv[argc++] = o->cfg->prefix;
+    argv[argc++] = now;
+    argv[argc++] = ttl;
+    argv[argc++] = VG_GROUP;
+    while (o->b_head && c->n < max) {
+      part_t *p = q_pop(&o->b_head, &o->b_tail);
+      o->nbatch--;
+      msg_t *m = p->msg;
+      size_t i = c->n;
+      c->parts[c->n++] = p;
+      int nk = 0;
+      if (p->status == 0 && p->smscid[0])
+        nk = vg_msgid_keys(p->smscid, strlen(p->smscid), keys[i]);
+      for (int k = nk; k < VG_MSGID_MAX_CANDIDATES; k++)
+        keys[i][k][0] = '\0';
+      snprintf(num[i][0], sizeof num[i][0], "%d", p->idx + 1);
+      snprintf(num[i][1], sizeof num[i][1], "%d", m->nparts);
+      snprintf(num[i][2], sizeof num[i][2], "%" PRId64, p->status);
+      snprintf(num[i][3], sizeof num[i][3], "%" PRId64,
+               p->submitted_ms ? p->submitted_ms : vg_now_ms());
+      const char *name =
+          p->status == 0  ? "ESME_ROK"
+          : p->status < 0 ? "invalid"
+                          : vg_smpp_status_name((uint32_t)p->status, num[i][4]);
+      const char *g[PER_PART] = {m->id,      num[i][0], num[i][1], num[i][2],
+                                 name,       p->smscid, keys[i][0], m->entry,
+                                 num[i][3],  keys[i][1], keys[i][2]};
+      for (int k = 0; k < PER_PART; k++)
+        argv[argc++] = g[k];
+    }
+    /* hiredis formats (copies) the arguments inside this call. */
+    if (vg_redis_script(o->redis, VG_SCRIPT_MT_RESP, on_save_reply, c, 2,
+                        argc, argv, NULL) != 0) {
+      for (size_t i = 0; i < c->n; i++)
+        q_push_back(&o->s_head, &o->s_tail, c->parts[i]);
+      free(c);
+    }
+    free(argv);
+    free(num);
+    free(keys);
   }
 }
+
+static void on_flush(uv_prepare_t *h) { flush_batch(h->data); }
 
 static void on_save_timer(uv_timer_t *t) {
   vg_outbox_t *o = t->data;
   if (!vg_redis_ready(o->redis))
     return;
-  part_t *h = o->s_head;
-  o->s_head = o->s_tail = NULL;
-  while (h) {
-    part_t *next = h->qnext;
-    h->qnext = NULL;
-    save_part(o, h);
-    h = next;
-  }
+  while (o->s_head)
+    save_part(o, q_pop(&o->s_head, &o->s_tail));
+  flush_batch(o);
 }
 
 /* --- submitting -------------------------------------------------------------- */
@@ -258,20 +304,6 @@ static void refill(vg_outbox_t *o, uint64_t now) {
       o->tokens = o->capacity;
     o->last_refill = now;
   }
-}
-
-static void note_submitted(vg_outbox_t *o, msg_t *m) {
-  if (m->submitted_noted)
-    return;
-  m->submitted_noted = 1;
-  char msgkey[VG_KEY_MAX], now[24], nparts[12];
-  vg_key(msgkey, o->cfg->prefix, VG_K_MSG, m->id);
-  snprintf(now, sizeof now, "%" PRId64, vg_now_ms());
-  snprintf(nparts, sizeof nparts, "%d", m->nparts);
-  const char *argv[] = {msgkey, o->k_stats, now, nparts};
-  /* Fire and forget: "submitted" is informational; mt_resp is what counts. */
-  vg_redis_script(o->redis, VG_SCRIPT_MT_SUBMITTED, NULL, NULL, 2, 4, argv,
-                  NULL);
 }
 
 void vg_outbox_pump(vg_outbox_t *o) {
@@ -330,7 +362,7 @@ void vg_outbox_pump(vg_outbox_t *o) {
     if (o->cfg->tps > 0)
       o->tokens -= 1.0;
     o->in_flight++;
-    note_submitted(o, m);
+    p->submitted_ms = vg_now_ms();
   }
 }
 
@@ -542,12 +574,16 @@ vg_outbox_t *vg_outbox_new(uv_loop_t *loop, const vg_config_t *cfg,
   uv_timer_init(loop, &o->save_timer);
   o->save_timer.data = o;
   uv_timer_start(&o->save_timer, on_save_timer, 500, 500);
+  uv_prepare_init(loop, &o->flush);
+  o->flush.data = o;
+  uv_prepare_start(&o->flush, on_flush);
   return o;
 }
 
 void vg_outbox_close(vg_outbox_t *o) {
   uv_close((uv_handle_t *)&o->timer, NULL);
   uv_close((uv_handle_t *)&o->save_timer, NULL);
+  uv_close((uv_handle_t *)&o->flush, NULL);
 }
 
 void vg_outbox_free(vg_outbox_t *o) {

@@ -165,11 +165,15 @@ int vg_redis_script(vg_redis_t *r, int script, vg_redis_cb cb, void *data,
                     const size_t *argvlen) {
   if (r->state != VG_REDIS_READY)
     return VG_ENOTCONN;
-  const char *av[64];
-  size_t al[64];
+  const char *stack_av[64];
+  size_t stack_al[64];
+  const char **av = stack_av;
+  size_t *al = stack_al;
   char nk[16];
-  if (argc + 3 > (int)VG_ARRAY_SIZE(av))
-    return VG_EINVAL;
+  if (argc + 3 > (int)VG_ARRAY_SIZE(stack_av)) {
+    av = vg_malloc((size_t)(argc + 3) * sizeof *av);
+    al = vg_malloc((size_t)(argc + 3) * sizeof *al);
+  }
   snprintf(nk, sizeof nk, "%d", nkeys);
   av[0] = "EVALSHA";
   al[0] = 7;
@@ -181,7 +185,12 @@ int vg_redis_script(vg_redis_t *r, int script, vg_redis_cb cb, void *data,
     av[3 + i] = argv[i];
     al[3 + i] = argvlen ? argvlen[i] : strlen(argv[i]);
   }
-  return send_argv(r, cb, data, argc + 3, av, al);
+  int rc = send_argv(r, cb, data, argc + 3, av, al);
+  if (av != stack_av) {
+    free(av);
+    free(al);
+  }
+  return rc;
 }
 
 /* --- connect sequence: TCP, AUTH, SELECT, SCRIPT LOAD, then ready --------- */

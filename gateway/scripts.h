@@ -2,23 +2,23 @@
  * scripts.h — the Lua scripts that make each state change one atomic,
  * idempotent step in Redis (ARCHITECTURE.md, "State and delivery").
  *
- * Every script takes the key prefix as ARGV[1] where it must build keys
- * from values it reads (smscid -> msg); such scripts assume one Redis, not a
- * cluster (docs/keys.md says which).  The daemon loads them with SCRIPT
+ * Every script takes the key prefix as ARGV[1] and builds the per-object
+ * keys it touches from it, so a batch of messages is one run; they assume
+ * one Redis, not a cluster (docs/keys.md).  The daemon loads them with SCRIPT
  * LOAD on connect and calls EVALSHA; the CLI calls EVAL.
  */
 #ifndef VG_SCRIPTS_H
 #define VG_SCRIPTS_H
 
 enum {
-  /* KEYS msg, mt-stream, stats; ARGV id to text created ttl src ussd_op its origin
-   * -> 1 queued, 0 already there (idempotent by message id) */
+  /* KEYS mt-stream, stats; ARGV prefix created ttl, then per message:
+   * id to text src ussd_op its origin -> how many were new (a message id
+   * already there is skipped: enqueueing is idempotent by id) */
   VG_SCRIPT_MT_ENQUEUE = 0,
-  /* KEYS msg, stats; ARGV now nparts -> 1 when it moved queued -> submitted */
-  VG_SCRIPT_MT_SUBMITTED,
-  /* KEYS msg, mt-stream, stats; ARGV prefix part nparts status status_name
-   * smscid key0 now ttl group entry_id cand... -> resulting message state,
-   * or "partial" while parts are unanswered */
+  /* KEYS mt-stream, stats; ARGV prefix now ttl group, then per answered
+   * part: msgid part nparts status status_name smscid key0 entry_id
+   * submitted_ms key1 key2 -> per part the message state, or "partial"
+   * while other parts are unanswered */
   VG_SCRIPT_MT_RESP,
   /* KEYS stats; ARGV prefix stat err now ttl raw_id cand... ->
    * {"matched"|"dup"|"unmatched", msgid} */

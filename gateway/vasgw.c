@@ -150,22 +150,28 @@ static int check_message(cli_t *c, const char *where, const char *msisdn,
   return 0;
 }
 
-static void append_enqueue(cli_t *c, const char *id, const char *to,
-                           const char *text) {
-  vg_mt_t m = {.id = id, .to = to, .text = text, .src = "",
-               .ussd_service_op = -1, .its_hex = "", .origin = "cli"};
-  vg_mt_argbuf_t b;
-  const char *av[VG_MT_ENQUEUE_ARGC + 3];
-  size_t al[VG_MT_ENQUEUE_ARGC + 3];
+/* Queue the batch as one script run (pipelined: the reply is read later). */
+static void append_batch(cli_t *c, vg_mt_batch_t *b) {
+  char nk[8];
+  snprintf(nk, sizeof nk, "%d", VG_MT_ENQUEUE_NKEYS);
+  const char **av = vg_malloc((size_t)(b->argc + 3) * sizeof *av);
+  size_t *al = vg_malloc((size_t)(b->argc + 3) * sizeof *al);
   av[0] = "EVALSHA";
   av[1] = vg_script_sha(VG_SCRIPT_MT_ENQUEUE);
-  av[2] = "3";
-  vg_mt_enqueue_args(&m, c->cfg.prefix, c->cfg.msg_ttl_days * 86400, &b,
-                     av + 3, al + 3);
-  al[0] = 7;
-  al[1] = strlen(av[1]);
-  al[2] = 1;
-  redisAppendCommandArgv(c->rc, VG_MT_ENQUEUE_ARGC + 3, av, al);
+  av[2] = nk;
+  for (int i = 0; i < 3; i++)
+    al[i] = strlen(av[i]);
+  memcpy(av + 3, b->argv, (size_t)b->argc * sizeof *av);
+  memcpy(al + 3, b->argvlen, (size_t)b->argc * sizeof *al);
+  redisAppendCommandArgv(c->rc, b->argc + 3, av, al);
+  free(av);
+  free(al);
+}
+
+static vg_mt_t cli_message(const char *id, const char *to, const char *text) {
+  vg_mt_t m = {.id = id, .to = to, .text = text, .src = "",
+               .ussd_service_op = -1, .its_hex = "", .origin = "cli"};
+  return m;
 }
 
 static int read_enqueue_reply(cli_t *c) {
@@ -187,7 +193,12 @@ static int cmd_send(cli_t *c, const char *msisdn, const char *text) {
     return 1;
   char id[VG_MSGID_LEN];
   vg_mt_new_id(id);
-  append_enqueue(c, id, norm, text);
+  vg_mt_batch_t b;
+  vg_mt_batch_init(&b, c->cfg.prefix, c->cfg.msg_ttl_days * 86400, 1);
+  vg_mt_t m = cli_message(id, norm, text);
+  vg_mt_batch_add(&b, &m);
+  append_batch(c, &b);
+  vg_mt_batch_free(&b);
   if (read_enqueue_reply(c))
     return 1;
   if (c->json) {
@@ -258,21 +269,27 @@ static int cmd_send_file(cli_t *c, const char *path) {
     rc = 1;
     goto out;
   }
-  /* Pipelined in batches: one round trip per thousand messages. */
+  /* Batches of 100 messages per script run, 10 runs per round trip. */
   char (*ids)[VG_MSGID_LEN] = vg_malloc((n ? n : 1) * sizeof *ids);
+  vg_mt_batch_t b;
+  vg_mt_batch_init(&b, c->cfg.prefix, c->cfg.msg_ttl_days * 86400, 100);
   size_t done = 0;
   while (done < n && rc == 0) {
-    size_t batch = n - done < 1000 ? n - done : 1000;
-    for (size_t i = 0; i < batch; i++) {
-      vg_mt_new_id(ids[done + i]);
-      append_enqueue(c, ids[done + i], lines[done + i].to,
-                     lines[done + i].text);
+    size_t runs = 0;
+    for (; runs < 10 && done < n; runs++) {
+      vg_mt_batch_reset(&b);
+      for (; done < n && b.count < b.max; done++) {
+        vg_mt_new_id(ids[done]);
+        vg_mt_t m = cli_message(ids[done], lines[done].to, lines[done].text);
+        vg_mt_batch_add(&b, &m);
+      }
+      append_batch(c, &b);
     }
-    for (size_t i = 0; i < batch; i++)
+    for (size_t i = 0; i < runs; i++)
       if (read_enqueue_reply(c))
         rc = 1;
-    done += batch;
   }
+  vg_mt_batch_free(&b);
   if (rc == 0) {
     if (c->json) {
       printf("{\"queued\":%zu,\"ids\":[", n);

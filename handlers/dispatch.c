@@ -77,17 +77,17 @@ void vg_dispatch_mo(vg_dispatch_t *d, const vg_mo_t *mo) {
                .ussd_service_op = is_ussd ? USSD_PSSR_RESPONSE : -1,
                .its_hex = is_ussd ? mo->its : "",
                .origin = "reply"};
-  vg_mt_argbuf_t bufs;
-  const char *argv[VG_MT_ENQUEUE_ARGC];
-  size_t argvlen[VG_MT_ENQUEUE_ARGC];
-  vg_mt_enqueue_args(&m, d->cfg->prefix, d->cfg->msg_ttl_days * 86400, &bufs,
-                     argv, argvlen);
+  vg_mt_batch_t b;
+  vg_mt_batch_init(&b, d->cfg->prefix, d->cfg->msg_ttl_days * 86400, 1);
+  vg_mt_batch_add(&b, &m);
   ack_ctx_t *c = vg_malloc(sizeof *c);
   c->d = d;
   snprintf(c->entry, sizeof c->entry, "%s", mo->entry);
   d->in_progress++;
-  if (vg_redis_script(d->redis, VG_SCRIPT_MT_ENQUEUE, on_queued, c, 3,
-                      VG_MT_ENQUEUE_ARGC, argv, argvlen) != 0) {
+  int rc = vg_redis_script(d->redis, VG_SCRIPT_MT_ENQUEUE, on_queued, c,
+                           VG_MT_ENQUEUE_NKEYS, b.argc, b.argv, b.argvlen);
+  vg_mt_batch_free(&b);
+  if (rc != 0) {
     d->in_progress--;
     free(c);
   }
