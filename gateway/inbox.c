@@ -98,9 +98,13 @@ static void on_receipt(vg_inbox_t *in, pending_t *p,
              (unsigned)d->network_error_code[1] << 8 | d->network_error_code[2]);
   else
     snprintf(err, sizeof err, "%s", dlr.err);
+  /* The receipt comes from the subscriber the message went to. */
+  char from[VG_MSISDN_MAX] = "";
+  if (vg_msisdn_normalize(d->source, in->cfg->country_code, from, NULL) != 0)
+    from[0] = '\0';
   const char *argv[12] = {in->k_stats, in->cfg->prefix, vg_dlr_stat_name(stat),
-                          err, now, ttl, rid};
-  int argc = 7;
+                          err, now, ttl, rid, from};
+  int argc = 8;
   for (int i = 0; i < nk; i++)
     argv[argc++] = keys[i];
   if (vg_redis_script(in->redis, VG_SCRIPT_DLR, on_stored, p, 1, argc, argv,

@@ -103,8 +103,9 @@ static const char mt_resp[] = SETTLE_LUA
     "        for _, k in ipairs({key0, ARGV[g + 9], ARGV[g + 10]}) do\n"
     "          local uk = pfx..':dlr:unmatched:'..k\n"
     "          local u = k ~= '' and redis.call('HMGET', uk, 'stat', 'err', "
-    "'at') or {}\n"
-    "          if u[1] then\n"
+    "'at', 'from') or {}\n"
+    "          if u[1] and (not u[4] or u[4] == '' or u[4] == "
+    "redis.call('HGET', msg, 'to')) then\n"
     "            redis.call('HSET', msg, p..'dlr', u[1], p..'dlr_err', u[2] "
     "or '', p..'dlr_at', u[3] or now)\n"
     "            redis.call('DEL', uk)\n"
@@ -168,17 +169,23 @@ static const char mt_resp[] = SETTLE_LUA
     "end\n"
     "return out\n";
 
+/* A receipt is looked up under each spelling of its id (dlr.h), but taken
+ * only by a message sent to the number the receipt comes from (when the
+ * SMSC says): "1000" read as hex is another message's decimal id 4096, and
+ * a receipt that arrives before its own submit_sm_resp must not land on
+ * that one. */
 static const char dlr[] = SETTLE_LUA
     "local FINAL = {delivered=1, expired=1, deleted=1, undeliverable=1, "
     "rejected=1, unknown=1}\n"
-    "for i = 7, #ARGV do\n"
+    "local from = ARGV[7]\n"
+    "for i = 8, #ARGV do\n"
     "  local ref = redis.call('GET', ARGV[1]..':smscid:'..ARGV[i])\n"
-    "  if ref then\n"
-    "    local sep = string.find(ref, '|', 1, true)\n"
-    "    local id, part = string.sub(ref, 1, sep - 1), string.sub(ref, sep + "
-    "1)\n"
-    "    local msg = ARGV[1]..':msg:'..id\n"
-    "    local p = 'p'..part..'.'\n"
+    "  local sep = ref and string.find(ref, '|', 1, true)\n"
+    "  local id = sep and string.sub(ref, 1, sep - 1)\n"
+    "  local msg = id and ARGV[1]..':msg:'..id\n"
+    "  local to = msg and redis.call('HGET', msg, 'to')\n"
+    "  if to and (from == '' or to == from) then\n"
+    "    local p = 'p'..string.sub(ref, sep + 1)..'.'\n"
     "    local old = redis.call('HGET', msg, p..'dlr')\n"
     "    if old and FINAL[old] then\n"
     "      redis.call('HINCRBY', KEYS[1], 'dlr_duplicate', 1)\n"
@@ -192,10 +199,13 @@ static const char dlr[] = SETTLE_LUA
     "    return {'matched', id}\n"
     "  end\n"
     "end\n"
-    "local uk = ARGV[1]..':dlr:unmatched:'..ARGV[7]\n"
-    "if redis.call('EXISTS', uk) == 1 then return {'dup', ''} end\n"
+    "local uk = ARGV[1]..':dlr:unmatched:'..ARGV[8]\n"
+    "if redis.call('EXISTS', uk) == 1 then\n"
+    "  redis.call('HINCRBY', KEYS[1], 'dlr_duplicate', 1)\n"
+    "  return {'dup', ''}\n"
+    "end\n"
     "redis.call('HSET', uk, 'id', ARGV[6], 'stat', ARGV[2], 'err', ARGV[3], "
-    "'at', ARGV[4])\n"
+    "'at', ARGV[4], 'from', from)\n"
     "redis.call('EXPIRE', uk, ARGV[5])\n"
     "redis.call('HINCRBY', KEYS[1], 'dlr_unmatched', 1)\n"
     "return {'unmatched', ''}\n";

@@ -20,7 +20,7 @@ enum {
    * submitted_ms key1 key2 -> per part the message state, or "partial"
    * while other parts are unanswered */
   VG_SCRIPT_MT_RESP,
-  /* KEYS stats; ARGV prefix stat err now ttl raw_id cand... ->
+  /* KEYS stats; ARGV prefix stat err now ttl raw_id from cand... ->
    * {"matched"|"dup"|"unmatched", msgid} */
   VG_SCRIPT_DLR,
   /* KEYS stats, mo-stream, asm-pending; ARGV prefix dedup from to text dcs esm
