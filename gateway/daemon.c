@@ -51,6 +51,7 @@ struct daemon_s {
   vg_dispatch_t dispatch;
   uv_signal_t sigterm, sigint, sighup;
   uv_timer_t housekeeping;
+  uv_prepare_t flush; /* once per loop iteration, before polling */
   uint64_t last_claim;
   int stopping;
   uint64_t stop_deadline;
@@ -350,6 +351,7 @@ static void close_all(daemon_t *d) {
   for (int i = 0; i < d->nlinks; i++)
     vg_smpp_link_close(&d->links[i]);
   uv_close((uv_handle_t *)&d->housekeeping, NULL);
+  uv_close((uv_handle_t *)&d->flush, NULL);
   uv_close((uv_handle_t *)&d->sigterm, NULL);
   uv_close((uv_handle_t *)&d->sigint, NULL);
   uv_close((uv_handle_t *)&d->sighup, NULL);
@@ -416,6 +418,15 @@ static void on_signal(uv_signal_t *s, int signum) {
   uv_timer_start(&d->housekeeping, on_housekeeping, 0, 100);
 }
 
+/* Everything answered in this iteration is written in one script run per
+ * kind: the responses first, then the receipts, which often arrive in the
+ * same read as the responses they follow (same connection: in order). */
+static void on_flush(uv_prepare_t *h) {
+  daemon_t *d = h->data;
+  vg_outbox_flush(d->outbox);
+  vg_inbox_flush(d->inbox);
+}
+
 /* --- main Redis connection hooks ---------------------------------------------- */
 
 static void redis_connected(vg_redis_t *r) {
@@ -479,6 +490,9 @@ int vg_daemon_run(const vg_config_t *cfg, const vg_templates_t *templates) {
   uv_signal_start(&d->sigterm, on_signal, SIGTERM);
   uv_signal_start(&d->sigint, on_signal, SIGINT);
   uv_signal_start(&d->sighup, on_signal, SIGHUP);
+  uv_prepare_init(loop, &d->flush);
+  d->flush.data = d;
+  uv_prepare_start(&d->flush, on_flush);
   uv_timer_init(loop, &d->housekeeping);
   d->housekeeping.data = d;
   uv_timer_start(&d->housekeeping, on_housekeeping, 1000, 1000);

@@ -14,16 +14,28 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A receipt waiting for this iteration's dlr run. */
+typedef struct receipt_s {
+  struct pending_s *p;
+  char stat[16], err[24], raw[VG_MSGID_KEY_MAX], from[VG_MSISDN_MAX];
+  char keys[VG_MSGID_MAX_CANDIDATES][VG_MSGID_KEY_MAX];
+  struct receipt_s *next;
+} receipt_t;
+
+#define RECEIPT_BATCH_MAX 256
+
 struct vg_inbox_s {
   uv_loop_t *loop;
   const vg_config_t *cfg;
   vg_redis_t *redis;
   long waiting;
+  receipt_t *r_head, *r_tail;
+  long nreceipts;
   char k_stats[VG_KEY_MAX], k_mo[VG_KEY_MAX], k_asm[VG_KEY_MAX];
 };
 
 /* An answer owed to the SMSC, valid only on the connection it came from. */
-typedef struct {
+typedef struct pending_s {
   vg_inbox_t *in;
   vg_smpp_link_t *link;
   uint64_t conn; /* link->disconnects when it arrived */
@@ -90,26 +102,92 @@ static void on_receipt(vg_inbox_t *in, pending_t *p,
     answer(p, VG_SMPP_ESME_ROK);
     return;
   }
-  char now[24], ttl[16], err[24];
-  snprintf(now, sizeof now, "%" PRId64, vg_now_ms());
-  snprintf(ttl, sizeof ttl, "%d", in->cfg->msg_ttl_days * 86400);
+  receipt_t *rc = vg_calloc(1, sizeof *rc);
+  rc->p = p;
+  snprintf(rc->stat, sizeof rc->stat, "%s", vg_dlr_stat_name(stat));
   if (d->network_error_code)
-    snprintf(err, sizeof err, "%u:%u", d->network_error_code[0],
+    snprintf(rc->err, sizeof rc->err, "%u:%u", d->network_error_code[0],
              (unsigned)d->network_error_code[1] << 8 | d->network_error_code[2]);
   else
-    snprintf(err, sizeof err, "%s", dlr.err);
+    snprintf(rc->err, sizeof rc->err, "%s", dlr.err);
+  snprintf(rc->raw, sizeof rc->raw, "%s", rid);
   /* The receipt comes from the subscriber the message went to. */
-  char from[VG_MSISDN_MAX] = "";
-  if (vg_msisdn_normalize(d->source, in->cfg->country_code, from, NULL) != 0)
-    from[0] = '\0';
-  const char *argv[12] = {in->k_stats, in->cfg->prefix, vg_dlr_stat_name(stat),
-                          err, now, ttl, rid, from};
-  int argc = 8;
-  for (int i = 0; i < nk; i++)
-    argv[argc++] = keys[i];
-  if (vg_redis_script(in->redis, VG_SCRIPT_DLR, on_stored, p, 1, argc, argv,
-                      NULL) != 0)
-    answer(p, VG_SMPP_ESME_RX_T_APPN);
+  if (vg_msisdn_normalize(d->source, in->cfg->country_code, rc->from, NULL) !=
+      0)
+    rc->from[0] = '\0';
+  memcpy(rc->keys, keys, sizeof keys);
+  for (int i = nk; i < VG_MSGID_MAX_CANDIDATES; i++)
+    rc->keys[i][0] = '\0';
+  /* Saved with the others of this loop iteration, after the outbox has
+   * saved the responses that came with them (vg_inbox_flush). */
+  if (in->r_tail)
+    in->r_tail->next = rc;
+  else
+    in->r_head = rc;
+  in->r_tail = rc;
+  in->nreceipts++;
+}
+
+typedef struct {
+  size_t n;
+  receipt_t *r[RECEIPT_BATCH_MAX];
+} receipt_batch_t;
+
+static void on_receipts_stored(vg_redis_t *r, redisReply *reply, void *data,
+                               const char *err) {
+  receipt_batch_t *b = data;
+  int ok = !err && reply->type == REDIS_REPLY_ARRAY && reply->elements == b->n;
+  if (!ok)
+    vg_log_warn("inbox: cannot store %zu receipts: %s; answering "
+                "ESME_RX_T_APPN",
+                b->n, err ? err : "unexpected reply");
+  for (size_t i = 0; i < b->n; i++) {
+    if (ok && vg_log_enabled(VG_LOG_DEBUG))
+      vg_log_debug("inbox: receipt %s", reply->element[i]->str);
+    answer(b->r[i]->p, ok ? VG_SMPP_ESME_ROK : VG_SMPP_ESME_RX_T_APPN);
+    free(b->r[i]);
+  }
+  free(b);
+}
+
+void vg_inbox_flush(vg_inbox_t *in) {
+  while (in->r_head) {
+    receipt_batch_t *b = vg_malloc(sizeof *b);
+    b->n = 0;
+    while (in->r_head && b->n < RECEIPT_BATCH_MAX) {
+      receipt_t *rc = in->r_head;
+      in->r_head = rc->next;
+      b->r[b->n++] = rc;
+    }
+    if (in->r_head == NULL)
+      in->r_tail = NULL;
+    in->nreceipts -= (long)b->n;
+    char now[24], ttl[16];
+    snprintf(now, sizeof now, "%" PRId64, vg_now_ms());
+    snprintf(ttl, sizeof ttl, "%d", in->cfg->msg_ttl_days * 86400);
+    const char **argv = vg_malloc((4 + 7 * b->n) * sizeof *argv);
+    int argc = 0;
+    argv[argc++] = in->k_stats;
+    argv[argc++] = in->cfg->prefix;
+    argv[argc++] = now;
+    argv[argc++] = ttl;
+    for (size_t i = 0; i < b->n; i++) {
+      receipt_t *rc = b->r[i];
+      const char *g[7] = {rc->stat,    rc->err,     rc->raw,    rc->from,
+                          rc->keys[0], rc->keys[1], rc->keys[2]};
+      for (int k = 0; k < 7; k++)
+        argv[argc++] = g[k];
+    }
+    if (vg_redis_script(in->redis, VG_SCRIPT_DLR, on_receipts_stored, b, 1,
+                        argc, argv, NULL) != 0) {
+      for (size_t i = 0; i < b->n; i++) {
+        answer(b->r[i]->p, VG_SMPP_ESME_RX_T_APPN);
+        free(b->r[i]);
+      }
+      free(b);
+    }
+    free(argv);
+  }
 }
 
 /* FNV-1a 64 over what identifies a redelivery: addresses, coding, bytes. */

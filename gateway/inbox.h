@@ -25,6 +25,10 @@ void vg_inbox_free(vg_inbox_t *in);
 void vg_inbox_deliver(vg_inbox_t *in, vg_smpp_link_t *l,
                       const vg_smpp_deliver_t *d, uint32_t seq);
 
+/* Store the receipts of this loop iteration in one script run; call after
+ * vg_outbox_flush so that the responses they follow are saved first. */
+void vg_inbox_flush(vg_inbox_t *in);
+
 /* Deliver incomplete reassemblies whose wait is over (call every second). */
 void vg_inbox_expire(vg_inbox_t *in);
 

@@ -70,7 +70,6 @@ struct vg_outbox_s {
   uint8_t concat_ref;
   uv_timer_t timer;      /* next token / end of a throttle pause */
   uv_timer_t save_timer; /* retry failed saves */
-  uv_prepare_t flush;    /* saves the iteration's answers in one script run */
   char k_stream[VG_KEY_MAX], k_stats[VG_KEY_MAX];
   void (*want_fn)(void *);
   void *want_data;
@@ -158,8 +157,9 @@ static void part_saved(vg_outbox_t *o, part_t *p) {
 
 /*
  * Answers are saved in batches: every part answered during one loop
- * iteration goes into one mt_resp run, flushed from a uv_prepare_t just
- * before the loop polls again.  The script's cost is mostly per run.
+ * iteration goes into one mt_resp run, flushed by the daemon just before
+ * the loop polls again (vg_outbox_flush).  The script's cost is mostly per
+ * run.
  */
 #define BATCH_MAX 256
 #define PER_PART 11
@@ -201,7 +201,7 @@ static void save_part(vg_outbox_t *o, part_t *p) {
   o->nbatch++;
 }
 
-static void flush_batch(vg_outbox_t *o) {
+void vg_outbox_flush(vg_outbox_t *o) {
   while (o->b_head) {
     if (!vg_redis_ready(o->redis)) {
       /* Keep them for the retry timer. */
@@ -267,15 +267,13 @@ static void flush_batch(vg_outbox_t *o) {
   }
 }
 
-static void on_flush(uv_prepare_t *h) { flush_batch(h->data); }
-
 static void on_save_timer(uv_timer_t *t) {
   vg_outbox_t *o = t->data;
   if (!vg_redis_ready(o->redis))
     return;
   while (o->s_head)
     save_part(o, q_pop(&o->s_head, &o->s_tail));
-  flush_batch(o);
+  vg_outbox_flush(o);
 }
 
 /* --- submitting -------------------------------------------------------------- */
@@ -574,16 +572,12 @@ vg_outbox_t *vg_outbox_new(uv_loop_t *loop, const vg_config_t *cfg,
   uv_timer_init(loop, &o->save_timer);
   o->save_timer.data = o;
   uv_timer_start(&o->save_timer, on_save_timer, 500, 500);
-  uv_prepare_init(loop, &o->flush);
-  o->flush.data = o;
-  uv_prepare_start(&o->flush, on_flush);
   return o;
 }
 
 void vg_outbox_close(vg_outbox_t *o) {
   uv_close((uv_handle_t *)&o->timer, NULL);
   uv_close((uv_handle_t *)&o->save_timer, NULL);
-  uv_close((uv_handle_t *)&o->flush, NULL);
 }
 
 void vg_outbox_free(vg_outbox_t *o) {

@@ -51,6 +51,10 @@ void vg_outbox_pump(vg_outbox_t *o);
 void vg_outbox_submit_resp(vg_outbox_t *o, void *tag, int64_t status,
                            const char *msgid);
 
+/* Save the answers of this loop iteration in one script run.  The daemon
+ * calls it from a uv_prepare_t, before vg_inbox_flush. */
+void vg_outbox_flush(vg_outbox_t *o);
+
 /* Stop taking entries (SIGTERM). */
 void vg_outbox_drain(vg_outbox_t *o);
 /* 1 when nothing is outstanding on the wire nor waiting to be written. */

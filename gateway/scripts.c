@@ -169,46 +169,64 @@ static const char mt_resp[] = SETTLE_LUA
     "end\n"
     "return out\n";
 
-/* A receipt is looked up under each spelling of its id (dlr.h), but taken
- * only by a message sent to the number the receipt comes from (when the
- * SMSC says): "1000" read as hex is another message's decimal id 4096, and
- * a receipt that arrives before its own submit_sm_resp must not land on
- * that one. */
+/* Receipts, any number per run, each a group of 7 ARGV.  A receipt is
+ * looked up under each spelling of its id (dlr.h), but taken only by a
+ * message sent to the number the receipt comes from (when the SMSC says):
+ * "1000" read as hex is another message's decimal id 4096, and a receipt
+ * that arrives before its own submit_sm_resp must not land on that one. */
 static const char dlr[] = SETTLE_LUA
     "local FINAL = {delivered=1, expired=1, deleted=1, undeliverable=1, "
     "rejected=1, unknown=1}\n"
-    "local from = ARGV[7]\n"
-    "for i = 8, #ARGV do\n"
-    "  local ref = redis.call('GET', ARGV[1]..':smscid:'..ARGV[i])\n"
-    "  local sep = ref and string.find(ref, '|', 1, true)\n"
-    "  local id = sep and string.sub(ref, 1, sep - 1)\n"
-    "  local msg = id and ARGV[1]..':msg:'..id\n"
-    "  local to = msg and redis.call('HGET', msg, 'to')\n"
-    "  if to and (from == '' or to == from) then\n"
-    "    local p = 'p'..string.sub(ref, sep + 1)..'.'\n"
-    "    local old = redis.call('HGET', msg, p..'dlr')\n"
-    "    if old and FINAL[old] then\n"
-    "      redis.call('HINCRBY', KEYS[1], 'dlr_duplicate', 1)\n"
-    "      return {'dup', id}\n"
+    "local pfx, now, ttl, stats = ARGV[1], ARGV[2], ARGV[3], KEYS[1]\n"
+    "local cnt = {dlr = 0, dlr_duplicate = 0, dlr_unmatched = 0}\n"
+    "local out = {}\n"
+    "for g = 4, #ARGV, 7 do\n"
+    "  local stat, err, raw, from = ARGV[g], ARGV[g + 1], ARGV[g + 2], "
+    "ARGV[g + 3]\n"
+    "  local res = nil\n"
+    "  for i = g + 4, g + 6 do\n"
+    "    local ref = ARGV[i] ~= '' and redis.call('GET', "
+    "pfx..':smscid:'..ARGV[i])\n"
+    "    local sep = ref and string.find(ref, '|', 1, true)\n"
+    "    local id = sep and string.sub(ref, 1, sep - 1)\n"
+    "    local msg = id and pfx..':msg:'..id\n"
+    "    local to = msg and redis.call('HGET', msg, 'to')\n"
+    "    if to and (from == '' or to == from) then\n"
+    "      local p = 'p'..string.sub(ref, sep + 1)..'.'\n"
+    "      local old = redis.call('HGET', msg, p..'dlr')\n"
+    "      if old and FINAL[old] then\n"
+    "        cnt.dlr_duplicate = cnt.dlr_duplicate + 1\n"
+    "        res = 'dup'\n"
+    "      else\n"
+    "        redis.call('HSET', msg, p..'dlr', stat, p..'dlr_err', err, "
+    "p..'dlr_at', now)\n"
+    "        cnt.dlr = cnt.dlr + 1\n"
+    "        settle(msg, tonumber(redis.call('HGET', msg, 'parts') or '1'), "
+    "stats, now)\n"
+    "        res = 'matched'\n"
+    "      end\n"
+    "      break\n"
     "    end\n"
-    "    redis.call('HSET', msg, p..'dlr', ARGV[2], p..'dlr_err', ARGV[3], "
-    "p..'dlr_at', ARGV[4])\n"
-    "    redis.call('HINCRBY', KEYS[1], 'dlr', 1)\n"
-    "    local n = tonumber(redis.call('HGET', msg, 'parts') or '1')\n"
-    "    settle(msg, n, KEYS[1], ARGV[4])\n"
-    "    return {'matched', id}\n"
     "  end\n"
+    "  if not res then\n"
+    "    local uk = pfx..':dlr:unmatched:'..ARGV[g + 4]\n"
+    "    if redis.call('EXISTS', uk) == 1 then\n"
+    "      cnt.dlr_duplicate = cnt.dlr_duplicate + 1\n"
+    "      res = 'dup'\n"
+    "    else\n"
+    "      redis.call('HSET', uk, 'id', raw, 'stat', stat, 'err', err, 'at', "
+    "now, 'from', from)\n"
+    "      redis.call('EXPIRE', uk, ttl)\n"
+    "      cnt.dlr_unmatched = cnt.dlr_unmatched + 1\n"
+    "      res = 'unmatched'\n"
+    "    end\n"
+    "  end\n"
+    "  out[#out + 1] = res\n"
     "end\n"
-    "local uk = ARGV[1]..':dlr:unmatched:'..ARGV[8]\n"
-    "if redis.call('EXISTS', uk) == 1 then\n"
-    "  redis.call('HINCRBY', KEYS[1], 'dlr_duplicate', 1)\n"
-    "  return {'dup', ''}\n"
+    "for k, v in pairs(cnt) do\n"
+    "  if v ~= 0 then redis.call('HINCRBY', stats, k, v) end\n"
     "end\n"
-    "redis.call('HSET', uk, 'id', ARGV[6], 'stat', ARGV[2], 'err', ARGV[3], "
-    "'at', ARGV[4], 'from', from)\n"
-    "redis.call('EXPIRE', uk, ARGV[5])\n"
-    "redis.call('HINCRBY', KEYS[1], 'dlr_unmatched', 1)\n"
-    "return {'unmatched', ''}\n";
+    "return out\n";
 
 /* MO: a new record and a stream entry carrying what the dispatcher needs. */
 #define NEW_MO_LUA                                                             \

@@ -20,8 +20,8 @@ enum {
    * submitted_ms key1 key2 -> per part the message state, or "partial"
    * while other parts are unanswered */
   VG_SCRIPT_MT_RESP,
-  /* KEYS stats; ARGV prefix stat err now ttl raw_id from cand... ->
-   * {"matched"|"dup"|"unmatched", msgid} */
+  /* KEYS stats; ARGV prefix now ttl, then per receipt: stat err raw_id
+   * from key0 key1 key2 -> per receipt "matched" | "dup" | "unmatched" */
   VG_SCRIPT_DLR,
   /* KEYS stats, mo-stream, asm-pending; ARGV prefix dedup from to text dcs esm
    * ussd_op its received ttl ref total seq asm_deadline dedup_ttl error
