@@ -489,12 +489,11 @@ static void test_load_file(void **state) {
 /* deploy/vasgw.conf.example loads and shows every default (the templates
  * directory aside, which depends on the build). */
 static void test_deploy_example(void **state) {
-  const char *top = getenv("top_srcdir");
+  /* make check gives top_srcdir; run by hand, the tree it was built from. */
+  const char *top = getenv("top_srcdir") ? getenv("top_srcdir") : VG_SRCDIR;
   char path[1024];
   vg_config_t want;
   (void)state;
-  if (top == NULL)
-    skip();
   snprintf(path, sizeof path, "%s/deploy/vasgw.conf.example", top);
   if (vg_config_load(path, &cfg, err, sizeof err) != 0)
     print_error("%s\n", err);
