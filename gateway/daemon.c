@@ -58,7 +58,6 @@ struct daemon_s {
   int unbinding;
   uint64_t unbind_deadline;
   int closed_links;
-  int closed; /* handles closing: callbacks still due touch nothing */
 };
 
 /* --- stream readers ------------------------------------------------------- */
@@ -356,7 +355,6 @@ static void close_all(daemon_t *d) {
   uv_close((uv_handle_t *)&d->sigint, NULL);
   uv_close((uv_handle_t *)&d->sighup, NULL);
   vg_outbox_close(d->outbox);
-  d->closed = 1;
 }
 
 static void shutdown_step(daemon_t *d) {

@@ -42,7 +42,6 @@ struct msg_s {
   vg_text_mt_t enc;
   int nparts;
   int nsaved;
-  int checking; /* recovered: waiting for the record's part states */
   part_t *parts;
   msg_t *hnext;
 };
@@ -472,7 +471,6 @@ void vg_outbox_add(vg_outbox_t *o, const char *entry_id, const char *id,
     return;
   }
   /* Read back which parts the SMSC already answered: never send them twice. */
-  m->checking = 1;
   check_ctx_t *c = vg_malloc(sizeof *c);
   c->o = o;
   c->m = m;
@@ -480,7 +478,6 @@ void vg_outbox_add(vg_outbox_t *o, const char *entry_id, const char *id,
   vg_key(msgkey, o->cfg->prefix, VG_K_MSG, m->id);
   if (vg_redis_command(o->redis, on_record, c, "HGETALL %s", msgkey) != 0) {
     free(c);
-    m->checking = 0;
     queue_parts(o, m);
   }
 }
@@ -491,7 +488,6 @@ static void on_record(vg_redis_t *r, redisReply *reply, void *data,
   vg_outbox_t *o = c->o;
   msg_t *m = c->m;
   free(c);
-  m->checking = 0;
   if (!err && reply && reply->type == REDIS_REPLY_ARRAY) {
     for (size_t i = 0; i + 1 < reply->elements; i += 2) {
       const char *f = reply->element[i]->str;
