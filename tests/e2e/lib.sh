@@ -22,7 +22,7 @@
 # exits. On failure the logs are printed and the work directory is kept.
 # Uses only bash, curl, redis-cli, redis-server and node.
 #
-# Exit status follows automake: 0 pass, 1 fail, 77 skip (a tool is missing).
+# Exit status follows automake: 0 pass, 1 fail, 99 hard error (a tool is missing).
 #
 # Environment knobs:
 #   VASGWD_WRAPPER   command prefix for vasgwd, e.g. "valgrind -q --error-exitcode=99"
@@ -77,10 +77,13 @@ e2e_fail() {
 	exit 1
 }
 
-# e2e_skip MSG — the test cannot run here (automake: exit 77).
-e2e_skip() {
-	printf 'SKIP: %s: %s\n' "${E2E_NAME:-e2e}" "$*" >&2
-	exit 77
+# e2e_missing MSG — a tool the test needs is missing.  That is an error,
+# not a skip (automake's hard error, 99): a suite that skips when its peers
+# are absent passes without having tested anything.  deploy/quickstart.sh
+# installs them all.
+e2e_missing() {
+	printf 'ERROR: %s: %s\n' "${E2E_NAME:-e2e}" "$*" >&2
+	exit 99
 }
 
 # e2e_pass — the test passed.
@@ -145,7 +148,7 @@ e2e_init() {
 	E2E_NAME=${1:?e2e_init NAME}
 	local t
 	for t in node curl redis-server redis-cli setsid; do
-		command -v "$t" >/dev/null 2>&1 || e2e_skip "$t is not installed"
+		command -v "$t" >/dev/null 2>&1 || e2e_missing "$t is not installed"
 	done
 	E2E_DIR=$(mktemp -d "${TMPDIR:-/tmp}/vasgw-e2e-$E2E_NAME.XXXXXX") ||
 		e2e_fail "cannot create a temporary directory"
@@ -212,7 +215,7 @@ e2e__cleanup() {
 		printf 'FAIL: %s: sanitizer report in the logs\n' "${E2E_NAME:-e2e}" >&2
 		[ "$status" -eq 0 ] && status=1
 	fi
-	if [ "$status" -ne 0 ] && [ "$status" -ne 77 ] && [ -n "${E2E_DIR:-}" ] && [ -d "$E2E_DIR" ]; then
+	if [ "$status" -ne 0 ] && [ "$status" -ne 99 ] && [ -n "${E2E_DIR:-}" ] && [ -d "$E2E_DIR" ]; then
 		e2e__dump_logs >&2
 		printf 'FAIL: %s (exit %s); work directory kept: %s\n' "${E2E_NAME:-e2e}" "$status" "$E2E_DIR" >&2
 	elif [ -n "${E2E_DIR:-}" ] && [ -d "$E2E_DIR" ] && [ "${E2E_KEEP:-0}" != 1 ]; then
@@ -343,13 +346,13 @@ e2e__sim_node_path() {
 		return 0
 	fi
 	if [ ! -d "$b/node_modules/smpp" ]; then
-		[ "${E2E_NPM:-1}" != 0 ] || e2e_skip "node-smpp is not installed (cd tests/smsc-sim && npm ci)"
-		command -v npm >/dev/null 2>&1 || e2e_skip "node-smpp is not installed and npm is missing"
+		[ "${E2E_NPM:-1}" != 0 ] || e2e_missing "node-smpp is not installed (cd tests/smsc-sim && npm ci)"
+		command -v npm >/dev/null 2>&1 || e2e_missing "node-smpp is not installed and npm is missing"
 		mkdir -p "$b"
 		if [ "$b" != "$sim" ]; then cp "$sim/package.json" "$sim/package-lock.json" "$b/"; fi
 		e2e_log "installing node-smpp with npm ci in $b"
 		(cd "$b" && npm ci --no-audit --no-fund --prefer-offline >"$E2E_DIR/npm.log" 2>&1) ||
-			e2e_skip "npm ci failed in $b (see $E2E_DIR/npm.log)"
+			e2e_missing "npm ci failed in $b (see $E2E_DIR/npm.log)"
 	fi
 	export NODE_PATH="$b/node_modules${NODE_PATH:+:$NODE_PATH}"
 }
