@@ -56,6 +56,7 @@ struct vg_outbox_s {
   part_t *s_head, *s_tail;   /* answered parts whose save must be retried */
   part_t *b_head, *b_tail;   /* answered parts to save in this iteration */
   long nbatch;
+  long saving; /* mt_resp runs sent, reply not yet seen */
   msg_t *buckets[NBUCKETS];
   long held;
   long in_flight;
@@ -173,6 +174,7 @@ static void on_save_reply(vg_redis_t *r, redisReply *reply, void *data,
                           const char *err) {
   save_ctx_t *c = data;
   vg_outbox_t *o = c->o;
+  o->saving--;
   if (err || reply->type != REDIS_REPLY_ARRAY || reply->elements != c->n) {
     /* Outcome unknown (or a script error): the script is idempotent, so
      * run it again until Redis answers. */
@@ -255,7 +257,9 @@ void vg_outbox_flush(vg_outbox_t *o) {
     }
     /* hiredis formats (copies) the arguments inside this call. */
     if (vg_redis_script(o->redis, VG_SCRIPT_MT_RESP, on_save_reply, c, 2,
-                        argc, argv, NULL) != 0) {
+                        argc, argv, NULL) == 0) {
+      o->saving++;
+    } else {
       for (size_t i = 0; i < c->n; i++)
         q_push_back(&o->s_head, &o->s_tail, c->parts[i]);
       free(c);
@@ -528,7 +532,10 @@ int vg_outbox_wants(const vg_outbox_t *o) {
 void vg_outbox_drain(vg_outbox_t *o) { o->draining = 1; }
 
 int vg_outbox_idle(const vg_outbox_t *o) {
-  return o->in_flight == 0 && o->s_head == NULL;
+  /* Nothing on the wire, and every answer written: an answer not yet in
+   * Redis at exit would have its part sent again after the restart. */
+  return o->in_flight == 0 && o->s_head == NULL && o->b_head == NULL &&
+         o->saving == 0;
 }
 
 void vg_outbox_counts(const vg_outbox_t *o, long *held, long *in_flight,
