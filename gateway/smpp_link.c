@@ -35,6 +35,7 @@ static void s_bound(vg_smpp_session_t *s) {
   vg_smpp_link_t *l = link_of(s);
   l->backoff_ms = 1000;
   l->binds++;
+  l->bound = 1;
   vg_log_info("smpp %s %s:%d: bound as %s", l->name, l->host, l->port,
               vg_smpp_role_name(vg_smpp_session_role(s)));
   if (l->cb.bound)
@@ -164,8 +165,10 @@ static void schedule_retry(vg_smpp_link_t *l) {
  * and schedule a reconnect.
  */
 static void drop_transport(vg_smpp_link_t *l, const char *why) {
-  int was_bound = vg_smpp_session_state(l->session) == VG_SMPP_BOUND ||
-                  vg_smpp_session_state(l->session) == VG_SMPP_UNBINDING;
+  /* The session may already be CLOSED (our unbind answered), so the link
+   * remembers whether it owes its owner a 'down'. */
+  int was_bound = l->bound;
+  l->bound = 0;
   if (why)
     snprintf(l->last_error, sizeof l->last_error, "%s", why);
   if (l->tcp_open) {

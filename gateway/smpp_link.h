@@ -48,6 +48,7 @@ struct vg_smpp_link_s {
   int connecting;
   int stopping;     /* no reconnect: shutting down */
   int closing_handles;
+  int bound;        /* bound since the last connect: 'down' is owed */
   uint64_t binds, bind_failures, disconnects;
   char last_error[160];
   void *data;
