@@ -12,7 +12,7 @@ export top_srcdir=$top top_builddir=${top_builddir:-$top/build}
 e2e_init demo
 e2e_start_redis
 e2e_start_sim --receipts on --receipt-delay-ms 300
-e2e_write_conf gateway.log_level=info
+e2e_write_conf gateway.log_level=info gateway.node=demo
 e2e_start_vasgwd
 e2e_wait_bound 1 20
 
@@ -44,6 +44,11 @@ e2e_sim POST /mo "{\"from\":\"86$sub\",\"to\":\"10658000\",\"text\":\"帮助\"}"
 answered() { e2e_events submit | grep -q '"dest":"86'"$sub"'".*帮助'; }
 e2e_wait_for "the answer" 15 answered
 line "vasgw answers:" "$(e2e_events submit | tail -n 1 | e2e_json text)"
+# The answer's own receipt, and the node's next status report (every second).
+both_delivered() { [ "$(e2e_redis HGET vasgw:stats delivered)" = 2 ]; }
+e2e_wait_for "the answer's receipt" 15 both_delivered
+reported() { [ "$(e2e_redis HGET vasgw:node:demo mo_handled)" = 1 ]; }
+e2e_wait_for "the node's status" 5 reported
 echo
 e2e_vasgw stats | sed 's/^/  /'
 echo
