@@ -90,7 +90,7 @@ bench_stop_redis() {
 # bench_start_sink [--receipts on|off] — bench/smpp-sink on a free port.
 # Sets SINK_PID, SINK_PORT, SINK_STATS.
 bench_start_sink() {
-	local bin=$top_builddir/bench/smpp-sink ready=$E2E_DIR/sink.ready i
+	local bin=$top_builddir/bench/smpp-sink ready=$E2E_DIR/sink.ready
 	[ -x "$bin" ] || e2e_fail "$bin is not built (run make)"
 	rm -f "$ready"
 	SINK_STATS=$E2E_DIR/sink.stats
@@ -99,11 +99,7 @@ bench_start_sink() {
 		>>"$E2E_DIR/sink.log" 2>&1 </dev/null &
 	SINK_PID=$!
 	e2e__track "$SINK_PID" smpp-sink
-	for ((i = 0; i < 100; i++)); do
-		[ -s "$ready" ] && break
-		kill -0 "$SINK_PID" 2>/dev/null || e2e_fail "smpp-sink exited at start"
-		sleep 0.05
-	done
+	e2e__await_ready "$SINK_PID" "$ready" "smpp-sink" 5
 	SINK_PORT=$(<"$ready")
 }
 
@@ -126,18 +122,14 @@ bench_stop_sink() {
 # Sets SIM_PID, SIM_PORT.
 bench_start_sim() {
 	e2e__sim_node_path
-	local ready=$E2E_DIR/sim.ready i
+	local ready=$E2E_DIR/sim.ready
 	rm -f "$ready"
 	setsid node "$top_srcdir/tests/smsc-sim/smsc-sim.js" --port 0 \
 		--ready-file "$ready" --max-events 0 "$@" \
 		>>"$E2E_DIR/sim.log" 2>&1 </dev/null &
 	SIM_PID=$!
 	e2e__track "$SIM_PID" smsc-sim
-	for ((i = 0; i < 150; i++)); do
-		[ -s "$ready" ] && break
-		kill -0 "$SIM_PID" 2>/dev/null || e2e_fail "the simulator exited at start (see sim.log)"
-		sleep 0.1
-	done
+	e2e__await_ready "$SIM_PID" "$ready" "the simulator" 15
 	SIM_PORT=$(sed 's/[^0-9]//g' "$ready")
 	[ -n "$SIM_PORT" ] || e2e_fail "bad simulator ready file"
 }

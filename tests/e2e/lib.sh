@@ -357,11 +357,23 @@ e2e__sim_node_path() {
 	export NODE_PATH="$b/node_modules${NODE_PATH:+:$NODE_PATH}"
 }
 
+# e2e__await_ready PID FILE WHAT SECONDS — wait until the process PID has
+# written its ready FILE; fail if it exits first or takes longer.
+e2e__await_ready() {
+	local pid=$1 file=$2 what=$3 i
+	for ((i = 0; i < $4 * 10; i++)); do
+		[ -s "$file" ] && return 0
+		kill -0 "$pid" 2>/dev/null || e2e_fail "$what exited at start (see its log)"
+		sleep 0.1
+	done
+	[ -s "$file" ] || e2e_fail "$what did not become ready in $4 s"
+}
+
 # e2e_start_sim [SIM OPTIONS...] — start tests/smsc-sim/smsc-sim.js on a free
 # port (or --port P), wait until it listens. Sets SIM_PORT, SIM_CONTROL, SIM_PID.
 e2e_start_sim() {
 	e2e__sim_node_path
-	local ready=$E2E_DIR/sim.ready i
+	local ready=$E2E_DIR/sim.ready
 	rm -f "$ready"
 	echo "=== smsc-sim start $(date '+%F %T') args: $*" >>"$E2E_DIR/sim.log"
 	setsid node "$top_srcdir/tests/smsc-sim/smsc-sim.js" --port 0 --control-port 0 \
@@ -369,12 +381,7 @@ e2e_start_sim() {
 		>>"$E2E_DIR/sim.log" 2>&1 </dev/null &
 	SIM_PID=$!
 	e2e__track "$SIM_PID" smsc-sim
-	for ((i = 0; i < 150; i++)); do
-		[ -s "$ready" ] && break
-		kill -0 "$SIM_PID" 2>/dev/null || e2e_fail "the SMSC simulator exited at start (see sim.log)"
-		sleep 0.1
-	done
-	[ -s "$ready" ] || e2e_fail "the SMSC simulator did not become ready in 15 s"
+	e2e__await_ready "$SIM_PID" "$ready" "the SMSC simulator" 15
 	local info
 	info=$(<"$ready")
 	SIM_PORT=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' <<<"$info")
