@@ -17,9 +17,10 @@
 #   e2e_assert_eq "submitted text" "hello" "$(e2e_event_values submit text)"
 #   e2e_pass
 #
-# Everything a test starts (redis-server, the SMSC simulator, vasgwd) runs in
-# its own process group and is killed when the script exits, however it
-# exits. On failure the logs are printed and the work directory is kept.
+# Everything a test starts (redis-server, the SMSC simulator, the
+# provisioning stub, vasgwd) runs in its own process group and is killed when
+# the script exits, however it exits. On failure the logs are printed and the
+# work directory is kept.
 # Uses only bash, curl, redis-cli, redis-server and node.
 #
 # Exit status follows automake: 0 pass, 1 fail, 99 hard error (a tool is missing).
@@ -51,6 +52,9 @@ REDIS_PID=
 SIM_PORT=
 SIM_CONTROL=
 SIM_PID=
+PROV_PORT=
+PROV_URL=
+PROV_PID=
 VASGWD_PID=
 VASGWD_STATUS=
 
@@ -488,6 +492,62 @@ e2e_wait_bound() {
 }
 
 # ---------------------------------------------------------------------------
+# provisioning stub (tests/prov-stub/README.md)
+
+# e2e_start_prov [STUB OPTIONS...] — start tests/prov-stub/prov-stub.js on a
+# free port (or --port P), wait until it listens. Sets PROV_PORT, PROV_PID and
+# PROV_URL (its webhook URL, http://127.0.0.1:$PROV_PORT/activate), which
+# e2e_write_conf uses for provisioning.url.
+e2e_start_prov() {
+	local ready=$E2E_DIR/prov.ready
+	rm -f "$ready"
+	echo "=== prov-stub start $(date '+%F %T') args: $*" >>"$E2E_DIR/prov.log"
+	setsid node "$top_srcdir/tests/prov-stub/prov-stub.js" --port 0 \
+		--ready-file "$ready" "$@" >>"$E2E_DIR/prov.log" 2>&1 </dev/null &
+	PROV_PID=$!
+	e2e__track "$PROV_PID" prov-stub
+	e2e__await_ready "$PROV_PID" "$ready" "the provisioning stub" 15
+	PROV_PORT=$(<"$ready")
+	[[ $PROV_PORT =~ ^[0-9]+$ ]] || e2e_fail "bad provisioning stub ready file: $PROV_PORT"
+	PROV_URL=http://127.0.0.1:$PROV_PORT/activate
+	export PROV_PORT PROV_URL
+	e2e__debug "prov-stub on port $PROV_PORT (pid $PROV_PID)"
+}
+
+# e2e_stop_prov — stop the stub (its state is lost). Restart it on the same
+# port with: e2e_start_prov --port "$PROV_PORT"
+e2e_stop_prov() {
+	[ -n "$PROV_PID" ] || e2e_fail "e2e_stop_prov: the provisioning stub is not running"
+	e2e__stop "$PROV_PID" TERM 5 || true
+	PROV_PID=
+}
+
+# e2e_prov GET|POST PATH [JSON] — call the stub's control API (PATH with or
+# without its /_control prefix: /calls, /activations, /stats, /script,
+# /default, /reset); prints the response body; fails (returns 1) on an HTTP
+# error status.
+e2e_prov() {
+	local method=${1:?e2e_prov METHOD PATH [JSON]} path=${2:?e2e_prov METHOD PATH [JSON]} body=${3:-}
+	[ -n "$PROV_PORT" ] || e2e_fail "e2e_prov: the provisioning stub is not running"
+	[[ $path == /_control/* ]] || path=/_control/${path#/}
+	local args=(-sS --max-time 30 --fail-with-body -X "$method")
+	if [ -n "$body" ]; then
+		args+=(-H 'Content-Type: application/json' --data-binary "$body")
+	fi
+	curl "${args[@]}" "http://127.0.0.1:$PROV_PORT$path"
+}
+
+# e2e_prov_count_activations — print how many keys were activated (once each).
+e2e_prov_count_activations() {
+	e2e_prov GET /stats | e2e_json activations
+}
+
+# e2e_prov_count_calls — print how many webhook calls the stub received.
+e2e_prov_count_calls() {
+	e2e_prov GET /stats | e2e_json calls
+}
+
+# ---------------------------------------------------------------------------
 # configuration and the programs under test
 
 # e2e_write_conf ["section.key=value" ...] — write $E2E_CONF for this test.
@@ -515,7 +575,7 @@ e2e_write_conf() {
 		"smsc.enquire_link_interval=5"
 		"smsc.response_timeout=3"
 		"smsc.reconnect_max=2"
-		"provisioning.url=http://127.0.0.1:9/activate"
+		"provisioning.url=${PROV_URL:-http://127.0.0.1:9/activate}"
 	)
 	local o k i found
 	for o in "$@"; do
