@@ -29,4 +29,17 @@ const char *vg_key(char out[VG_KEY_MAX], const char *prefix,
 #define VG_K_DLR_UNMATCHED "dlr:unmatched:%s"
 #define VG_K_NODE "node:%s"           /* a daemon's live status (hash, TTL) */
 
+/* The subscriber side (docs/keys.md, "Offers and orders").  Keys of one
+ * subscriber carry the MSISDN as a hash tag: sub:{8613800138000}... */
+#define VG_K_SVC "svc:%s"             /* a catalogue entry (hash) */
+#define VG_K_SVC_INDEX "svc:index"    /* every service code (set) */
+#define VG_K_OFFER "offer:%s"         /* an offer (hash, TTL) */
+#define VG_K_SUB "sub:{%s}"           /* a subscriber's state (hash) */
+#define VG_K_SUB_OFFERS "sub:{%s}:offers" /* reply code -> offer id (hash) */
+#define VG_K_ORDER "order:%s"         /* an activation order (hash) */
+#define VG_K_ORDER_ATTEMPTS "order:%s:attempts" /* its webhook calls (list) */
+#define VG_K_ORDER_STREAM "orders"    /* orders to dispatch (stream) */
+#define VG_K_ORDER_INDEX "orders:index" /* order ids by creation ms (zset) */
+#define VG_K_MT_SCHEDULED "mt:scheduled" /* MT held for quiet hours (zset) */
+
 #endif

@@ -368,3 +368,12 @@ void vg_redis_stop(vg_redis_t *r) {
   if (!uv_is_closing((uv_handle_t *)&r->timer))
     uv_close((uv_handle_t *)&r->timer, NULL);
 }
+
+const char *vg_reply_field(const redisReply *h, const char *name) {
+  if (h == NULL || h->type != REDIS_REPLY_ARRAY)
+    return NULL;
+  for (size_t i = 0; i + 1 < h->elements; i += 2)
+    if (h->element[i]->str && strcmp(h->element[i]->str, name) == 0)
+      return h->element[i + 1]->str;
+  return NULL;
+}

@@ -87,4 +87,8 @@ int vg_redis_script(vg_redis_t *r, int script, vg_redis_cb cb, void *data,
                     int nkeys, int argc, const char **argv,
                     const size_t *argvlen);
 
+/* The value of field `name` in an HGETALL reply (name/value pairs), or
+ * NULL.  For the daemon's and the CLI's replies alike. */
+const char *vg_reply_field(const redisReply *h, const char *name);
+
 #endif

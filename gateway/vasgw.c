@@ -7,6 +7,7 @@
  * Exit status: 0 success, 1 runtime failure, 2 usage error.
  */
 #include "autoconfig.h"
+#include "gateway/cli.h"
 #include "gateway/config.h"
 #include "gateway/keys.h"
 #include "gateway/msisdn.h"
@@ -23,110 +24,6 @@
 #include <string.h>
 #include <time.h>
 
-typedef struct {
-  vg_config_t cfg;
-  redisContext *rc;
-  int json;
-} cli_t;
-
-static void usage(FILE *out) {
-  fprintf(out,
-          "usage: vasgw [-c FILE] [--json] COMMAND\n"
-          "commands:\n"
-          "  send MSISDN TEXT     queue one SMS, print its message id\n"
-          "  send --file FILE     queue one SMS per line 'msisdn,text'\n"
-          "  msg show ID          state, parts, SMSC ids and receipts of a message\n"
-          "  stats                link state per bind, window, queue, counters\n"
-          "options:\n"
-          "  -c FILE    configuration (default: $VASGW_CONF or %s)\n"
-          "  --json     machine-readable output\n"
-          "  --help, --version\n",
-          vg_config_default_path());
-}
-
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("vasgw: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-  return 1;
-}
-
-static int usage_error(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("vasgw: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputs(" (try 'vasgw --help')\n", stderr);
-  va_end(ap);
-  return 2;
-}
-
-/* JSON string with escapes. */
-static void json_str(FILE *out, const char *s) {
-  fputc('"', out);
-  for (; s && *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\')
-      fprintf(out, "\\%c", c);
-    else if (c == '\n')
-      fputs("\\n", out);
-    else if (c == '\r')
-      fputs("\\r", out);
-    else if (c == '\t')
-      fputs("\\t", out);
-    else if (c < 0x20)
-      fprintf(out, "\\u%04x", c);
-    else
-      fputc(c, out);
-  }
-  fputc('"', out);
-}
-
-static int connect_redis(cli_t *c) {
-  struct timeval tv = {3, 0};
-  c->rc = redisConnectWithTimeout(c->cfg.redis_host, c->cfg.redis_port, tv);
-  if (c->rc == NULL || c->rc->err)
-    return fail("cannot connect to Redis at %s:%d: %s", c->cfg.redis_host,
-                c->cfg.redis_port, c->rc ? c->rc->errstr : "out of memory");
-  redisSetTimeout(c->rc, (struct timeval){10, 0});
-  redisReply *r;
-  if (c->cfg.redis_password[0]) {
-    r = redisCommand(c->rc, "AUTH %s", c->cfg.redis_password);
-    if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-      int rc = fail("Redis AUTH failed: %s", r ? r->str : c->rc->errstr);
-      freeReplyObject(r);
-      return rc;
-    }
-    freeReplyObject(r);
-  }
-  if (c->cfg.redis_db) {
-    r = redisCommand(c->rc, "SELECT %d", c->cfg.redis_db);
-    if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-      int rc = fail("Redis SELECT %d failed: %s", c->cfg.redis_db,
-                    r ? r->str : c->rc->errstr);
-      freeReplyObject(r);
-      return rc;
-    }
-    freeReplyObject(r);
-  }
-  r = redisCommand(c->rc, "SCRIPT LOAD %s", vg_script_body(VG_SCRIPT_MT_ENQUEUE));
-  if (r == NULL || r->type != REDIS_REPLY_STRING) {
-    int rc = fail("Redis SCRIPT LOAD failed: %s",
-                  r ? r->str : c->rc->errstr);
-    freeReplyObject(r);
-    return rc;
-  }
-  vg_script_set_sha(VG_SCRIPT_MT_ENQUEUE, r->str);
-  freeReplyObject(r);
-  return 0;
-}
-
 /* --- send ------------------------------------------------------------------ */
 
 /* Check one message; on error print "WHERE: reason" and return 1. */
@@ -134,18 +31,18 @@ static int check_message(cli_t *c, const char *where, const char *msisdn,
                          const char *text, char norm[VG_MSISDN_MAX]) {
   const char *why = NULL;
   if (vg_msisdn_normalize(msisdn, c->cfg.country_code, norm, &why) != 0)
-    return fail("%smalformed number '%s': %s", where, msisdn, why);
+    return vg_cli_fail("%smalformed number '%s': %s", where, msisdn, why);
   vg_text_mt_t enc;
   int rc = vg_text_encode_mt(text, strlen(text), 0, &enc);
   if (rc == VG_ETEXT)
-    return fail("%sempty text", where);
+    return vg_cli_fail("%sempty text", where);
   if (rc == VG_EUTF8)
-    return fail("%stext is not valid UTF-8", where);
+    return vg_cli_fail("%stext is not valid UTF-8", where);
   if (rc == VG_ETOOLONG)
-    return fail("%stext too long (more than %d parts)", where,
+    return vg_cli_fail("%stext too long (more than %d parts)", where,
                 VG_TEXT_MAX_PARTS);
   if (rc != 0)
-    return fail("%stext cannot be encoded: %s", where, vg_strerror(rc));
+    return vg_cli_fail("%stext cannot be encoded: %s", where, vg_strerror(rc));
   vg_text_mt_free(&enc);
   return 0;
 }
@@ -177,10 +74,10 @@ static vg_mt_t cli_message(const char *id, const char *to, const char *text) {
 static int read_enqueue_reply(cli_t *c) {
   redisReply *r = NULL;
   if (redisGetReply(c->rc, (void **)&r) != REDIS_OK)
-    return fail("Redis: %s", c->rc->errstr);
+    return vg_cli_fail("Redis: %s", c->rc->errstr);
   int rc = 0;
   if (r->type == REDIS_REPLY_ERROR)
-    rc = fail("Redis: %s", r->str);
+    rc = vg_cli_fail("Redis: %s", r->str);
   freeReplyObject(r);
   return rc;
 }
@@ -189,7 +86,7 @@ static int cmd_send(cli_t *c, const char *msisdn, const char *text) {
   char norm[VG_MSISDN_MAX];
   if (check_message(c, "", msisdn, text, norm))
     return 1;
-  if (connect_redis(c))
+  if (vg_cli_connect(c))
     return 1;
   char id[VG_MSGID_LEN];
   vg_mt_new_id(id);
@@ -203,9 +100,9 @@ static int cmd_send(cli_t *c, const char *msisdn, const char *text) {
     return 1;
   if (c->json) {
     printf("{\"id\":");
-    json_str(stdout, id);
+    vg_cli_json_str(stdout, id);
     printf(",\"to\":");
-    json_str(stdout, norm);
+    vg_cli_json_str(stdout, norm);
     printf(",\"state\":\"queued\"}\n");
   } else {
     printf("%s\n", id);
@@ -218,54 +115,51 @@ typedef struct {
   char *text;
 } line_t;
 
-static int cmd_send_file(cli_t *c, const char *path) {
-  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-  if (f == NULL)
-    return fail("%s: cannot open: %s", path, strerror(errno));
-  size_t cap = 1024, n = 0;
-  line_t *lines = vg_malloc(cap * sizeof *lines);
-  char *buf = NULL;
-  size_t bufcap = 0;
-  ssize_t len;
-  long lineno = 0;
-  int bad = 0;
-  /* Check the whole file first: nothing is queued from a file with errors. */
-  while ((len = getline(&buf, &bufcap, f)) >= 0) {
-    lineno++;
-    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-      buf[--len] = '\0';
-    if (len == 0 || buf[0] == '#')
-      continue;
-    char *comma = strchr(buf, ',');
-    char where[256];
-    snprintf(where, sizeof where, "%s:%ld: ", path, lineno);
-    if (comma == NULL) {
-      fail("%sexpected 'msisdn,text'", where);
-      bad++;
-      continue;
-    }
-    *comma = '\0';
-    if (n == cap) {
-      cap *= 2;
-      lines = vg_realloc(lines, cap * sizeof *lines);
-    }
-    if (check_message(c, where, buf, comma + 1, lines[n].to)) {
-      bad++;
-      continue;
-    }
-    lines[n].text = vg_strdup(comma + 1);
-    n++;
+typedef struct {
+  cli_t *c;
+  const char *path;
+  line_t *lines;
+  size_t n, cap;
+} send_file_t;
+
+static int send_file_line(void *data, long lineno, char *text) {
+  send_file_t *sf = data;
+  char *comma = strchr(text, ',');
+  char where[256];
+  snprintf(where, sizeof where, "%s:%ld: ", sf->path, lineno);
+  if (comma == NULL) {
+    vg_cli_fail("%sexpected 'msisdn,text'", where);
+    return 1;
   }
-  free(buf);
-  if (f != stdin)
-    fclose(f);
+  *comma = '\0';
+  if (sf->n == sf->cap) {
+    sf->cap *= 2;
+    sf->lines = vg_realloc(sf->lines, sf->cap * sizeof *sf->lines);
+  }
+  if (check_message(sf->c, where, text, comma + 1, sf->lines[sf->n].to))
+    return 1;
+  sf->lines[sf->n++].text = vg_strdup(comma + 1);
+  return 0;
+}
+
+static int cmd_send_file(cli_t *c, const char *path) {
+  send_file_t sf = {.c = c, .path = path, .cap = 1024};
+  sf.lines = vg_malloc(sf.cap * sizeof *sf.lines);
+  /* Check the whole file first: nothing is queued from a file with errors. */
+  int bad = vg_cli_each_line(path, send_file_line, &sf);
+  line_t *lines = sf.lines;
+  size_t n = sf.n;
+  if (bad < 0) {
+    free(lines);
+    return 1;
+  }
   int rc = 0;
   if (bad) {
-    rc = fail("%s: %d bad line%s; nothing queued", path, bad,
+    rc = vg_cli_fail("%s: %d bad line%s; nothing queued", path, bad,
               bad == 1 ? "" : "s");
     goto out;
   }
-  if (connect_redis(c)) {
+  if (vg_cli_connect(c)) {
     rc = 1;
     goto out;
   }
@@ -331,16 +225,16 @@ static void print_time(const char *label, const char *ms) {
 }
 
 static int cmd_msg_show(cli_t *c, const char *id) {
-  if (connect_redis(c))
+  if (vg_cli_connect(c))
     return 1;
   char key[VG_KEY_MAX];
   vg_key(key, c->cfg.prefix, VG_K_MSG, id);
   redisReply *h = redisCommand(c->rc, "HGETALL %s", key);
   if (h == NULL)
-    return fail("Redis: %s", c->rc->errstr);
+    return vg_cli_fail("Redis: %s", c->rc->errstr);
   if (h->type != REDIS_REPLY_ARRAY || h->elements == 0) {
     freeReplyObject(h);
-    return fail("no message '%s' (records are kept %d days)", id,
+    return vg_cli_fail("no message '%s' (records are kept %d days)", id,
                 c->cfg.msg_ttl_days);
   }
   if (c->json) {
@@ -349,9 +243,9 @@ static int cmd_msg_show(cli_t *c, const char *id) {
     for (size_t i = 0; i + 1 < h->elements; i += 2) {
       if (i)
         printf(",");
-      json_str(stdout, h->element[i]->str);
+      vg_cli_json_str(stdout, h->element[i]->str);
       printf(":");
-      json_str(stdout, h->element[i + 1]->str);
+      vg_cli_json_str(stdout, h->element[i + 1]->str);
     }
     printf("}\n");
     freeReplyObject(h);
@@ -397,7 +291,7 @@ static long long hash_int(redisReply *h, const char *name) {
 }
 
 static int cmd_stats(cli_t *c) {
-  if (connect_redis(c))
+  if (vg_cli_connect(c))
     return 1;
   char stats[VG_KEY_MAX], mt[VG_KEY_MAX], pattern[VG_KEY_MAX];
   vg_key(stats, c->cfg.prefix, "%s", VG_K_STATS);
@@ -405,7 +299,7 @@ static int cmd_stats(cli_t *c) {
   vg_key(pattern, c->cfg.prefix, VG_K_NODE, "*");
   redisReply *h = redisCommand(c->rc, "HGETALL %s", stats);
   if (h == NULL || h->type == REDIS_REPLY_ERROR) {
-    int rc = fail("Redis: %s", h ? h->str : c->rc->errstr);
+    int rc = vg_cli_fail("Redis: %s", h ? h->str : c->rc->errstr);
     freeReplyObject(h);
     return rc;
   }
@@ -465,9 +359,9 @@ static int cmd_stats(cli_t *c) {
       for (size_t k = 0; k + 1 < nh[i]->elements; k += 2) {
         if (k)
           printf(",");
-        json_str(stdout, nh[i]->element[k]->str);
+        vg_cli_json_str(stdout, nh[i]->element[k]->str);
         printf(":");
-        json_str(stdout, nh[i]->element[k + 1]->str);
+        vg_cli_json_str(stdout, nh[i]->element[k + 1]->str);
       }
       printf("}");
     }
@@ -516,6 +410,31 @@ static int cmd_stats(cli_t *c) {
   return 0;
 }
 
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: vasgw [-c FILE] [--json] COMMAND\n"
+          "commands:\n"
+          "  send MSISDN TEXT     queue one SMS, print its message id\n"
+          "  send --file FILE     queue one SMS per line 'msisdn,text'\n"
+          "  msg show ID          state, parts, SMSC ids and receipts of a message\n"
+          "  stats                link state per bind, window, queue, counters\n"
+          "  service add CODE --name N --price P --provision-code X\n"
+          "      --commission-fen F [--knowledge T] [--usage T] [--cancel T]\n"
+          "                       add a service to the catalogue\n"
+          "  service set CODE [any of those options] [--enable]\n"
+          "                       change a service\n"
+          "  service show CODE    one service\n"
+          "  service list [--all] the enabled (or all) services\n"
+          "  service disable CODE refuse new offers of a service\n"
+          "  service import FILE.csv\n"
+          "                       add or update services from a CSV file\n"
+          "options:\n"
+          "  -c FILE    configuration (default: $VASGW_CONF or %s)\n"
+          "  --json     machine-readable output\n"
+          "  --help, --version\n",
+          vg_config_default_path());
+}
+
 int main(int argc, char **argv) {
   static cli_t c;
   const char *path = vg_config_default_path();
@@ -532,26 +451,26 @@ int main(int argc, char **argv) {
       printf("vasgw %s\n", PACKAGE_VERSION);
       return 0;
     } else
-      return usage_error("unknown option '%s'", argv[i]);
+      return vg_cli_usage_error("unknown option '%s'", argv[i]);
   }
   if (i >= argc)
-    return usage_error("no command given");
+    return vg_cli_usage_error("no command given");
   /* Options may also follow the command words. */
-  const char *words[8];
+  const char *words[64];
   int nw = 0;
   for (; i < argc; i++) {
     if (strcmp(argv[i], "--json") == 0)
       c.json = 1;
     else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
       path = argv[++i];
-    else if (nw < 8)
+    else if (nw < 64)
       words[nw++] = argv[i];
     else
-      return usage_error("too many arguments");
+      return vg_cli_usage_error("too many arguments");
   }
   char err[512];
   if (vg_config_load(path, &c.cfg, err, sizeof err) != 0)
-    return fail("%s", err);
+    return vg_cli_fail("%s", err);
   int rc;
   if (strcmp(words[0], "send") == 0) {
     if (nw == 3 && strcmp(words[1], "--file") == 0)
@@ -559,18 +478,20 @@ int main(int argc, char **argv) {
     else if (nw == 3)
       rc = cmd_send(&c, words[1], words[2]);
     else
-      return usage_error("usage: send MSISDN TEXT | send --file FILE");
+      return vg_cli_usage_error("usage: send MSISDN TEXT | send --file FILE");
   } else if (strcmp(words[0], "msg") == 0) {
     if (nw == 3 && strcmp(words[1], "show") == 0)
       rc = cmd_msg_show(&c, words[2]);
     else
-      return usage_error("usage: msg show ID");
+      return vg_cli_usage_error("usage: msg show ID");
   } else if (strcmp(words[0], "stats") == 0) {
     if (nw != 1)
-      return usage_error("usage: stats");
+      return vg_cli_usage_error("usage: stats");
     rc = cmd_stats(&c);
+  } else if (strcmp(words[0], "service") == 0) {
+    rc = vg_cli_service(&c, nw, words);
   } else {
-    return usage_error("unknown command '%s'", words[0]);
+    return vg_cli_usage_error("unknown command '%s'", words[0]);
   }
   if (c.rc)
     redisFree(c.rc);

@@ -62,6 +62,27 @@ const char *vg_command_strerr(vg_cmd_err_t err) {
   return cmd_err_text[err];
 }
 
+int vg_command_is_keyword(const char *word) {
+  size_t i, wl;
+
+  if (word == NULL)
+    return 0;
+  wl = strlen(word);
+  for (i = 0; i < VG_ARRAY_SIZE(cmd_rows); i++) {
+    const char *k = cmd_rows[i].keywords;
+
+    while (*k != '\0') {
+      const char *bar = strchr(k, '|');
+      size_t kl = bar ? (size_t)(bar - k) : strlen(k);
+
+      if (kl == wl && memchr(k, ' ', kl) == NULL && memcmp(k, word, kl) == 0)
+        return 1;
+      k += kl + (bar ? 1 : 0);
+    }
+  }
+  return 0;
+}
+
 /* ---- words ---------------------------------------------------------------- */
 
 static void split_words(const char *s, words_t *ws) {

@@ -82,4 +82,12 @@ const char *vg_command_name(vg_cmd_id_t cmd);
 /* The text of an argument error ("" for NONE). */
 const char *vg_command_strerr(vg_cmd_err_t err);
 
+/*
+ * Is `word` exactly one of the one-word keywords of commands.def ("Y", "TD",
+ * "HELP", "退订"; not "CX MX")?  Compared as written in the table, so pass
+ * the normalised (upper-case) form.  Used to refuse service codes that a
+ * subscriber's reply could not tell apart from a command.  1 or 0.
+ */
+int vg_command_is_keyword(const char *word);
+
 #endif

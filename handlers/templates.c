@@ -2,19 +2,20 @@
  * templates.c — loading, checking and rendering the templates of templates.h.
  */
 #include "handlers/templates.h"
+#include "gateway/text.h"
 #include "gateway/vg.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-/* id, file name, placeholders it may use (space-separated). */
+/* id, file name, placeholders it may use ("!name": must use). */
 static const struct {
   const char *file;
   const char *vars;
 } table[VG_TPL_COUNT] = {
-    [VG_TPL_HELP] = {"help.txt", "service_number"},
-    [VG_TPL_USSD_MENU] = {"ussd_menu.txt", "service_number"},
+#define TPL(id, file, vars) [VG_TPL_##id] = {file ".txt", vars},
+#include "handlers/templates.def"
 };
 
 struct vg_templates_s {
@@ -26,7 +27,12 @@ static int allowed(const char *vars, const char *name, size_t len) {
   while (*p) {
     const char *e = strchr(p, ' ');
     size_t n = e ? (size_t)(e - p) : strlen(p);
-    if (n == len && strncmp(p, name, len) == 0)
+    const char *w = p;
+    if (*w == '!') {
+      w++;
+      n--;
+    }
+    if (n == len && strncmp(w, name, len) == 0)
       return 1;
     if (!e)
       break;
@@ -76,6 +82,16 @@ static int check(const char *path, const char *text, const char *vars,
         return -1;
       }
       p = e + 1;
+    }
+  }
+  /* Every "!name" must appear. */
+  for (const char *v = strchr(vars, '!'); v; v = strchr(v + 1, '!')) {
+    size_t n = strcspn(v + 1, " ");
+    char want[64];
+    snprintf(want, sizeof want, "{{%.*s}}", (int)n, v + 1);
+    if (strstr(text, want) == NULL) {
+      snprintf(err, errsz, "%s:1: the template must use %s", path, want);
+      return -1;
     }
   }
   return 0;
@@ -137,4 +153,17 @@ char *vg_templates_render(const vg_templates_t *t, vg_tpl_id_t id,
   }
   out[len] = '\0';
   return out;
+}
+
+const char *vg_templates_file(vg_tpl_id_t id) {
+  return id < VG_TPL_COUNT ? table[id].file : "?";
+}
+
+size_t vg_templates_parts(const char *utf8) {
+  vg_text_mt_t mt;
+  if (vg_text_encode_mt(utf8, strlen(utf8), 0, &mt) != 0)
+    return 0;
+  size_t n = mt.nparts;
+  vg_text_mt_free(&mt);
+  return n;
 }

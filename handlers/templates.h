@@ -2,9 +2,10 @@
  * templates.h — every word a person reads, from templates/<locale>/<id>.txt.
  *
  * The table of template ids and the placeholders each may use is written
- * once (templates.c).  All templates are loaded and checked at start-up: a
- * missing file or an unknown {{placeholder}} stops the daemon with the file
- * and line.  Rendering replaces {{name}} with its value.
+ * once (templates.def).  All templates are loaded and checked at start-up: a
+ * missing file, an unknown {{placeholder}} or a missing required one stops
+ * the daemon with the file and line.  Rendering replaces {{name}} with its
+ * value.
  */
 #ifndef VG_TEMPLATES_H
 #define VG_TEMPLATES_H
@@ -12,8 +13,8 @@
 #include <stddef.h>
 
 typedef enum {
-  VG_TPL_HELP = 0, /* answer to help and to text that matches nothing */
-  VG_TPL_USSD_MENU, /* first screen of the promoter USSD menu */
+#define TPL(id, file, vars) VG_TPL_##id,
+#include "handlers/templates.def"
   VG_TPL_COUNT
 } vg_tpl_id_t;
 
@@ -34,5 +35,12 @@ typedef struct {
 /* Render into a malloc'd string (trailing newline removed). */
 char *vg_templates_render(const vg_templates_t *t, vg_tpl_id_t id,
                           const vg_tpl_var_t *vars, size_t nvars);
+
+/* The file name of a template ("recommend.txt"), for messages. */
+const char *vg_templates_file(vg_tpl_id_t id);
+
+/* How many SMS parts a text takes on the wire (GSM 03.38 or UCS-2,
+ * concatenated as gateway/text.h splits it); 0 for invalid UTF-8. */
+size_t vg_templates_parts(const char *utf8);
 
 #endif
