@@ -25,7 +25,7 @@ PACKAGES=(
 	build-essential autoconf automake libtool pkg-config
 	libuv1-dev libhiredis-dev libcurl4-openssl-dev libjansson-dev libinih-dev
 	libcmocka-dev libunistring-dev kannel-dev
-	redis-server redis-tools curl ca-certificates
+	redis-server redis-tools curl ca-certificates tzdata
 	clang libclang-rt-14-dev
 )
 

@@ -55,6 +55,8 @@ const char *vg_cli_time(char out[32], long long ms);
 
 /* Command families, each in its own file: words[0] is the family name,
  * `nw` counts it.  They return the exit status. */
-int vg_cli_service(cli_t *c, int nw, const char **words); /* cli_service.c */
+int vg_cli_service(cli_t *c, int nw, const char **words);   /* cli_service.c */
+int vg_cli_recommend(cli_t *c, int nw, const char **words); /* cli_offer.c */
+int vg_cli_order(cli_t *c, int nw, const char **words);     /* cli_order.c */
 
 #endif

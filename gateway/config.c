@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 
 #include "gateway/log.h"
@@ -101,8 +102,12 @@ static int parse_hhmm(const char *s) {
   return h * 60 + m;
 }
 
+/* Empty: no quiet hours (an operator whose rules allow marketing at any
+ * hour, or a test bed). */
 static int check_quiet_hours(char *v, size_t size, char *why, size_t whysz) {
   (void)size;
+  if (*v == '\0')
+    return 0;
   if (strlen(v) != 11 || v[5] != '-' || parse_hhmm(v) < 0 ||
       parse_hhmm(v + 6) < 0) {
     snprintf(why, whysz, "must be HH:MM-HH:MM (24-hour local time)");
@@ -110,6 +115,24 @@ static int check_quiet_hours(char *v, size_t size, char *why, size_t whysz) {
   }
   if (parse_hhmm(v) == parse_hhmm(v + 6)) {
     snprintf(why, whysz, "start and end must differ");
+    return -1;
+  }
+  return 0;
+}
+
+/* An IANA zone that the system's tzdata knows: with an unknown TZ the C
+ * library silently uses UTC, and quiet hours would be off by hours. */
+static int check_timezone(char *v, size_t size, char *why, size_t whysz) {
+  (void)size;
+  char path[600];
+  if (*v == '\0' || v[0] == '/' || strstr(v, "..") != NULL) {
+    snprintf(why, whysz, "must be a zone name such as Asia/Shanghai");
+    return -1;
+  }
+  snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", v);
+  if (access(path, R_OK) != 0) {
+    snprintf(why, whysz, "unknown time zone (no %s; is tzdata installed?)",
+             path);
     return -1;
   }
   return 0;

@@ -1,9 +1,9 @@
 /*
  * daemon.c — see daemon.h.
  *
- * Three Redis connections: "redis" for every write and script, and one per
- * stream reader, because a blocking XREADGROUP holds its connection until it
- * returns and must not delay the writes behind it.
+ * Four Redis connections: "redis" for every write and script, and one per
+ * stream reader (MT, MO, orders), because a blocking XREADGROUP holds its
+ * connection until it returns and must not delay the writes behind it.
  */
 #include "autoconfig.h"
 #include "gateway/daemon.h"
@@ -14,6 +14,9 @@
 #include "gateway/redis.h"
 #include "gateway/smpp_link.h"
 #include "gateway/vg.h"
+#include "gateway/provision.h"
+#include "gateway/scripts.h"
+#include "handlers/activation.h"
 #include "handlers/dispatch.h"
 
 #include <inttypes.h>
@@ -25,12 +28,14 @@
 
 typedef struct daemon_s daemon_t;
 
+typedef enum { READ_MT, READ_MO, READ_ORDERS } read_kind_t;
+
 /* A consumer-group reader of one stream on its own connection. */
 typedef struct {
   daemon_t *d;
   vg_redis_t conn;
   char key[VG_KEY_MAX];
-  int is_mt;
+  read_kind_t kind;
   int reading;
   int group_ready;
   int pel;             /* reading our own pending entries first */
@@ -42,13 +47,14 @@ struct daemon_s {
   const vg_config_t *cfg;
   const vg_templates_t *templates;
   vg_redis_t redis;
-  reader_t mt_reader, mo_reader;
+  reader_t mt_reader, mo_reader, order_reader;
   vg_smpp_link_t links[2];
   vg_smpp_link_t *submit_links[2];
   int nlinks, nsubmit;
   vg_outbox_t *outbox;
   vg_inbox_t *inbox;
   vg_dispatch_t dispatch;
+  vg_provision_t *provision;
   uv_signal_t sigterm, sigint, sighup;
   uv_timer_t housekeeping;
   uv_prepare_t flush; /* once per loop iteration, before polling */
@@ -83,9 +89,11 @@ static void handle_entry(reader_t *rd, redisReply *e, int recovered) {
     for (size_t k = 0; k < VG_ARRAY_SIZE(names); k++)
       if (strcmp(f->element[i]->str, names[k]) == 0)
         v[k] = f->element[i + 1]->str;
-  if (rd->is_mt) {
+  if (rd->kind == READ_MT) {
     vg_outbox_add(d->outbox, entry, v[0], v[1], v[2], v[3], v[4], v[5],
                   recovered);
+  } else if (rd->kind == READ_ORDERS) {
+    vg_provision_add(d->provision, entry, v[0]);
   } else {
     vg_mo_t mo = {.entry = entry,
                   .id = v[0] ? v[0] : "",
@@ -126,7 +134,7 @@ static void on_read(vg_redis_t *r, redisReply *reply, void *data,
   }
   if (rd->pel && n == 0)
     rd->pel = 0; /* our pending list is read: now new entries */
-  if (rd->is_mt)
+  if (rd->kind == READ_MT)
     vg_outbox_pump(rd->d->outbox);
   reader_kick(rd);
 }
@@ -142,8 +150,9 @@ static void reader_kick(reader_t *rd) {
     return;
   }
   int count = 200;
-  if (rd->is_mt) {
-    count = vg_outbox_wants(d->outbox);
+  if (rd->kind != READ_MO) {
+    count = rd->kind == READ_MT ? vg_outbox_wants(d->outbox)
+                                : vg_provision_wants(d->provision);
     if (count <= 0)
       return;
     if (count > 500)
@@ -212,10 +221,10 @@ static void reader_closed(vg_redis_t *r, const char *why) {
 }
 
 static void reader_init(daemon_t *d, reader_t *rd, const char *name,
-                        const char *stream, int is_mt) {
+                        const char *stream, read_kind_t kind) {
   const vg_config_t *c = d->cfg;
   rd->d = d;
-  rd->is_mt = is_mt;
+  rd->kind = kind;
   vg_key(rd->key, c->prefix, "%s", stream);
   vg_redis_init(d->loop, &rd->conn, name, c->redis_host, c->redis_port,
                 c->redis_password, c->redis_db);
@@ -226,7 +235,7 @@ static void reader_init(daemon_t *d, reader_t *rd, const char *name,
   rd->conn.command_timeout_ms = READ_BLOCK_MS + 10000;
 }
 
-static void kick_mt(void *data) { reader_kick(data); }
+static void kick_reader(void *data) { reader_kick(data); }
 
 /* --- recovery of entries a dead node left pending ------------------------- */
 
@@ -247,9 +256,11 @@ static void on_claimed(vg_redis_t *r, redisReply *reply, void *data,
 static void claim_idle(daemon_t *d) {
   char idle[24];
   snprintf(idle, sizeof idle, "%lld", (long long)d->cfg->claim_idle * 1000);
-  reader_t *rds[] = {&d->mt_reader, &d->mo_reader};
-  for (int i = 0; i < 2; i++) {
-    if (!rds[i]->group_ready || (rds[i]->is_mt && vg_outbox_wants(d->outbox) < 100))
+  reader_t *rds[] = {&d->mt_reader, &d->mo_reader, &d->order_reader};
+  for (int i = 0; i < 3; i++) {
+    if (!rds[i]->group_ready ||
+        (rds[i]->kind == READ_MT && vg_outbox_wants(d->outbox) < 100) ||
+        (rds[i]->kind == READ_ORDERS && vg_provision_wants(d->provision) < 1))
       continue;
     const char *argv[] = {"XAUTOCLAIM", rds[i]->key, VG_GROUP, d->cfg->node,
                           idle, "0-0", "COUNT", "100"};
@@ -341,12 +352,26 @@ static void publish_status(daemon_t *d) {
   vg_redis_command(&d->redis, NULL, NULL, "EXPIRE %s 10", key);
 }
 
+/* --- MT held for quiet hours ---------------------------------------------- */
+
+/* Every second: the held messages now due join the MT stream (any node may
+ * do it; the script moves each message once). */
+static void release_held(daemon_t *d) {
+  char now[24];
+  snprintf(now, sizeof now, "%" PRId64, vg_now_ms());
+  const char *argv[] = {d->cfg->prefix, now, "1000"};
+  vg_redis_script(&d->redis, VG_SCRIPT_MT_RELEASE, NULL, NULL, 0, 3, argv,
+                  NULL);
+}
+
 /* --- shutdown ------------------------------------------------------------------ */
 
 static void close_all(daemon_t *d) {
   vg_redis_stop(&d->redis);
   vg_redis_stop(&d->mt_reader.conn);
   vg_redis_stop(&d->mo_reader.conn);
+  vg_redis_stop(&d->order_reader.conn);
+  vg_provision_close(d->provision);
   for (int i = 0; i < d->nlinks; i++)
     vg_smpp_link_close(&d->links[i]);
   uv_close((uv_handle_t *)&d->housekeeping, NULL);
@@ -386,6 +411,7 @@ static void on_housekeeping(uv_timer_t *t) {
     return;
   }
   vg_inbox_expire(d->inbox);
+  release_held(d);
   publish_status(d);
   uint64_t now = uv_now(d->loop);
   /* Look for a dead node's entries four times per idle period. */
@@ -396,6 +422,7 @@ static void on_housekeeping(uv_timer_t *t) {
   }
   reader_kick(&d->mt_reader);
   reader_kick(&d->mo_reader);
+  reader_kick(&d->order_reader);
 }
 
 static void on_signal(uv_signal_t *s, int signum) {
@@ -444,8 +471,10 @@ int vg_daemon_run(const vg_config_t *cfg, const vg_templates_t *templates) {
                 cfg->redis_password, cfg->redis_db);
   d->redis.data = d;
   d->redis.on_connect = redis_connected;
-  reader_init(d, &d->mt_reader, "redis-mt-reader", VG_K_MT_STREAM, 1);
-  reader_init(d, &d->mo_reader, "redis-mo-reader", VG_K_MO_STREAM, 0);
+  reader_init(d, &d->mt_reader, "redis-mt-reader", VG_K_MT_STREAM, READ_MT);
+  reader_init(d, &d->mo_reader, "redis-mo-reader", VG_K_MO_STREAM, READ_MO);
+  reader_init(d, &d->order_reader, "redis-order-reader", VG_K_ORDER_STREAM,
+              READ_ORDERS);
 
   vg_smpp_session_opts_t opts = {
       .system_id = cfg->system_id,
@@ -475,7 +504,10 @@ int vg_daemon_run(const vg_config_t *cfg, const vg_templates_t *templates) {
     d->submit_links[d->nsubmit++] = &d->links[0];
   }
   d->outbox = vg_outbox_new(loop, cfg, &d->redis, d->submit_links, d->nsubmit);
-  vg_outbox_on_want(d->outbox, kick_mt, &d->mt_reader);
+  vg_outbox_on_want(d->outbox, kick_reader, &d->mt_reader);
+  d->provision = vg_provision_new(loop, cfg, &d->redis, vg_activation_text,
+                                  (void *)templates);
+  vg_provision_on_want(d->provision, kick_reader, &d->order_reader);
   d->inbox = vg_inbox_new(loop, cfg, &d->redis);
   d->dispatch.cfg = cfg;
   d->dispatch.redis = &d->redis;
@@ -502,6 +534,7 @@ int vg_daemon_run(const vg_config_t *cfg, const vg_templates_t *templates) {
   vg_redis_start(&d->redis);
   vg_redis_start(&d->mt_reader.conn);
   vg_redis_start(&d->mo_reader.conn);
+  vg_redis_start(&d->order_reader.conn);
   for (int i = 0; i < d->nlinks; i++)
     vg_smpp_link_start(&d->links[i]);
 
@@ -511,6 +544,7 @@ int vg_daemon_run(const vg_config_t *cfg, const vg_templates_t *templates) {
     vg_smpp_link_free(&d->links[i]);
   vg_inbox_free(d->inbox);
   vg_outbox_free(d->outbox);
+  vg_provision_free(d->provision);
   int rc = uv_loop_close(loop);
   if (rc != 0)
     vg_log_warn("loop closed with handles open: %s", uv_strerror(rc));

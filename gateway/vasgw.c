@@ -8,6 +8,7 @@
  */
 #include "autoconfig.h"
 #include "gateway/cli.h"
+#include "gateway/clock.h"
 #include "gateway/config.h"
 #include "gateway/keys.h"
 #include "gateway/msisdn.h"
@@ -471,6 +472,7 @@ int main(int argc, char **argv) {
   char err[512];
   if (vg_config_load(path, &c.cfg, err, sizeof err) != 0)
     return vg_cli_fail("%s", err);
+  vg_clock_setup(c.cfg.timezone);
   int rc;
   if (strcmp(words[0], "send") == 0) {
     if (nw == 3 && strcmp(words[1], "--file") == 0)
@@ -490,6 +492,10 @@ int main(int argc, char **argv) {
     rc = cmd_stats(&c);
   } else if (strcmp(words[0], "service") == 0) {
     rc = vg_cli_service(&c, nw, words);
+  } else if (strcmp(words[0], "recommend") == 0) {
+    rc = vg_cli_recommend(&c, nw, words);
+  } else if (strcmp(words[0], "order") == 0) {
+    rc = vg_cli_order(&c, nw, words);
   } else {
     return vg_cli_usage_error("unknown command '%s'", words[0]);
   }

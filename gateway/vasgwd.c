@@ -3,13 +3,17 @@
  * the loop (daemon.c).
  */
 #include "autoconfig.h"
+#include "gateway/clock.h"
 #include "gateway/config.h"
 #include "gateway/daemon.h"
 #include "gateway/gwlib_init.h"
 #include "gateway/log.h"
+#include "handlers/catalogue.h"
 #include "handlers/templates.h"
 
+#include <hiredis/hiredis.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void usage(FILE *out) {
@@ -20,6 +24,45 @@ static void usage(FILE *out) {
           "  --help     this text\n"
           "  --version  print the version\n",
           vg_config_default_path());
+}
+
+/*
+ * Warn about catalogue entries whose recommendation SMS takes more than two
+ * parts with these templates: the operator changed one or the other.  The
+ * daemon starts anyway (the SMS is still sent, concatenated); when Redis is
+ * not reachable yet, there is nothing to check.
+ */
+static void check_catalogue(const vg_config_t *cfg, const vg_templates_t *t) {
+  struct timeval tv = {2, 0};
+  redisContext *rc = redisConnectWithTimeout(cfg->redis_host, cfg->redis_port,
+                                             tv);
+  if (rc == NULL || rc->err) {
+    if (rc)
+      redisFree(rc);
+    return;
+  }
+  if (cfg->redis_password[0])
+    freeReplyObject(redisCommand(rc, "AUTH %s", cfg->redis_password));
+  if (cfg->redis_db)
+    freeReplyObject(redisCommand(rc, "SELECT %d", cfg->redis_db));
+  vg_service_code_t *codes = NULL;
+  size_t n = 0;
+  char err[256];
+  if (vg_service_codes(rc, cfg->prefix, &codes, &n, err, sizeof err) == 0) {
+    for (size_t i = 0; i < n; i++) {
+      vg_service_t s;
+      if (vg_service_load(rc, cfg->prefix, codes[i], &s) != 0)
+        continue;
+      size_t parts = vg_service_recommend_parts(t, &s);
+      if (parts > VG_SVC_RECOMMEND_PARTS)
+        fprintf(stderr,
+                "vasgwd: warning: service %s: the recommendation SMS takes "
+                "%zu parts with these templates (at most %d expected)\n",
+                s.code, parts, VG_SVC_RECOMMEND_PARTS);
+    }
+    free(codes);
+  }
+  redisFree(rc);
 }
 
 int main(int argc, char **argv) {
@@ -48,12 +91,14 @@ int main(int argc, char **argv) {
     fprintf(stderr, "vasgwd: %s\n", err);
     return 1;
   }
+  vg_clock_setup(cfg.timezone);
   vg_templates_t *tpl =
       vg_templates_load(cfg.templates, cfg.locale, err, sizeof err);
   if (tpl == NULL) {
     fprintf(stderr, "vasgwd: %s\n", err);
     return 1;
   }
+  check_catalogue(&cfg, tpl);
   if (check) {
     printf("vasgwd: %s: configuration and templates OK\n", path);
     vg_templates_free(tpl);

@@ -1,95 +1,156 @@
 /*
- * dispatch.c — the minimal dispatcher of dispatch.h.
+ * dispatch.c — routing of dispatch.h, and the end of every job.
  */
 #include "handlers/dispatch.h"
 #include "gateway/keys.h"
 #include "gateway/log.h"
-#include "gateway/msisdn.h"
 #include "gateway/mt_queue.h"
 #include "gateway/scripts.h"
 #include "gateway/vg.h"
+#include "handlers/normalize.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* USSD service operations (SMPP 3.4, 5.3.2.44). */
-#define USSD_PSSR_INDICATION 1
 #define USSD_PSSR_RESPONSE 17
 
-typedef struct {
-  vg_dispatch_t *d;
-  char entry[48];
-} ack_ctx_t;
+/* An auto-responder answers within seconds, every time: five answers in a
+ * row, each within 10 s of our reply, and the number is left alone a day. */
+#define LOOP_FAST_MS 10000
+#define LOOP_COUNT 5
+#define LOOP_BLOCK_MS (24LL * 3600 * 1000)
 
-static void on_acked(vg_redis_t *r, redisReply *reply, void *data,
-                     const char *err) {
-  vg_dispatch_t *d = data;
-  d->in_progress--;
+static void job_free(vg_mo_job_t *j) {
+  j->d->in_progress--;
+  free(j->text);
+  free(j);
+}
+
+static void ack(vg_dispatch_t *d, const char *entry) {
+  char stream[VG_KEY_MAX];
+  vg_key(stream, d->cfg->prefix, "%s", VG_K_MO_STREAM);
+  /* XACK then XDEL: handled entries do not accumulate in the stream. */
+  vg_redis_command(d->redis, NULL, NULL, "XACK %s %s %s", stream, VG_GROUP,
+                   entry);
+  vg_redis_command(d->redis, NULL, NULL, "XDEL %s %s", stream, entry);
+}
+
+void vg_dispatch_finish(vg_mo_job_t *j) {
+  ack(j->d, j->entry);
+  j->d->handled++;
+  job_free(j);
+}
+
+void vg_dispatch_abandon(vg_mo_job_t *j, const char *why) {
+  vg_log_warn("dispatch: MO %s left for a retry: %s", j->id, why);
+  job_free(j);
 }
 
 static void on_queued(vg_redis_t *r, redisReply *reply, void *data,
                       const char *err) {
-  ack_ctx_t *c = data;
-  vg_dispatch_t *d = c->d;
+  vg_mo_job_t *j = data;
   if (err) {
-    /* Left pending in the stream: read again after a reconnect. */
-    vg_log_warn("dispatch: cannot queue the answer to MO entry %s: %s",
-                c->entry, err);
-    d->in_progress--;
-    free(c);
+    vg_dispatch_abandon(j, err);
     return;
   }
-  char stream[VG_KEY_MAX];
-  vg_key(stream, d->cfg->prefix, "%s", VG_K_MO_STREAM);
-  d->handled++;
-  /* XACK then XDEL: handled entries do not accumulate in the stream. */
-  vg_redis_command(r, NULL, NULL, "XACK %s %s %s", stream, VG_GROUP,
-                   c->entry);
-  if (vg_redis_command(r, on_acked, d, "XDEL %s %s", stream, c->entry) != 0)
-    d->in_progress--;
-  free(c);
+  vg_dispatch_finish(j);
 }
 
-void vg_dispatch_mo(vg_dispatch_t *d, const vg_mo_t *mo) {
-  char norm[VG_MSISDN_MAX];
-  int is_ussd = mo->ussd_op && *mo->ussd_op;
-  char stream[VG_KEY_MAX];
-  vg_key(stream, d->cfg->prefix, "%s", VG_K_MO_STREAM);
-  /* Never answer a short code or an alphanumeric sender: that is how
-   * auto-reply loops between gateways start. */
-  if (vg_msisdn_normalize(mo->from, d->cfg->country_code, norm, NULL) != 0) {
-    vg_log_info("dispatch: MO %s from a non-subscriber sender: not answered",
-                mo->id);
-    vg_redis_command(d->redis, NULL, NULL, "XACK %s %s %s", stream, VG_GROUP,
-                     mo->entry);
-    vg_redis_command(d->redis, NULL, NULL, "XDEL %s %s", stream, mo->entry);
-    return;
-  }
-  vg_tpl_var_t vars[] = {{"service_number", d->cfg->service_number}};
-  char *text = vg_templates_render(
-      d->templates, is_ussd ? VG_TPL_USSD_MENU : VG_TPL_HELP, vars, 1);
+void vg_dispatch_reply_text(vg_mo_job_t *j, char *text) {
+  vg_dispatch_t *d = j->d;
   char id[64];
-  snprintf(id, sizeof id, "re-%s", mo->id);
+  snprintf(id, sizeof id, "re-%s", j->id);
+  int ussd = j->ussd_op >= 0;
   vg_mt_t m = {.id = id,
-               .to = norm,
+               .to = j->from,
                .text = text,
                .src = "",
-               .ussd_service_op = is_ussd ? USSD_PSSR_RESPONSE : -1,
-               .its_hex = is_ussd ? mo->its : "",
+               .ussd_service_op = ussd ? USSD_PSSR_RESPONSE : -1,
+               .its_hex = ussd ? j->its : "",
                .origin = "reply"};
   vg_mt_batch_t b;
   vg_mt_batch_init(&b, d->cfg->prefix, d->cfg->msg_ttl_days * 86400, 1);
   vg_mt_batch_add(&b, &m);
-  ack_ctx_t *c = vg_malloc(sizeof *c);
-  c->d = d;
-  snprintf(c->entry, sizeof c->entry, "%s", mo->entry);
-  d->in_progress++;
-  int rc = vg_redis_script(d->redis, VG_SCRIPT_MT_ENQUEUE, on_queued, c,
+  int rc = vg_redis_script(d->redis, VG_SCRIPT_MT_ENQUEUE, on_queued, j,
                            VG_MT_ENQUEUE_NKEYS, b.argc, b.argv, b.argvlen);
   vg_mt_batch_free(&b);
-  if (rc != 0) {
-    d->in_progress--;
-    free(c);
-  }
   free(text);
+  if (rc != 0)
+    vg_dispatch_abandon(j, "Redis not connected");
+}
+
+void vg_dispatch_reply(vg_mo_job_t *j, vg_tpl_id_t tpl,
+                       const vg_tpl_var_t *vars, size_t nvars) {
+  vg_dispatch_reply_text(j,
+                         vg_templates_render(j->d->templates, tpl, vars, nvars));
+}
+
+static void on_gate(vg_redis_t *r, redisReply *reply, void *data,
+                    const char *err) {
+  vg_mo_job_t *j = data;
+  if (err) {
+    vg_dispatch_abandon(j, err);
+    return;
+  }
+  if (reply->type == REDIS_REPLY_STATUS || reply->type == REDIS_REPLY_STRING) {
+    if (strcmp(reply->str, "ok") != 0) {
+      /* Stored, counted, not answered. */
+      char masked[VG_MSISDN_MAX + 8];
+      vg_msisdn_mask(j->from, j->d->cfg->country_code, masked, sizeof masked);
+      vg_log_info("dispatch: MO %s from %s not answered: %s", j->id, masked,
+                  strcmp(reply->str, "rate") == 0
+                      ? "over mo_rate_limit_per_min"
+                      : "auto-responder loop");
+      vg_dispatch_finish(j);
+      return;
+    }
+  }
+  char norm[512];
+  if (vg_text_normalize(j->text, strlen(j->text), norm, sizeof norm) != 0)
+    norm[0] = '\0';
+  vg_command_parse(norm, &j->cmd);
+  vg_log_debug("dispatch: MO %s: %s%s%s", j->id, vg_command_name(j->cmd.cmd),
+               j->cmd.err ? ": " : "", vg_command_strerr(j->cmd.err));
+  vg_subscriber_handle(j);
+}
+
+void vg_dispatch_mo(vg_dispatch_t *d, const vg_mo_t *mo) {
+  char norm[VG_MSISDN_MAX];
+  if (vg_msisdn_normalize(mo->from, d->cfg->country_code, norm, NULL) != 0) {
+    vg_log_info("dispatch: MO %s from a non-subscriber sender: not answered",
+                mo->id);
+    ack(d, mo->entry);
+    d->handled++;
+    return;
+  }
+  vg_mo_job_t *j = vg_calloc(1, sizeof *j);
+  d->in_progress++;
+  j->d = d;
+  snprintf(j->entry, sizeof j->entry, "%s", mo->entry);
+  snprintf(j->id, sizeof j->id, "%s", mo->id);
+  snprintf(j->from, sizeof j->from, "%s", norm);
+  j->text = vg_strdup(mo->text ? mo->text : "");
+  j->ussd_op = mo->ussd_op && *mo->ussd_op ? atoi(mo->ussd_op) : -1;
+  snprintf(j->its, sizeof j->its, "%s", mo->its ? mo->its : "");
+  j->now = vg_now_ms();
+  if (j->ussd_op >= 0) {
+    /* The promoter menu's first screen; the menus come with the promoter
+     * side. */
+    vg_tpl_var_t vars[] = {{"service_number", d->cfg->service_number}};
+    vg_dispatch_reply(j, VG_TPL_USSD_MENU, vars, 1);
+    return;
+  }
+  char now[24], limit[16], fast[16], loops[8], block[24];
+  snprintf(now, sizeof now, "%lld", (long long)j->now);
+  snprintf(limit, sizeof limit, "%d", d->cfg->mo_rate_limit_per_min);
+  snprintf(fast, sizeof fast, "%d", LOOP_FAST_MS);
+  snprintf(loops, sizeof loops, "%d", LOOP_COUNT);
+  snprintf(block, sizeof block, "%lld", LOOP_BLOCK_MS);
+  const char *argv[] = {d->cfg->prefix, now, j->from, limit, fast, loops,
+                        block};
+  if (vg_redis_script(d->redis, VG_SCRIPT_MO_GATE, on_gate, j, 0, 7, argv,
+                      NULL) != 0)
+    vg_dispatch_abandon(j, "Redis not connected");
 }

@@ -1,18 +1,27 @@
 /*
  * dispatch.h — what happens to a stored MO: the handlers' entry point.
  *
- * In this first version the dispatcher answers every message from a
- * subscriber number with the help text (a USSD request gets the promoter
- * menu as a USSD response on the same session).  The subscriber and promoter
- * conversations replace the body of vg_dispatch_mo; the contract stays: a
- * reply is queued with an id derived from the MO id, so handling the same MO
- * twice (at-least-once delivery from the stream) never sends two replies.
+ * vg_dispatch_mo() takes an MO read from the MO stream and decides who
+ * answers it: nobody for a short code or an alphanumeric sender (that is
+ * how auto-reply loops between gateways start); the USSD menu for a USSD
+ * request; otherwise the MO gate (per-sender rate limit, auto-responder
+ * loops) and then the conversation it belongs to (handlers/subscriber.c).
+ *
+ * The contract for every handler: it works on a job, makes its state
+ * changes with idempotent scripts, and ends the job exactly once with
+ * vg_dispatch_reply*() or vg_dispatch_finish(), which acknowledge the stream
+ * entry.  A reply is queued with the id "re-<MO id>", so an MO handled twice
+ * (at-least-once delivery from the stream) is answered once.  When Redis
+ * fails mid-way, vg_dispatch_abandon() leaves the entry pending: it is read
+ * again after the reconnect.
  */
 #ifndef VG_DISPATCH_H
 #define VG_DISPATCH_H
 
 #include "gateway/config.h"
+#include "gateway/msisdn.h"
 #include "gateway/redis.h"
+#include "handlers/grammar.h"
 #include "handlers/templates.h"
 
 typedef struct {
@@ -34,7 +43,33 @@ typedef struct {
   long in_progress;
 } vg_dispatch_t;
 
-/* Handle one stored MO: queue the answer, then XACK the entry. */
+/* One MO being handled. */
+typedef struct {
+  vg_dispatch_t *d;
+  char entry[48];
+  char id[48];
+  char from[VG_MSISDN_MAX]; /* normalised */
+  char *text;               /* as received */
+  vg_command_t cmd;         /* the parsed text */
+  int ussd_op;              /* -1 for SMS */
+  char its[16];
+  int64_t now;
+  void *state; /* the handler's own data, freed by the handler */
+} vg_mo_job_t;
+
+/* Handle one stored MO. */
 void vg_dispatch_mo(vg_dispatch_t *d, const vg_mo_t *mo);
+
+/* Answer with a template, or with a text (taken over), and end the job. */
+void vg_dispatch_reply(vg_mo_job_t *j, vg_tpl_id_t tpl,
+                       const vg_tpl_var_t *vars, size_t nvars);
+void vg_dispatch_reply_text(vg_mo_job_t *j, char *text);
+/* End the job without an answer (acknowledges the entry). */
+void vg_dispatch_finish(vg_mo_job_t *j);
+/* End the job leaving the entry pending (Redis failed: try again later). */
+void vg_dispatch_abandon(vg_mo_job_t *j, const char *why);
+
+/* The subscriber conversation (handlers/subscriber.c). */
+void vg_subscriber_handle(vg_mo_job_t *j);
 
 #endif

@@ -548,6 +548,54 @@ e2e_prov_count_calls() {
 }
 
 # ---------------------------------------------------------------------------
+# the subscriber side: MO in, SMS out, the catalogue
+
+# e2e_mo FROM TEXT — the SMSC delivers an SMS from FROM; fails unless vasgw
+# answers the deliver_sm with status 0.
+e2e_mo() {
+	local body r
+	body=$(node -e 'process.stdout.write(JSON.stringify({from: process.argv[1], text: process.argv[2]}))' "$1" "$2")
+	r=$(e2e_sim POST /mo "$body") || e2e_fail "POST /mo failed: $r"
+	[ "$(e2e_json statuses <<<"$r")" = "[0]" ] || e2e_fail "MO '$2' from $1: deliver_sm_resp $r"
+}
+
+# e2e_sms_to NUM — the text of every submit_sm to NUM, one a line, in order.
+e2e_sms_to() {
+	e2e_events submit | grep -F "\"dest\":\"$1\"" | e2e_json text
+}
+
+# e2e_sms_count NUM — how many submit_sm went to NUM.
+e2e_sms_count() {
+	local n
+	n=$(e2e_events submit | grep -cF "\"dest\":\"$1\"")
+	echo $((n))
+}
+
+# e2e_wait_sms NUM N [TIMEOUT_S] — wait until N submit_sm went to NUM.
+e2e__sms_at_least() {
+	[ "$(e2e_sms_count "$1")" -ge "$2" ]
+}
+e2e_wait_sms() {
+	e2e_wait_for "$2 SMS to $1" "${3:-10}" e2e__sms_at_least "$1" "$2"
+}
+
+# e2e_last_sms NUM — the text of the last submit_sm to NUM.
+e2e_last_sms() {
+	e2e_sms_to "$1" | tail -n1
+}
+
+# e2e_services — the catalogue most tests use: CL (ring-back tones) and
+# SJB (mobile newspaper).
+e2e_services() {
+	e2e_vasgw service add CL --name 彩铃 --price 5元/月 --provision-code P_CL \
+		--commission-fen 300 --knowledge "彩铃让来电者听到您选的歌。" \
+		--usage "拨打12530选歌。" --cancel "回复QX CL取消。" >/dev/null ||
+		e2e_fail "service add CL failed"
+	e2e_vasgw service add SJB --name 手机报 --price 3元/月 --provision-code P_SJB \
+		--commission-fen 200 >/dev/null || e2e_fail "service add SJB failed"
+}
+
+# ---------------------------------------------------------------------------
 # configuration and the programs under test
 
 # e2e_write_conf ["section.key=value" ...] — write $E2E_CONF for this test.
@@ -576,6 +624,9 @@ e2e_write_conf() {
 		"smsc.response_timeout=3"
 		"smsc.reconnect_max=2"
 		"provisioning.url=${PROV_URL:-http://127.0.0.1:9/activate}"
+		"provisioning.timeout_ms=2000"
+		"policy.quiet_hours="
+		"policy.marketing_interval_days=0"
 	)
 	local o k i found
 	for o in "$@"; do

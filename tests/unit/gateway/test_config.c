@@ -344,13 +344,16 @@ static void test_string_limits(void **state) {
 static void test_quiet_hours(void **state) {
   static const char *bad[] = {"21:00",       "9:00-08:00",  "21:00-8:00",
                               "24:00-08:00", "21:60-08:00", "21:00 08:00",
-                              "21:00-08:00x", "",           "aa:bb-cc:dd"};
+                              "21:00-08:00x", "-",          "aa:bb-cc:dd"};
   char text[128], want[200];
   (void)state;
   assert_int_equal(load("[policy]\nquiet_hours = 00:00-23:59\n"), 0);
   assert_string_equal(cfg.quiet_hours, "00:00-23:59");
   assert_int_equal(load("[policy]\nquiet_hours = 22:30-07:15\n"), 0);
   assert_string_equal(cfg.quiet_hours, "22:30-07:15");
+  /* Empty: no quiet hours. */
+  assert_int_equal(load("[policy]\nquiet_hours =\n"), 0);
+  assert_string_equal(cfg.quiet_hours, "");
   for (size_t i = 0; i < VG_ARRAY_SIZE(bad); i++) {
     snprintf(text, sizeof text, "[policy]\nquiet_hours = %s\n", bad[i]);
     snprintf(want, sizeof want,
@@ -366,6 +369,14 @@ static void test_quiet_hours(void **state) {
 
 static void test_enums_and_checks(void **state) {
   (void)state;
+  expect_error("[gateway]\ntimezone = Mars/Olympus\n",
+               "vasgw.conf:2: [gateway] timezone = Mars/Olympus: unknown time "
+               "zone (no /usr/share/zoneinfo/Mars/Olympus; is tzdata "
+               "installed?)");
+  expect_error("[gateway]\ntimezone = ../etc/passwd\n",
+               "vasgw.conf:2: [gateway] timezone = ../etc/passwd: must be a "
+               "zone name such as Asia/Shanghai");
+  assert_int_equal(load("[gateway]\ntimezone = Europe/Paris\n"), 0);
   expect_error("[smsc]\nbind = trx\n",
                "vasgw.conf:2: [smsc] bind = trx: must be transceiver or "
                "transmitter+receiver");

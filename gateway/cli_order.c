@@ -1,0 +1,181 @@
+/*
+ * cli_order.c — `vasgw order show ID` and `vasgw order list [--state S]
+ * [--limit N]`: activation and deactivation orders with each webhook call
+ * they took (docs/keys.md, "Offers and orders").
+ */
+#include "gateway/cli.h"
+#include "gateway/vg.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *f(const redisReply *h, const char *name) {
+  const char *v = vg_cli_field(h, name);
+  return v ? v : "";
+}
+
+static long long num(const redisReply *h, const char *name) {
+  return strtoll(f(h, name), NULL, 10);
+}
+
+/* One attempt as order_result logs it: "n|at|duration|outcome|detail|reason". */
+typedef struct {
+  char *v[6];
+} attempt_t;
+
+static void split_attempt(char *s, attempt_t *a) {
+  for (int i = 0; i < 6; i++) {
+    a->v[i] = s ? s : (char *)"";
+    char *bar = s ? strchr(s, '|') : NULL;
+    if (bar)
+      *bar = '\0';
+    s = bar ? bar + 1 : NULL;
+  }
+}
+
+static const char *const fields[] = {
+    "id",      "action",   "state",        "msisdn",      "service",
+    "channel", "promoter", "offer",        "provision_code", "requested_at",
+    "attempts", "reason",  "last_error"};
+
+static int order_show(cli_t *c, const char *id) {
+  redisReply *h = redisCommand(c->rc, "HGETALL %s:order:%s", c->cfg.prefix, id);
+  if (h == NULL)
+    return vg_cli_fail("Redis: %s", c->rc->errstr);
+  if (h->type != REDIS_REPLY_ARRAY || h->elements == 0) {
+    freeReplyObject(h);
+    return vg_cli_fail("no order %s", id);
+  }
+  redisReply *at = redisCommand(c->rc, "LRANGE %s:order:%s:attempts 0 -1",
+                                c->cfg.prefix, id);
+  if (at == NULL) {
+    freeReplyObject(h);
+    return vg_cli_fail("Redis: %s", c->rc->errstr);
+  }
+  char t1[32], t2[32];
+  if (c->json) {
+    printf("{");
+    for (size_t i = 0; i < VG_ARRAY_SIZE(fields); i++) {
+      printf("%s", i ? "," : "");
+      vg_cli_json_str(stdout, fields[i]);
+      printf(":");
+      vg_cli_json_str(stdout, f(h, fields[i]));
+    }
+    printf(",\"created\":%lld,\"done_at\":%lld,\"calls\":[", num(h, "created"),
+           num(h, "done_at"));
+  } else {
+    printf("order %s\n", id);
+    for (size_t i = 1; i < VG_ARRAY_SIZE(fields); i++)
+      if (*f(h, fields[i]))
+        printf("  %-15s %s\n", fields[i], f(h, fields[i]));
+    printf("  %-15s %s\n", "created", vg_cli_time(t1, num(h, "created")));
+    if (num(h, "done_at"))
+      printf("  %-15s %s\n", "done", vg_cli_time(t2, num(h, "done_at")));
+    if (at->elements)
+      printf("  calls:\n");
+  }
+  for (size_t i = 0; i < at->elements; i++) {
+    attempt_t a;
+    char *copy = vg_strdup(at->element[i]->str);
+    split_attempt(copy, &a);
+    if (c->json) {
+      printf("%s{\"attempt\":%s,\"at\":%s,\"duration_ms\":%s,\"outcome\":",
+             i ? "," : "", a.v[0], *a.v[1] ? a.v[1] : "0",
+             *a.v[2] ? a.v[2] : "0");
+      vg_cli_json_str(stdout, a.v[3]);
+      printf(",\"detail\":");
+      vg_cli_json_str(stdout, a.v[4]);
+      printf(",\"reason\":");
+      vg_cli_json_str(stdout, a.v[5]);
+      printf("}");
+    } else {
+      printf("    #%-3s %s  %6s ms  %-8s %s%s%s\n", a.v[0],
+             vg_cli_time(t1, strtoll(a.v[1], NULL, 10)), a.v[2], a.v[3],
+             a.v[4], *a.v[5] ? "  " : "", a.v[5]);
+    }
+    free(copy);
+  }
+  if (c->json)
+    printf("]}\n");
+  freeReplyObject(at);
+  freeReplyObject(h);
+  return 0;
+}
+
+static int order_list(cli_t *c, const char *state, long limit) {
+  /* Newest first; with a state filter, look through the newest 100,000. */
+  long scan = state ? 100000 : limit;
+  redisReply *ids = redisCommand(c->rc, "ZREVRANGE %s:orders:index 0 %ld",
+                                 c->cfg.prefix, scan - 1);
+  if (ids == NULL)
+    return vg_cli_fail("Redis: %s", c->rc->errstr);
+  if (c->json)
+    printf("[");
+  else
+    printf("%-28s %-10s %-9s %-15s %-8s %-8s %s\n", "order", "action",
+           "state", "msisdn", "service", "attempts", "created");
+  long shown = 0;
+  for (size_t i = 0; i < ids->elements && shown < limit; i++) {
+    redisReply *h = redisCommand(c->rc, "HGETALL %s:order:%s", c->cfg.prefix,
+                                 ids->element[i]->str);
+    if (h == NULL)
+      break;
+    if (h->type == REDIS_REPLY_ARRAY && h->elements &&
+        (!state || strcmp(f(h, "state"), state) == 0)) {
+      char t[32];
+      if (c->json) {
+        printf("%s{", shown ? "," : "");
+        for (size_t k = 0; k < VG_ARRAY_SIZE(fields); k++) {
+          printf("%s", k ? "," : "");
+          vg_cli_json_str(stdout, fields[k]);
+          printf(":");
+          vg_cli_json_str(stdout, f(h, fields[k]));
+        }
+        printf(",\"created\":%lld}", num(h, "created"));
+      } else {
+        printf("%-28s %-10s %-9s %-15s %-8s %-8s %s\n", f(h, "id"),
+               f(h, "action"), f(h, "state"), f(h, "msisdn"),
+               f(h, "service"), f(h, "attempts"),
+               vg_cli_time(t, num(h, "created")));
+      }
+      shown++;
+    }
+    freeReplyObject(h);
+  }
+  if (c->json)
+    printf("]\n");
+  freeReplyObject(ids);
+  return 0;
+}
+
+int vg_cli_order(cli_t *c, int nw, const char **w) {
+  static const char *const states[] = {"queued", "sending", "retrying",
+                                       "done", "rejected", "failed"};
+  if (nw == 3 && strcmp(w[1], "show") == 0)
+    return vg_cli_connect(c) ? 1 : order_show(c, w[2]);
+  if (nw >= 2 && strcmp(w[1], "list") == 0) {
+    const char *state = NULL;
+    long limit = 50;
+    for (int i = 2; i < nw; i++) {
+      if (strcmp(w[i], "--state") == 0 && i + 1 < nw) {
+        state = w[++i];
+        size_t k = 0;
+        while (k < VG_ARRAY_SIZE(states) && strcmp(states[k], state) != 0)
+          k++;
+        if (k == VG_ARRAY_SIZE(states))
+          return vg_cli_usage_error(
+              "order list: --state is one of queued, sending, retrying, "
+              "done, rejected, failed");
+      } else if (strcmp(w[i], "--limit") == 0 && i + 1 < nw) {
+        char *end;
+        limit = strtol(w[++i], &end, 10);
+        if (*end || limit < 1 || limit > 100000)
+          return vg_cli_usage_error("order list: --limit is 1 to 100000");
+      } else
+        return vg_cli_usage_error("order list: unknown argument '%s'", w[i]);
+    }
+    return vg_cli_connect(c) ? 1 : order_list(c, state, limit);
+  }
+  return vg_cli_usage_error(
+      "usage: order show ID | order list [--state S] [--limit N]");
+}

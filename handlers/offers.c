@@ -1,0 +1,158 @@
+/*
+ * offers.c — see offers.h.
+ */
+#include "handlers/offers.h"
+#include "gateway/clock.h"
+#include "gateway/redis.h"
+#include "gateway/vg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+static void push(vg_offer_args_t *a, const char *s) {
+  if (a->argc == a->cap) {
+    a->cap = a->cap ? a->cap * 2 : 32;
+    a->argv = vg_realloc(a->argv, (size_t)a->cap * sizeof *a->argv);
+  }
+  a->argv[a->argc++] = vg_strdup(s);
+}
+
+static void pushf(vg_offer_args_t *a, long long v) {
+  char b[32];
+  snprintf(b, sizeof b, "%lld", v);
+  push(a, b);
+}
+
+void vg_offer_args_init(vg_offer_args_t *a, const vg_config_t *cfg,
+                        const vg_offer_contact_t *c, int64_t now) {
+  memset(a, 0, sizeof *a);
+  char day[12];
+  int64_t release = 0;
+  if (c->hold_quiet) {
+    release = vg_clock_quiet_until(cfg->quiet_hours, now);
+    if (release < 0)
+      release = 0;
+  }
+  push(a, cfg->prefix);
+  pushf(a, now);
+  push(a, c->msisdn);
+  push(a, c->source);
+  push(a, c->channel);
+  push(a, c->promoter ? c->promoter : "");
+  push(a, c->campaign ? c->campaign : "");
+  pushf(a, (long long)cfg->offer_ttl_hours * 3600000);
+  /* The record outlives the offer by a week, so that a late "Y" is told
+   * the offer lapsed rather than that there is none. */
+  pushf(a, 7LL * 86400000);
+  pushf(a, (long long)cfg->marketing_interval_days * 86400000);
+  pushf(a, (long long)cfg->cancel_block_days * 86400000);
+  pushf(a, cfg->max_marketing_per_day);
+  push(a, vg_clock_day(day, now));
+  pushf(a, c->marketing ? 1 : 0);
+  pushf(a, release);
+  pushf(a, (long long)cfg->msg_ttl_days * 86400);
+  push(a, "");
+}
+
+void vg_offer_args_add(vg_offer_args_t *a, const char *id, const char *service,
+                       const char *text, const char *kind) {
+  push(a, id);
+  push(a, service);
+  push(a, text ? text : "");
+  push(a, kind);
+}
+
+void vg_offer_args_free(vg_offer_args_t *a) {
+  for (int i = 0; i < a->argc; i++)
+    free(a->argv[i]);
+  free(a->argv);
+  memset(a, 0, sizeof *a);
+}
+
+static void copy(char *dst, size_t sz, const redisReply *r) {
+  snprintf(dst, sz, "%s",
+           r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
+               ? r->str
+               : "");
+}
+
+size_t vg_offer_results(const redisReply *r, vg_offer_result_t *out,
+                        size_t max) {
+  size_t n = 0;
+  if (r == NULL || r->type != REDIS_REPLY_ARRAY)
+    return 0;
+  for (size_t i = 0; i < r->elements && n < max; i++) {
+    const redisReply *e = r->element[i];
+    if (e->type != REDIS_REPLY_ARRAY || e->elements < 4)
+      continue;
+    copy(out[n].id, sizeof out[n].id, e->element[0]);
+    copy(out[n].status, sizeof out[n].status, e->element[1]);
+    copy(out[n].detail, sizeof out[n].detail, e->element[2]);
+    copy(out[n].code, sizeof out[n].code, e->element[3]);
+    n++;
+  }
+  return n;
+}
+
+const char *vg_offer_rule_text(const char *rule) {
+  static const char *const rules[][2] = {
+      {"unknown_service", "no such service in the catalogue"},
+      {"service_disabled", "the service is disabled"},
+      {"already_subscribed", "the subscriber already has the service"},
+      {"order_in_progress", "an activation of the service is under way"},
+      {"cancelled_recently",
+       "the subscriber cancelled the service within cancel_block_days"},
+      {"opted_out", "the subscriber opted out of marketing (TD)"},
+      {"contacted_recently",
+       "the subscriber had a marketing SMS within marketing_interval_days"},
+      {"daily_limit", "max_marketing_per_day reached for the subscriber"},
+      {"too_many_offers", "the subscriber has 9 offers pending"},
+  };
+  for (size_t i = 0; i < VG_ARRAY_SIZE(rules); i++)
+    if (strcmp(rules[i][0], rule) == 0)
+      return rules[i][1];
+  return rule;
+}
+
+char *vg_offer_render(const vg_templates_t *t, int knowledge,
+                      const char *service, const redisReply *svc) {
+  const char *name = vg_reply_field(svc, "name");
+  char *optout = vg_templates_render(t, VG_TPL_OPTOUT_NOTE, NULL, 0);
+  vg_tpl_var_t vars[] = {
+      {"service_name", name ? name : service},
+      {"service_code", service},
+      {"price", vg_reply_field(svc, "price") ? vg_reply_field(svc, "price") : ""},
+      {"knowledge", vg_reply_field(svc, "knowledge") ? vg_reply_field(svc, "knowledge") : ""},
+      {"usage", vg_reply_field(svc, "usage") ? vg_reply_field(svc, "usage") : ""},
+      {"cancel", vg_reply_field(svc, "cancel") ? vg_reply_field(svc, "cancel") : ""},
+      {"code", VG_OFFER_CODE_MARK},
+      {"optout", optout},
+  };
+  char *text = vg_templates_render(
+      t, knowledge ? VG_TPL_KNOWLEDGE : VG_TPL_RECOMMEND, vars,
+      VG_ARRAY_SIZE(vars));
+  free(optout);
+  return text;
+}
+
+void vg_offer_new_id(char out[VG_OFFER_ID_MAX], int64_t now_ms) {
+  static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  char b36[16];
+  int n = 0;
+  unsigned long long v = (unsigned long long)now_ms;
+  do {
+    b36[n++] = digits[v % 36];
+    v /= 36;
+  } while (v && n < 15);
+  uint32_t r;
+  if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+    r = (uint32_t)rand() ^ (uint32_t)now_ms;
+  char rnd[16];
+  snprintf(rnd, sizeof rnd, "%08x", r);
+  int k = 0;
+  while (n > 0)
+    out[k++] = b36[--n];
+  snprintf(out + k, VG_OFFER_ID_MAX - (size_t)k, "%s", rnd);
+}
