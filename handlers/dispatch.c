@@ -16,11 +16,18 @@
 /* USSD service operations (SMPP 3.4, 5.3.2.44). */
 #define USSD_PSSR_RESPONSE 17
 
-/* An auto-responder answers within seconds, every time: five answers in a
- * row, each within 10 s of our reply, and the number is left alone a day. */
+/* An auto-responder answers within seconds of receiving our reply, every
+ * time: five MO in a row, each within 10 s of the delivery receipt of our
+ * reply, and the number is left alone for a day (script mo_gate). */
 #define LOOP_FAST_MS 10000
 #define LOOP_COUNT 5
 #define LOOP_BLOCK_MS (24LL * 3600 * 1000)
+
+/* The id of the answer to an MO: handled twice, answered once. */
+static const char *reply_id(char out[64], const vg_mo_job_t *j) {
+  snprintf(out, 64, "re-%s", j->id);
+  return out;
+}
 
 static void job_free(vg_mo_job_t *j) {
   j->d->in_progress--;
@@ -61,7 +68,7 @@ static void on_queued(vg_redis_t *r, redisReply *reply, void *data,
 void vg_dispatch_reply_text(vg_mo_job_t *j, char *text) {
   vg_dispatch_t *d = j->d;
   char id[64];
-  snprintf(id, sizeof id, "re-%s", j->id);
+  reply_id(id, j);
   int ussd = j->ussd_op >= 0;
   vg_mt_t m = {.id = id,
                .to = j->from,
@@ -148,9 +155,10 @@ void vg_dispatch_mo(vg_dispatch_t *d, const vg_mo_t *mo) {
   snprintf(fast, sizeof fast, "%d", LOOP_FAST_MS);
   snprintf(loops, sizeof loops, "%d", LOOP_COUNT);
   snprintf(block, sizeof block, "%lld", LOOP_BLOCK_MS);
+  char re[64];
   const char *argv[] = {d->cfg->prefix, now, j->from, limit, fast, loops,
-                        block};
-  if (vg_redis_script(d->redis, VG_SCRIPT_MO_GATE, on_gate, j, 0, 7, argv,
+                        block, reply_id(re, j)};
+  if (vg_redis_script(d->redis, VG_SCRIPT_MO_GATE, on_gate, j, 0, 8, argv,
                       NULL) != 0)
     vg_dispatch_abandon(j, "Redis not connected");
 }

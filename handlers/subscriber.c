@@ -178,7 +178,8 @@ static void optout(vg_mo_job_t *j, int out) {
 /* --- unknown service codes: the answer lists the valid ones ------------------ */
 
 typedef struct {
-  char code[16];
+  char code[VG_CMD_ARG_MAX];
+  char name[96];
 } svc_state_t;
 
 static void on_codes(vg_redis_t *r, redisReply *reply, void *data,
@@ -187,6 +188,7 @@ static void on_codes(vg_redis_t *r, redisReply *reply, void *data,
   svc_state_t *s = j->state;
   if (err) {
     free(s);
+    j->state = NULL;
     vg_dispatch_abandon(j, err);
     return;
   }
@@ -203,9 +205,10 @@ static void on_codes(vg_redis_t *r, redisReply *reply, void *data,
     len += (size_t)sprintf(codes + len, "%s%s", len ? " " : "",
                            reply->element[i]->str);
   }
+  j->state = NULL;
   vg_tpl_var_t v[] = {{"service_code", s->code}, {"codes", codes}};
-  free(s);
   vg_dispatch_reply(j, VG_TPL_UNKNOWN_SERVICE, v, 2);
+  free(s);
   free(codes);
 }
 
@@ -258,15 +261,19 @@ static void on_knowledge_offer(vg_redis_t *r, redisReply *reply, void *data,
                                const char *err) {
   vg_mo_job_t *j = data;
   if (err) {
+    free(j->state);
     vg_dispatch_abandon(j, err);
     return;
   }
+  svc_state_t s = *(svc_state_t *)j->state;
+  free(j->state);
+  j->state = NULL;
   vg_offer_result_t res;
   if (vg_offer_results(reply, &res, 1) == 1 &&
       strcmp(res.status, "refused") == 0) {
     if (strcmp(res.detail, "unknown_service") == 0 ||
         strcmp(res.detail, "service_disabled") == 0) {
-      unknown_service(j, j->cmd.argv[0]);
+      unknown_service(j, s.code);
       return;
     }
     /* Already held or being ordered: say so instead of offering it. */
@@ -274,7 +281,7 @@ static void on_knowledge_offer(vg_redis_t *r, redisReply *reply, void *data,
               strcmp(res.detail, "order_in_progress") == 0
                   ? VG_TPL_PROCESSING
                   : VG_TPL_ALREADY_ACTIVE,
-              j->cmd.argv[0], "");
+              s.code, s.name);
     return;
   }
   /* The knowledge SMS (queued by the script) is the answer. */
@@ -300,6 +307,11 @@ static void on_knowledge_svc(vg_redis_t *r, redisReply *reply, void *data,
                            .campaign = "",
                            .marketing = 0,
                            .hold_quiet = 0};
+  svc_state_t *st = vg_calloc(1, sizeof *st);
+  snprintf(st->code, sizeof st->code, "%s", svc);
+  const char *name = vg_reply_field(reply, "name");
+  snprintf(st->name, sizeof st->name, "%s", name ? name : svc);
+  j->state = st;
   vg_offer_args_t a;
   vg_offer_args_init(&a, j->d->cfg, &ct, j->now);
   char id[64];
@@ -311,8 +323,10 @@ static void on_knowledge_svc(vg_redis_t *r, redisReply *reply, void *data,
                            on_knowledge_offer, j, 0, a.argc,
                            (const char **)a.argv, NULL);
   vg_offer_args_free(&a);
-  if (rc != 0)
+  if (rc != 0) {
+    free(j->state);
     vg_dispatch_abandon(j, "Redis not connected");
+  }
 }
 
 static void knowledge(vg_mo_job_t *j) {

@@ -1,0 +1,87 @@
+#!/bin/bash
+# The contact rules, as an operator and a subscriber see them: TD stops
+# every offer (the refusal names the rule, no SMS goes out) and DY lifts
+# it; the daily cap holds even when two offers race for it; the marketing
+# interval; quiet hours hold an API offer until the window opens, while a
+# subscriber's own ZS is answered at once.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
+e2e_init offer_policy
+e2e_start_redis
+e2e_start_sim
+e2e_start_prov
+e2e_write_conf policy.max_marketing_per_day=1
+e2e_start_vasgwd
+e2e_wait_bound
+e2e_services
+
+# 1. TD, then a recommendation is refused with the rule named; DY lifts it.
+sub=8613500135000
+e2e_mo $sub "TD"
+e2e_wait_sms $sub 1
+e2e_assert_match "opt-out confirmed" "您已退订营销短信" "$(e2e_last_sms $sub)"
+out=$(e2e_vasgw recommend 13500135000 CL 2>&1) && e2e_fail "recommend to an opted-out number succeeded: $out"
+e2e_assert_match "refusal names the rule" "refused  opted_out: the subscriber opted out of marketing \(TD\)" "$out"
+out=$(e2e_vasgw --json recommend 13500135000 CL) && e2e_fail "recommend succeeded"
+e2e_assert_eq "JSON: the rule" "opted_out" "$(e2e_json offers.0.rule <<<"$out")"
+sleep 1
+e2e_assert_eq "no SMS for refused offers" "1" "$(e2e_sms_count $sub)"
+e2e_mo $sub "订阅"
+e2e_wait_sms $sub 2
+e2e_assert_match "opt-in confirmed" "您已恢复接收" "$(e2e_last_sms $sub)"
+out=$(e2e_vasgw --json recommend 13500135000 CL) || e2e_fail "recommend after DY refused: $out"
+e2e_assert_eq "offered after DY" "sent" "$(e2e_json offers.0.status <<<"$out")"
+
+# 2. max_marketing_per_day = 1: two offers racing for one number, from two
+#    CLI processes at once: exactly one passes.
+sub=8613400134000
+e2e_vasgw --json recommend 13400134000 CL >"$E2E_DIR/race1" &
+p1=$!
+e2e_vasgw --json recommend 13400134000 SJB >"$E2E_DIR/race2" &
+p2=$!
+wait $p1; wait $p2
+statuses=$(cat "$E2E_DIR/race1" "$E2E_DIR/race2" | e2e_json offers.0.status | sort | tr '\n' ' ')
+e2e_assert_eq "one sent, one refused" "refused sent " "$statuses"
+e2e_assert_match "the cap is named" "daily_limit" "$(cat "$E2E_DIR/race1" "$E2E_DIR/race2")"
+e2e_wait_sms $sub 1
+sleep 1
+e2e_assert_eq "one SMS" "1" "$(e2e_sms_count $sub)"
+
+# 3. The marketing interval, in a daemon configured with one.
+e2e_stop_vasgwd
+e2e_write_conf policy.marketing_interval_days=60 policy.max_marketing_per_day=5
+e2e_start_vasgwd
+e2e_wait_bound
+out=$(e2e_vasgw --json recommend 13300133000 CL) || e2e_fail "first contact refused: $out"
+out=$(e2e_vasgw --json recommend 13300133000 SJB) && e2e_fail "second contact within the interval: $out"
+e2e_assert_eq "interval named" "contacted_recently" "$(e2e_json offers.0.rule <<<"$out")"
+out=$(e2e_vasgw --json recommend 13200132000 CL SJB) || e2e_fail "one contact, two offers: $out"
+e2e_assert_eq "one contact may carry two offers" $'sent\nsent' "$(e2e_json offers <<<"$out" | node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>JSON.parse(d).forEach(o=>console.log(o.status)))')"
+
+# 4. Quiet hours: a window around the present local time (Asia/Shanghai).
+e2e_stop_vasgwd
+now=$(TZ=Asia/Shanghai date +%H:%M)
+from=$(TZ=Asia/Shanghai date -d '-10 min' +%H:%M)
+to=$(TZ=Asia/Shanghai date -d '+30 min' +%H:%M)
+e2e_write_conf policy.quiet_hours="$from-$to"
+e2e_start_vasgwd
+e2e_wait_bound
+sub=8613100131000
+out=$(e2e_vasgw --json recommend 13100131000 CL) || e2e_fail "recommend in quiet hours: $out"
+e2e_assert_eq "held for quiet hours (at $now, quiet $from-$to)" "held" "$(e2e_json offers.0.status <<<"$out")"
+msg=$(e2e_json offers.0.message <<<"$out")
+e2e_assert_eq "message scheduled" "scheduled" "$(e2e_redis HGET "vasgw:msg:$msg" state)"
+release=$(e2e_redis HGET "vasgw:msg:$msg" release_at)
+end=$(TZ=Asia/Shanghai date -d "$to" +%s)
+[ "$end" -gt "$(date +%s)" ] || end=$((end + 86400)) # the window crosses midnight
+e2e_assert_eq "released when the window ends" "${end}000" "$release"
+sleep 2
+e2e_assert_eq "nothing sent in quiet hours" "0" "$(e2e_sms_count $sub)"
+# The subscriber's own request is not marketing: answered at once.
+e2e_mo 8613000130000 "ZS CL"
+e2e_wait_sms 8613000130000 1
+e2e_assert_match "knowledge SMS at once" "彩铃让来电者听到您选的歌" "$(e2e_sms_to 8613000130000 | tr -d '\n')"
+# Time passes: the window's end moved to now, the held message goes.
+e2e_redis ZADD vasgw:mt:scheduled "$(date +%s%3N)" "$msg" >/dev/null
+e2e_wait_sms $sub 1
+e2e_assert_match "held recommendation sent" "回复1开通" "$(e2e_last_sms $sub)"
+e2e_pass
