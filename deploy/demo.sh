@@ -1,8 +1,12 @@
 #!/bin/bash
-# deploy/demo.sh — the scenario deploy/quickstart.sh demo plays: a private
-# Redis, the SMSC simulator and vasgwd, then a subscriber receives a long
-# Chinese SMS, its receipt arrives, and the subscriber's own SMS is answered.
-# Everything it starts is stopped when it ends.
+# deploy/demo.sh — the scenario deploy/quickstart.sh demo plays.  It starts a
+# private Redis, the SMSC simulator, the provisioning stub and vasgwd, then:
+# the operator fills the catalogue; a call-centre seat recommends two
+# services to a subscriber; the subscriber answers "Ｙ" from a feature phone
+# (full-width, as Chinese input methods send it), picks one from the list,
+# and the activation order goes to the provisioning system exactly once;
+# another subscriber opts out and the next offer to them is refused with
+# the rule named.  Everything it starts is stopped when it ends.
 set -uo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export top_srcdir=$top top_builddir=${top_builddir:-$top/build}
@@ -12,45 +16,68 @@ export top_srcdir=$top top_builddir=${top_builddir:-$top/build}
 e2e_init demo
 e2e_start_redis
 e2e_start_sim --receipts on --receipt-delay-ms 300
+e2e_start_prov
 e2e_write_conf gateway.log_level=info gateway.node=demo
 e2e_start_vasgwd
 e2e_wait_bound 1 20
 
-sub=13800138000
-line() { printf '  %-28s %s\n' "$1" "$2"; }
-echo
-echo "vasgw demo — SMSC simulator on 127.0.0.1:$SIM_PORT, Redis on 127.0.0.1:$REDIS_PORT"
-echo
+sub=13800138000 seat=13900139000 other=13700137000
+say() { printf '\n%s\n' "$*"; }
+sms_out() { printf '  SMS   10658000 -> %s: %s\n' "$1" "$2"; }
+sms_in() { printf '  SMS   %s -> 10658000: %s\n' "$1" "$2"; }
+# Print the SMS to NUM from the N+1-th on, once there are at least M.
+show_new() { # NUM N M
+	e2e_wait_sms "86$1" "$3" 15
+	e2e_sms_to "86$1" | tail -n +"$(($2 + 1))" | while IFS= read -r t; do sms_out "$1" "$t"; done
+}
+mo() { sms_in "$1" "$2"; e2e_mo "86$1" "$2"; }
 
-text='【手机报】尊敬的客户您好！本周天气：晴转多云，气温12至20度。订阅手机报每月3元，每天早晚两期新闻送到您手机。回复Y确认订阅，回复TD退订。'
-id=$(e2e_vasgw send "$sub" "$text")
-line "operator: vasgw send" "$sub (message $id)"
-e2e_wait_for "the SMS at the SMSC" 15 e2e_has_events submit 2
 echo
-echo "  SMSC received (UCS-2, concatenated):"
-e2e_events submit | while IFS= read -r ev; do
-	printf '    part %s/%s  dcs %s  %s\n' \
-		"$(printf '%s' "$ev" | e2e_json concat.seq)" "$(printf '%s' "$ev" | e2e_json concat.total)" \
-		"$(printf '%s' "$ev" | e2e_json dcs)" "$(printf '%s' "$ev" | e2e_json text)"
-done
-is_state() { [ "$(e2e_redis HGET "vasgw:msg:$1" state)" = "$2" ]; }
-e2e_wait_for "the receipt" 15 is_state "$id" delivered
-echo
-line "receipts arrived:" "message $id is $(e2e_redis HGET "vasgw:msg:$id" state)"
-e2e_vasgw msg show "$id" | sed 's/^/    /' | grep -v '^    *text'
-echo
-line "subscriber $sub texts:" "帮助"
-e2e_sim POST /mo "{\"from\":\"86$sub\",\"to\":\"10658000\",\"text\":\"帮助\"}" >/dev/null
-answered() { e2e_events submit | grep -q '"dest":"86'"$sub"'".*帮助'; }
-e2e_wait_for "the answer" 15 answered
-line "vasgw answers:" "$(e2e_events submit | tail -n 1 | e2e_json text)"
-# The answer's own receipt, and the node's next status report (every second).
-both_delivered() { [ "$(e2e_redis HGET vasgw:stats delivered)" = 2 ]; }
-e2e_wait_for "the answer's receipt" 15 both_delivered
-reported() { [ "$(e2e_redis HGET vasgw:node:demo mo_handled)" = 1 ]; }
-e2e_wait_for "the node's status" 5 reported
-echo
+echo "vasgw demo — SMSC simulator on 127.0.0.1:$SIM_PORT, provisioning stub on 127.0.0.1:$PROV_PORT, Redis on 127.0.0.1:$REDIS_PORT"
+
+say "1. The operator fills the service catalogue:"
+e2e_vasgw service add CL --name 彩铃 --price 5元/月 --provision-code RBT_MONTHLY \
+	--commission-fen 300 --knowledge "来电时对方听到您选的歌曲。" \
+	--usage "拨打12530选歌。" --cancel "回复QX CL取消。" >/dev/null
+e2e_vasgw service add SJB --name 手机报 --price 3元/月 --provision-code NEWS_DAILY \
+	--commission-fen 200 --knowledge "每天早晚两期新闻。" >/dev/null
+e2e_vasgw service list | sed 's/^/  /'
+
+say "2. A call-centre seat ($seat) recommends both to subscriber $sub:"
+echo "  \$ vasgw recommend $sub CL SJB --promoter $seat"
+e2e_vasgw recommend "$sub" CL SJB --promoter "$seat" | sed 's/^/  /'
+show_new $sub 0 2
+
+say "3. The subscriber answers from a feature phone:"
+mo $sub "Ｙ"
+show_new $sub 2 3
+mo $sub "１"
+show_new $sub 3 5
+
+say "4. The provisioning system received one activation order:"
+e2e_wait_for "the webhook call" 15 eval '[ "$(e2e_prov_count_calls)" -ge 1 ]'
+call=$(e2e_prov GET /calls)
+printf '  POST /activate  Idempotency-Key: %s\n  %s\n' "$(e2e_json 0.key <<<"$call")" \
+	"$(e2e_json 0.body <<<"$call")"
+order=$(e2e_json 0.key <<<"$call")
+done_order() { [ "$(e2e_vasgw --json order show "$order" | e2e_json state)" = done ]; }
+e2e_wait_for "the order" 15 done_order
+e2e_vasgw order show "$order" | sed 's/^/  /'
+
+say "5. The subscriber answers 1 again: no second order."
+mo $sub "1"
+show_new $sub 5 6
+sleep 1
+printf '  webhook calls so far: %s, activations: %s\n' "$(e2e_prov_count_calls)" "$(e2e_prov_count_activations)"
+
+say "6. Another subscriber ($other) opts out; the next offer is refused:"
+mo $other "退订"
+show_new $other 0 1
+echo "  \$ vasgw recommend $other SJB"
+e2e_vasgw recommend "$other" SJB | sed 's/^/  /'
+
+say "7. Counters:"
 e2e_vasgw stats | sed 's/^/  /'
 echo
-echo "demo finished; stopping Redis, the simulator and vasgwd."
+echo "demo finished; stopping Redis, the simulator, the provisioning stub and vasgwd."
 E2E_QUIET_PASS=1 e2e_pass

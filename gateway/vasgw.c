@@ -340,7 +340,14 @@ static int cmd_stats(cli_t *c) {
   static const char *const counters[] = {
       "queued", "submitted", "accepted", "delivered", "failed", "mo",
       "mo_duplicate", "mo_incomplete", "dlr", "dlr_unmatched",
-      "dlr_late_matched", "dlr_duplicate", "dlr_malformed"};
+      "dlr_late_matched", "dlr_duplicate", "dlr_malformed",
+      /* the subscriber side */
+      "scheduled", "offer_sent", "offer_held", "offer_exists",
+      "offer_confirmed", "offer_declined", "orders_activate",
+      "orders_deactivate", "orders_done", "orders_rejected", "orders_failed",
+      "optout", "optin", "mo_rate_limited", "mo_loop"};
+  /* Refused offers are counted per rule: "offer_refused:<rule>". */
+  static const char refused[] = "offer_refused:";
   /* Each node's hash, fetched once for both output forms. */
   size_t nn = nodes && nodes->type == REDIS_REPLY_ARRAY ? nodes->elements : 0;
   redisReply **nh = vg_calloc(nn ? nn : 1, sizeof *nh);
@@ -352,6 +359,15 @@ static int cmd_stats(cli_t *c) {
     for (size_t i = 0; i < VG_ARRAY_SIZE(counters); i++)
       printf("%s\"%s\":%lld", i ? "," : "", counters[i],
              hash_int(h, counters[i]));
+    printf("},\"offers_refused\":{");
+    int first = 1;
+    for (size_t i = 0; i + 1 < h->elements; i += 2)
+      if (strncmp(h->element[i]->str, refused, sizeof refused - 1) == 0) {
+        printf("%s", first ? "" : ",");
+        vg_cli_json_str(stdout, h->element[i]->str + sizeof refused - 1);
+        printf(":%s", h->element[i + 1]->str);
+        first = 0;
+      }
     printf("},\"nodes\":[");
     for (size_t i = 0; i < nn; i++) {
       if (nh[i] == NULL || nh[i]->type != REDIS_REPLY_ARRAY)
@@ -373,6 +389,10 @@ static int cmd_stats(cli_t *c) {
     printf("counters:\n");
     for (size_t i = 0; i < VG_ARRAY_SIZE(counters); i++)
       printf("  %-17s %lld\n", counters[i], hash_int(h, counters[i]));
+    for (size_t i = 0; i + 1 < h->elements; i += 2)
+      if (strncmp(h->element[i]->str, refused, sizeof refused - 1) == 0)
+        printf("  offer refused: %-24s %s\n",
+               h->element[i]->str + sizeof refused - 1, h->element[i + 1]->str);
     printf("nodes:\n");
     if (nn == 0)
       printf("  (no daemon has reported in the last 10 seconds)\n");

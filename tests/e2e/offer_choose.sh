@@ -30,10 +30,17 @@ e2e_assert_eq "the second service ordered" "SJB" "$(e2e_prov GET /calls | e2e_js
 e2e_wait_sms $sub 5
 e2e_assert_match "activated" "手机报已为您开通" "$(e2e_last_sms $sub)"
 
+# "2" again names the offer just confirmed, although CL (code 1) is still
+# open: the answer is about SJB's order, and CL is not ordered.
+e2e_mo $sub "2"
+e2e_wait_sms $sub 6
+e2e_assert_eq "2 again: already active" "您已开通手机报，无需重复办理。" "$(e2e_last_sms $sub)"
+e2e_assert_eq "still one order" "1" "$(e2e_prov_count_calls)"
+
 # One offer left (CL): "N" declines it, and a later "Y" may still take it
 # while it has not lapsed; here the subscriber says no for good.
 e2e_mo $sub "不要"
-e2e_wait_sms $sub 6
+e2e_wait_sms $sub 7
 e2e_assert_eq "declined" "好的，不为您开通彩铃。" "$(e2e_last_sms $sub)"
 
 # A lapsed offer: move its expiry into the past, as 48 hours would.
