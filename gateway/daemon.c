@@ -450,6 +450,7 @@ static void on_flush(uv_prepare_t *h) {
   daemon_t *d = h->data;
   vg_outbox_flush(d->outbox);
   vg_inbox_flush(d->inbox);
+  vg_redis_flush(&d->redis); /* what they sent goes before the loop polls */
 }
 
 /* --- main Redis connection hooks ---------------------------------------------- */

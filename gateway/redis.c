@@ -23,42 +23,91 @@ static void schedule_reconnect(vg_redis_t *r);
  * error, so a refused connect or a reset socket is never seen and the
  * context hangs.  This adapter hands an error to hiredis as the events it
  * waits for: its read or write then fails, and it disconnects, which calls
- * on_disconnected and so reconnects. */
+ * on_disconnected and so reconnects.
+ *
+ * Writes are not polled for: hiredis asks for a write after every command
+ * (addWrite) and withdraws the request once written (delWrite), and polling
+ * for that would restart the uv_poll twice per command (an epoll_ctl DEL
+ * and ADD each time).  Instead the commands of one loop iteration are
+ * written together from a uv_prepare handle, just before the loop polls;
+ * only a write the socket cannot take at once is polled for. */
 
 typedef struct {
   redisAsyncContext *ac;
   uv_poll_t poll;
-  int events;
+  uv_prepare_t flush;
+  int events;     /* what the poll waits for */
+  int want_write; /* hiredis has output */
+  int open;       /* handles not yet closed */
 } poll_ev_t;
 
 static void on_poll(uv_poll_t *h, int status, int events) {
   poll_ev_t *p = h->data;
-  int ev = status < 0 ? p->events : events;
+  int ev = status < 0 ? p->events | UV_READABLE : events;
   if (p->ac && (ev & UV_READABLE))
     redisAsyncHandleRead(p->ac);
   if (p->ac && (ev & UV_WRITABLE))
     redisAsyncHandleWrite(p->ac);
 }
 
-static void poll_update(poll_ev_t *p, int add, int del) {
-  p->events = (p->events | add) & ~del;
-  if (p->events)
-    uv_poll_start(&p->poll, p->events, on_poll);
+static void poll_set(poll_ev_t *p, int events) {
+  if (events == p->events)
+    return;
+  p->events = events;
+  if (events)
+    uv_poll_start(&p->poll, events, on_poll);
   else
     uv_poll_stop(&p->poll);
 }
 
-static void ev_add_read(void *d) { poll_update(d, UV_READABLE, 0); }
-static void ev_del_read(void *d) { poll_update(d, 0, UV_READABLE); }
-static void ev_add_write(void *d) { poll_update(d, UV_WRITABLE, 0); }
-static void ev_del_write(void *d) { poll_update(d, 0, UV_WRITABLE); }
+static void flush_writes(poll_ev_t *p) {
+  uv_prepare_stop(&p->flush);
+  if (p->ac && p->want_write)
+    redisAsyncHandleWrite(p->ac); /* calls delWrite when all is written */
+  /* What the socket did not take waits for it to be writable. */
+  if (p->ac && p->want_write)
+    poll_set(p, p->events | UV_WRITABLE);
+}
 
-static void on_poll_closed(uv_handle_t *h) { free(h->data); }
+static void on_flush(uv_prepare_t *h) { flush_writes(h->data); }
+
+static void ev_add_read(void *d) {
+  poll_ev_t *p = d;
+  poll_set(p, p->events | UV_READABLE);
+}
+
+static void ev_del_read(void *d) {
+  poll_ev_t *p = d;
+  poll_set(p, p->events & ~UV_READABLE);
+}
+
+static void ev_add_write(void *d) {
+  poll_ev_t *p = d;
+  p->want_write = 1;
+  /* A connect in progress is only seen as writability. */
+  if (p->ac && !(p->ac->c.flags & REDIS_CONNECTED))
+    poll_set(p, p->events | UV_WRITABLE);
+  else
+    uv_prepare_start(&p->flush, on_flush);
+}
+
+static void ev_del_write(void *d) {
+  poll_ev_t *p = d;
+  p->want_write = 0;
+  poll_set(p, p->events & ~UV_WRITABLE);
+}
+
+static void on_handle_closed(uv_handle_t *h) {
+  poll_ev_t *p = h->data;
+  if (--p->open == 0)
+    free(p);
+}
 
 static void ev_cleanup(void *d) {
   poll_ev_t *p = d;
   p->ac = NULL; /* hiredis is freeing the context */
-  uv_close((uv_handle_t *)&p->poll, on_poll_closed);
+  uv_close((uv_handle_t *)&p->poll, on_handle_closed);
+  uv_close((uv_handle_t *)&p->flush, on_handle_closed);
 }
 
 static int attach(redisAsyncContext *ac, uv_loop_t *loop) {
@@ -67,8 +116,11 @@ static int attach(redisAsyncContext *ac, uv_loop_t *loop) {
     free(p);
     return -1;
   }
+  uv_prepare_init(loop, &p->flush);
+  p->open = 2;
   p->ac = ac;
   p->poll.data = p;
+  p->flush.data = p;
   ac->ev.data = p;
   ac->ev.addRead = ev_add_read;
   ac->ev.delRead = ev_del_read;
@@ -376,4 +428,9 @@ const char *vg_reply_field(const redisReply *h, const char *name) {
     if (h->element[i]->str && strcmp(h->element[i]->str, name) == 0)
       return h->element[i + 1]->str;
   return NULL;
+}
+
+void vg_redis_flush(vg_redis_t *r) {
+  if (r->ac && r->ac->ev.data)
+    flush_writes(r->ac->ev.data);
 }

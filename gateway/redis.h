@@ -87,6 +87,14 @@ int vg_redis_script(vg_redis_t *r, int script, vg_redis_cb cb, void *data,
                     int nkeys, int argc, const char **argv,
                     const size_t *argvlen);
 
+/*
+ * Write the commands sent so far now.  Commands are written together once
+ * per loop iteration, from a uv_prepare handle; a caller that sends
+ * commands from its own uv_prepare callback (which may run after ours)
+ * calls this at its end, or they would wait for the next wake-up.
+ */
+void vg_redis_flush(vg_redis_t *r);
+
 /* The value of field `name` in an HGETALL reply (name/value pairs), or
  * NULL.  For the daemon's and the CLI's replies alike. */
 const char *vg_reply_field(const redisReply *h, const char *name);
