@@ -546,6 +546,7 @@ int vg_daemon_run(const vg_config_t *cfg, const vg_templates_t *templates) {
   vg_inbox_free(d->inbox);
   vg_outbox_free(d->outbox);
   vg_provision_free(d->provision);
+  vg_dispatch_free(&d->dispatch);
   int rc = uv_loop_close(loop);
   if (rc != 0)
     vg_log_warn("loop closed with handles open: %s", uv_strerror(rc));

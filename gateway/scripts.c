@@ -345,11 +345,9 @@ static const struct {
     {"mo_store", mo_store},     {"mo_expire", mo_expire},
     {"mt_release", vg_lua_mt_release},
     {"offer_create", vg_lua_offer_create},
-    {"offer_reply", vg_lua_offer_reply},
-    {"order_cancel", vg_lua_order_cancel},
+    {"mo_reply", vg_lua_mo_reply},
     {"order_attempt", vg_lua_order_attempt},
     {"order_result", vg_lua_order_result},
-    {"mo_gate", vg_lua_mo_gate},
 };
 
 static char shas[VG_SCRIPT_COUNT][48];

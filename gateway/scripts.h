@@ -34,17 +34,14 @@ enum {
    * arguments): */
   VG_SCRIPT_MT_RELEASE,    /* MT held for quiet hours, now due */
   VG_SCRIPT_OFFER_CREATE,  /* offers of one contact, within the rules */
-  VG_SCRIPT_OFFER_REPLY,   /* confirm / choose / decline */
-  VG_SCRIPT_ORDER_CANCEL,  /* QX: a deactivation order */
+  VG_SCRIPT_MO_REPLY,      /* gate, state change and answer of an MO */
   VG_SCRIPT_ORDER_ATTEMPT, /* a webhook call begins */
   VG_SCRIPT_ORDER_RESULT,  /* ... and what it came to */
-  VG_SCRIPT_MO_GATE,       /* rate limit and auto-responder loops */
   VG_SCRIPT_COUNT
 };
 
 extern const char vg_lua_mt_release[], vg_lua_offer_create[],
-    vg_lua_offer_reply[], vg_lua_order_cancel[], vg_lua_order_attempt[],
-    vg_lua_order_result[], vg_lua_mo_gate[];
+    vg_lua_mo_reply[], vg_lua_order_attempt[], vg_lua_order_result[];
 
 const char *vg_script_body(int id);
 const char *vg_script_name(int id);

@@ -2,6 +2,7 @@
  * dispatch.c — routing of dispatch.h, and the end of every job.
  */
 #include "handlers/dispatch.h"
+#include "gateway/clock.h"
 #include "gateway/keys.h"
 #include "gateway/log.h"
 #include "gateway/mt_queue.h"
@@ -94,33 +95,91 @@ void vg_dispatch_reply(vg_mo_job_t *j, vg_tpl_id_t tpl,
                          vg_templates_render(j->d->templates, tpl, vars, nvars));
 }
 
-static void on_gate(vg_redis_t *r, redisReply *reply, void *data,
-                    const char *err) {
+/* The templates mo_reply may answer with. */
+static const vg_tpl_id_t answer_templates[] = {
+    VG_TPL_HELP,           VG_TPL_USAGE_CANCEL,      VG_TPL_USAGE_KNOWLEDGE,
+    VG_TPL_UNKNOWN_SERVICE, VG_TPL_OPTED_OUT,        VG_TPL_OPTED_IN,
+    VG_TPL_CANCEL_RECEIVED, VG_TPL_PROCESSING,       VG_TPL_CANCEL_NOT_ACTIVE,
+    VG_TPL_CONFIRM_RECEIVED, VG_TPL_CHOOSE,          VG_TPL_CHOOSE_ITEM,
+    VG_TPL_LIST_SEPARATOR, VG_TPL_DECLINED,          VG_TPL_EXPIRED,
+    VG_TPL_ALREADY_ACTIVE, VG_TPL_ACTIVATION_FAILED, VG_TPL_REJECTED,
+    VG_TPL_REASON_UNKNOWN, VG_TPL_NO_OFFER};
+
+#define ANSWER_FIXED_ARGS 16
+
+static void on_answer(vg_redis_t *r, redisReply *reply, void *data,
+                      const char *err) {
   vg_mo_job_t *j = data;
   if (err) {
     vg_dispatch_abandon(j, err);
     return;
   }
-  if (reply->type == REDIS_REPLY_STATUS || reply->type == REDIS_REPLY_STRING) {
-    if (strcmp(reply->str, "ok") != 0) {
-      /* Stored, counted, not answered. */
-      char masked[VG_MSISDN_MAX + 8];
-      vg_msisdn_mask(j->from, j->d->cfg->country_code, masked, sizeof masked);
-      vg_log_info("dispatch: MO %s from %s not answered: %s", j->id, masked,
-                  strcmp(reply->str, "rate") == 0
-                      ? "over mo_rate_limit_per_min"
-                      : "auto-responder loop");
-      vg_dispatch_finish(j);
-      return;
+  const char *what = reply->type == REDIS_REPLY_ARRAY && reply->elements > 1
+                         ? reply->element[1]->str
+                         : "";
+  const char *outcome = reply->type == REDIS_REPLY_ARRAY && reply->elements
+                            ? reply->element[0]->str
+                            : "";
+  if (strcmp(outcome, "proceed") == 0) {
+    j->then(j);
+    return;
+  }
+  if (strcmp(outcome, "silent") == 0 && strcmp(what, "help_sent_today") != 0) {
+    /* Stored, counted, not answered. */
+    char masked[VG_MSISDN_MAX + 8];
+    vg_msisdn_mask(j->from, j->d->cfg->country_code, masked, sizeof masked);
+    vg_log_info("dispatch: MO %s from %s not answered: %s", j->id, masked,
+                strcmp(what, "rate") == 0 ? "over mo_rate_limit_per_min"
+                                          : "auto-responder loop");
+  } else if (strcmp(outcome, "answered") == 0 && reply->elements >= 4 &&
+             *reply->element[3]->str) {
+    vg_log_info("dispatch: MO %s: %s (offer %s, order %s)", j->id, what,
+                reply->element[2]->str, reply->element[3]->str);
+  }
+  /* The script acknowledged the entry. */
+  j->d->handled++;
+  job_free(j);
+}
+
+void vg_dispatch_answer(vg_mo_job_t *j, const char *kind, const char *code,
+                        const char *service, int gate) {
+  vg_dispatch_t *d = j->d;
+  if (d->tpl_argv == NULL) {
+    d->tpl_argc = 2 * (int)VG_ARRAY_SIZE(answer_templates);
+    d->tpl_argv = vg_calloc((size_t)d->tpl_argc, sizeof *d->tpl_argv);
+    for (size_t i = 0; i < VG_ARRAY_SIZE(answer_templates); i++) {
+      d->tpl_argv[2 * i] = vg_templates_name(answer_templates[i]);
+      d->tpl_argv[2 * i + 1] =
+          vg_templates_raw(d->templates, answer_templates[i]);
     }
   }
-  char norm[512];
-  if (vg_text_normalize(j->text, strlen(j->text), norm, sizeof norm) != 0)
-    norm[0] = '\0';
-  vg_command_parse(norm, &j->cmd);
-  vg_log_debug("dispatch: MO %s: %s%s%s", j->id, vg_command_name(j->cmd.cmd),
-               j->cmd.err ? ": " : "", vg_command_strerr(j->cmd.err));
-  vg_subscriber_handle(j);
+  char now[24], iso[32], limit[16], fast[16], loops[8], block[24], ttl[16];
+  snprintf(now, sizeof now, "%lld", (long long)j->now);
+  vg_clock_iso(iso, j->now);
+  snprintf(limit, sizeof limit, "%d", d->cfg->mo_rate_limit_per_min);
+  snprintf(fast, sizeof fast, "%d", LOOP_FAST_MS);
+  snprintf(loops, sizeof loops, "%d", LOOP_COUNT);
+  snprintf(block, sizeof block, "%lld", LOOP_BLOCK_MS);
+  snprintf(ttl, sizeof ttl, "%d", d->cfg->msg_ttl_days * 86400);
+  const char *fixed[ANSWER_FIXED_ARGS] = {
+      d->cfg->prefix, now,   j->from, j->id,   j->entry, kind,
+      code,           service, iso,   gate ? "1" : "0", limit, fast,
+      loops,          block, ttl,     d->cfg->service_number};
+  int argc = ANSWER_FIXED_ARGS + d->tpl_argc;
+  const char **argv = vg_malloc((size_t)argc * sizeof *argv);
+  memcpy(argv, fixed, sizeof fixed);
+  memcpy(argv + ANSWER_FIXED_ARGS, d->tpl_argv,
+         (size_t)d->tpl_argc * sizeof *argv);
+  int rc = vg_redis_script(d->redis, VG_SCRIPT_MO_REPLY, on_answer, j, 0, argc,
+                           argv, NULL);
+  free(argv);
+  if (rc != 0)
+    vg_dispatch_abandon(j, "Redis not connected");
+}
+
+void vg_dispatch_free(vg_dispatch_t *d) {
+  free(d->tpl_argv);
+  d->tpl_argv = NULL;
 }
 
 void vg_dispatch_mo(vg_dispatch_t *d, const vg_mo_t *mo) {
@@ -149,16 +208,12 @@ void vg_dispatch_mo(vg_dispatch_t *d, const vg_mo_t *mo) {
     vg_dispatch_reply(j, VG_TPL_USSD_MENU, vars, 1);
     return;
   }
-  char now[24], limit[16], fast[16], loops[8], block[24];
-  snprintf(now, sizeof now, "%lld", (long long)j->now);
-  snprintf(limit, sizeof limit, "%d", d->cfg->mo_rate_limit_per_min);
-  snprintf(fast, sizeof fast, "%d", LOOP_FAST_MS);
-  snprintf(loops, sizeof loops, "%d", LOOP_COUNT);
-  snprintf(block, sizeof block, "%lld", LOOP_BLOCK_MS);
-  char re[64];
-  const char *argv[] = {d->cfg->prefix, now, j->from, limit, fast, loops,
-                        block, reply_id(re, j)};
-  if (vg_redis_script(d->redis, VG_SCRIPT_MO_GATE, on_gate, j, 0, 8, argv,
-                      NULL) != 0)
-    vg_dispatch_abandon(j, "Redis not connected");
+  char norm_text[512];
+  if (vg_text_normalize(j->text, strlen(j->text), norm_text,
+                        sizeof norm_text) != 0)
+    norm_text[0] = '\0';
+  vg_command_parse(norm_text, &j->cmd);
+  vg_log_debug("dispatch: MO %s: %s%s%s", j->id, vg_command_name(j->cmd.cmd),
+               j->cmd.err ? ": " : "", vg_command_strerr(j->cmd.err));
+  vg_subscriber_handle(j);
 }

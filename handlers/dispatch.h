@@ -41,10 +41,15 @@ typedef struct {
   const vg_templates_t *templates;
   long handled;
   long in_progress;
+  /* The answer templates as name/text pairs for mo_reply (built once). */
+  const char **tpl_argv;
+  int tpl_argc;
 } vg_dispatch_t;
 
+typedef struct vg_mo_job_s vg_mo_job_t;
+
 /* One MO being handled. */
-typedef struct {
+struct vg_mo_job_s {
   vg_dispatch_t *d;
   char entry[48];
   char id[48];
@@ -55,10 +60,24 @@ typedef struct {
   char its[16];
   int64_t now;
   void *state; /* the handler's own data, freed by the handler */
-} vg_mo_job_t;
+  void (*then)(vg_mo_job_t *j); /* after vg_dispatch_answer(..."proceed") */
+};
 
 /* Handle one stored MO. */
 void vg_dispatch_mo(vg_dispatch_t *d, const vg_mo_t *mo);
+
+/*
+ * Run mo_reply (scripts_offers.c) for the job: `kind` is what to do (help,
+ * unknown, confirm, code, decline, optout, optin, cancel, unknown_service,
+ * say: answer with the template named `code` about `service`), `gate` 1 to
+ * pass the MO gate first.  The job ends when the script answers, unless
+ * kind is "proceed": then, if the gate lets it through, j->then(j) runs.
+ */
+void vg_dispatch_answer(vg_mo_job_t *j, const char *kind, const char *code,
+                        const char *service, int gate);
+
+/* Free the tables built for vg_dispatch_answer. */
+void vg_dispatch_free(vg_dispatch_t *d);
 
 /* Answer with a template, or with a text (taken over), and end the job. */
 void vg_dispatch_reply(vg_mo_job_t *j, vg_tpl_id_t tpl,

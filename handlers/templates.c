@@ -11,10 +11,11 @@
 
 /* id, file name, placeholders it may use ("!name": must use). */
 static const struct {
+  const char *name;
   const char *file;
   const char *vars;
 } table[VG_TPL_COUNT] = {
-#define TPL(id, file, vars) [VG_TPL_##id] = {file ".txt", vars},
+#define TPL(id, file, vars) [VG_TPL_##id] = {file, file ".txt", vars},
 #include "handlers/templates.def"
 };
 
@@ -166,4 +167,12 @@ size_t vg_templates_parts(const char *utf8) {
   size_t n = mt.nparts;
   vg_text_mt_free(&mt);
   return n;
+}
+
+const char *vg_templates_name(vg_tpl_id_t id) {
+  return id < VG_TPL_COUNT ? table[id].name : "?";
+}
+
+const char *vg_templates_raw(const vg_templates_t *t, vg_tpl_id_t id) {
+  return t->text[id];
 }

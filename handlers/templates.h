@@ -39,6 +39,11 @@ char *vg_templates_render(const vg_templates_t *t, vg_tpl_id_t id,
 /* The file name of a template ("recommend.txt"), for messages. */
 const char *vg_templates_file(vg_tpl_id_t id);
 
+/* Its name ("recommend"), and its text as loaded (placeholders unreplaced),
+ * for the scripts that render an answer inside Redis (handlers/dispatch). */
+const char *vg_templates_name(vg_tpl_id_t id);
+const char *vg_templates_raw(const vg_templates_t *t, vg_tpl_id_t id);
+
 /* How many SMS parts a text takes on the wire (GSM 03.38 or UCS-2,
  * concatenated as gateway/text.h splits it); 0 for invalid UTF-8. */
 size_t vg_templates_parts(const char *utf8);
