@@ -34,9 +34,9 @@ static void split_attempt(char *s, attempt_t *a) {
 }
 
 static const char *const fields[] = {
-    "id",      "action",   "state",        "msisdn",      "service",
-    "channel", "promoter", "offer",        "provision_code", "requested_at",
-    "attempts", "reason",  "last_error"};
+    "id",      "action",   "state",          "msisdn",
+    "service", "channel",  "promoter",       "offer",
+    "provision_code",      "requested_at",   "reason", "last_error"};
 
 static int order_show(cli_t *c, const char *id) {
   redisReply *h = redisCommand(c->rc, "HGETALL %s:order:%s", c->cfg.prefix, id);
@@ -61,13 +61,15 @@ static int order_show(cli_t *c, const char *id) {
       printf(":");
       vg_cli_json_str(stdout, f(h, fields[i]));
     }
-    printf(",\"created\":%lld,\"done_at\":%lld,\"calls\":[", num(h, "created"),
-           num(h, "done_at"));
+    printf(",\"attempts\":%lld,\"created\":%lld,\"done_at\":%lld,"
+           "\"calls\":[",
+           num(h, "attempts"), num(h, "created"), num(h, "done_at"));
   } else {
     printf("order %s\n", id);
     for (size_t i = 1; i < VG_ARRAY_SIZE(fields); i++)
       if (*f(h, fields[i]))
         printf("  %-15s %s\n", fields[i], f(h, fields[i]));
+    printf("  %-15s %lld\n", "attempts", num(h, "attempts"));
     printf("  %-15s %s\n", "created", vg_cli_time(t1, num(h, "created")));
     if (num(h, "done_at"))
       printf("  %-15s %s\n", "done", vg_cli_time(t2, num(h, "done_at")));
@@ -131,7 +133,8 @@ static int order_list(cli_t *c, const char *state, long limit) {
           printf(":");
           vg_cli_json_str(stdout, f(h, fields[k]));
         }
-        printf(",\"created\":%lld}", num(h, "created"));
+        printf(",\"attempts\":%lld,\"created\":%lld}", num(h, "attempts"),
+               num(h, "created"));
       } else {
         printf("%-28s %-10s %-9s %-15s %-8s %-8s %s\n", f(h, "id"),
                f(h, "action"), f(h, "state"), f(h, "msisdn"),

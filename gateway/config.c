@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <strings.h>
 
@@ -130,9 +131,10 @@ static int check_timezone(char *v, size_t size, char *why, size_t whysz) {
     return -1;
   }
   snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", v);
-  if (access(path, R_OK) != 0) {
-    snprintf(why, whysz, "unknown time zone (no %s; is tzdata installed?)",
-             path);
+  struct stat st;
+  if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || access(path, R_OK) != 0) {
+    snprintf(why, whysz,
+             "unknown time zone (no zone file %s; is tzdata installed?)", path);
     return -1;
   }
   return 0;

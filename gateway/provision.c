@@ -339,6 +339,14 @@ vg_provision_t *vg_provision_new(uv_loop_t *loop, const vg_config_t *cfg,
   p->text = text;
   p->text_data = data;
   p->http = vg_http_new(loop);
+  /* A call still running when its order has been idle for claim_idle may
+   * be taken and made again by another node: harmless with the key, but
+   * worth saying. */
+  if ((long)cfg->provisioning_timeout_ms >= (long)cfg->claim_idle * 1000 / 2)
+    vg_log_warn("provision: [provisioning] timeout_ms %d is not under half "
+                "of [gateway] claim_idle (%d s): another node may repeat a "
+                "slow call",
+                cfg->provisioning_timeout_ms, cfg->claim_idle);
   return p;
 }
 

@@ -102,6 +102,8 @@ const char *vg_offer_rule_text(const char *rule) {
       {"service_disabled", "the service is disabled"},
       {"already_subscribed", "the subscriber already has the service"},
       {"order_in_progress", "an activation of the service is under way"},
+      {"offer_pending",
+       "an offer of the service to the subscriber is still open"},
       {"cancelled_recently",
        "the subscriber cancelled the service within cancel_block_days"},
       {"opted_out", "the subscriber opted out of marketing (TD)"},

@@ -25,6 +25,14 @@ e2e_assert_match "knowledge: cancel" "回复QX CL取消" "$k"
 e2e_assert_match "knowledge: reply code" "回复1开通" "$k"
 e2e_assert_match "knowledge: opt-out" "回复TD退订" "$k"
 
+# Asking again: the same SMS with the same code, not a second offer; and
+# marketing the same service meanwhile is refused.
+e2e_mo $sub "ZS CL 。"
+e2e_wait_sms $sub 2
+e2e_assert_match "ZS again: the same code" "回复1开通" "$(e2e_sms_to $sub | tr -d '\n' | sed 's/.*取消：//')"
+out=$(e2e_vasgw --json recommend 18800188000 CL) && e2e_fail "a second open offer of CL: $out"
+e2e_assert_eq "open offer named" "offer_pending" "$(e2e_json offers.0.rule <<<"$out")"
+
 n=$(e2e_sms_count $sub)
 e2e_mo $sub "1"
 e2e_wait_for "activation call" 10 eval '[ "$(e2e_prov_count_calls)" -ge 1 ]'

@@ -3,7 +3,8 @@
 # every offer (the refusal names the rule, no SMS goes out) and DY lifts
 # it; the daily cap holds even when two offers race for it; the marketing
 # interval; quiet hours hold an API offer until the window opens, while a
-# subscriber's own ZS is answered at once.
+# subscriber's own ZS is answered at once; a held offer to a number that
+# opts out meanwhile is dropped.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 e2e_init offer_policy
 e2e_start_redis
@@ -80,8 +81,16 @@ e2e_assert_eq "nothing sent in quiet hours" "0" "$(e2e_sms_count $sub)"
 e2e_mo 8613000130000 "ZS CL"
 e2e_wait_sms 8613000130000 1
 e2e_assert_match "knowledge SMS at once" "彩铃让来电者听到您选的歌" "$(e2e_sms_to 8613000130000 | tr -d '\n')"
-# Time passes: the window's end moved to now, the held message goes.
-e2e_redis ZADD vasgw:mt:scheduled "$(date +%s%3N)" "$msg" >/dev/null
+# A second held offer, to a subscriber who then opts out.
+out=$(e2e_vasgw --json recommend 13100131001 CL) || e2e_fail "recommend in quiet hours: $out"
+msg2=$(e2e_json offers.0.message <<<"$out")
+e2e_mo 8613100131001 "TD"
+e2e_wait_sms 8613100131001 1
+# Time passes: the window's end moved to now, the held messages are due.
+e2e_redis ZADD vasgw:mt:scheduled "$(date +%s%3N)" "$msg" "$(date +%s%3N)" "$msg2" >/dev/null
 e2e_wait_sms $sub 1
 e2e_assert_match "held recommendation sent" "回复1开通" "$(e2e_last_sms $sub)"
+e2e_wait_for "the other dropped" 5 eval '[ "$(e2e_redis HGET "vasgw:msg:$msg2" state)" = failed ]'
+e2e_assert_eq "dropped: opted out while held" "opted_out" "$(e2e_redis HGET "vasgw:msg:$msg2" error)"
+e2e_assert_eq "only the opt-out answer went to the one who opted out" "1" "$(e2e_sms_count 8613100131001)"
 e2e_pass

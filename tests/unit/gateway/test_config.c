@@ -371,11 +371,14 @@ static void test_enums_and_checks(void **state) {
   (void)state;
   expect_error("[gateway]\ntimezone = Mars/Olympus\n",
                "vasgw.conf:2: [gateway] timezone = Mars/Olympus: unknown time "
-               "zone (no /usr/share/zoneinfo/Mars/Olympus; is tzdata "
-               "installed?)");
+               "zone (no zone file /usr/share/zoneinfo/Mars/Olympus; is "
+               "tzdata installed?)");
   expect_error("[gateway]\ntimezone = ../etc/passwd\n",
                "vasgw.conf:2: [gateway] timezone = ../etc/passwd: must be a "
                "zone name such as Asia/Shanghai");
+  expect_error("[gateway]\ntimezone = Asia\n",
+               "vasgw.conf:2: [gateway] timezone = Asia: unknown time zone (no "
+               "zone file /usr/share/zoneinfo/Asia; is tzdata installed?)");
   assert_int_equal(load("[gateway]\ntimezone = Europe/Paris\n"), 0);
   expect_error("[smsc]\nbind = trx\n",
                "vasgw.conf:2: [smsc] bind = trx: must be transceiver or "
