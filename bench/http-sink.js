@@ -1,6 +1,8 @@
 // bench/http-sink.js — a tiny HTTP responder on 127.0.0.1 for benchmarks:
-// the DLR URL (mtbatch -u) of bench/vs-kannel.  Answers every request 200
-// "ok" at once and counts them.
+// the DLR URL (mtbatch -u) of bench/vs-kannel and the provisioning endpoint
+// ([provisioning] url) of bench/mo-latency.  Answers every request at once
+// with 200 and the JSON body {"result":"ok"} (a successful activation, as
+// SPEC.md's webhook wants it), and counts them.
 //
 //   node bench/http-sink.js READY_FILE [COUNT_FILE]
 //
@@ -11,12 +13,16 @@ const http = require('http');
 const fs = require('fs');
 
 const [ready, countFile] = process.argv.slice(2);
+const BODY = Buffer.from('{"result":"ok"}');
 let count = 0;
 const server = http.createServer((req, res) => {
 	count++;
 	req.resume();
-	res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': 2 });
-	res.end('ok');
+	res.writeHead(200, {
+		'Content-Type': 'application/json',
+		'Content-Length': BODY.length,
+	});
+	res.end(BODY);
 });
 server.listen(0, '127.0.0.1', () => {
 	fs.writeFileSync(ready + '.tmp', String(server.address().port) + '\n');

@@ -26,8 +26,31 @@
  * the part of a gateway's submit-to-resp latency the peer is responsible
  * for; it should be a few µs.
  *
+ * MO generator (--mo N, for bench/mo-latency and bench/vs-kannel --mo):
+ * once a receiver-capable bind (transceiver or receiver) is up — or, with
+ * --mo-start usr2, on SIGUSR2 — the sink sends N deliver_sm at --mo-rate R
+ * per second, paced by a 1 ms uv timer against the monotonic clock (so
+ * about one a millisecond at 1,000/s, never a burst of a second's worth),
+ * from the sequential source numbers --mo-from, --mo-from + 1, ... (TON 1,
+ * NPI 1) to --mo-to (the service number).  The text of MO i is line
+ * i mod L of --mo-text-file (default "BZ"): data_coding 0 when the line is
+ * ASCII, 8 (UCS-2) otherwise.  Each MO's send time (CLOCK_MONOTONIC, taken
+ * when its write is issued) is kept by source number; the first submit_sm
+ * to that number read after it gives the MO's latency (taken when the read
+ * callback got the bytes).  Later submit_sm to the same number are counted
+ * but not timed: further parts of a concatenated answer (answer_parts) and
+ * other SMS (answers_extra, e.g. an activation result), and so are
+ * submit_sm to numbers that have not sent their MO yet (recommendations
+ * sent before the MO phase).  Every submit_sm is answered as always.
+ * deliver_sm_resp to MO are counted by command_status.  The --stats file
+ * then also holds mo_sent, mo_resp_ok, mo_resp_err (and the non-zero
+ * statuses), answered, unanswered and the latency p50/p99/max in µs,
+ * exact (nearest rank over the sorted latencies).
+ *
  *   smpp-sink [--port P] [--ready-file F] [--stats F] [--receipts on|off]
  *             [--id-start N] [--id-format dec|hex]
+ *             [--mo N [--mo-rate R] [--mo-text-file F] [--mo-from MSISDN]
+ *              [--mo-to ADDR] [--mo-start bind|usr2]]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -35,6 +58,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,6 +76,9 @@
 
 #define MAX_PDU (64 * 1024)
 #define HIST_US 1000000 /* turnaround histogram: 1 µs buckets up to 1 s */
+#define MO_SEQ_BASE 0x40000000u /* deliver_sm of MO i: sequence base + i */
+#define MO_TICK_MAX 1000        /* most MO sent by one timer tick */
+#define MO_STATUS_MAX 16        /* distinct non-zero deliver_sm_resp statuses */
 
 enum { BIND_NONE = 0, BIND_TX = 1, BIND_RX = 2, BIND_TRX = 3 };
 
@@ -78,6 +105,13 @@ typedef struct {
   conn_t *conn;
 } write_req_t;
 
+/* One MO text, encoded once: data_coding and the short_message bytes. */
+typedef struct {
+  int dcs;
+  size_t len;
+  unsigned char sm[140];
+} mo_text_t;
+
 /* Submits read in one read callback: their arrival time, for turnaround. */
 typedef struct {
   uint64_t t_ns;
@@ -88,7 +122,7 @@ struct sink_s {
   uv_loop_t *loop;
   uv_tcp_t server;
   uv_check_t flush;
-  uv_signal_t sig_term, sig_int, sig_usr1;
+  uv_signal_t sig_term, sig_int, sig_usr1, sig_usr2;
   conn_t *conns;
   conn_t *last_rx; /* the most recently bound receiver or transceiver */
   int receipts;
@@ -105,6 +139,25 @@ struct sink_s {
   size_t arr_len, arr_cap;
   uint32_t *hist;
   uint64_t hist_over, hist_n, hist_max_us;
+  /* MO generator (--mo N) */
+  uint64_t mo_n, mo_rate, mo_from;
+  char mo_to[22];
+  int mo_on_usr2;  /* start on SIGUSR2, not at the first receiver bind */
+  int mo_armed;    /* told to start; starts once a receiver is bound */
+  int mo_running;
+  uv_timer_t mo_timer;
+  mo_text_t *mo_texts;
+  size_t mo_ntexts;
+  uint64_t mo_t0_ns, read_ns;
+  uint64_t mo_sent, mo_resp_ok, mo_resp_err, mo_resp_other;
+  uint32_t mo_status[MO_STATUS_MAX];
+  uint64_t mo_status_n[MO_STATUS_MAX];
+  int mo_nstatus;
+  uint64_t *mo_sent_ns; /* per MO: when its write was issued, 0 = not yet */
+  unsigned char *mo_answered;
+  uint32_t *mo_lat_us;  /* latencies of the answered MO, in answer order */
+  uint64_t mo_nlat, answer_parts, answers_extra, submits_unmatched;
+  int64_t mo_first_us, mo_last_us; /* wall clock of the first and last MO */
 };
 
 static int64_t wall_us(void) {
@@ -206,40 +259,47 @@ static void record_turnaround(sink_t *s, uint64_t now_ns) {
   s->arr_len = 0;
 }
 
+/* Write what is queued for one connection; -1 when that closed it. */
+static int conn_flush_out(sink_t *s, conn_t *c) {
+  if (c->out_len == 0)
+    return 0;
+  uv_buf_t b = uv_buf_init((char *)c->out, (unsigned)c->out_len);
+  int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+  if (n < 0 && n != UV_EAGAIN) {
+    conn_close(c);
+    return -1;
+  }
+  size_t done = n > 0 ? (size_t)n : 0;
+  s->writes++;
+  s->bytes_out += c->out_len;
+  if (done < c->out_len) {
+    /* The kernel buffer is full: hand the rest to uv_write, in order
+     * behind any earlier pending write. */
+    write_req_t *w = sink_alloc(sizeof *w);
+    size_t rest = c->out_len - done;
+    w->conn = c;
+    w->buf = uv_buf_init(sink_alloc(rest), (unsigned)rest);
+    memcpy(w->buf.base, c->out + done, rest);
+    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &w->buf, 1, on_written) !=
+        0) {
+      sink_free(w->buf.base);
+      sink_free(w);
+      conn_close(c);
+      return -1;
+    }
+  }
+  c->out_len = 0;
+  return 0;
+}
+
 static void on_flush(uv_check_t *h) {
   sink_t *s = h->data;
   int wrote_resps = s->arr_len > 0;
   conn_t *next;
   for (conn_t *c = s->conns; c; c = next) {
     next = c->next;
-    if (c->out_len > 0) {
-      uv_buf_t b = uv_buf_init((char *)c->out, (unsigned)c->out_len);
-      int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
-      if (n < 0 && n != UV_EAGAIN) {
-        conn_close(c);
-        continue;
-      }
-      size_t done = n > 0 ? (size_t)n : 0;
-      s->writes++;
-      s->bytes_out += c->out_len;
-      if (done < c->out_len) {
-        /* The kernel buffer is full: hand the rest to uv_write, in order
-         * behind any earlier pending write. */
-        write_req_t *w = sink_alloc(sizeof *w);
-        size_t rest = c->out_len - done;
-        w->conn = c;
-        w->buf = uv_buf_init(sink_alloc(rest), (unsigned)rest);
-        memcpy(w->buf.base, c->out + done, rest);
-        if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &w->buf, 1,
-                     on_written) != 0) {
-          sink_free(w->buf.base);
-          sink_free(w);
-          conn_close(c);
-          continue;
-        }
-      }
-      c->out_len = 0;
-    }
+    if (conn_flush_out(s, c) != 0)
+      continue;
     if (c->close_after_flush)
       conn_close(c);
   }
@@ -306,6 +366,231 @@ static void send_receipt(sink_t *s, conn_t *from, SMPP_PDU *sub,
   s->receipts_sent++;
 }
 
+/* --- MO generator ----------------------------------------------------------- */
+
+/* The MO index of a submit_sm's destination_addr, or -1.  The gateway may
+ * write the number as sent (8613900000000), with a '+', or nationally
+ * (13900000000, when --mo-from starts with country code 86). */
+static int64_t mo_index(const sink_t *s, Octstr *addr) {
+  const char *a = ostr(addr);
+  if (*a == '+')
+    a++;
+  size_t len = strlen(a);
+  if (len == 0 || len > 19 || strspn(a, "0123456789") != len)
+    return -1;
+  uint64_t v = strtoull(a, NULL, 10);
+  if (v >= s->mo_from && v - s->mo_from < s->mo_n)
+    return (int64_t)(v - s->mo_from);
+  if (len == 11 && s->mo_from >= 8600000000000ull &&
+      s->mo_from < 8700000000000ull) {
+    v += 8600000000000ull;
+    if (v >= s->mo_from && v - s->mo_from < s->mo_n)
+      return (int64_t)(v - s->mo_from);
+  }
+  return -1;
+}
+
+/* 1 when a submit_sm is part 2 or later of a concatenated SMS (UDH IE 0
+ * or 8, or the sar_* TLVs). */
+static int later_part(const struct submit_sm *p) {
+  if (p->sar_segment_seqnum > 1)
+    return 1;
+  if (!(p->esm_class & 0x40) || p->short_message == NULL)
+    return 0;
+  long n = octstr_len(p->short_message);
+  if (n < 1)
+    return 0;
+  long udhl = octstr_get_char(p->short_message, 0);
+  for (long i = 1; i + 1 < n && i + 1 <= udhl;) {
+    int iei = octstr_get_char(p->short_message, i);
+    long len = octstr_get_char(p->short_message, i + 1);
+    if (iei == 0x00 && len == 3 && i + 4 < n)
+      return octstr_get_char(p->short_message, i + 4) > 1;
+    if (iei == 0x08 && len == 4 && i + 5 < n)
+      return octstr_get_char(p->short_message, i + 5) > 1;
+    i += 2 + len;
+  }
+  return 0;
+}
+
+/* A submit_sm was read: the first one to a number after its MO is the
+ * answer; its latency runs from the MO's write to this read callback. */
+static void mo_match_answer(sink_t *s, const struct submit_sm *p) {
+  int64_t i = mo_index(s, p->destination_addr);
+  if (i < 0 || s->mo_sent_ns[i] == 0) {
+    s->submits_unmatched++;
+    return;
+  }
+  if (s->mo_answered[i]) {
+    if (later_part(p))
+      s->answer_parts++;
+    else
+      s->answers_extra++;
+    return;
+  }
+  s->mo_answered[i] = 1;
+  uint64_t us = s->read_ns > s->mo_sent_ns[i]
+                    ? (s->read_ns - s->mo_sent_ns[i]) / 1000
+                    : 0;
+  s->mo_lat_us[s->mo_nlat++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+}
+
+/* MO i, encoded by libgw into the connection's output. */
+static void mo_queue(sink_t *s, conn_t *c, uint64_t i) {
+  const mo_text_t *t = &s->mo_texts[i % s->mo_ntexts];
+  char from[24];
+  snprintf(from, sizeof from, "%" PRIu64, s->mo_from + i);
+  SMPP_PDU *pdu = smpp_pdu_create(deliver_sm, MO_SEQ_BASE + (uint32_t)i);
+  struct deliver_sm *d = &pdu->u.deliver_sm;
+  d->source_addr_ton = 1; /* international */
+  d->source_addr_npi = 1;
+  d->source_addr = octstr_create(from);
+  d->dest_addr_ton = 0;
+  d->dest_addr_npi = 1;
+  d->destination_addr = octstr_create(s->mo_to);
+  d->esm_class = 0;
+  d->data_coding = t->dcs;
+  d->short_message = octstr_create_from_data((const char *)t->sm,
+                                             (long)t->len);
+  send_pdu(c, pdu);
+}
+
+/* Every millisecond: send what the schedule (MO k at t0 + k / R) says is
+ * due, stamp it and write it at once (not at the end of the iteration). */
+static void mo_tick(uv_timer_t *h) {
+  sink_t *s = h->data;
+  conn_t *c = s->last_rx;
+  if (c == NULL || c->closing)
+    return; /* no receiver: wait for one (the schedule catches up) */
+  uint64_t now = uv_hrtime();
+  uint64_t due = (now - s->mo_t0_ns) * s->mo_rate / 1000000000u + 1;
+  if (due > s->mo_n)
+    due = s->mo_n;
+  if (due > s->mo_sent + MO_TICK_MAX)
+    due = s->mo_sent + MO_TICK_MAX;
+  if (due <= s->mo_sent)
+    return;
+  uint64_t first = s->mo_sent;
+  for (uint64_t i = first; i < due; i++)
+    mo_queue(s, c, i);
+  now = uv_hrtime();
+  for (uint64_t i = first; i < due; i++)
+    s->mo_sent_ns[i] = now;
+  int64_t wall = wall_us();
+  if (first == 0)
+    s->mo_first_us = wall;
+  s->mo_last_us = wall;
+  s->mo_sent = due;
+  conn_flush_out(s, c);
+  if (s->mo_sent >= s->mo_n) {
+    uv_timer_stop(&s->mo_timer);
+    s->mo_running = 0;
+  }
+}
+
+/* Start once armed and a receiver is bound (called at both events). */
+static void mo_maybe_start(sink_t *s) {
+  if (s->mo_n == 0 || !s->mo_armed || s->mo_running || s->mo_sent > 0 ||
+      s->last_rx == NULL)
+    return;
+  s->mo_running = 1;
+  s->mo_t0_ns = uv_hrtime();
+  uv_timer_start(&s->mo_timer, mo_tick, 0, 1);
+}
+
+static void mo_resp(sink_t *s, uint32_t status) {
+  if (status == 0) {
+    s->mo_resp_ok++;
+    return;
+  }
+  s->mo_resp_err++;
+  for (int k = 0; k < s->mo_nstatus; k++)
+    if (s->mo_status[k] == status) {
+      s->mo_status_n[k]++;
+      return;
+    }
+  if (s->mo_nstatus < MO_STATUS_MAX) {
+    s->mo_status[s->mo_nstatus] = status;
+    s->mo_status_n[s->mo_nstatus++] = 1;
+  } else {
+    s->mo_resp_other++;
+  }
+}
+
+/* The line as an SMS text: ASCII as data_coding 0, anything else as UCS-2
+ * (UTF-16BE, data_coding 8); at most 140 bytes. */
+static void mo_encode(const char *line, mo_text_t *t) {
+  const unsigned char *p = (const unsigned char *)line;
+  size_t n = strlen(line);
+  int ascii = 1;
+  for (size_t i = 0; i < n; i++)
+    if (p[i] >= 0x80)
+      ascii = 0;
+  t->len = 0;
+  if (ascii) {
+    t->dcs = 0;
+    t->len = n > sizeof t->sm ? sizeof t->sm : n;
+    memcpy(t->sm, p, t->len);
+    return;
+  }
+  t->dcs = 8;
+  for (size_t i = 0; i < n;) {
+    uint32_t cp = p[i];
+    int more = cp >= 0xf0 ? 3 : cp >= 0xe0 ? 2 : cp >= 0xc0 ? 1 : 0;
+    if (more)
+      cp &= 0x3fu >> more;
+    i++;
+    for (int k = 0; k < more && i < n; k++, i++)
+      cp = cp << 6 | (p[i] & 0x3f);
+    unsigned units[2];
+    int nu = 1;
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      units[0] = 0xd800 | (cp >> 10);
+      units[1] = 0xdc00 | (cp & 0x3ff);
+      nu = 2;
+    } else {
+      units[0] = cp;
+    }
+    if (t->len + 2 * (size_t)nu > sizeof t->sm)
+      break;
+    for (int k = 0; k < nu; k++) {
+      t->sm[t->len++] = (unsigned char)(units[k] >> 8);
+      t->sm[t->len++] = (unsigned char)units[k];
+    }
+  }
+}
+
+static int mo_load_texts(sink_t *s, const char *path) {
+  if (path == NULL) {
+    s->mo_texts = sink_alloc(sizeof *s->mo_texts);
+    mo_encode("BZ", &s->mo_texts[0]);
+    s->mo_ntexts = 1;
+    return 0;
+  }
+  FILE *f = fopen(path, "r");
+  if (f == NULL) {
+    fprintf(stderr, "smpp-sink: %s: %s\n", path, strerror(errno));
+    return -1;
+  }
+  size_t cap = 0;
+  char line[1024];
+  while (fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\r\n")] = '\0';
+    if (s->mo_ntexts == cap) {
+      cap = cap ? cap * 2 : 1024;
+      s->mo_texts = sink_realloc(s->mo_texts, cap * sizeof *s->mo_texts);
+    }
+    mo_encode(line, &s->mo_texts[s->mo_ntexts++]);
+  }
+  fclose(f);
+  if (s->mo_ntexts == 0) {
+    fprintf(stderr, "smpp-sink: %s: no lines\n", path);
+    return -1;
+  }
+  return 0;
+}
+
 static void on_submit(sink_t *s, conn_t *c, SMPP_PDU *pdu, uint32_t seq) {
   if (c->bind != BIND_TX && c->bind != BIND_TRX) {
     s->submits_refused++;
@@ -322,6 +607,8 @@ static void on_submit(sink_t *s, conn_t *c, SMPP_PDU *pdu, uint32_t seq) {
   resp->u.submit_sm_resp.message_id = octstr_create(msgid);
   send_pdu(c, resp);
   s->submits++;
+  if (s->mo_n)
+    mo_match_answer(s, &pdu->u.submit_sm);
   if (s->receipts && (pdu->u.submit_sm.registered_delivery & 0x03))
     send_receipt(s, c, pdu, msgid);
 }
@@ -360,6 +647,8 @@ static void on_bind(sink_t *s, conn_t *c, SMPP_PDU *pdu, uint32_t seq) {
   else
     resp->u.bind_transceiver_resp.system_id = sysid;
   send_pdu(c, resp);
+  if (kind != BIND_TX)
+    mo_maybe_start(s); /* its first MO follows the bind_resp */
 }
 
 /* One complete PDU, length field included. */
@@ -367,7 +656,10 @@ static void on_pdu(sink_t *s, conn_t *c, const unsigned char *p, size_t len,
                    int *nsubmits) {
   uint32_t id = be32(p + 4), seq = be32(p + 12);
   if (id == 0x80000005u) { /* deliver_sm_resp: no body worth decoding */
-    s->receipts_acked++;
+    if (s->mo_n && seq >= MO_SEQ_BASE && seq - MO_SEQ_BASE < s->mo_n)
+      mo_resp(s, be32(p + 8));
+    else
+      s->receipts_acked++;
     return;
   }
   if (id & 0x80000000u) {
@@ -426,6 +718,7 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
   if (n == 0 || c->close_after_flush)
     return;
   uint64_t t_ns = uv_hrtime();
+  s->read_ns = t_ns;
   s->bytes_in += (uint64_t)n;
   if (c->in_len + (size_t)n > c->in_cap) {
     size_t cap = c->in_cap ? c->in_cap : 65536;
@@ -508,6 +801,66 @@ static uint64_t percentile(const sink_t *s, double q) {
   return HIST_US;
 }
 
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Nearest rank: the smallest value with at least q of them at or below. */
+static uint32_t rank(const uint32_t *v, uint64_t n, double q) {
+  if (n == 0)
+    return 0;
+  double want = q * (double)n;
+  uint64_t r = (uint64_t)want;
+  if ((double)r < want)
+    r++; /* ceil */
+  if (r < 1)
+    r = 1;
+  if (r > n)
+    r = n;
+  return v[r - 1];
+}
+
+static void write_mo_stats(sink_t *s, FILE *f) {
+  uint32_t *v = sink_alloc((s->mo_nlat ? s->mo_nlat : 1) * sizeof *v);
+  memcpy(v, s->mo_lat_us, s->mo_nlat * sizeof *v);
+  qsort(v, s->mo_nlat, sizeof *v, cmp_u32);
+  uint64_t sum = 0;
+  for (uint64_t i = 0; i < s->mo_nlat; i++)
+    sum += v[i];
+  fprintf(f,
+          "mo_n=%" PRIu64 "\nmo_rate=%" PRIu64 "\nmo_sent=%" PRIu64
+          "\nmo_first_sent_us=%" PRId64 "\nmo_last_sent_us=%" PRId64
+          "\nmo_resp_ok=%" PRIu64 "\nmo_resp_err=%" PRIu64
+          "\nmo_resp_err_statuses=",
+          s->mo_n, s->mo_rate, s->mo_sent, s->mo_first_us, s->mo_last_us,
+          s->mo_resp_ok, s->mo_resp_err);
+  for (int k = 0; k < s->mo_nstatus; k++) {
+    const char *name = s->mo_status[k] == 0x64   ? "ESME_RX_T_APPN"
+                       : s->mo_status[k] == 0x65 ? "ESME_RX_P_APPN"
+                       : s->mo_status[k] == 0x66 ? "ESME_RX_R_APPN"
+                       : s->mo_status[k] == 0x58 ? "ESME_RTHROTTLED"
+                       : s->mo_status[k] == 0x08 ? "ESME_RSYSERR"
+                                                 : "";
+    fprintf(f, "%s0x%08" PRIx32 "%s%s:%" PRIu64, k ? "," : "",
+            s->mo_status[k], *name ? "/" : "", name, s->mo_status_n[k]);
+  }
+  if (s->mo_resp_other)
+    fprintf(f, "%sother:%" PRIu64, s->mo_nstatus ? "," : "",
+            s->mo_resp_other);
+  fprintf(f,
+          "\nanswered=%" PRIu64 "\nunanswered=%" PRIu64
+          "\nanswer_parts=%" PRIu64 "\nanswers_extra=%" PRIu64
+          "\nsubmits_unmatched=%" PRIu64
+          "\nmo_lat_p50_us=%" PRIu32 "\nmo_lat_p99_us=%" PRIu32
+          "\nmo_lat_max_us=%" PRIu32 "\nmo_lat_mean_us=%" PRIu64 "\n",
+          s->mo_nlat, s->mo_sent - s->mo_nlat, s->answer_parts,
+          s->answers_extra, s->submits_unmatched, rank(v, s->mo_nlat, 0.50),
+          rank(v, s->mo_nlat, 0.99), s->mo_nlat ? v[s->mo_nlat - 1] : 0,
+          s->mo_nlat ? sum / s->mo_nlat : 0);
+  sink_free(v);
+}
+
 static void write_stats(sink_t *s) {
   if (s->stats_path == NULL)
     return;
@@ -535,6 +888,8 @@ static void write_stats(sink_t *s) {
           s->receipts_dropped, s->other_resps, s->nacks_sent, s->bytes_in,
           s->bytes_out, s->writes, percentile(s, 0.50), percentile(s, 0.99),
           s->hist_max_us);
+  if (s->mo_n)
+    write_mo_stats(s, f);
   fclose(f);
   if (rename(tmp, s->stats_path) != 0)
     fprintf(stderr, "smpp-sink: %s: %s\n", s->stats_path, strerror(errno));
@@ -542,6 +897,11 @@ static void write_stats(sink_t *s) {
 
 static void on_signal(uv_signal_t *h, int signum) {
   sink_t *s = h->data;
+  if (signum == SIGUSR2) {
+    s->mo_armed = 1;
+    mo_maybe_start(s);
+    return;
+  }
   write_stats(s);
   if (signum != SIGUSR1)
     uv_stop(s->loop);
@@ -553,7 +913,10 @@ static int usage(int rc) {
   fprintf(rc ? stderr : stdout,
           "usage: smpp-sink [--port P] [--ready-file F] [--stats F]\n"
           "                 [--receipts on|off] [--id-start N]"
-          " [--id-format dec|hex]\n");
+          " [--id-format dec|hex]\n"
+          "                 [--mo N [--mo-rate R] [--mo-text-file F]"
+          " [--mo-from MSISDN]\n"
+          "                  [--mo-to ADDR] [--mo-start bind|usr2]]\n");
   return rc;
 }
 
@@ -570,13 +933,22 @@ int main(int argc, char **argv) {
       {"receipts", required_argument, NULL, 'R'},
       {"id-start", required_argument, NULL, 'i'},
       {"id-format", required_argument, NULL, 'f'},
+      {"mo", required_argument, NULL, 'm'},
+      {"mo-rate", required_argument, NULL, 'M'},
+      {"mo-text-file", required_argument, NULL, 'T'},
+      {"mo-from", required_argument, NULL, 'F'},
+      {"mo-to", required_argument, NULL, 'D'},
+      {"mo-start", required_argument, NULL, 'S'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   static sink_t sink;
   sink_t *s = &sink;
   int port = 0, ch;
-  const char *ready = NULL;
+  const char *ready = NULL, *mo_text_file = NULL;
   s->next_id = 1;
+  s->mo_rate = 1000;
+  s->mo_from = 8613900000000ull;
+  snprintf(s->mo_to, sizeof s->mo_to, "10658000");
   while ((ch = getopt_long(argc, argv, "p:r:s:i:f:h", opts, NULL)) != -1) {
     switch (ch) {
     case 'p':
@@ -597,6 +969,27 @@ int main(int argc, char **argv) {
     case 'f':
       s->id_hex = strcmp(optarg, "hex") == 0;
       break;
+    case 'm':
+      s->mo_n = strtoull(optarg, NULL, 10);
+      break;
+    case 'M':
+      s->mo_rate = strtoull(optarg, NULL, 10);
+      break;
+    case 'T':
+      mo_text_file = optarg;
+      break;
+    case 'F':
+      s->mo_from = strtoull(optarg, NULL, 10);
+      break;
+    case 'D':
+      snprintf(s->mo_to, sizeof s->mo_to, "%s", optarg);
+      break;
+    case 'S':
+      if (strcmp(optarg, "usr2") == 0)
+        s->mo_on_usr2 = 1;
+      else if (strcmp(optarg, "bind") != 0)
+        return usage(2);
+      break;
     case 'h':
       return usage(0);
     default:
@@ -613,6 +1006,22 @@ int main(int argc, char **argv) {
   s->hist = sink_alloc(HIST_US * sizeof *s->hist);
   memset(s->hist, 0, HIST_US * sizeof *s->hist);
   s->loop = uv_default_loop();
+  if (s->mo_n) {
+    if (s->mo_rate == 0 || s->mo_n >= MO_SEQ_BASE) {
+      fprintf(stderr, "smpp-sink: --mo-rate must be > 0, --mo below 2^30\n");
+      return 2;
+    }
+    if (mo_load_texts(s, mo_text_file) != 0)
+      return 1;
+    s->mo_sent_ns = sink_alloc(s->mo_n * sizeof *s->mo_sent_ns);
+    memset(s->mo_sent_ns, 0, s->mo_n * sizeof *s->mo_sent_ns);
+    s->mo_answered = sink_alloc(s->mo_n);
+    memset(s->mo_answered, 0, s->mo_n);
+    s->mo_lat_us = sink_alloc(s->mo_n * sizeof *s->mo_lat_us);
+    s->mo_armed = !s->mo_on_usr2;
+    uv_timer_init(s->loop, &s->mo_timer);
+    s->mo_timer.data = s;
+  }
 
   struct sockaddr_in addr;
   uv_ip4_addr("127.0.0.1", port, &addr);
@@ -634,9 +1043,10 @@ int main(int argc, char **argv) {
   uv_check_init(s->loop, &s->flush);
   s->flush.data = s;
   uv_check_start(&s->flush, on_flush);
-  uv_signal_t *sigs[] = {&s->sig_term, &s->sig_int, &s->sig_usr1};
-  int signums[] = {SIGTERM, SIGINT, SIGUSR1};
-  for (int i = 0; i < 3; i++) {
+  uv_signal_t *sigs[] = {&s->sig_term, &s->sig_int, &s->sig_usr1,
+                         &s->sig_usr2};
+  int signums[] = {SIGTERM, SIGINT, SIGUSR1, SIGUSR2};
+  for (int i = 0; i < 4; i++) {
     uv_signal_init(s->loop, sigs[i]);
     sigs[i]->data = s;
     uv_signal_start(sigs[i], on_signal, signums[i]);
