@@ -2,15 +2,19 @@
  * cli.c — see cli.h.
  */
 #include "gateway/cli.h"
+#include "gateway/csv.h"
+#include "gateway/keys.h"
 #include "gateway/redis.h"
 #include "gateway/scripts.h"
 #include "gateway/vg.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 int vg_cli_fail(const char *fmt, ...) {
   va_list ap;
@@ -166,4 +170,125 @@ const char *vg_cli_time(char out[32], long long ms) {
   gmtime_r(&t, &tm);
   strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return out;
+}
+
+char *vg_cli_read_file(const char *path, size_t *len) {
+  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+  size_t cap = 65536, n = 0, got;
+  char *buf;
+
+  if (f == NULL)
+    return NULL;
+  buf = vg_malloc(cap);
+  while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
+    n += got;
+    if (n == cap)
+      buf = vg_realloc(buf, cap *= 2);
+  }
+  int bad = ferror(f), saved = errno;
+  if (f != stdin)
+    fclose(f);
+  if (bad) {
+    free(buf);
+    errno = saved ? saved : EIO;
+    return NULL;
+  }
+  buf[n] = '\0'; /* n < cap: the buffer grows as soon as it is full */
+  *len = n;
+  return buf;
+}
+
+const char *vg_cli_abspath(const char *path, char *out, size_t outsz) {
+  char *abs = strcmp(path, "-") == 0 ? NULL : realpath(path, NULL);
+
+  snprintf(out, outsz, "%s", strcmp(path, "-") == 0 ? "stdin"
+                             : abs ? abs : path);
+  free(abs);
+  return out;
+}
+
+const char *vg_cli_user(char *out, size_t outsz) {
+  uid_t uid = geteuid();
+  struct passwd *pw = getpwuid(uid);
+  const char *sudo = getenv("SUDO_USER");
+  char me[128];
+
+  if (pw != NULL && pw->pw_name != NULL)
+    snprintf(me, sizeof me, "%s", pw->pw_name);
+  else
+    snprintf(me, sizeof me, "uid %ld", (long)uid);
+  /* sudo keeps the person who typed the command; record both. */
+  if (sudo != NULL && *sudo != '\0' && strcmp(sudo, me) != 0)
+    snprintf(out, outsz, "%s (sudo by %s)", me, sudo);
+  else
+    snprintf(out, outsz, "%s", me);
+  return out;
+}
+
+int vg_cli_audit(cli_t *c, const char *action, const char *fmt, ...) {
+  char key[VG_KEY_MAX], at[24], user[300], host[256];
+  char *detail;
+  va_list ap;
+
+  va_start(ap, fmt);
+  int len = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  detail = vg_malloc(len > 0 ? (size_t)len + 1 : 1);
+  detail[0] = '\0';
+  va_start(ap, fmt);
+  if (len > 0)
+    vsnprintf(detail, (size_t)len + 1, fmt, ap);
+  va_end(ap);
+  if (c->rc == NULL && vg_cli_connect(c) != 0) {
+    free(detail);
+    return vg_cli_fail("%s done, but not recorded in the audit log", action);
+  }
+  snprintf(at, sizeof at, "%lld", (long long)vg_now_ms());
+  vg_cli_user(user, sizeof user);
+  if (gethostname(host, sizeof host) != 0)
+    snprintf(host, sizeof host, "?");
+  host[sizeof host - 1] = '\0';
+  vg_key(key, c->cfg.prefix, "%s", VG_K_AUDIT);
+  const char *argv[] = {"XADD", key, "*", "at", at, "user", user,
+                        "host", host, "action", action, "detail", detail};
+  redisReply *r = redisCommandArgv(c->rc, (int)VG_ARRAY_SIZE(argv), argv, NULL);
+  int rc = 0;
+  if (r == NULL || r->type == REDIS_REPLY_ERROR)
+    rc = vg_cli_fail("%s done, but not recorded in the audit log: Redis: %s",
+                     action, r ? r->str : c->rc->errstr);
+  freeReplyObject(r);
+  free(detail);
+  return rc;
+}
+
+void vg_cli_bad_row(const char *path, long line, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "vasgw: %s:%ld: ", path, line);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+int vg_cli_next_row(vg_csv_t *p, vg_csv_row_t *r, size_t ncol,
+                    const char *path, int *bad) {
+  char why[256];
+  int got;
+  while ((got = vg_csv_next(p, r, why, sizeof why)) != 0) {
+    if (got < 0) {
+      vg_cli_bad_row(path, r->line, "%s", why);
+      (*bad)++;
+      continue;
+    }
+    if (vg_csv_row_blank(r))
+      continue;
+    if (r->n != ncol) {
+      vg_cli_bad_row(path, r->line, "%zu field%s; the header has %zu", r->n,
+                     r->n == 1 ? "" : "s", ncol);
+      (*bad)++;
+      continue;
+    }
+    return 1;
+  }
+  return 0;
 }

@@ -50,13 +50,61 @@ int vg_cli_each_line(const char *path,
                      int (*line)(void *data, long lineno, char *text),
                      void *data);
 
+/* "vasgw: FILE:LINE: reason" on stderr: one bad row of an imported file. */
+void vg_cli_bad_row(const char *path, long line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+struct vg_csv_s;
+struct vg_csv_row_s;
+/*
+ * The next row of an imported CSV file with `ncol` fields, blank rows
+ * skipped: 1, or 0 at the end.  A row that cannot be read, or has another
+ * number of fields, is reported as FILE:LINE and counted in *bad.
+ */
+int vg_cli_next_row(struct vg_csv_s *p, struct vg_csv_row_s *r, size_t ncol,
+                    const char *path, int *bad);
+
 /* A time in ms since the epoch as UTC "YYYY-MM-DDTHH:MM:SSZ" ("-" if 0). */
 const char *vg_cli_time(char out[32], long long ms);
+
+/*
+ * The whole of `path` ("-": standard input) in a malloc'd buffer the caller
+ * frees: *len bytes, followed by a NUL that *len does not count.  NULL with
+ * errno set when the file cannot be opened or read (not reported).
+ */
+char *vg_cli_read_file(const char *path, size_t *len);
+
+/* `path` made absolute for the record (realpath), "stdin" for "-", or
+ * `path` itself when it cannot be resolved.  Returns `out`. */
+const char *vg_cli_abspath(const char *path, char *out, size_t outsz);
+
+/*
+ * The person at the keyboard, as the audit log records it: the effective
+ * user's login name ("alice"), or "root (sudo by alice)" when run through
+ * sudo, "uid 1234" when the user has no name.  Returns `out`.
+ */
+const char *vg_cli_user(char *out, size_t outsz);
+
+/*
+ * Record an operator action in the audit log, the stream P:audit (docs/
+ * keys.md, "Audit log"; kept, no TTL): fields `at` (ms since the epoch),
+ * `user` (vg_cli_user), `host`, `action` ("service.add", "feed.import",
+ * "promoter.approve", "settle" ...) and `detail` (printf of `fmt`).  Call
+ * it after the action's write succeeded; connects first when c->rc is NULL.
+ * 0, or 1 after saying on stderr that the action was done but not recorded.
+ */
+int vg_cli_audit(cli_t *c, const char *action, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Command families, each in its own file: words[0] is the family name,
  * `nw` counts it.  They return the exit status. */
 int vg_cli_service(cli_t *c, int nw, const char **words);   /* cli_service.c */
 int vg_cli_recommend(cli_t *c, int nw, const char **words); /* cli_offer.c */
 int vg_cli_order(cli_t *c, int nw, const char **words);     /* cli_order.c */
+int vg_cli_promoter(cli_t *c, int nw, const char **words);  /* cli_promoter.c */
+int vg_cli_audit_log(cli_t *c, int nw, const char **words); /* cli_audit.c */
+int vg_cli_feed(cli_t *c, int nw, const char **words);      /* cli_feed.c */
+int vg_cli_settle(cli_t *c, int nw, const char **words);    /* cli_ledger.c */
+int vg_cli_ledger(cli_t *c, int nw, const char **words);    /* cli_ledger.c */
 
 #endif

@@ -14,9 +14,13 @@
  * a commission that is not a whole number of fen).
  */
 #include "gateway/cli.h"
+#include "gateway/clock.h"
+#include "gateway/csv.h"
 #include "gateway/keys.h"
 #include "gateway/vg.h"
+#include "handlers/audit.h"
 #include "handlers/catalogue.h"
+#include "handlers/ledger_date.h"
 #include "handlers/templates.h"
 
 #include <errno.h>
@@ -206,6 +210,8 @@ typedef struct {
   const char *value[VG_SVC_F_COUNT];
   unsigned given;            /* VG_SVC_BIT of each option given */
   int enable;                /* --enable */
+  const char *effective;     /* --effective DATE: when the commission applies */
+  const char *windows;       /* --audit-windows TEXT */
 } opts_t;
 
 /* "--provision-code" -> the field, or -1. */
@@ -241,6 +247,11 @@ static int parse_options(int nw, const char **words, int allow_enable,
     }
     if (allow_enable && strcmp(w, "--enable") == 0) {
       o->enable = 1;
+      continue;
+    }
+    if ((strcmp(w, "--effective") == 0 || strcmp(w, "--audit-windows") == 0) &&
+        i + 1 < nw) {
+      *(w[2] == 'e' ? &o->effective : &o->windows) = words[++i];
       continue;
     }
     const char *eq = strchr(w, '=');
@@ -294,6 +305,66 @@ static int one_code(int nw, const char **words, char code[VG_SVC_CODE_MAX + 1],
 
 /* --- add, set, show, disable, list ----------------------------------------------- */
 
+/*
+ * The commission rule and audit windows options.  A commission is a rule
+ * in force from a date (P:svc:<code>:rules, "YYYYMMDD:fen" scored by the
+ * date): an activation earns the rule in force on its day, so changing the
+ * commission never rewrites a development already credited.  Checked
+ * before anything is written; 0 or the exit status.
+ */
+static int check_ledger_options(const opts_t *o, int32_t *day,
+                                vg_audit_windows_t *w) {
+  char why[160], today[12];
+  *day = (int32_t)atol(vg_clock_day(today, vg_now_ms()));
+  if (o->effective) {
+    if (!(o->given & VG_SVC_BIT(COMMISSION_FEN)))
+      return vg_cli_usage_error("service %s: --effective goes with "
+                                "--commission-fen",
+                                o->sub);
+    if (vg_date_parse(o->effective, day) != 0)
+      return vg_cli_usage_error("service %s: --effective %s: expected "
+                                "YYYY-MM-DD",
+                                o->sub, o->effective);
+  }
+  if (o->windows && vg_audit_windows_parse(o->windows, w, why, sizeof why))
+    return refuse(o->sub, why);
+  return 0;
+}
+
+static int write_ledger_options(cli_t *c, const opts_t *o,
+                                const vg_service_t *s, int32_t day,
+                                const vg_audit_windows_t *w) {
+  const char *P = c->cfg.prefix;
+  redisReply *r;
+  if (o->given & VG_SVC_BIT(COMMISSION_FEN)) {
+    /* One rule per date: a second change the same day replaces it. */
+    char member[48];
+    snprintf(member, sizeof member, "%08d:%lld", (int)day, s->commission_fen);
+    freeReplyObject(redisCommand(c->rc, "MULTI"));
+    freeReplyObject(redisCommand(c->rc, "ZREMRANGEBYSCORE %s:svc:%s:rules %d %d",
+                                 P, s->code, (int)day, (int)day));
+    freeReplyObject(redisCommand(c->rc, "ZADD %s:svc:%s:rules %d %s", P,
+                                 s->code, (int)day, member));
+    r = redisCommand(c->rc, "EXEC");
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
+      freeReplyObject(r);
+      return vg_cli_fail("Redis: cannot record the commission rule");
+    }
+    freeReplyObject(r);
+  }
+  if (o->windows) {
+    char text[VG_AUDIT_WINDOWS_TEXT];
+    r = redisCommand(c->rc, "HSET %s:svc:%s audit_windows %s", P, s->code,
+                     vg_audit_windows_format(w, text, sizeof text));
+    if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+      freeReplyObject(r);
+      return vg_cli_fail("Redis: cannot record the audit windows");
+    }
+    freeReplyObject(r);
+  }
+  return 0;
+}
+
 static int cmd_add(cli_t *c, int nw, const char **words) {
   opts_t o;
   vg_service_t s;
@@ -321,6 +392,11 @@ static int cmd_add(cli_t *c, int nw, const char **words) {
   s.created_ms = s.updated_ms = vg_now_ms();
   if (vg_service_check(&s, why, sizeof why) != 0)
     return refuse("add", why);
+  int32_t day;
+  vg_audit_windows_t w;
+  vg_audit_windows_default(&w);
+  if ((rc = check_ledger_options(&o, &day, &w)) != 0)
+    return rc;
 
   if (vg_cli_connect(c))
     return 1;
@@ -340,8 +416,14 @@ static int cmd_add(cli_t *c, int nw, const char **words) {
     return vg_cli_fail("service %s already exists; use 'vasgw service set "
                        "%s ...' to change it", s.code, s.code);
   }
-  if (save(c, &s, 1, VG_SVC_ALL, NULL))
+  if (save(c, &s, 1, VG_SVC_ALL, NULL) ||
+      write_ledger_options(c, &o, &s, day, &w))
     return 1;
+  rc = vg_cli_audit(c, "service.add",
+                    "%s: %s, %s, commission %lld fen from %08d%s%s", s.code,
+                    s.name, s.price, s.commission_fen, (int)day,
+                    o.windows ? ", audit windows " : "",
+                    o.windows ? o.windows : "");
   if (c->json) {
     print_json(&s);
     printf("\n");
@@ -349,7 +431,27 @@ static int cmd_add(cli_t *c, int nw, const char **words) {
     printf("service %s added\n", s.code);
   }
   warn_length(c, &s, 1);
-  return 0;
+  return rc;
+}
+
+/* For the audit log: "CL: price=6元/月, commission_fen=300, enabled". */
+static const char *changed(const opts_t *o, const vg_service_t *s, char *out,
+                           size_t outsz) {
+  char buf[VG_SVC_UTF8_BYTES(VG_SVC_TEXT_MAX) + 1];
+  size_t n = (size_t)snprintf(out, outsz, "%s:", s->code);
+  const char *sep = " ";
+
+  for (int f = 0; f < VG_SVC_F_COUNT && n < outsz; f++) {
+    if (!(o->given & (1u << f)) || f == VG_SVC_F_CODE)
+      continue;
+    vg_service_field_text(s, (vg_svc_field_t)f, buf, sizeof buf);
+    n += (size_t)snprintf(out + n, outsz - n, "%s%s=%s", sep,
+                          vg_service_field_name((vg_svc_field_t)f), buf);
+    sep = ", ";
+  }
+  if (o->enable && n < outsz)
+    snprintf(out + n, outsz - n, "%senabled", sep);
+  return out;
 }
 
 static int cmd_set(cli_t *c, int nw, const char **words) {
@@ -362,12 +464,17 @@ static int cmd_set(cli_t *c, int nw, const char **words) {
     return rc;
   if (vg_service_norm_code(o.code, code, why, sizeof why) != 0)
     return refuse("set", why);
-  if (o.given == 0 && !o.enable)
+  if (o.given == 0 && !o.enable && !o.windows)
     return vg_cli_usage_error("service set: nothing to change (give an "
                               "option such as --name, or --enable)");
   /* Refuse a bad value before touching Redis. */
   vg_service_init(&scratch);
   if ((rc = apply_options(&o, &scratch)) != 0)
+    return rc;
+  int32_t day;
+  vg_audit_windows_t w;
+  vg_audit_windows_default(&w);
+  if ((rc = check_ledger_options(&o, &day, &w)) != 0)
     return rc;
 
   if (vg_cli_connect(c))
@@ -384,8 +491,17 @@ static int cmd_set(cli_t *c, int nw, const char **words) {
   if (vg_service_check(&s, why, sizeof why) != 0)
     return refuse("set", why);
   /* Only the fields asked for: a concurrent change of others is kept. */
-  if (save(c, &s, 1, overwrite, NULL))
+  if (save(c, &s, 1, overwrite, NULL) ||
+      write_ledger_options(c, &o, &s, day, &w))
     return 1;
+  char detail[4 * VG_SVC_UTF8_BYTES(VG_SVC_TEXT_MAX)];
+  char from[32] = "";
+  if (o.given & VG_SVC_BIT(COMMISSION_FEN))
+    snprintf(from, sizeof from, ", from %08d", (int)day);
+  rc = vg_cli_audit(c, "service.set", "%s%s%s%s",
+                    changed(&o, &s, detail, sizeof detail), from,
+                    o.windows ? ", audit windows " : "",
+                    o.windows ? o.windows : "");
   if (c->json) {
     print_json(&s);
     printf("\n");
@@ -393,7 +509,7 @@ static int cmd_set(cli_t *c, int nw, const char **words) {
     printf("service %s updated\n", s.code);
   }
   warn_length(c, &s, 1);
-  return 0;
+  return rc;
 }
 
 static int cmd_show(cli_t *c, int nw, const char **words) {
@@ -429,6 +545,7 @@ static int cmd_disable(cli_t *c, int nw, const char **words) {
     s.updated_ms = vg_now_ms();
     if (save(c, &s, 1, VG_SVC_BIT(ENABLED) | VG_SVC_BIT(UPDATED), NULL))
       return 1;
+    rc = vg_cli_audit(c, "service.disable", "%s: %s", s.code, s.name);
   }
   if (c->json) {
     print_json(&s);
@@ -437,7 +554,7 @@ static int cmd_disable(cli_t *c, int nw, const char **words) {
     printf(was ? "service %s disabled\n" : "service %s was already disabled\n",
            s.code);
   }
-  return 0;
+  return rc;
 }
 
 static int cmd_list(cli_t *c, int nw, const char **words) {
@@ -497,174 +614,7 @@ static int cmd_list(cli_t *c, int nw, const char **words) {
 
 /* --- import ---------------------------------------------------------------------- */
 
-/* One CSV record: its fields (malloc'd) and the line it starts on. */
-typedef struct {
-  char **f;
-  size_t n, cap;
-  long line;
-} row_t;
-
-typedef struct {
-  const char *buf;
-  size_t len, pos;
-  long line; /* of buf[pos] */
-} csv_t;
-
-static void row_clear(row_t *r) {
-  for (size_t i = 0; i < r->n; i++)
-    free(r->f[i]);
-  r->n = 0;
-}
-
-static void row_add(row_t *r, const char *s, size_t len) {
-  if (r->n == r->cap) {
-    r->cap = r->cap ? r->cap * 2 : 16;
-    r->f = vg_realloc(r->f, r->cap * sizeof *r->f);
-  }
-  r->f[r->n++] = vg_strndup(s, len);
-}
-
-/* At a line end (CRLF, LF or a lone CR)?  Consumes it and counts the line. */
-static int line_end(csv_t *p) {
-  if (p->pos >= p->len)
-    return 0;
-  if (p->buf[p->pos] == '\r') {
-    p->pos += (p->pos + 1 < p->len && p->buf[p->pos + 1] == '\n') ? 2 : 1;
-  } else if (p->buf[p->pos] == '\n') {
-    p->pos++;
-  } else {
-    return 0;
-  }
-  p->line++;
-  return 1;
-}
-
-/* Skip the rest of a malformed record's physical line. */
-static void skip_line(csv_t *p) {
-  while (p->pos < p->len && !line_end(p))
-    p->pos++;
-}
-
-/*
- * The next record (RFC 4180: fields in "..." may hold commas, line breaks
- * and "" for a quote).  1 with `r` filled, 0 at the end of the input, -1 for
- * a malformed record with the reason in `why` (the parser goes on after it).
- */
-static int csv_next(csv_t *p, row_t *r, char *why, size_t whysz) {
-  row_clear(r);
-  if (p->pos >= p->len)
-    return 0;
-  r->line = p->line;
-  char *tmp = NULL;
-  size_t tlen = 0, tcap = 0;
-  for (;;) {
-    if (p->pos < p->len && p->buf[p->pos] == '"') {
-      long open_line = p->line;
-      tlen = 0;
-      p->pos++;
-      for (;;) {
-        if (p->pos >= p->len) {
-          snprintf(why, whysz, "a quoted field opened on line %ld is never "
-                   "closed", open_line);
-          free(tmp);
-          return -1;
-        }
-        char ch = p->buf[p->pos++];
-        if (ch == '"') {
-          if (p->pos < p->len && p->buf[p->pos] == '"')
-            p->pos++;
-          else
-            break;
-        } else if (ch == '\n' || (ch == '\r' && !(p->pos < p->len &&
-                                                  p->buf[p->pos] == '\n'))) {
-          p->line++;
-        }
-        if (tlen + 1 >= tcap) {
-          tcap = tcap ? tcap * 2 : 256;
-          tmp = vg_realloc(tmp, tcap);
-        }
-        tmp[tlen++] = ch;
-      }
-      row_add(r, tmp ? tmp : "", tlen);
-      if (p->pos < p->len && p->buf[p->pos] != ',' &&
-          p->buf[p->pos] != '\r' && p->buf[p->pos] != '\n') {
-        snprintf(why, whysz, "text after the closing quote of field %zu",
-                 r->n);
-        skip_line(p);
-        free(tmp);
-        return -1;
-      }
-    } else {
-      size_t start = p->pos;
-      while (p->pos < p->len && p->buf[p->pos] != ',' &&
-             p->buf[p->pos] != '\r' && p->buf[p->pos] != '\n') {
-        if (p->buf[p->pos] == '"') {
-          snprintf(why, whysz, "a quote inside unquoted field %zu (quote "
-                   "the whole field and double the quote: \"a \"\"b\"\"\")",
-                   r->n + 1);
-          skip_line(p);
-          free(tmp);
-          return -1;
-        }
-        p->pos++;
-      }
-      row_add(r, p->buf + start, p->pos - start);
-    }
-    if (p->pos < p->len && p->buf[p->pos] == ',') {
-      p->pos++;
-      continue;
-    }
-    line_end(p);
-    break;
-  }
-  free(tmp);
-  return 1;
-}
-
-/* A record of empty fields only: a blank line, or ",,," from a spreadsheet. */
-static int row_blank(const row_t *r) {
-  for (size_t i = 0; i < r->n; i++)
-    if (r->f[i][0] != '\0')
-      return 0;
-  return 1;
-}
-
-static char *read_all(const char *path, size_t *len) {
-  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-  size_t cap = 65536, n = 0, got;
-  char *buf;
-
-  if (f == NULL)
-    return NULL;
-  buf = vg_malloc(cap);
-  while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
-    n += got;
-    if (n == cap)
-      buf = vg_realloc(buf, cap *= 2);
-  }
-  int bad = ferror(f);
-  if (f != stdin)
-    fclose(f);
-  if (bad) {
-    free(buf);
-    return NULL;
-  }
-  *len = n;
-  return buf;
-}
-
 /* Report one bad row: "FILE:LINE: reason". */
-static void bad_row(const char *path, long line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void bad_row(const char *path, long line, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "vasgw: %s:%ld: ", path, line);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-}
-
 /* Match a header cell to a column: trimmed, any case. */
 static int header_field(const char *cell) {
   char name[32];
@@ -689,14 +639,13 @@ static int cmd_import(cli_t *c, int nw, const char **words) {
     return vg_cli_usage_error("usage: service import FILE.csv");
   const char *path = words[2];
   size_t len = 0;
-  char *buf = read_all(path, &len);
+  char *buf = vg_cli_read_file(path, &len);
   if (buf == NULL)
     return vg_cli_fail("%s: cannot read: %s", path, strerror(errno));
 
-  csv_t p = {buf, len, 0, 1};
-  if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
-    p.pos = 3; /* a UTF-8 byte order mark, as spreadsheets write it */
-  row_t r = {0};
+  vg_csv_t p;
+  vg_csv_init(&p, buf, len);
+  vg_csv_row_t r = {0};
   char why[512];
   int col[VG_SVC_F_COUNT * 2], ncol = 0, bad = 0, got;
   unsigned have = 0;
@@ -706,7 +655,8 @@ static int cmd_import(cli_t *c, int nw, const char **words) {
   int rc = 0;
 
   /* The header: the first record that is not blank. */
-  while ((got = csv_next(&p, &r, why, sizeof why)) == 1 && row_blank(&r))
+  while ((got = vg_csv_next(&p, &r, why, sizeof why)) == 1 &&
+         vg_csv_row_blank(&r))
     ;
   if (got == 0) {
     rc = vg_cli_fail("%s: empty file; expected a header row (code,name,"
@@ -714,12 +664,12 @@ static int cmd_import(cli_t *c, int nw, const char **words) {
     goto out;
   }
   if (got < 0) {
-    bad_row(path, r.line, "%s", why);
+    vg_cli_bad_row(path, r.line, "%s", why);
     rc = vg_cli_fail("%s: bad header; nothing imported", path);
     goto out;
   }
   if (r.n > VG_ARRAY_SIZE(col)) {
-    bad_row(path, r.line, "%zu columns; there are %zu", r.n,
+    vg_cli_bad_row(path, r.line, "%zu columns; there are %zu", r.n,
             VG_ARRAY_SIZE(input_fields));
     rc = vg_cli_fail("%s: bad header; nothing imported", path);
     goto out;
@@ -728,13 +678,13 @@ static int cmd_import(cli_t *c, int nw, const char **words) {
     int f = header_field(r.f[i]);
     col[ncol++] = f;
     if (f < 0) {
-      bad_row(path, r.line,
+      vg_cli_bad_row(path, r.line,
               "unknown column '%s' (columns: code, name, price, "
               "provision_code, commission_fen, knowledge, usage, cancel)",
               r.f[i]);
       bad++;
     } else if (have & (1u << f)) {
-      bad_row(path, r.line, "column '%s' appears twice", r.f[i]);
+      vg_cli_bad_row(path, r.line, "column '%s' appears twice", r.f[i]);
       bad++;
     }
     if (f >= 0)
@@ -743,7 +693,7 @@ static int cmd_import(cli_t *c, int nw, const char **words) {
   for (size_t i = 0; i < VG_ARRAY_SIZE(input_fields); i++) {
     vg_svc_field_t f = input_fields[i];
     if ((REQUIRED & (1u << f)) && !(have & (1u << f))) {
-      bad_row(path, r.line, "missing column '%s'", vg_service_field_name(f));
+      vg_cli_bad_row(path, r.line, "missing column '%s'", vg_service_field_name(f));
       bad++;
     }
   }
@@ -754,20 +704,7 @@ static int cmd_import(cli_t *c, int nw, const char **words) {
 
   /* Every row checked, every bad one reported, before anything is written. */
   int64_t now = vg_now_ms();
-  while ((got = csv_next(&p, &r, why, sizeof why)) != 0) {
-    if (got < 0) {
-      bad_row(path, r.line, "%s", why);
-      bad++;
-      continue;
-    }
-    if (row_blank(&r))
-      continue;
-    if (r.n != (size_t)ncol) {
-      bad_row(path, r.line, "%zu field%s; the header has %d", r.n,
-              r.n == 1 ? "" : "s", ncol);
-      bad++;
-      continue;
-    }
+  while (vg_cli_next_row(&p, &r, (size_t)ncol, path, &bad)) {
     if (n == cap) {
       cap = cap ? cap * 2 : 64;
       svc = vg_realloc(svc, cap * sizeof *svc);
@@ -779,16 +716,16 @@ static int cmd_import(cli_t *c, int nw, const char **words) {
     for (int k = 0; k < ncol; k++)
       if (vg_service_set_field(s, (vg_svc_field_t)col[k], r.f[k], why,
                                sizeof why) != 0) {
-        bad_row(path, r.line, "%s", why);
+        vg_cli_bad_row(path, r.line, "%s", why);
         row_bad = 1;
       }
     for (size_t k = 0; !row_bad && k < n; k++)
       if (strcmp(svc[k].code, s->code) == 0) {
-        bad_row(path, r.line, "code %s repeats line %ld", s->code, lines[k]);
+        vg_cli_bad_row(path, r.line, "code %s repeats line %ld", s->code, lines[k]);
         row_bad = 1;
       }
     if (!row_bad && vg_service_check(s, why, sizeof why) != 0) {
-      bad_row(path, r.line, "%s", why);
+      vg_cli_bad_row(path, r.line, "%s", why);
       row_bad = 1;
     }
     if (row_bad) {
@@ -812,6 +749,12 @@ static int cmd_import(cli_t *c, int nw, const char **words) {
     rc = 1;
     goto out;
   }
+  if (n > 0) {
+    char abs[4096];
+    rc = vg_cli_audit(c, "service.import", "%s: %zu service%s (%zu added, "
+                      "%zu updated)", vg_cli_abspath(path, abs, sizeof abs),
+                      n, n == 1 ? "" : "s", added, n - added);
+  }
   if (c->json) {
     printf("{\"added\":%zu,\"updated\":%zu,\"codes\":[", added, n - added);
     for (size_t i = 0; i < n; i++) {
@@ -825,8 +768,7 @@ static int cmd_import(cli_t *c, int nw, const char **words) {
   }
   warn_length(c, svc, n);
 out:
-  row_clear(&r);
-  free(r.f);
+  vg_csv_row_free(&r);
   free(svc);
   free(lines);
   free(buf);

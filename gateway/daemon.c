@@ -6,6 +6,7 @@
  * connection until it returns and must not delay the writes behind it.
  */
 #include "autoconfig.h"
+#include "gateway/clock.h"
 #include "gateway/daemon.h"
 #include "gateway/inbox.h"
 #include "gateway/keys.h"
@@ -23,6 +24,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define READ_BLOCK_MS 1000
 
@@ -59,6 +61,12 @@ struct daemon_s {
   uv_timer_t housekeeping;
   uv_prepare_t flush; /* once per loop iteration, before polling */
   uint64_t last_claim;
+  const char *config_path;
+  uint64_t last_settle_check;
+  char settle_month[16];    /* the month a settlement was started for */
+  uint64_t settle_started;  /* when (loop ms) */
+  int settling;             /* a `vasgw settle` is running */
+  uv_process_t settle_proc;
   int stopping;
   uint64_t stop_deadline;
   int unbinding;
@@ -364,9 +372,113 @@ static void release_held(daemon_t *d) {
                   NULL);
 }
 
+/* --- the monthly settlement ---------------------------------------------------
+ * On [commission] settlement_day of month M+1 (or any later day of it, if a
+ * daemon was down that day) month M is settled by `vasgw settle`, the same
+ * command an operator runs: one implementation, and its lock in Redis makes
+ * sure that whichever node gets there first settles and the others find the
+ * month done.  Checked once a minute; a failed run is tried again hourly. */
+
+static void on_settle_closed(uv_handle_t *h) {
+  daemon_t *d = h->data;
+  d->settling = 0;
+}
+
+static void on_settle_exit(uv_process_t *p, int64_t status, int signal) {
+  daemon_t *d = p->data;
+  if (status == 0 && signal == 0)
+    vg_log_info("settlement of %s: done (vasgw settle exited 0)",
+                d->settle_month);
+  else
+    vg_log_warn("settlement of %s: vasgw settle exited %lld (signal %d); "
+                "tried again in an hour",
+                d->settle_month, (long long)status, signal);
+  uv_close((uv_handle_t *)p, on_settle_closed);
+}
+
+/* `vasgw` beside this vasgwd (a build tree), else the installed one. */
+static void vasgw_path(char *out, size_t size) {
+  char self[1024];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash) {
+      snprintf(out, size, "%.*s/vasgw", (int)(slash - self), self);
+      if (access(out, X_OK) == 0)
+        return;
+    }
+  }
+  snprintf(out, size, "%s/vasgw", VG_BINDIR);
+}
+
+static void on_settle_state(vg_redis_t *r, redisReply *reply, void *data,
+                            const char *err) {
+  daemon_t *d = data;
+  if (err || d->stopping || d->settling)
+    return;
+  if (reply->type == REDIS_REPLY_STRING && strcmp(reply->str, "done") == 0)
+    return;
+  char exe[1100], month[16];
+  vasgw_path(exe, sizeof exe);
+  snprintf(month, sizeof month, "%.4s-%.2s", d->settle_month,
+           d->settle_month + 4);
+  char *args[] = {exe, "-c", (char *)d->config_path, "settle", month, NULL};
+  uv_stdio_container_t stdio[3] = {{.flags = UV_IGNORE},
+                                   {.flags = UV_INHERIT_FD, .data.fd = 2},
+                                   {.flags = UV_INHERIT_FD, .data.fd = 2}};
+  uv_process_options_t o = {.file = exe,
+                            .args = args,
+                            .exit_cb = on_settle_exit,
+                            .stdio_count = 3,
+                            .stdio = stdio};
+  d->settle_proc.data = d;
+  int rc = uv_spawn(d->loop, &d->settle_proc, &o);
+  if (rc != 0) {
+    vg_log_error("settlement of %s: cannot run %s: %s", month, exe,
+                 uv_strerror(rc));
+    uv_close((uv_handle_t *)&d->settle_proc, NULL);
+    return;
+  }
+  d->settling = 1;
+  d->settle_started = uv_now(d->loop);
+  vg_log_info("settlement of %s: started (%s settle %s)", month, exe, month);
+}
+
+static void settlement_check(daemon_t *d) {
+  uint64_t now = uv_now(d->loop);
+  if (d->settling || now - d->last_settle_check < 60000)
+    return;
+  d->last_settle_check = now;
+  char day[12];
+  vg_clock_day(day, vg_now_ms());
+  int y = atoi(day) / 10000, m = atoi(day) / 100 % 100, dd = atoi(day) % 100;
+  if (dd < d->cfg->settlement_day)
+    return;
+  if (--m == 0) {
+    m = 12;
+    y--;
+  }
+  char month[16];
+  snprintf(month, sizeof month, "%04d%02d", y % 10000, m % 100);
+  /* A run for this month that failed is tried again after an hour. */
+  if (strcmp(month, d->settle_month) == 0 && d->settle_started &&
+      now - d->settle_started < 3600 * 1000)
+    return;
+  snprintf(d->settle_month, sizeof d->settle_month, "%s", month);
+  d->settle_started = 0;
+  char key[VG_KEY_MAX];
+  vg_key(key, d->cfg->prefix, VG_K_SETTLE, month);
+  if (vg_redis_command(&d->redis, on_settle_state, d, "HGET %s state", key))
+    d->last_settle_check = 0; /* Redis not there yet: again next second */
+}
+
 /* --- shutdown ------------------------------------------------------------------ */
 
 static void close_all(daemon_t *d) {
+  /* A settlement under way finishes on its own (it is one transaction). */
+  if (d->settling && !uv_is_closing((uv_handle_t *)&d->settle_proc))
+    uv_close((uv_handle_t *)&d->settle_proc, on_settle_closed);
   vg_redis_stop(&d->redis);
   vg_redis_stop(&d->mt_reader.conn);
   vg_redis_stop(&d->mo_reader.conn);
@@ -412,6 +524,7 @@ static void on_housekeeping(uv_timer_t *t) {
   }
   vg_inbox_expire(d->inbox);
   release_held(d);
+  settlement_check(d);
   publish_status(d);
   uint64_t now = uv_now(d->loop);
   /* Look for a dead node's entries four times per idle period. */
@@ -460,8 +573,10 @@ static void redis_connected(vg_redis_t *r) {
   vg_outbox_pump(d->outbox);
 }
 
-int vg_daemon_run(const vg_config_t *cfg, const vg_templates_t *templates) {
+int vg_daemon_run(const vg_config_t *cfg, const vg_templates_t *templates,
+                  const char *config_path) {
   daemon_t *d = vg_calloc(1, sizeof *d);
+  d->config_path = config_path;
   uv_loop_t *loop = uv_default_loop();
   d->loop = loop;
   d->cfg = cfg;

@@ -13,6 +13,9 @@
  * Run until SIGTERM/SIGINT: stop taking work, wait (bounded) for the
  * window to drain, unbind, disconnect.  Returns the process exit status.
  */
-int vg_daemon_run(const vg_config_t *cfg, const vg_templates_t *templates);
+/* Run until SIGTERM.  `config_path` is passed on to the `vasgw settle` the
+ * daemon starts on [commission] settlement_day. */
+int vg_daemon_run(const vg_config_t *cfg, const vg_templates_t *templates,
+                  const char *config_path);
 
 #endif

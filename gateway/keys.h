@@ -28,6 +28,7 @@ const char *vg_key(char out[VG_KEY_MAX], const char *prefix,
 #define VG_K_SMSCID "smscid:%s"       /* canonical SMSC id -> "msgid|part" */
 #define VG_K_DLR_UNMATCHED "dlr:unmatched:%s"
 #define VG_K_NODE "node:%s"           /* a daemon's live status (hash, TTL) */
+#define VG_K_AUDIT "audit"            /* operator actions (stream, kept) */
 
 /* The subscriber side (docs/keys.md, "Offers and orders").  Keys of one
  * subscriber carry the MSISDN as a hash tag: sub:{8613800138000}... */
@@ -41,5 +42,24 @@ const char *vg_key(char out[VG_KEY_MAX], const char *prefix,
 #define VG_K_ORDER_STREAM "orders"    /* orders to dispatch (stream) */
 #define VG_K_ORDER_INDEX "orders:index" /* order ids by creation ms (zset) */
 #define VG_K_MT_SCHEDULED "mt:scheduled" /* MT held for quiet hours (zset) */
+
+/* Billing and care facts for the ledger's audits (docs/keys.md, "Ledger
+ * facts"), kept per subscriber with the MSISDN as hash tag. */
+#define VG_K_FACTS "facts:{%s}"       /* "SERVICE|event|YYYYMMDD" (set) */
+#define VG_K_FACTS_INDEX "facts:index" /* MSISDNs having facts (set) */
+#define VG_K_FEED "feed:%s"           /* an imported file, by SHA-256 (hash) */
+
+/* Promoters and the commission ledger (docs/keys.md, "Promoters"). */
+#define VG_K_PROMOTER "promoter:%s"    /* a promoter (hash), by MSISDN */
+#define VG_K_PROMOTERS "promoters"     /* MSISDNs by registration ms (zset) */
+#define VG_K_STAFF "staff:%s"          /* staff number -> MSISDN */
+#define VG_K_STAFF_SEQ "seq:staff"     /* the last staff number given */
+#define VG_K_PROMOTER_MONTH "promoter:%s:month:%s" /* counters (hash) */
+#define VG_K_SVC_RULES "svc:%s:rules"  /* commission rules by date (zset) */
+#define VG_K_DEV "dev:%s"              /* a development (hash), by order id */
+#define VG_K_DEVS_MONTH "devs:month:%s" /* order ids of a month (zset) */
+#define VG_K_DEVS_PROMOTER "devs:promoter:%s" /* of a promoter (zset) */
+#define VG_K_DEVS_SUB "devs:sub:{%s}"  /* of a subscriber (zset) */
+#define VG_K_SETTLE "settle:%s"        /* a month's settlement (hash) */
 
 #endif

@@ -2,6 +2,7 @@
  * provision.c — see provision.h.
  */
 #include "gateway/provision.h"
+#include "gateway/clock.h"
 #include "gateway/http.h"
 #include "gateway/keys.h"
 #include "gateway/log.h"
@@ -183,11 +184,16 @@ static void record(job_t *j) {
   snprintf(next, sizeof next, "%lld", (long long)j->next_at);
   snprintf(dur, sizeof dur, "%ld", j->duration_ms);
   snprintf(ttl, sizeof ttl, "%d", p->cfg->msg_ttl_days * 86400);
+  /* The local day and month: a development is credited to the month it
+   * was activated in, at the commission rule of that day. */
+  char day[12], month[12];
+  vg_clock_day(day, vg_now_ms());
+  snprintf(month, sizeof month, "%.6s", day);
   const char *argv[] = {p->cfg->prefix, now,   j->id,    j->outcome,
                         attempt,        j->detail, j->reason, next,
                         dur,            msgid, sms ? sms : "", ttl,
-                        "",             j->entry};
-  if (vg_redis_script(p->redis, VG_SCRIPT_ORDER_RESULT, on_result, j, 0, 14,
+                        "",             j->entry, month, day};
+  if (vg_redis_script(p->redis, VG_SCRIPT_ORDER_RESULT, on_result, j, 0, 16,
                       argv, NULL) != 0)
     later(j, REDIS_RETRY_MS);
   free(sms);

@@ -348,6 +348,8 @@ static const struct {
     {"mo_reply", vg_lua_mo_reply},
     {"order_attempt", vg_lua_order_attempt},
     {"order_result", vg_lua_order_result},
+    {"promoter_status", vg_lua_promoter_status},
+    {"promoter_import", vg_lua_promoter_import},
 };
 
 static char shas[VG_SCRIPT_COUNT][48];

@@ -37,11 +37,15 @@ enum {
   VG_SCRIPT_MO_REPLY,      /* gate, state change and answer of an MO */
   VG_SCRIPT_ORDER_ATTEMPT, /* a webhook call begins */
   VG_SCRIPT_ORDER_RESULT,  /* ... and what it came to */
+  /* The promoter side (scripts_promoters.c): */
+  VG_SCRIPT_PROMOTER_STATUS, /* approve, reject, disable; SMS the promoter */
+  VG_SCRIPT_PROMOTER_IMPORT, /* bulk onboarding */
   VG_SCRIPT_COUNT
 };
 
 extern const char vg_lua_mt_release[], vg_lua_offer_create[],
-    vg_lua_mo_reply[], vg_lua_order_attempt[], vg_lua_order_result[];
+    vg_lua_mo_reply[], vg_lua_order_attempt[], vg_lua_order_result[],
+    vg_lua_promoter_status[], vg_lua_promoter_import[];
 
 const char *vg_script_body(int id);
 const char *vg_script_name(int id);

@@ -1,217 +1,14 @@
 /*
  * scripts_offers.c — the Lua bodies of the subscriber side's scripts
  * (scripts.h): offers, the answer to an MO, orders and the release of MT
- * held for quiet hours; the functions several of them share come first.  Each is one atomic step, and each can be run twice
- * with the same arguments without changing anything the second time.
+ * held for quiet hours (the functions they share are in scripts_lua.h).
+ * Each is one atomic step, and each can be run twice with the same
+ * arguments without changing anything the second time.
  * Keys are built from the prefix in ARGV[1] (docs/keys.md).
  */
 #include "gateway/scripts.h"
 
-#define MT_PUT_LUA \
-    "-- mt_put: one MT message record and its stream entry (or its place among\n" \
-    "-- the messages held for quiet hours), unless the id exists: the same id\n" \
-    "-- queued twice is one message.  Returns 1 when new.\n" \
-    "local function mt_put(P, id, to, text, src, origin, now, ttl, release)\n" \
-    "  local msg = P..':msg:'..id\n" \
-    "  if redis.call('EXISTS', msg) == 1 then return 0 end\n" \
-    "  local rec = {'id', id, 'to', to, 'text', text, 'created', now, 'origin', origin}\n" \
-    "  if src ~= '' then rec[#rec + 1] = 'src'; rec[#rec + 1] = src end\n" \
-    "  if tonumber(release) > tonumber(now) then\n" \
-    "    rec[#rec + 1] = 'state'; rec[#rec + 1] = 'scheduled'\n" \
-    "    rec[#rec + 1] = 'release_at'; rec[#rec + 1] = release\n" \
-    "    redis.call('HSET', msg, unpack(rec))\n" \
-    "    redis.call('EXPIRE', msg, ttl + math.floor((release - now) / 1000))\n" \
-    "    redis.call('ZADD', P..':mt:scheduled', release, id)\n" \
-    "    redis.call('HINCRBY', P..':stats', 'scheduled', 1)\n" \
-    "  else\n" \
-    "    rec[#rec + 1] = 'state'; rec[#rec + 1] = 'queued'\n" \
-    "    redis.call('HSET', msg, unpack(rec))\n" \
-    "    redis.call('EXPIRE', msg, ttl)\n" \
-    "    local ent = {'id', id, 'to', to, 'text', text}\n" \
-    "    if src ~= '' then ent[#ent + 1] = 'src'; ent[#ent + 1] = src end\n" \
-    "    redis.call('XADD', P..':mt', '*', unpack(ent))\n" \
-    "    redis.call('HINCRBY', P..':stats', 'queued', 1)\n" \
-    "  end\n" \
-    "  return 1\n" \
-    "end\n"
-
-#define ORDER_NEW_LUA \
-    "-- order_new: an order record, queued for the dispatcher (once per id).\n" \
-    "local function order_new(P, oid, action, m, svc, channel, promoter, offer, now, iso, mo)\n" \
-    "  local ok = P..':order:'..oid\n" \
-    "  if redis.call('EXISTS', ok) == 1 then return 0 end\n" \
-    "  local s = redis.call('HMGET', P..':svc:'..svc, 'provision_code', 'name', 'price', 'usage', 'cancel')\n" \
-    "  redis.call('HSET', ok, 'id', oid, 'action', action, 'msisdn', m,\n" \
-    "    'service', svc, 'provision_code', s[1] or '', 'service_name', s[2] or svc,\n" \
-    "    'price', s[3] or '', 'usage', s[4] or '', 'cancel', s[5] or '',\n" \
-    "    'channel', channel, 'promoter', promoter, 'offer', offer,\n" \
-    "    'requested_at', iso, 'created', now, 'state', 'queued', 'attempts', 0,\n" \
-    "    'mo', mo)\n" \
-    "  redis.call('XADD', P..':orders', '*', 'id', oid)\n" \
-    "  redis.call('ZADD', P..':orders:index', now, oid)\n" \
-    "  redis.call('HINCRBY', P..':stats', 'orders_'..action, 1)\n" \
-    "  return 1\n" \
-    "end\n"
-
-#define GATE_LUA \
-    "-- gate: may this MO be answered?  Per sender: at most `limit` answered\n" \
-    "-- per minute.  And an auto-responder is a number whose MO comes within\n" \
-    "-- `fast_ms` of the delivery of our previous reply to it (it can only answer\n" \
-    "-- what reached it), `loop_n` times running: it is not answered for\n" \
-    "-- `block_ms`.  A person, or a script hammering the service number, does not\n" \
-    "-- wait for our replies to be delivered.  -> 'ok' | 'rate' | 'loop'\n" \
-    "local function gate(P, now, m, limit, fast_ms, loop_n, block_ms, reply_id)\n" \
-    "  local sub = P..':sub:{'..m..'}'\n" \
-    "  local rk = sub..':rate:'..math.floor(now / 60000)\n" \
-    "  local n = redis.call('INCR', rk)\n" \
-    "  if n == 1 then redis.call('EXPIRE', rk, 120) end\n" \
-    "  local f = redis.call('HMGET', sub, 'last_reply', 'fast', 'loop_until')\n" \
-    "  if f[3] and tonumber(f[3]) > now then\n" \
-    "    redis.call('HINCRBY', P..':stats', 'mo_loop', 1)\n" \
-    "    return 'loop'\n" \
-    "  end\n" \
-    "  if n > limit then\n" \
-    "    redis.call('HINCRBY', P..':stats', 'mo_rate_limited', 1)\n" \
-    "    return 'rate'\n" \
-    "  end\n" \
-    "  local fast = 0\n" \
-    "  if f[1] then\n" \
-    "    local d = redis.call('HMGET', P..':msg:'..f[1], 'state', 'done_at')\n" \
-    "    if d[1] == 'delivered' and now - tonumber(d[2]) <= fast_ms then\n" \
-    "      fast = tonumber(f[2] or '0') + 1\n" \
-    "    end\n" \
-    "  end\n" \
-    "  if fast >= loop_n then\n" \
-    "    redis.call('HSET', sub, 'loop_until', now + block_ms, 'fast', 0)\n" \
-    "    redis.call('HINCRBY', P..':stats', 'mo_loop', 1)\n" \
-    "    return 'loop'\n" \
-    "  end\n" \
-    "  redis.call('HSET', sub, 'last_reply', reply_id, 'fast', fast)\n" \
-    "  return 'ok'\n" \
-    "end\n"
-
-#define OFFER_ANSWER_LUA \
-    "-- offer_answer: a subscriber's answer to their offers: a confirmation\n" \
-    "-- marks the offer confirmed and queues exactly one order.  kind is\n" \
-    "-- confirm | code | decline; code the offer code given (\"\" for none).\n" \
-    "-- -> {status, offer, order, service, service_name, [code, name]...}\n" \
-    "--    status: confirmed | choose | declined | expired | none | nomatch |\n" \
-    "--    active | order_<state of the offer's order>\n" \
-    "local function offer_answer(P, now, m, kind, code, mo, iso)\n" \
-    "  local sub, offers = P..':sub:{'..m..'}', P..':sub:{'..m..'}:offers'\n" \
-    "  local map = redis.call('HGETALL', offers)\n" \
-    "  local open, past = {}, {}\n" \
-    "  for i = 1, #map, 2 do\n" \
-    "    local id = map[i + 1]\n" \
-    "    local o = redis.call('HMGET', P..':offer:'..id, 'state', 'service', 'expires', 'created', 'order', 'channel', 'promoter')\n" \
-    "    if not o[1] then\n" \
-    "      redis.call('HDEL', offers, map[i])\n" \
-    "    else\n" \
-    "      local e = {code = map[i], id = id, state = o[1], svc = o[2], exp = tonumber(o[3]),\n" \
-    "                 created = tonumber(o[4]), order = o[5], channel = o[6], promoter = o[7]}\n" \
-    "      if (o[1] == 'pending' or o[1] == 'declined') and e.exp > now then\n" \
-    "        open[#open + 1] = e\n" \
-    "      else\n" \
-    "        past[#past + 1] = e\n" \
-    "      end\n" \
-    "    end\n" \
-    "  end\n" \
-    "  table.sort(open, function(a, b) return tonumber(a.code) < tonumber(b.code) end)\n" \
-    "  table.sort(past, function(a, b) return a.created > b.created end)\n" \
-    "  local function name(svc)\n" \
-    "    return redis.call('HGET', P..':svc:'..svc, 'name') or svc\n" \
-    "  end\n" \
-    "  local function matches(e)\n" \
-    "    return e.code == code or (kind == 'code' and e.svc == code)\n" \
-    "  end\n" \
-    "\n" \
-    "  if kind == 'decline' then\n" \
-    "    local r = {'declined', '', '', '', ''}\n" \
-    "    for _, e in ipairs(open) do\n" \
-    "      if e.state == 'pending' then\n" \
-    "        redis.call('HSET', P..':offer:'..e.id, 'state', 'declined', 'declined_at', now)\n" \
-    "        redis.call('HINCRBY', P..':stats', 'offer_declined', 1)\n" \
-    "        r[#r + 1] = e.code; r[#r + 1] = name(e.svc)\n" \
-    "      end\n" \
-    "    end\n" \
-    "    if #r == 5 then return {'none', '', '', '', ''} end\n" \
-    "    r[4] = open[1].svc; r[5] = r[7]\n" \
-    "    return r\n" \
-    "  end\n" \
-    "\n" \
-    "  local target\n" \
-    "  if code ~= '' then\n" \
-    "    for _, e in ipairs(open) do if matches(e) then target = e; break end end\n" \
-    "  end\n" \
-    "  -- A code names an offer: when it names one that is no longer open, the\n" \
-    "  -- answer is about that offer (\"already active\", \"expired\"), even if\n" \
-    "  -- another offer is open (\"1\" is also a confirm word).\n" \
-    "  local named\n" \
-    "  if not target and code ~= '' then\n" \
-    "    for _, p in ipairs(past) do if matches(p) then named = p; break end end\n" \
-    "  end\n" \
-    "  if not target and not named and kind == 'confirm' then\n" \
-    "    if #open == 1 then target = open[1]\n" \
-    "    elseif #open > 1 then\n" \
-    "      local r = {'choose', '', '', '', ''}\n" \
-    "      for _, e in ipairs(open) do r[#r + 1] = e.code; r[#r + 1] = name(e.svc) end\n" \
-    "      return r\n" \
-    "    end\n" \
-    "  end\n" \
-    "  if not target then\n" \
-    "    -- Nothing open to confirm: explain with the offer the answer was meant for.\n" \
-    "    local e = named\n" \
-    "    if not e and kind == 'confirm' then e = past[1] end\n" \
-    "    if not e then return {kind == 'code' and 'nomatch' or 'none', '', '', '', ''} end\n" \
-    "    if e.state == 'confirmed' and e.order then\n" \
-    "      local st = redis.call('HGET', P..':order:'..e.order, 'state') or 'queued'\n" \
-    "      return {'order_'..st, e.id, e.order, e.svc, name(e.svc)}\n" \
-    "    end\n" \
-    "    if e.state == 'superseded' then\n" \
-    "      local h = redis.call('HGET', sub, 'svc:'..e.svc)\n" \
-    "      if h == 'active' then return {'active', e.id, '', e.svc, name(e.svc)} end\n" \
-    "      if h == 'ordering' then return {'order_queued', e.id, '', e.svc, name(e.svc)} end\n" \
-    "    end\n" \
-    "    return {'expired', e.id, '', e.svc, name(e.svc)}\n" \
-    "  end\n" \
-    "\n" \
-    "  -- Already held through another offer (two promoters offered it): no order.\n" \
-    "  local held = redis.call('HGET', sub, 'svc:'..target.svc)\n" \
-    "  if held == 'active' or held == 'ordering' or held == 'cancelling' then\n" \
-    "    redis.call('HSET', P..':offer:'..target.id, 'state', 'superseded')\n" \
-    "    return {held == 'ordering' and 'order_queued' or 'active', target.id, '', target.svc, name(target.svc)}\n" \
-    "  end\n" \
-    "  local oid = 'A'..target.id\n" \
-    "  redis.call('HSET', P..':offer:'..target.id, 'state', 'confirmed', 'confirmed_at', now, 'order', oid, 'mo', mo)\n" \
-    "  order_new(P, oid, 'activate', m, target.svc, target.channel, target.promoter, target.id, now, iso, mo)\n" \
-    "  redis.call('HSET', sub, 'svc:'..target.svc, 'ordering', 'svc:'..target.svc..':at', now)\n" \
-    "  redis.call('HINCRBY', P..':stats', 'offer_confirmed', 1)\n" \
-    "  -- Other open offers of the same service lapse with this one.\n" \
-    "  for _, e in ipairs(open) do\n" \
-    "    if e.svc == target.svc and e.id ~= target.id then\n" \
-    "      redis.call('HSET', P..':offer:'..e.id, 'state', 'superseded')\n" \
-    "    end\n" \
-    "  end\n" \
-    "  return {'confirmed', target.id, oid, target.svc, name(target.svc)}\n" \
-    "end\n"
-
-#define CANCEL_SERVICE_LUA \
-    "-- cancel_service: QX <svc>, a deactivation order for a service activated\n" \
-    "-- through vasgw.  -> {status, order, service, service_name}: status\n" \
-    "-- ordered | not_active | processing | unknown_service\n" \
-    "local function cancel_service(P, now, m, svc, mo, iso)\n" \
-    "  local sub = P..':sub:{'..m..'}'\n" \
-    "  local nm = redis.call('HGET', P..':svc:'..svc, 'name')\n" \
-    "  if not nm then return {'unknown_service', '', svc, svc} end\n" \
-    "  local oid = 'D'..mo\n" \
-    "  if redis.call('EXISTS', P..':order:'..oid) == 1 then return {'ordered', oid, svc, nm} end\n" \
-    "  local st = redis.call('HGET', sub, 'svc:'..svc)\n" \
-    "  if st == 'cancelling' or st == 'ordering' then return {'processing', '', svc, nm} end\n" \
-    "  if st ~= 'active' then return {'not_active', '', svc, nm} end\n" \
-    "  order_new(P, oid, 'deactivate', m, svc, 'sms', '', '', now, iso, mo)\n" \
-    "  redis.call('HSET', sub, 'svc:'..svc, 'cancelling', 'svc:'..svc..':at', now)\n" \
-    "  return {'ordered', oid, svc, nm}\n" \
-    "end\n"
+#include "gateway/scripts_lua.h"
 
 const char vg_lua_mt_release[] =
     "-- mt_release: the MT held for quiet hours whose time has come join the MT\n"
@@ -252,7 +49,8 @@ const char vg_lua_offer_create[] =
     "-- ARGV 1 prefix 2 now 3 msisdn 4 source 5 channel 6 promoter 7 campaign\n"
     "--      8 offer_ttl_ms 9 keep_ms 10 interval_ms 11 cancel_block_ms\n"
     "--      12 max_per_day 13 day 14 marketing(1|0) 15 release_ms 16 msg_ttl_s\n"
-    "--      17 src, then per offer: id service text kind (text: \\26 = the code)\n"
+    "--      17 src 18 month (YYYYMM, local), then per offer: id service text\n"
+    "--      kind (text: \\26 = the code)\n"
     "-- -> per offer {id, status, detail, code}: status sent|held|refused|exists\n"
     "local P, now, m = ARGV[1], tonumber(ARGV[2]), ARGV[3]\n"
     "local ttl, keep = tonumber(ARGV[8]), tonumber(ARGV[9])\n"
@@ -261,7 +59,7 @@ const char vg_lua_offer_create[] =
     "local release = tonumber(ARGV[15])\n"
     "local sub, offers = P..':sub:{'..m..'}', P..':sub:{'..m..'}:offers'\n"
     "local out, todo = {}, {}\n"
-    "for g = 18, #ARGV, 4 do\n"
+    "for g = 19, #ARGV, 4 do\n"
     "  local id, svc = ARGV[g], ARGV[g + 1]\n"
     "  local ex = redis.call('HMGET', P..':offer:'..id, 'state', 'code', 'msg')\n"
     "  if ex[1] then\n"
@@ -354,6 +152,9 @@ const char vg_lua_offer_create[] =
     "  end\n"
     "end\n"
     "if sent > 0 then\n"
+    "  if ARGV[6] ~= '' then\n"
+    "    redis.call('HINCRBY', P..':promoter:'..ARGV[6]..':month:'..ARGV[18], 'recommended', sent)\n"
+    "  end\n"
     "  if marketing then\n"
     "    redis.call('HSET', sub, 'last_contact', now)\n"
     "    redis.call('INCR', daykey)\n"
@@ -371,6 +172,7 @@ const char vg_lua_mo_reply[] =
     GATE_LUA
     OFFER_ANSWER_LUA
     CANCEL_SERVICE_LUA
+    PROMOTER_REGISTER_LUA
     "-- mo_reply: everything an MO's answer takes, in one step: the gate, the\n"
     "-- command's state change, the answer rendered from the templates the\n"
     "-- daemon passes, queued as \"re-<mo id>\", and the MO stream entry\n"
@@ -383,7 +185,8 @@ const char vg_lua_mo_reply[] =
     "--      14 block_ms 15 msg_ttl_s 16 service_number, then template\n"
     "--      name/text pairs\n"
     "-- kind: help | unknown | confirm | code | decline | optout | optin |\n"
-    "--       cancel | unknown_service | say (code = template) | proceed\n"
+    "--       cancel | unknown_service | say (code = template) | proceed |\n"
+    "--       register / register_auto (ZC: code = name, service = outlet)\n"
     "-- -> {'answered', template, offer, order} | {'silent', why} | {'proceed'}\n"
     "-- An MO whose answer exists already is not handled again.\n"
     "local P, now, m, mo, entry, kind = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], ARGV[6]\n"
@@ -435,7 +238,21 @@ const char vg_lua_mo_reply[] =
     "local function name_of(code)\n"
     "  return redis.call('HGET', P..':svc:'..code, 'name') or code\n"
     "end\n"
+    "-- The text of `key` in a word list (\"key=text\" lines).\n"
+    "local function word(list, key)\n"
+    "  for line in string.gmatch((T[list] or '')..'\\n', '([^\\n]*)\\n') do\n"
+    "    local k, v = string.match(line, '^([^=]+)=(.*)$')\n"
+    "    if k == key then return v end\n"
+    "  end\n"
+    "  return key\n"
+    "end\n"
     "if kind == 'help' then return answer('help', {}) end\n"
+    "if kind == 'register' or kind == 'register_auto' then\n"
+    "  local r = promoter_register(P, now, m, ARGV[7], svc, kind == 'register_auto' and 'approved' or 'pending', 'sms')\n"
+    "  local v = {name = r[4], staff_no = r[3], outlet = r[5], status = word('words_status', r[2])}\n"
+    "  if r[1] == 0 then return answer('promoter_already', v) end\n"
+    "  return answer(r[2] == 'approved' and 'promoter_approved' or 'promoter_pending', v)\n"
+    "end\n"
     "if kind == 'unknown' then return help_once() end\n"
     "if kind == 'unknown_service' then\n"
     "  return answer('unknown_service', {service_code = svc, codes = codes()})\n"
@@ -519,12 +336,17 @@ const char vg_lua_order_attempt[] =
 
 const char vg_lua_order_result[] =
     MT_PUT_LUA
+    CREDIT_LUA
     "-- order_result: what one webhook call came to, in one step: the attempt's\n"
     "-- record, the order's state, the subscriber's service state, the result SMS\n"
     "-- and the stream entry's acknowledgement.  Run twice, it changes nothing.\n"
     "-- ARGV 1 prefix 2 now 3 order 4 outcome (ok|rejected|retry|failed)\n"
     "--      5 attempt 6 detail 7 reason 8 next_at 9 duration_ms 10 msg_id\n"
-    "--      11 msg_text 12 msg_ttl_s 13 src 14 entry\n"
+    "--      11 msg_text 12 msg_ttl_s 13 src 14 entry 15 month (YYYYMM) and\n"
+    "--      16 day (YYYYMMDD) of now, local\n"
+    "-- An activation done for an offer a promoter made credits the promoter a\n"
+    "-- development (P:dev:<order id>, state pending) in the same step, its\n"
+    "-- amount from the service's commission rule in force that day.\n"
     "-- -> the order's state\n"
     "local P, now, oid, outcome = ARGV[1], ARGV[2], ARGV[3], ARGV[4]\n"
     "local ok = P..':order:'..oid\n"
@@ -553,6 +375,7 @@ const char vg_lua_order_result[] =
     "if f[3] == 'activate' then\n"
     "  if outcome == 'ok' then\n"
     "    redis.call('HSET', sub, field, 'active', field..':at', now, field..':order', oid)\n"
+    "    credit(P, oid, now, ARGV[15], ARGV[16])\n"
     "  elseif redis.call('HGET', sub, field) == 'ordering' then\n"
     "    redis.call('HDEL', sub, field, field..':at')\n"
     "  end\n"

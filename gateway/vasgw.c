@@ -458,6 +458,28 @@ static void usage(FILE *out) {
           "  order list [--state S] [--limit N]\n"
           "                       the newest orders (S: queued, sending, retrying,\n"
           "                       done, rejected, failed)\n"
+          "  promoter approve MSISDN | promoter reject MSISDN --reason TEXT\n"
+          "  promoter disable MSISDN [--reason TEXT]\n"
+          "                       change a promoter's status (MSISDN or staff\n"
+          "                       no.; enable again = approve); SMS the promoter\n"
+          "  promoter list [--status S] [--outlet O] [--limit N]\n"
+          "                       the newest promoters (S: pending, approved,\n"
+          "                       rejected, disabled; O: outlet containing O)\n"
+          "  promoter show MSISDN|STAFF_NO\n"
+          "                       a promoter, this and last month's counters\n"
+          "  promoter import FILE.csv\n"
+          "                       onboard promoters 'msisdn,name[,outlet]', approved\n"
+          "  feed import FILE.csv load billing and care facts 'msisdn,service,\n"
+          "                       event,date' for the commission audits\n"
+          "  feed show MSISDN     the facts about one number\n"
+          "  audit-log [--since DATE] [--limit N]\n"
+          "                       who did what: the operator actions since DATE\n"
+          "                       (YYYY-MM-DD or 'YYYY-MM-DD HH:MM', local)\n"
+          "  settle YYYY-MM [--dry-run] [--report FILE] [--force]\n"
+          "                       audit and settle a month's developments, SMS\n"
+          "                       each promoter (a settled month never changes)\n"
+          "  ledger --promoter MSISDN --month YYYY-MM\n"
+          "                       a promoter's developments and their states\n"
           "options:\n"
           "  -c FILE    configuration (default: $VASGW_CONF or %s)\n"
           "  --json     machine-readable output\n"
@@ -525,6 +547,16 @@ int main(int argc, char **argv) {
     rc = vg_cli_recommend(&c, nw, words);
   } else if (strcmp(words[0], "order") == 0) {
     rc = vg_cli_order(&c, nw, words);
+  } else if (strcmp(words[0], "promoter") == 0) {
+    rc = vg_cli_promoter(&c, nw, words);
+  } else if (strcmp(words[0], "feed") == 0) {
+    rc = vg_cli_feed(&c, nw, words);
+  } else if (strcmp(words[0], "audit-log") == 0) {
+    rc = vg_cli_audit_log(&c, nw, words);
+  } else if (strcmp(words[0], "settle") == 0) {
+    rc = vg_cli_settle(&c, nw, words);
+  } else if (strcmp(words[0], "ledger") == 0) {
+    rc = vg_cli_ledger(&c, nw, words);
   } else {
     return vg_cli_usage_error("unknown command '%s'", words[0]);
   }

@@ -108,7 +108,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "vasgwd: cannot open log file %s; logging to stderr\n",
             cfg.log_file);
   vg_gwlib_init();
-  int rc = vg_daemon_run(&cfg, tpl);
+  int rc = vg_daemon_run(&cfg, tpl, path);
   vg_templates_free(tpl);
   vg_log_close();
   return rc;

@@ -91,4 +91,8 @@ void vg_dispatch_abandon(vg_mo_job_t *j, const char *why);
 /* The subscriber conversation (handlers/subscriber.c). */
 void vg_subscriber_handle(vg_mo_job_t *j);
 
+/* The promoter conversation (handlers/promoter_sms.c): ZC, TJ, ZS with a
+ * number, CX, CX MX, YW. */
+void vg_promoter_handle(vg_mo_job_t *j);
+
 #endif

@@ -54,6 +54,8 @@ void vg_offer_args_init(vg_offer_args_t *a, const vg_config_t *cfg,
   pushf(a, release);
   pushf(a, (long long)cfg->msg_ttl_days * 86400);
   push(a, "");
+  day[6] = '\0'; /* YYYYMM: the month the promoter's counters go to */
+  push(a, day);
 }
 
 void vg_offer_args_add(vg_offer_args_t *a, const char *id, const char *service,

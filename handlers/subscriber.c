@@ -7,8 +7,8 @@
  * changes nothing twice (a second "Y" finds the offer confirmed and is told
  * the order is being processed).  ZS takes more: the catalogue entry is
  * read and the knowledge SMS made as an offer the subscriber asked for.
- * Commands of the promoter side (ZC, TJ, CX, YW, ZS with a number) are
- * answered like unknown text until that side exists.
+ * Commands of the promoter side (ZC, TJ, CX, YW, ZS with a number) go to
+ * handlers/promoter_sms.c.
  */
 #include "gateway/keys.h"
 #include "gateway/log.h"
@@ -128,9 +128,17 @@ void vg_subscriber_handle(vg_mo_job_t *j) {
       vg_dispatch_answer(j, "say", "usage_knowledge", "", 1);
       return;
     }
-    break; /* a promoter's "ZS <msisdn> <svc>" */
+    vg_promoter_handle(j); /* a promoter's "ZS <msisdn> <svc>" */
+    return;
   case VG_CMD_HELP:
     vg_dispatch_answer(j, "help", "", "", 1);
+    return;
+  case VG_CMD_REGISTER:
+  case VG_CMD_RECOMMEND:
+  case VG_CMD_QUERY:
+  case VG_CMD_QUERY_DETAIL:
+  case VG_CMD_SERVICES:
+    vg_promoter_handle(j);
     return;
   default:
     break;

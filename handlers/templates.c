@@ -98,6 +98,50 @@ static int check(const char *path, const char *text, const char *vars,
   return 0;
 }
 
+/* A word list: "key=text" lines; every "=key" of `vars` once, no other. */
+static int check_words(const char *path, const char *text, const char *vars,
+                       char *err, size_t errsz) {
+  int line = 0;
+  for (const char *p = text; *p;) {
+    line++;
+    const char *e = strchr(p, '\n');
+    size_t n = e ? (size_t)(e - p) : strlen(p);
+    const char *eq = memchr(p, '=', n);
+    if (n > 0) {
+      char key[64];
+      snprintf(key, sizeof key, "=%.*s", eq ? (int)(eq - p) : (int)n, p);
+      const char *v = strstr(vars, key);
+      size_t kl = strlen(key);
+      if (eq == NULL || eq == p) {
+        snprintf(err, errsz, "%s:%d: expected key=text", path, line);
+        return -1;
+      }
+      if (v == NULL || (v[kl] != ' ' && v[kl] != '\0')) {
+        snprintf(err, errsz, "%s:%d: unknown key '%s' (keys: %s)", path, line,
+                 key + 1, vars);
+        return -1;
+      }
+    }
+    p = e ? e + 1 : p + n;
+  }
+  for (const char *v = strchr(vars, '='); v; v = strchr(v + 1, '=')) {
+    size_t kl = strcspn(v + 1, " ");
+    int found = 0;
+    for (const char *p = text; *p;) {
+      if (strncmp(p, v + 1, kl) == 0 && p[kl] == '=')
+        found = 1;
+      const char *e = strchr(p, '\n');
+      p = e ? e + 1 : p + strlen(p);
+    }
+    if (!found) {
+      snprintf(err, errsz, "%s:%d: missing key '%.*s'", path, line + 1,
+               (int)kl, v + 1);
+      return -1;
+    }
+  }
+  return 0;
+}
+
 vg_templates_t *vg_templates_load(const char *dir, const char *locale,
                                   char *err, size_t errsz) {
   vg_templates_t *t = vg_calloc(1, sizeof *t);
@@ -105,8 +149,10 @@ vg_templates_t *vg_templates_load(const char *dir, const char *locale,
     char path[1024];
     snprintf(path, sizeof path, "%s/%s/%s", dir, locale, table[i].file);
     t->text[i] = read_file(path, err, errsz);
+    int words = table[i].vars[0] == '=';
     if (t->text[i] == NULL ||
-        check(path, t->text[i], table[i].vars, err, errsz) != 0) {
+        (words ? check_words(path, t->text[i], table[i].vars, err, errsz)
+               : check(path, t->text[i], table[i].vars, err, errsz)) != 0) {
       vg_templates_free(t);
       return NULL;
     }
@@ -175,4 +221,20 @@ const char *vg_templates_name(vg_tpl_id_t id) {
 
 const char *vg_templates_raw(const vg_templates_t *t, vg_tpl_id_t id) {
   return t->text[id];
+}
+
+const char *vg_templates_word(const vg_templates_t *t, vg_tpl_id_t id,
+                              const char *key, char *out, size_t outsz) {
+  size_t kl = strlen(key);
+  for (const char *p = t->text[id]; *p;) {
+    const char *e = strchr(p, '\n');
+    size_t n = e ? (size_t)(e - p) : strlen(p);
+    if (n > kl && strncmp(p, key, kl) == 0 && p[kl] == '=') {
+      snprintf(out, outsz, "%.*s", (int)(n - kl - 1), p + kl + 1);
+      return out;
+    }
+    p = e ? e + 1 : p + n;
+  }
+  snprintf(out, outsz, "%s", key); /* not a listed key: the key itself */
+  return out;
 }

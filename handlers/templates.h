@@ -36,6 +36,12 @@ typedef struct {
 char *vg_templates_render(const vg_templates_t *t, vg_tpl_id_t id,
                           const vg_tpl_var_t *vars, size_t nvars);
 
+/* The text of `key` in a word list (a template whose placeholders are
+ * "=keys": "key=text" lines), copied into `out`; the key itself when it is
+ * not in the list. */
+const char *vg_templates_word(const vg_templates_t *t, vg_tpl_id_t id,
+                              const char *key, char *out, size_t outsz);
+
 /* The file name of a template ("recommend.txt"), for messages. */
 const char *vg_templates_file(vg_tpl_id_t id);
 

@@ -10,30 +10,16 @@ e2e_init catalogue
 e2e_start_redis
 e2e_write_conf
 
-# v LABEL ARGS... — the CLI, stderr kept in $E2E_DIR/LABEL.stderr.
-v() {
-	local label=$1
-	shift
-	e2e_vasgw "$@" 2>"$E2E_DIR/$label.stderr"
-}
-err() { cat "$E2E_DIR/$1.stderr"; }
-# expect_status LABEL STATUS ARGS... — the CLI must exit with STATUS.
-expect_status() {
-	local label=$1 want=$2 st=0
-	shift 2
-	v "$label" "$@" >"$E2E_DIR/$label.stdout" || st=$?
-	[ "$st" = "$want" ] || e2e_fail "$label: exit $st, expected $want (stderr: $(err "$label"))"
-}
 
 # --- add, show --------------------------------------------------------------
-out=$(v add_cl service add cl --name 彩铃 --price 5元/月 --provision-code ISMP-CL-01 \
+out=$(e2e_cli add_cl service add cl --name 彩铃 --price 5元/月 --provision-code ISMP-CL-01 \
 	--commission-fen 250 --knowledge "个性化回铃音，朋友来电听到您选的歌" \
-	--usage "开通后自动生效" --cancel "回复QX CL取消" --json) || e2e_fail "add CL: $(err add_cl)"
+	--usage "开通后自动生效" --cancel "回复QX CL取消" --json) || e2e_fail "add CL: $(e2e_cli_err add_cl)"
 e2e_assert_eq "added code (upper-cased)" CL "$(e2e_json code <<<"$out")"
 e2e_assert_eq "added name" 彩铃 "$(e2e_json name <<<"$out")"
 e2e_assert_eq "added commission" 250 "$(e2e_json commission_fen <<<"$out")"
 e2e_assert_eq "added enabled" true "$(e2e_json enabled <<<"$out")"
-e2e_assert_eq "no warning for a short entry" "" "$(err add_cl)"
+e2e_assert_eq "no warning for a short entry" "" "$(e2e_cli_err add_cl)"
 
 e2e_assert_eq "hash name" 彩铃 "$(e2e_redis HGET vasgw:svc:CL name)"
 e2e_assert_eq "hash commission" 250 "$(e2e_redis HGET vasgw:svc:CL commission_fen)"
@@ -42,72 +28,72 @@ e2e_assert_eq "index" 1 "$(e2e_redis SISMEMBER vasgw:svc:index CL)"
 created=$(e2e_redis HGET vasgw:svc:CL created)
 e2e_assert_match "created in ms" '^[0-9]{13}$' "$created"
 
-show=$(v show_cl --json service show cl) || e2e_fail "show: $(err show_cl)"
+show=$(e2e_cli show_cl --json service show cl) || e2e_fail "show: $(e2e_cli_err show_cl)"
 e2e_assert_eq "show price" 5元/月 "$(e2e_json price <<<"$show")"
 e2e_assert_eq "show provision code" ISMP-CL-01 "$(e2e_json provision_code <<<"$show")"
 e2e_assert_eq "show cancel" "回复QX CL取消" "$(e2e_json cancel <<<"$show")"
 e2e_assert_eq "show created" "$created" "$(e2e_json created <<<"$show")"
-v show_text service show CL | grep -q '2\.50 yuan (250 fen)' || e2e_fail "show: no commission in yuan"
+e2e_cli show_text service show CL | grep -q '2\.50 yuan (250 fen)' || e2e_fail "show: no commission in yuan"
 
 # --- refusals -----------------------------------------------------------------
-expect_status add_again 1 service add CL --name 彩铃 --price 5元/月 --provision-code X --commission-fen 1
-e2e_assert_match "existing code" 'already exists.*service set' "$(err add_again)"
-expect_status add_td 2 service add TD --name 退订 --price 1元 --provision-code X --commission-fen 1
-e2e_assert_match "keyword code" 'code TD is a command keyword' "$(err add_td)"
+e2e_expect_status add_again 1 service add CL --name 彩铃 --price 5元/月 --provision-code X --commission-fen 1
+e2e_assert_match "existing code" 'already exists.*service set' "$(e2e_cli_err add_again)"
+e2e_expect_status add_td 2 service add TD --name 退订 --price 1元 --provision-code X --commission-fen 1
+e2e_assert_match "keyword code" 'code TD is a command keyword' "$(e2e_cli_err add_td)"
 e2e_assert_eq "nothing stored for TD" 0 "$(e2e_redis EXISTS vasgw:svc:TD)"
-expect_status add_y 2 service add y --name x --price 1 --provision-code X --commission-fen 1
-e2e_assert_match "keyword code Y" 'code Y is a command keyword' "$(err add_y)"
-expect_status add_digit 2 service add 1CL --name x --price 1 --provision-code X --commission-fen 1
-e2e_assert_match "leading digit" 'must start with a letter' "$(err add_digit)"
-expect_status add_yuan 2 service add SJB --name 手机报 --price 3元/月 --provision-code X --commission-fen 2.50
-e2e_assert_match "commission not in fen" "not a whole number of fen" "$(err add_yuan)"
-expect_status add_long 2 service add SJB --name 一二三四五六七八九十一二三四五六七八九十一 --price 3元/月 --provision-code X --commission-fen 1
-e2e_assert_match "name too long" 'name has 21 characters \(at most 20\)' "$(err add_long)"
-expect_status add_missing 2 service add SJB --name 手机报 --price 3元/月 --commission-fen 1
-e2e_assert_match "missing option" 'missing --provision-code' "$(err add_missing)"
-expect_status add_unknown 2 service add SJB --nmae 手机报
-e2e_assert_match "unknown option" "unknown option '--nmae'" "$(err add_unknown)"
-expect_status add_novalue 2 service add SJB --name
-e2e_assert_match "missing value" "option '--name' needs a value" "$(err add_novalue)"
+e2e_expect_status add_y 2 service add y --name x --price 1 --provision-code X --commission-fen 1
+e2e_assert_match "keyword code Y" 'code Y is a command keyword' "$(e2e_cli_err add_y)"
+e2e_expect_status add_digit 2 service add 1CL --name x --price 1 --provision-code X --commission-fen 1
+e2e_assert_match "leading digit" 'must start with a letter' "$(e2e_cli_err add_digit)"
+e2e_expect_status add_yuan 2 service add SJB --name 手机报 --price 3元/月 --provision-code X --commission-fen 2.50
+e2e_assert_match "commission not in fen" "not a whole number of fen" "$(e2e_cli_err add_yuan)"
+e2e_expect_status add_long 2 service add SJB --name 一二三四五六七八九十一二三四五六七八九十一 --price 3元/月 --provision-code X --commission-fen 1
+e2e_assert_match "name too long" 'name has 21 characters \(at most 20\)' "$(e2e_cli_err add_long)"
+e2e_expect_status add_missing 2 service add SJB --name 手机报 --price 3元/月 --commission-fen 1
+e2e_assert_match "missing option" 'missing --provision-code' "$(e2e_cli_err add_missing)"
+e2e_expect_status add_unknown 2 service add SJB --nmae 手机报
+e2e_assert_match "unknown option" "unknown option '--nmae'" "$(e2e_cli_err add_unknown)"
+e2e_expect_status add_novalue 2 service add SJB --name
+e2e_assert_match "missing value" "option '--name' needs a value" "$(e2e_cli_err add_novalue)"
 e2e_assert_eq "nothing stored for SJB" 0 "$(e2e_redis EXISTS vasgw:svc:SJB)"
-expect_status show_none 1 service show ZZ
-e2e_assert_match "unknown code" 'no service ZZ' "$(err show_none)"
-expect_status set_none 1 service set ZZ --name x
-expect_status set_nothing 2 service set CL
+e2e_expect_status show_none 1 service show ZZ
+e2e_assert_match "unknown code" 'no service ZZ' "$(e2e_cli_err show_none)"
+e2e_expect_status set_none 1 service set ZZ --name x
+e2e_expect_status set_nothing 2 service set CL
 
 # --- list, set, disable ---------------------------------------------------------
-v add_sjb service add SJB --name 手机报 --price 3元/月 --provision-code ISMP-SJB \
-	--commission-fen 105 >/dev/null || e2e_fail "add SJB: $(err add_sjb)"
-list=$(v list service list) || e2e_fail "list: $(err list)"
+e2e_cli add_sjb service add SJB --name 手机报 --price 3元/月 --provision-code ISMP-SJB \
+	--commission-fen 105 >/dev/null || e2e_fail "add SJB: $(e2e_cli_err add_sjb)"
+list=$(e2e_cli list service list) || e2e_fail "list: $(e2e_cli_err list)"
 grep -q '^CL .*彩铃.*5元/月.* 2\.50  yes$' <<<"$list" || e2e_fail "list: no CL row in: $list"
 grep -q '^SJB .*手机报.* 1\.05  yes$' <<<"$list" || e2e_fail "list: no SJB row in: $list"
-list=$(v list_json --json service list) || e2e_fail "list: $(err list_json)"
+list=$(e2e_cli list_json --json service list) || e2e_fail "list: $(e2e_cli_err list_json)"
 e2e_assert_eq "list: first code" CL "$(e2e_json 0.code <<<"$list")"
 e2e_assert_eq "list: second code" SJB "$(e2e_json 1.code <<<"$list")"
 e2e_assert_eq "list: second commission" 105 "$(e2e_json 1.commission_fen <<<"$list")"
 e2e_assert_eq "list: two entries" "" "$(e2e_json 2.code <<<"$list")"
 
 sleep 0.01
-out=$(v set_cl --json service set CL --price 6元/月 --commission-fen 300) || e2e_fail "set: $(err set_cl)"
+out=$(e2e_cli set_cl --json service set CL --price 6元/月 --commission-fen 300) || e2e_fail "set: $(e2e_cli_err set_cl)"
 e2e_assert_eq "set price" 6元/月 "$(e2e_json price <<<"$out")"
 e2e_assert_eq "set commission" 300 "$(e2e_json commission_fen <<<"$out")"
 e2e_assert_eq "set keeps the name" 彩铃 "$(e2e_json name <<<"$out")"
 e2e_assert_eq "set keeps created" "$created" "$(e2e_redis HGET vasgw:svc:CL created)"
 [ "$(e2e_redis HGET vasgw:svc:CL updated)" -gt "$created" ] || e2e_fail "set: updated not later than created"
-expect_status set_bad 2 service set CL --commission-fen -5
+e2e_expect_status set_bad 2 service set CL --commission-fen -5
 e2e_assert_eq "refused set changes nothing" 300 "$(e2e_redis HGET vasgw:svc:CL commission_fen)"
 
-out=$(v disable --json service disable sjb) || e2e_fail "disable: $(err disable)"
+out=$(e2e_cli disable --json service disable sjb) || e2e_fail "disable: $(e2e_cli_err disable)"
 e2e_assert_eq "disabled" false "$(e2e_json enabled <<<"$out")"
 e2e_assert_eq "hash disabled" 0 "$(e2e_redis HGET vasgw:svc:SJB enabled)"
 e2e_assert_eq "record kept" 手机报 "$(e2e_redis HGET vasgw:svc:SJB name)"
-e2e_assert_eq "list: enabled only" CL "$(v list2 --json service list | e2e_json 0.code)"
-e2e_assert_eq "list: one entry" "" "$(v list3 --json service list | e2e_json 1.code)"
-e2e_assert_eq "list --all" false "$(v list4 --json service list --all | e2e_json 1.enabled)"
-v list5 service list --all | grep -q '^SJB .* no$' || e2e_fail "list --all: SJB not shown as disabled"
-out=$(v enable --json service set SJB --enable) || e2e_fail "enable: $(err enable)"
+e2e_assert_eq "list: enabled only" CL "$(e2e_cli list2 --json service list | e2e_json 0.code)"
+e2e_assert_eq "list: one entry" "" "$(e2e_cli list3 --json service list | e2e_json 1.code)"
+e2e_assert_eq "list --all" false "$(e2e_cli list4 --json service list --all | e2e_json 1.enabled)"
+e2e_cli list5 service list --all | grep -q '^SJB .* no$' || e2e_fail "list --all: SJB not shown as disabled"
+out=$(e2e_cli enable --json service set SJB --enable) || e2e_fail "enable: $(e2e_cli_err enable)"
 e2e_assert_eq "enabled again" true "$(e2e_json enabled <<<"$out")"
-v disable2 service disable SJB >/dev/null || e2e_fail "disable: $(err disable2)"
+e2e_cli disable2 service disable SJB >/dev/null || e2e_fail "disable: $(e2e_cli_err disable2)"
 
 # --- import: a good file ------------------------------------------------------------
 # BOM, CRLF, columns in another order, a quoted field with a comma and a
@@ -120,7 +106,7 @@ v disable2 service disable SJB >/dev/null || e2e_fail "disable: $(err disable2)"
 	'手机报,sjb,3元/月,ISMP-SJB,120,' \
 	',,,,,' \
 	'流量包,LL10,10元/月,ISMP-LL10,500,"每月1GB,当月有效"'; } >"$E2E_DIR/good.csv"
-out=$(v import_good --json service import "$E2E_DIR/good.csv") || e2e_fail "import: $(err import_good)"
+out=$(e2e_cli import_good --json service import "$E2E_DIR/good.csv") || e2e_fail "import: $(e2e_cli_err import_good)"
 e2e_assert_eq "import added" 2 "$(e2e_json added <<<"$out")"
 e2e_assert_eq "import updated" 2 "$(e2e_json updated <<<"$out")"
 e2e_assert_eq "knowledge with a comma" "个性化回铃音, 朋友来电听到您选的歌" "$(e2e_redis HGET vasgw:svc:CL knowledge)"
@@ -134,32 +120,32 @@ e2e_assert_eq "SJB commission updated" 120 "$(e2e_redis HGET vasgw:svc:SJB commi
 e2e_assert_eq "TQ enabled" 1 "$(e2e_redis HGET vasgw:svc:TQ enabled)"
 e2e_assert_eq "TQ usage empty" "" "$(e2e_redis HGET vasgw:svc:TQ usage)"
 e2e_assert_eq "index size" 4 "$(e2e_redis SCARD vasgw:svc:index)"
-v import_text service import "$E2E_DIR/good.csv" | grep -q 'good.csv: 4 services imported (0 added, 4 updated)' ||
+e2e_cli import_text service import "$E2E_DIR/good.csv" | grep -q 'good.csv: 4 services imported (0 added, 4 updated)' ||
 	e2e_fail "import: text summary"
 
 # --- import: bad rows on lines 3 and 5 -------------------------------------------------
-before=$(v before --json service list --all) || e2e_fail "list: $(err before)"
+before=$(e2e_cli before --json service list --all) || e2e_fail "list: $(e2e_cli_err before)"
 printf '%s\n' \
 	'code,name,price,provision_code,commission_fen' \
 	'CL,彩铃新,9元/月,ISMP-CL-02,999' \
 	'TD,退订,1元,ISMP-TD,1' \
 	'NEW1,新业务,1元/次,ISMP-NEW1,10' \
 	'NEW2,新业务二,1元/次,ISMP-NEW2,1.5' >"$E2E_DIR/bad.csv"
-expect_status import_bad 1 service import "$E2E_DIR/bad.csv"
-e2e_assert_match "line 3 reported" 'bad\.csv:3: code TD is a command keyword' "$(err import_bad)"
-e2e_assert_match "line 5 reported" 'bad\.csv:5: commission_fen .1\.5. is not a whole number' "$(err import_bad)"
+e2e_expect_status import_bad 1 service import "$E2E_DIR/bad.csv"
+e2e_assert_match "line 3 reported" 'bad\.csv:3: code TD is a command keyword' "$(e2e_cli_err import_bad)"
+e2e_assert_match "line 5 reported" 'bad\.csv:5: commission_fen .1\.5. is not a whole number' "$(e2e_cli_err import_bad)"
 e2e_assert_eq "only lines 3 and 5" 2 "$(grep -c 'bad\.csv:[0-9]*:' "$E2E_DIR/import_bad.stderr")"
-e2e_assert_match "summary" 'bad\.csv: 2 bad rows; nothing imported' "$(err import_bad)"
-after=$(v after --json service list --all) || e2e_fail "list: $(err after)"
+e2e_assert_match "summary" 'bad\.csv: 2 bad rows; nothing imported' "$(e2e_cli_err import_bad)"
+after=$(e2e_cli after --json service list --all) || e2e_fail "list: $(e2e_cli_err after)"
 e2e_assert_eq "catalogue unchanged" "$before" "$after"
 e2e_assert_eq "NEW1 not written" 0 "$(e2e_redis EXISTS vasgw:svc:NEW1)"
 
 printf 'code,name,price,provision_code,commission_fen,colour\n' >"$E2E_DIR/header.csv"
-expect_status import_header 1 service import "$E2E_DIR/header.csv"
-e2e_assert_match "unknown column" "header\.csv:1: unknown column 'colour'" "$(err import_header)"
+e2e_expect_status import_header 1 service import "$E2E_DIR/header.csv"
+e2e_assert_match "unknown column" "header\.csv:1: unknown column 'colour'" "$(e2e_cli_err import_header)"
 printf 'code,name,price,commission_fen\n' >"$E2E_DIR/header2.csv"
-expect_status import_header2 1 service import "$E2E_DIR/header2.csv"
-e2e_assert_match "missing column" "header2\.csv:1: missing column 'provision_code'" "$(err import_header2)"
+e2e_expect_status import_header2 1 service import "$E2E_DIR/header2.csv"
+e2e_assert_match "missing column" "header2\.csv:1: missing column 'provision_code'" "$(e2e_cli_err import_header2)"
 
 # --- the recommendation length warning ---------------------------------------------------
 # The shipped templates keep every valid entry within two parts; a locale
@@ -169,8 +155,8 @@ chmod -R u+w "$E2E_DIR/templates"
 printf '【{{service_name}}】{{price}}。%s回复{{code}}开通，{{optout}}\n' \
 	"$(printf '推荐短信的正文很长%.0s' $(seq 1 16))" >"$E2E_DIR/templates/zh_CN/recommend.txt"
 e2e_write_conf "gateway.templates=$E2E_DIR/templates"
-v set_long service set CL --name 彩铃 >/dev/null || e2e_fail "set with a long template: $(err set_long)"
+e2e_cli set_long service set CL --name 彩铃 >/dev/null || e2e_fail "set with a long template: $(e2e_cli_err set_long)"
 e2e_assert_match "length warning" \
 	'warning: CL: the recommendation SMS takes 3 parts \(at most 2 expected\); shorten the name or price' \
-	"$(err set_long)"
+	"$(e2e_cli_err set_long)"
 e2e_pass

@@ -584,6 +584,24 @@ e2e_last_sms() {
 	e2e_sms_to "$1" | tail -n1
 }
 
+# e2e_cli LABEL ARGS... — run the CLI, its stderr kept under LABEL (for
+# e2e_cli_err); the exit status is the CLI's.
+e2e_cli() {
+	local label=$1
+	shift
+	e2e_vasgw "$@" 2>"$E2E_DIR/$label.stderr"
+}
+# e2e_cli_err LABEL — the stderr of that run.
+e2e_cli_err() { cat "$E2E_DIR/$1.stderr"; }
+# e2e_expect_status LABEL STATUS ARGS... — the CLI must exit with STATUS
+# (stdout kept in $E2E_DIR/LABEL.stdout).
+e2e_expect_status() {
+	local label=$1 want=$2 st=0
+	shift 2
+	e2e_cli "$label" "$@" >"$E2E_DIR/$label.stdout" || st=$?
+	[ "$st" = "$want" ] || e2e_fail "$label: exit $st, expected $want (stderr: $(e2e_cli_err "$label"))"
+}
+
 # e2e_services — the catalogue most tests use: CL (ring-back tones) and
 # SJB (mobile newspaper).
 e2e_services() {

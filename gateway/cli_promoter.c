@@ -1,0 +1,821 @@
+/*
+ * cli_promoter.c — `vasgw promoter ...`: the operator's side of the
+ * promoters (SPEC.md, "Promoters"; docs/keys.md, "Promoters"): approving,
+ * rejecting and disabling registrations, looking promoters up, and
+ * onboarding a whole sales force from a CSV file.
+ *
+ *   promoter approve MSISDN | reject MSISDN --reason TEXT
+ *            | disable MSISDN [--reason TEXT]
+ *   promoter list [--status S] [--outlet O] [--limit N]
+ *   promoter show MSISDN
+ *   promoter import FILE.csv
+ *
+ * MSISDN may also be a staff number (工号, "10001").  Status changes and
+ * imports run the scripts of scripts_promoters.c, which write the record and
+ * queue the promoter's SMS in one step; the SMS text is the locale's
+ * template, passed unrendered and rendered inside the script.
+ *
+ * Exit status (cli.h): 0 done, also when a status was already what was
+ * asked; 1 a runtime failure (Redis, no such promoter, a CSV file with bad
+ * rows); 2 a usage error, and a refused value on the command line (a
+ * malformed number, a reason too long).
+ */
+#include "gateway/cli.h"
+#include "gateway/csv.h"
+#include "gateway/keys.h"
+#include "gateway/msisdn.h"
+#include "gateway/scripts.h"
+#include "gateway/vg.h"
+#include "handlers/promoters.h"
+#include "handlers/templates.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <uniwidth.h>
+
+/* Promoters per promoter_import run: one script call stays short. */
+#define IMPORT_BATCH 200
+
+static const char *const statuses[] = {"pending", "approved", "rejected",
+                                       "disabled"};
+
+/* A refused value on the command line: "vasgw: promoter SUB: why", exit 2. */
+static int refuse(const char *sub, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int refuse(const char *sub, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "vasgw: promoter %s: ", sub);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  return 2;
+}
+
+static const char *f(const redisReply *h, const char *name) {
+  const char *v = vg_cli_field(h, name);
+  return v ? v : "";
+}
+
+static long long num(const redisReply *h, const char *name) {
+  return strtoll(f(h, name), NULL, 10);
+}
+
+/* --- command-line options ------------------------------------------------- */
+
+typedef struct {
+  const char *name;  /* "--reason" */
+  const char *value; /* NULL when not given */
+} opt_t;
+
+/*
+ * Parse words[2..]: options of `opts` ("--name VALUE" or "--name=VALUE",
+ * each at most once) and up to `maxpos` positional words into pos[].  0, or
+ * the exit status of a usage error (reported).
+ */
+static int parse(const char *sub, int nw, const char **w, opt_t *opts,
+                 size_t nopts, const char **pos, int maxpos, int *npos) {
+  *npos = 0;
+  for (int i = 2; i < nw; i++) {
+    if (strncmp(w[i], "--", 2) != 0) {
+      if (*npos == maxpos)
+        return vg_cli_usage_error("promoter %s: unexpected argument '%s'", sub,
+                                  w[i]);
+      pos[(*npos)++] = w[i];
+      continue;
+    }
+    const char *eq = strchr(w[i], '=');
+    size_t len = eq ? (size_t)(eq - w[i]) : strlen(w[i]);
+    size_t k = 0;
+    while (k < nopts && !(strlen(opts[k].name) == len &&
+                          strncmp(opts[k].name, w[i], len) == 0))
+      k++;
+    if (k == nopts)
+      return vg_cli_usage_error("promoter %s: unknown option '%.*s'", sub,
+                                (int)len, w[i]);
+    if (opts[k].value != NULL)
+      return vg_cli_usage_error("promoter %s: option '%s' given twice", sub,
+                                opts[k].name);
+    if (eq != NULL)
+      opts[k].value = eq + 1;
+    else if (i + 1 < nw)
+      opts[k].value = w[++i];
+    else
+      return vg_cli_usage_error("promoter %s: option '%s' needs a value", sub,
+                                opts[k].name);
+  }
+  return 0;
+}
+
+/* A staff number as promoter_register gives them: digits from 10001 on,
+ * shorter than any MSISDN (8 digits at least). */
+static int is_staff_no(const char *s) {
+  size_t n = strspn(s, "0123456789");
+  return s[n] == '\0' && n >= 5 && n <= 7;
+}
+
+/* Check a number or staff number given on the command line (no Redis):
+ * 0, or 2 after saying why. */
+static int check_who(cli_t *c, const char *sub, const char *who,
+                     char msisdn[VG_MSISDN_MAX]) {
+  const char *why = NULL;
+
+  if (is_staff_no(who)) {
+    msisdn[0] = '\0';
+    return 0;
+  }
+  if (vg_msisdn_normalize(who, c->cfg.country_code, msisdn, &why) != 0)
+    return refuse(sub, "malformed number '%s': %s", who, why);
+  return 0;
+}
+
+/* The MSISDN of a staff number (connected): 0, or 1 after saying why. */
+static int resolve_staff(cli_t *c, const char *staff,
+                         char msisdn[VG_MSISDN_MAX]) {
+  char key[VG_KEY_MAX];
+  vg_key(key, c->cfg.prefix, VG_K_STAFF, staff);
+  redisReply *r = redisCommand(c->rc, "GET %s", key);
+  int rc = 0;
+  if (r == NULL || r->type == REDIS_REPLY_ERROR)
+    rc = vg_cli_fail("Redis: %s", r ? r->str : c->rc->errstr);
+  else if (r->type != REDIS_REPLY_STRING || r->len >= VG_MSISDN_MAX)
+    rc = vg_cli_fail("no promoter with staff no. %s", staff);
+  else
+    snprintf(msisdn, VG_MSISDN_MAX, "%s", r->str);
+  freeReplyObject(r);
+  return rc;
+}
+
+/* --- approve, reject, disable --------------------------------------------- */
+
+/* The text the scripts render: the raw template, and the status word. */
+typedef struct {
+  vg_templates_t *t;
+  const char *tpl;
+  char word[128];
+} texts_t;
+
+static int load_texts(cli_t *c, vg_tpl_id_t id, const char *status,
+                      texts_t *x) {
+  char err[512];
+  x->t = vg_templates_load(c->cfg.templates, c->cfg.locale, err, sizeof err);
+  if (x->t == NULL)
+    return vg_cli_fail("%s", err);
+  x->tpl = vg_templates_raw(x->t, id);
+  if (status != NULL)
+    vg_templates_word(x->t, VG_TPL_WORDS_STATUS, status, x->word,
+                      sizeof x->word);
+  else
+    x->word[0] = '\0';
+  return 0;
+}
+
+static int cmd_status(cli_t *c, int nw, const char **words) {
+  const char *sub = words[1], *status, *pos[1];
+  vg_tpl_id_t id;
+  int npos, rc;
+  opt_t opts[] = {{"--reason", NULL}};
+  size_t nopts = 1;
+
+  if (strcmp(sub, "approve") == 0) {
+    status = "approved", id = VG_TPL_PROMOTER_APPROVED, nopts = 0;
+  } else if (strcmp(sub, "reject") == 0) {
+    status = "rejected", id = VG_TPL_PROMOTER_REJECTED;
+  } else {
+    status = "disabled", id = VG_TPL_PROMOTER_DISABLED;
+  }
+  if ((rc = parse(sub, nw, words, opts, nopts, pos, 1, &npos)) != 0)
+    return rc;
+  if (npos != 1)
+    return vg_cli_usage_error("usage: promoter %s MSISDN%s", sub,
+                              id == VG_TPL_PROMOTER_REJECTED ? " --reason TEXT"
+                              : id == VG_TPL_PROMOTER_DISABLED
+                                  ? " [--reason TEXT]"
+                                  : "");
+  if (id == VG_TPL_PROMOTER_REJECTED && opts[0].value == NULL)
+    return vg_cli_usage_error("promoter reject: missing --reason (the "
+                              "promoter reads it in the SMS)");
+  char msisdn[VG_MSISDN_MAX], why[256];
+  if ((rc = check_who(c, sub, pos[0], msisdn)) != 0)
+    return rc;
+  const char *reason = nopts ? opts[0].value : NULL;
+  if (reason != NULL && vg_promoter_check_reason(reason, why, sizeof why))
+    return refuse(sub, "%s", why);
+
+  texts_t x;
+  if (load_texts(c, id, status, &x))
+    return 1;
+  /* The SMS of a disabling says why; without a reason it says that none
+   * was given rather than leave the sentence empty. */
+  char *fallback = NULL;
+  if (reason == NULL && id == VG_TPL_PROMOTER_DISABLED)
+    reason = fallback =
+        vg_templates_render(x.t, VG_TPL_REASON_UNKNOWN, NULL, 0);
+  if (reason == NULL)
+    reason = "";
+  rc = 1;
+  if (vg_cli_connect(c) || (!msisdn[0] && resolve_staff(c, pos[0], msisdn)))
+    goto out;
+
+  char now[24], ttl[24];
+  snprintf(now, sizeof now, "%lld", (long long)vg_now_ms());
+  snprintf(ttl, sizeof ttl, "%d", c->cfg.msg_ttl_days * 86400);
+  const char *argv[] = {c->cfg.prefix, now,    msisdn, status,
+                        reason,        ttl,    x.tpl,  x.word};
+  redisReply *r = vg_cli_script(c, VG_SCRIPT_PROMOTER_STATUS, 0,
+                                (int)VG_ARRAY_SIZE(argv), argv, NULL);
+  if (r == NULL)
+    goto out;
+  if (r->type != REDIS_REPLY_ARRAY || r->elements < 4) {
+    vg_cli_fail("Redis script promoter_status: unexpected reply");
+    freeReplyObject(r);
+    goto out;
+  }
+  const char *outcome = r->element[0]->str, *old = r->element[1]->str,
+             *name = r->element[2]->str, *staff = r->element[3]->str;
+  if (strcmp(outcome, "missing") == 0) {
+    vg_cli_fail("no promoter %s (see 'vasgw promoter list')", msisdn);
+    freeReplyObject(r);
+    goto out;
+  }
+  int changed = strcmp(outcome, "changed") == 0;
+  rc = 0;
+  if (changed) {
+    char action[32];
+    snprintf(action, sizeof action, "promoter.%s", sub);
+    rc = vg_cli_audit(c, action, "%s (staff no. %s, %s): %s -> %s%s%s", msisdn,
+                      staff, name, old, status, *reason ? "; reason: " : "",
+                      reason);
+  }
+  if (c->json) {
+    printf("{\"msisdn\":");
+    vg_cli_json_str(stdout, msisdn);
+    printf(",\"staff_no\":");
+    vg_cli_json_str(stdout, staff);
+    printf(",\"name\":");
+    vg_cli_json_str(stdout, name);
+    printf(",\"from\":");
+    vg_cli_json_str(stdout, old);
+    printf(",\"status\":");
+    vg_cli_json_str(stdout, status);
+    printf(",\"reason\":");
+    vg_cli_json_str(stdout, changed ? reason : "");
+    printf(",\"changed\":%s,\"sms_queued\":%s}\n", changed ? "true" : "false",
+           changed ? "true" : "false");
+  } else if (changed) {
+    printf("promoter %s (staff no. %s, %s): %s -> %s; SMS queued\n", msisdn,
+           staff, name, old, status);
+  } else {
+    printf("promoter %s (staff no. %s, %s) is already %s; nothing changed, "
+           "no SMS sent\n", msisdn, staff, name, status);
+  }
+  freeReplyObject(r);
+out:
+  free(fallback);
+  vg_templates_free(x.t);
+  return rc;
+}
+
+/* --- list, show ----------------------------------------------------------- */
+
+/* The local calendar day of a time in ms, "2026-11-22" ("-" if none). */
+static const char *local_date(char out[32], long long ms) {
+  time_t t = (time_t)(ms / 1000);
+  struct tm tm;
+  if (ms <= 0 || localtime_r(&t, &tm) == NULL)
+    return strcpy(out, "-");
+  strftime(out, 32, "%Y-%m-%d", &tm);
+  return out;
+}
+
+/* "2026-11-22 10:15:00 +0800", local ("-" if none). */
+static const char *local_time(char out[40], long long ms) {
+  time_t t = (time_t)(ms / 1000);
+  struct tm tm;
+  if (ms <= 0 || localtime_r(&t, &tm) == NULL)
+    return strcpy(out, "-");
+  strftime(out, 40, "%Y-%m-%d %H:%M:%S %z", &tm);
+  return out;
+}
+
+/* The fields of the record, as stored; the times are numbers. */
+static const char *const text_fields[] = {"msisdn", "staff_no", "name",
+                                          "outlet", "status",   "reason",
+                                          "source"};
+
+static void print_record_json(const redisReply *h) {
+  for (size_t i = 0; i < VG_ARRAY_SIZE(text_fields); i++) {
+    printf("%s\"%s\":", i ? "," : "", text_fields[i]);
+    vg_cli_json_str(stdout, f(h, text_fields[i]));
+  }
+  printf(",\"registered_at\":%lld,\"updated_at\":%lld", num(h, "registered_at"),
+         num(h, "updated_at"));
+}
+
+/* Columns on a terminal: Chinese characters take two. */
+static size_t width(const char *s) {
+  int w = u8_width((const uint8_t *)s, strlen(s), "UTF-8");
+  return w > 0 ? (size_t)w : 0;
+}
+
+static void cell(const char *s, size_t w, const char *after) {
+  size_t have = width(s);
+  printf("%s%*s%s", s, *after == '\n' ? 0 : (int)(w > have ? w - have : 0),
+         "", after);
+}
+
+static void print_table(redisReply **h, size_t n) {
+  static const char *const head[] = {"MSISDN", "STAFF NO.", "NAME",
+                                     "OUTLET", "STATUS",    "REGISTERED"};
+  static const char *const col[] = {"msisdn", "staff_no", "name", "outlet",
+                                    "status"};
+  size_t w[6];
+  char d[32];
+
+  for (int k = 0; k < 6; k++)
+    w[k] = strlen(head[k]);
+  for (size_t i = 0; i < n; i++)
+    for (int k = 0; k < 5; k++)
+      if (width(f(h[i], col[k])) > w[k])
+        w[k] = width(f(h[i], col[k]));
+  for (int k = 0; k < 6; k++)
+    cell(head[k], w[k], k < 5 ? "  " : "\n");
+  for (size_t i = 0; i < n; i++) {
+    for (int k = 0; k < 5; k++)
+      cell(f(h[i], col[k]), w[k], "  ");
+    cell(local_date(d, num(h[i], "registered_at")), w[5], "\n");
+  }
+}
+
+static int cmd_list(cli_t *c, int nw, const char **words) {
+  opt_t opts[] = {{"--status", NULL}, {"--outlet", NULL}, {"--limit", NULL}};
+  const char *status, *outlet;
+  long limit = 50;
+  int npos, rc;
+
+  if ((rc = parse("list", nw, words, opts, 3, NULL, 0, &npos)) != 0)
+    return rc;
+  status = opts[0].value;
+  outlet = opts[1].value;
+  if (status != NULL) {
+    size_t k = 0;
+    while (k < VG_ARRAY_SIZE(statuses) && strcmp(statuses[k], status) != 0)
+      k++;
+    if (k == VG_ARRAY_SIZE(statuses))
+      return vg_cli_usage_error("promoter list: --status is one of pending, "
+                                "approved, rejected, disabled");
+  }
+  if (opts[2].value != NULL) {
+    char *end;
+    errno = 0;
+    limit = strtol(opts[2].value, &end, 10);
+    if (errno || *end || end == opts[2].value || limit < 1 || limit > 100000)
+      return vg_cli_usage_error("promoter list: --limit is 1 to 100000");
+  }
+  if (vg_cli_connect(c))
+    return 1;
+
+  /* Newest first, a page of the index at a time, one round trip each. */
+  char index[VG_KEY_MAX], key[VG_KEY_MAX];
+  vg_key(index, c->cfg.prefix, "%s", VG_K_PROMOTERS);
+  redisReply **shown = vg_malloc((size_t)limit * sizeof *shown);
+  size_t n = 0;
+  const long page = 500;
+  rc = 0;
+  for (long start = 0; rc == 0 && n < (size_t)limit; start += page) {
+    redisReply *ids = redisCommand(c->rc, "ZREVRANGE %s %ld %ld", index, start,
+                                   start + page - 1);
+    if (ids == NULL || ids->type != REDIS_REPLY_ARRAY) {
+      rc = vg_cli_fail("Redis: %s", ids ? ids->str : c->rc->errstr);
+      freeReplyObject(ids);
+      break;
+    }
+    for (size_t i = 0; i < ids->elements; i++) {
+      vg_key(key, c->cfg.prefix, VG_K_PROMOTER, ids->element[i]->str);
+      redisAppendCommand(c->rc, "HGETALL %s", key);
+    }
+    for (size_t i = 0; i < ids->elements; i++) {
+      redisReply *h = NULL;
+      if (redisGetReply(c->rc, (void **)&h) != REDIS_OK) {
+        rc = vg_cli_fail("Redis: %s", c->rc->errstr);
+        break;
+      }
+      /* A record removed by hand stays out; so do the filtered. */
+      if (rc == 0 && n < (size_t)limit && h->type == REDIS_REPLY_ARRAY &&
+          h->elements > 0 && (!status || strcmp(f(h, "status"), status) == 0) &&
+          (!outlet || strstr(f(h, "outlet"), outlet) != NULL))
+        shown[n++] = h;
+      else
+        freeReplyObject(h);
+    }
+    int last = ids->elements < (size_t)page;
+    freeReplyObject(ids);
+    if (last)
+      break;
+  }
+  if (rc == 0) {
+    if (c->json) {
+      printf("[");
+      for (size_t i = 0; i < n; i++) {
+        printf(i ? ",{" : "{");
+        print_record_json(shown[i]);
+        printf("}");
+      }
+      printf("]\n");
+    } else if (n == 0) {
+      printf(status || outlet ? "(no promoter matches)\n" : "(no promoters)\n");
+    } else {
+      print_table(shown, n);
+    }
+  }
+  for (size_t i = 0; i < n; i++)
+    freeReplyObject(shown[i]);
+  free(shown);
+  return rc;
+}
+
+/* The monthly counters (docs/keys.md, "Promoters"), as stored. */
+static const char *const counters[] = {"recommended", "confirmed",
+                                       "activated",   "valid",
+                                       "invalid",     "pending_fen",
+                                       "settled_fen"};
+
+/* Fen as yuan with two decimals, integer arithmetic only. */
+static const char *yuan(char out[32], long long fen) {
+  snprintf(out, 32, "%s%lld.%02lld", fen < 0 ? "-" : "",
+           llabs(fen) / 100, llabs(fen) % 100);
+  return out;
+}
+
+static int cmd_show(cli_t *c, int nw, const char **words) {
+  const char *pos[1];
+  char msisdn[VG_MSISDN_MAX], key[VG_KEY_MAX];
+  int npos, rc;
+
+  if ((rc = parse("show", nw, words, NULL, 0, pos, 1, &npos)) != 0)
+    return rc;
+  if (npos != 1)
+    return vg_cli_usage_error("usage: promoter show MSISDN|STAFF_NO");
+  if ((rc = check_who(c, "show", pos[0], msisdn)) != 0)
+    return rc;
+  if (vg_cli_connect(c) || (!msisdn[0] && resolve_staff(c, pos[0], msisdn)))
+    return 1;
+
+  /* This month and the last, local time. */
+  char month[2][16];
+  time_t t = (time_t)(vg_now_ms() / 1000);
+  struct tm tm;
+  localtime_r(&t, &tm);
+  strftime(month[0], sizeof month[0], "%Y%m", &tm);
+  tm.tm_mday = 1; /* mktime() makes month 0 - 1 December of the year before */
+  tm.tm_mon--;
+  tm.tm_isdst = -1;
+  mktime(&tm);
+  strftime(month[1], sizeof month[1], "%Y%m", &tm);
+
+  vg_key(key, c->cfg.prefix, VG_K_PROMOTER, msisdn);
+  redisAppendCommand(c->rc, "HGETALL %s", key);
+  for (int i = 0; i < 2; i++) {
+    vg_key(key, c->cfg.prefix, VG_K_PROMOTER_MONTH, msisdn, month[i]);
+    redisAppendCommand(c->rc, "HGETALL %s", key);
+  }
+  redisReply *h[3] = {NULL, NULL, NULL};
+  rc = 0;
+  for (int i = 0; i < 3; i++)
+    if (redisGetReply(c->rc, (void **)&h[i]) != REDIS_OK) {
+      rc = vg_cli_fail("Redis: %s", c->rc->errstr);
+      break;
+    } else if (rc == 0 && h[i]->type != REDIS_REPLY_ARRAY) {
+      rc = vg_cli_fail("Redis: %s", h[i]->type == REDIS_REPLY_ERROR
+                                        ? h[i]->str
+                                        : "unexpected reply");
+    }
+  if (rc == 0 && h[0]->elements == 0)
+    rc = vg_cli_fail("no promoter %s (see 'vasgw promoter list')", msisdn);
+  if (rc != 0)
+    goto out;
+
+  char t1[40], t2[40], y1[32], y2[32];
+  if (c->json) {
+    printf("{");
+    print_record_json(h[0]);
+    printf(",\"months\":[");
+    for (int i = 0; i < 2; i++) {
+      printf("%s{\"month\":\"%s\"", i ? "," : "", month[i]);
+      for (size_t k = 0; k < VG_ARRAY_SIZE(counters); k++)
+        printf(",\"%s\":%lld", counters[k], num(h[i + 1], counters[k]));
+      printf("}");
+    }
+    printf("]}\n");
+    goto out;
+  }
+  printf("promoter %s\n", msisdn);
+  printf("  %-12s %s\n", "staff no.", f(h[0], "staff_no"));
+  printf("  %-12s %s\n", "name", f(h[0], "name"));
+  printf("  %-12s %s\n", "outlet",
+         *f(h[0], "outlet") ? f(h[0], "outlet") : "-");
+  printf("  %-12s %s\n", "status", f(h[0], "status"));
+  if (*f(h[0], "reason"))
+    printf("  %-12s %s\n", "reason", f(h[0], "reason"));
+  printf("  %-12s %s\n", "source", f(h[0], "source"));
+  printf("  %-12s %s\n", "registered",
+         local_time(t1, num(h[0], "registered_at")));
+  printf("  %-12s %s\n", "updated", local_time(t2, num(h[0], "updated_at")));
+  printf("  %-8s %11s %9s %9s %5s %7s %14s %14s\n", "month", "recommended",
+         "confirmed", "activated", "valid", "invalid", "pending (yuan)",
+         "settled (yuan)");
+  for (int i = 0; i < 2; i++) {
+    const redisReply *mh = h[i + 1];
+    printf("  %.4s-%.2s  %11lld %9lld %9lld %5lld %7lld %14s %14s\n",
+           month[i], month[i] + 4, num(mh, "recommended"),
+           num(mh, "confirmed"), num(mh, "activated"), num(mh, "valid"),
+           num(mh, "invalid"), yuan(y1, num(mh, "pending_fen")),
+           yuan(y2, num(mh, "settled_fen")));
+  }
+out:
+  for (int i = 0; i < 3; i++)
+    freeReplyObject(h[i]);
+  return rc;
+}
+
+/* --- import --------------------------------------------------------------- */
+
+enum { COL_MSISDN, COL_NAME, COL_OUTLET, NCOLS };
+static const char *const col_names[NCOLS] = {"msisdn", "name", "outlet"};
+
+typedef struct {
+  char msisdn[VG_MSISDN_MAX];
+  char *name, *outlet;
+  long line;
+} row_t;
+
+/* Report one bad row: "vasgw: FILE:LINE: reason". */
+/* Blanks around a cell dropped in place (spreadsheets pad them). */
+static char *trim(char *s) {
+  while (*s == ' ' || *s == '\t')
+    s++;
+  size_t n = strlen(s);
+  while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+    s[--n] = '\0';
+  return s;
+}
+
+/* A header cell's column: trimmed, any case; -1 when unknown. */
+static int header_col(char *cell) {
+  cell = trim(cell);
+  for (int k = 0; k < NCOLS; k++)
+    if (strcasecmp(cell, col_names[k]) == 0)
+      return k;
+  return -1;
+}
+
+/* Check one data row into `out`; 0, or 1 after reporting every fault. */
+static int check_row(cli_t *c, const char *path, const vg_csv_row_t *r,
+                     const int *col, const row_t *rows, size_t n, row_t *out) {
+  const char *cell[NCOLS] = {NULL, NULL, ""};
+  char why[256];
+  const char *mwhy = NULL;
+  int bad = 0;
+
+  for (size_t k = 0; k < r->n; k++)
+    cell[col[k]] = trim(r->f[k]);
+  if (vg_msisdn_normalize(cell[COL_MSISDN], c->cfg.country_code, out->msisdn,
+                          &mwhy) != 0) {
+    vg_cli_bad_row(path, r->line, "malformed number '%s': %s", cell[COL_MSISDN],
+            mwhy);
+    bad = 1;
+  } else if (!vg_promoter_in_segments(out->msisdn, c->cfg.country_code,
+                                      c->cfg.number_segments)) {
+    vg_cli_bad_row(path, r->line, "number %s is not in the promoter number segments "
+            "([promoters] number_segments)", out->msisdn);
+    bad = 1;
+  } else {
+    for (size_t i = 0; i < n; i++)
+      if (strcmp(rows[i].msisdn, out->msisdn) == 0) {
+        vg_cli_bad_row(path, r->line, "number %s repeats line %ld", out->msisdn,
+                rows[i].line);
+        bad = 1;
+        break;
+      }
+  }
+  if (vg_promoter_check_name(cell[COL_NAME], why, sizeof why) != 0) {
+    vg_cli_bad_row(path, r->line, "%s", why);
+    bad = 1;
+  }
+  if (vg_promoter_check_outlet(cell[COL_OUTLET], why, sizeof why) != 0) {
+    vg_cli_bad_row(path, r->line, "%s", why);
+    bad = 1;
+  }
+  if (bad)
+    return 1;
+  out->name = vg_strdup(cell[COL_NAME]);
+  out->outlet = vg_strdup(cell[COL_OUTLET]);
+  out->line = r->line;
+  return 0;
+}
+
+/*
+ * Run promoter_import over rows[0..n) in batches; the outcome of each row
+ * into created[] (1 added, 0 already registered) and staff[] (malloc'd).
+ * 0, or 1 after saying how far it got: every batch is one atomic step, and
+ * running the file again is safe (a registered number is left as it is).
+ */
+static int import_batches(cli_t *c, const char *tpl, const row_t *rows,
+                          size_t n, int *created, char **staff) {
+  char now[24], ttl[24];
+  snprintf(now, sizeof now, "%lld", (long long)vg_now_ms());
+  snprintf(ttl, sizeof ttl, "%d", c->cfg.msg_ttl_days * 86400);
+  const char **argv = vg_malloc((4 + 3 * IMPORT_BATCH) * sizeof *argv);
+
+  for (size_t done = 0; done < n;) {
+    size_t k = n - done < IMPORT_BATCH ? n - done : IMPORT_BATCH;
+    int argc = 0;
+    argv[argc++] = c->cfg.prefix;
+    argv[argc++] = now;
+    argv[argc++] = ttl;
+    argv[argc++] = tpl;
+    for (size_t i = done; i < done + k; i++) {
+      argv[argc++] = rows[i].msisdn;
+      argv[argc++] = rows[i].name;
+      argv[argc++] = rows[i].outlet;
+    }
+    redisReply *r =
+        vg_cli_script(c, VG_SCRIPT_PROMOTER_IMPORT, 0, argc, argv, NULL);
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != k) {
+      if (r != NULL)
+        vg_cli_fail("Redis script promoter_import: unexpected reply");
+      freeReplyObject(r);
+      free(argv);
+      return vg_cli_fail("%zu of %zu promoters written before the failure; "
+                         "importing the file again is safe", done, n);
+    }
+    for (size_t i = 0; i < k; i++) {
+      redisReply *e = r->element[i];
+      int ok = e->type == REDIS_REPLY_ARRAY && e->elements >= 3;
+      created[done + i] = ok && e->element[0]->integer == 1;
+      staff[done + i] =
+          vg_strdup(ok && e->element[2]->str ? e->element[2]->str : "");
+    }
+    freeReplyObject(r);
+    done += k;
+  }
+  free(argv);
+  return 0;
+}
+
+static int cmd_import(cli_t *c, int nw, const char **words) {
+  const char *pos[1];
+  int npos, rc;
+
+  if ((rc = parse("import", nw, words, NULL, 0, pos, 1, &npos)) != 0)
+    return rc;
+  if (npos != 1)
+    return vg_cli_usage_error("usage: promoter import FILE.csv");
+  const char *path = pos[0];
+  size_t len = 0;
+  char *buf = vg_cli_read_file(path, &len);
+  if (buf == NULL)
+    return vg_cli_fail("%s: cannot read: %s", path, strerror(errno));
+
+  vg_csv_t p;
+  vg_csv_row_t r = {0};
+  char why[512];
+  int col[NCOLS], ncol = 0, bad = 0, got;
+  unsigned have = 0;
+  row_t *rows = NULL;
+  size_t n = 0, cap = 0;
+  int *created = NULL;
+  char **staff = NULL;
+  texts_t x = {0};
+
+  vg_csv_init(&p, buf, len);
+  /* The header: the first record that is not blank. */
+  while ((got = vg_csv_next(&p, &r, why, sizeof why)) == 1 &&
+         vg_csv_row_blank(&r))
+    ;
+  if (got == 0) {
+    rc = vg_cli_fail("%s: empty file; expected a header row (msisdn,name,"
+                     "outlet)", path);
+    goto out;
+  }
+  if (got < 0) {
+    vg_cli_bad_row(path, r.line, "%s", why);
+    rc = vg_cli_fail("%s: bad header; nothing imported", path);
+    goto out;
+  }
+  for (size_t i = 0; i < r.n; i++) {
+    int k = header_col(r.f[i]);
+    if (k < 0) {
+      vg_cli_bad_row(path, r.line, "unknown column '%s' (columns: msisdn, name, "
+              "outlet)", r.f[i]);
+      bad++;
+    } else if (have & (1u << k)) {
+      vg_cli_bad_row(path, r.line, "column '%s' appears twice", col_names[k]);
+      bad++;
+    } else if (ncol < NCOLS) {
+      col[ncol++] = k;
+      have |= 1u << k;
+    }
+  }
+  for (int k = COL_MSISDN; k <= COL_NAME; k++)
+    if (!(have & (1u << k))) {
+      vg_cli_bad_row(path, r.line, "missing column '%s'", col_names[k]);
+      bad++;
+    }
+  if (bad) {
+    rc = vg_cli_fail("%s: bad header; nothing imported", path);
+    goto out;
+  }
+
+  /* Every row checked, every bad one reported, before anything is written. */
+  while (vg_cli_next_row(&p, &r, (size_t)ncol, path, &bad)) {
+    if (n == cap) {
+      cap = cap ? cap * 2 : 64;
+      rows = vg_realloc(rows, cap * sizeof *rows);
+    }
+    if (check_row(c, path, &r, col, rows, n, &rows[n]) != 0)
+      bad++;
+    else
+      n++;
+  }
+  if (bad) {
+    rc = vg_cli_fail("%s: %d bad row%s; nothing imported", path, bad,
+                     bad == 1 ? "" : "s");
+    goto out;
+  }
+
+  created = vg_calloc(n ? n : 1, sizeof *created);
+  staff = vg_calloc(n ? n : 1, sizeof *staff);
+  if (load_texts(c, VG_TPL_PROMOTER_APPROVED, NULL, &x) || vg_cli_connect(c) ||
+      import_batches(c, x.tpl, rows, n, created, staff)) {
+    rc = 1;
+    goto out;
+  }
+  size_t added = 0;
+  for (size_t i = 0; i < n; i++)
+    added += (size_t)created[i];
+  if (added > 0) {
+    char abs[4096];
+    rc = vg_cli_audit(c, "promoter.import",
+                      "%s: %zu promoter%s (%zu added, %zu already registered)",
+                      vg_cli_abspath(path, abs, sizeof abs), n,
+                      n == 1 ? "" : "s", added, n - added);
+  }
+  if (c->json) {
+    printf("{\"file\":");
+    vg_cli_json_str(stdout, path);
+    printf(",\"promoters\":%zu,\"added\":%zu,\"already_registered\":%zu,"
+           "\"rows\":[", n, added, n - added);
+    for (size_t i = 0; i < n; i++) {
+      printf("%s{\"line\":%ld,\"msisdn\":", i ? "," : "", rows[i].line);
+      vg_cli_json_str(stdout, rows[i].msisdn);
+      printf(",\"staff_no\":");
+      vg_cli_json_str(stdout, staff[i]);
+      printf(",\"added\":%s}", created[i] ? "true" : "false");
+    }
+    printf("]}\n");
+  } else {
+    printf("%s: %zu promoter%s: %zu added (approved, SMS queued), %zu "
+           "already registered\n", path, n, n == 1 ? "" : "s", added,
+           n - added);
+  }
+out:
+  for (size_t i = 0; i < n; i++) {
+    free(rows[i].name);
+    free(rows[i].outlet);
+    if (staff)
+      free(staff[i]);
+  }
+  free(rows);
+  free(staff);
+  free(created);
+  vg_templates_free(x.t);
+  vg_csv_row_free(&r);
+  free(buf);
+  return rc;
+}
+
+/* --- entry ---------------------------------------------------------------- */
+
+int vg_cli_promoter(cli_t *c, int nw, const char **words) {
+  static const struct {
+    const char *name;
+    int (*fn)(cli_t *, int, const char **);
+  } subs[] = {{"approve", cmd_status}, {"reject", cmd_status},
+              {"disable", cmd_status}, {"list", cmd_list},
+              {"show", cmd_show},      {"import", cmd_import}};
+
+  if (nw < 2)
+    return vg_cli_usage_error(
+        "usage: promoter approve|reject|disable|list|show|import ...");
+  for (size_t i = 0; i < VG_ARRAY_SIZE(subs); i++)
+    if (strcmp(words[1], subs[i].name) == 0)
+      return subs[i].fn(c, nw, words);
+  return vg_cli_usage_error("unknown command 'promoter %s' (approve, reject, "
+                            "disable, list, show, import)", words[1]);
+}

@@ -1,0 +1,505 @@
+/*
+ * promoter_sms.c — the promoter conversation by SMS (SPEC.md "Promoters"):
+ * ZC registers, TJ recommends, ZS sends a subscriber the knowledge SMS, CX
+ * and CX MX query the commission, YW lists the service codes.
+ *
+ * The MO's source address is a promoter's identity only because the
+ * operator's network sets it for its own numbers: every promoter command
+ * from a number outside [promoters] number_segments is refused.  ZC is one
+ * mo_reply run; the others pass the MO gate first ("proceed") and then read
+ * the promoter's record: only an approved promoter may act.  TJ and ZS make
+ * their offers with the same script as every other channel
+ * (handlers/offers.h), every contact rule applied, and answer the promoter
+ * with what was sent and what was refused and why.
+ */
+#include "gateway/clock.h"
+#include "gateway/keys.h"
+#include "gateway/log.h"
+#include "gateway/msisdn.h"
+#include "gateway/scripts.h"
+#include "gateway/vg.h"
+#include "handlers/dispatch.h"
+#include "handlers/offers.h"
+#include "handlers/promoters.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SVCS VG_CMD_MAX_ARGS
+
+/* What a promoter job carries between its steps. */
+typedef struct {
+  char staff[16], name[96], status[16];
+  char to[VG_MSISDN_MAX]; /* the subscriber of TJ / ZS */
+  int nsvc, knowledge;
+  char svc[MAX_SVCS][VG_CMD_ARG_MAX];
+  char svc_name[MAX_SVCS][96];
+  char *text[MAX_SVCS]; /* each offer's SMS, rendered */
+  char month[VG_CMD_ARG_MAX]; /* CX: the month asked for */
+  int waiting;          /* catalogue reads outstanding */
+  char *answer;         /* the answer so far (TJ: the result) */
+} prom_t;
+
+static prom_t *state(vg_mo_job_t *j) { return j->state; }
+
+static void prom_free(vg_mo_job_t *j) {
+  prom_t *p = j->state;
+  if (p == NULL)
+    return;
+  for (int i = 0; i < MAX_SVCS; i++)
+    free(p->text[i]);
+  free(p->answer);
+  free(p);
+  j->state = NULL;
+}
+
+static void abandon(vg_mo_job_t *j, const char *why) {
+  prom_free(j);
+  vg_dispatch_abandon(j, why);
+}
+
+/* Answer with a text rendered here (taken over), ending the job. */
+static void reply(vg_mo_job_t *j, char *text) {
+  prom_free(j);
+  vg_dispatch_reply_text(j, text);
+}
+
+static char *render(vg_mo_job_t *j, vg_tpl_id_t id, const vg_tpl_var_t *v,
+                    size_t n) {
+  return vg_templates_render(j->d->templates, id, v, n);
+}
+
+/* A growing text, items joined by the locale's list separator. */
+static void append(vg_mo_job_t *j, char **list, char *item) {
+  char *sep = render(j, VG_TPL_LIST_SEPARATOR, NULL, 0);
+  size_t old = *list ? strlen(*list) : 0;
+  *list = vg_realloc(*list, old + strlen(sep) + strlen(item) + 1);
+  sprintf(*list + old, "%s%s", old ? sep : "", item);
+  free(sep);
+  free(item);
+}
+
+static const char *str(const redisReply *r, size_t i) {
+  if (r == NULL || r->type != REDIS_REPLY_ARRAY || i >= r->elements ||
+      r->element[i]->type != REDIS_REPLY_STRING)
+    return "";
+  return r->element[i]->str;
+}
+
+/* fen as yuan, integer arithmetic: 1234 -> "12.34". */
+static const char *yuan(char out[32], long long fen) {
+  snprintf(out, 32, "%lld.%02lld", fen / 100, fen % 100);
+  return out;
+}
+
+/* --- YW: the service codes ---------------------------------------------------- */
+
+/* Reply of SORT svc:index ALPHA GET # GET ->name GET ->enabled. */
+static char *services_text(vg_mo_job_t *j, const redisReply *r) {
+  char *list = NULL;
+  for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i + 2 < r->elements;
+       i += 3) {
+    if (strcmp(str(r, i + 2), "1") != 0)
+      continue;
+    vg_tpl_var_t v[] = {{"service_code", str(r, i)},
+                        {"service_name", str(r, i + 1)}};
+    append(j, &list, render(j, VG_TPL_YW_ITEM, v, 2));
+  }
+  vg_tpl_var_t v[] = {{"list", list ? list : ""}};
+  char *text = render(j, VG_TPL_YW, v, 1);
+  free(list);
+  return text;
+}
+
+static void on_services(vg_redis_t *r, redisReply *reply_, void *data,
+                        const char *err) {
+  vg_mo_job_t *j = data;
+  if (err) {
+    abandon(j, err);
+    return;
+  }
+  char *yw = services_text(j, reply_);
+  prom_t *p = state(j);
+  if (p->answer) { /* TJ with an unknown code: the result, then the codes */
+    char *both = vg_malloc(strlen(p->answer) + strlen(yw) + 2);
+    sprintf(both, "%s %s", p->answer, yw);
+    free(yw);
+    reply(j, both);
+    return;
+  }
+  reply(j, yw);
+}
+
+static void services(vg_mo_job_t *j) {
+  const char *P = j->d->cfg->prefix;
+  if (vg_redis_command(j->d->redis, on_services, j,
+                       "SORT %s:svc:index ALPHA GET # GET %s:svc:*->name GET "
+                       "%s:svc:*->enabled",
+                       P, P, P) != 0)
+    abandon(j, "Redis not connected");
+}
+
+/* --- TJ / ZS <msisdn> <svc>: offers made by a promoter ------------------------- */
+
+static void on_offers(vg_redis_t *r, redisReply *rep, void *data,
+                      const char *err) {
+  vg_mo_job_t *j = data;
+  prom_t *p = state(j);
+  if (err) {
+    abandon(j, err);
+    return;
+  }
+  vg_offer_result_t res[MAX_SVCS];
+  size_t n = vg_offer_results(rep, res, MAX_SVCS);
+  char *list = NULL;
+  int unknown = 0;
+  for (size_t i = 0; i < n; i++) {
+    char reason[128];
+    if (strcmp(res[i].status, "refused") == 0) {
+      unknown |= strcmp(res[i].detail, "unknown_service") == 0;
+      vg_templates_word(j->d->templates, VG_TPL_WORDS_RULES, res[i].detail,
+                        reason, sizeof reason);
+      vg_tpl_var_t v[] = {{"service_code", p->svc[i]},
+                          {"service_name", p->svc[i]},
+                          {"reason", reason}};
+      append(j, &list, render(j, VG_TPL_TJ_REFUSED_ITEM, v, 3));
+    } else {
+      vg_tpl_var_t v[] = {{"service_code", p->svc[i]},
+                          {"service_name", p->svc_name[i]},
+                          {"code", res[i].code}};
+      append(j, &list, render(j, VG_TPL_TJ_SENT_ITEM, v, 3));
+    }
+  }
+  char national[VG_MSISDN_MAX];
+  const char *cc = j->d->cfg->country_code;
+  snprintf(national, sizeof national, "%s",
+           strncmp(p->to, cc, strlen(cc)) == 0 ? p->to + strlen(cc) : p->to);
+  vg_tpl_var_t v[] = {{"staff_no", p->staff},
+                      {"msisdn", national},
+                      {"list", list ? list : ""}};
+  p->answer = render(j, VG_TPL_TJ_RESULT, v, 3);
+  free(list);
+  vg_log_info("dispatch: MO %s: promoter %s recommends %d service(s)", j->id,
+              p->staff, p->nsvc);
+  if (unknown)
+    services(j); /* list the valid codes after the result */
+  else {
+    char *a = p->answer;
+    p->answer = NULL;
+    reply(j, a);
+  }
+}
+
+static void make_offers(vg_mo_job_t *j) {
+  prom_t *p = state(j);
+  vg_offer_contact_t ct = {.msisdn = p->to,
+                           .source = "promoter",
+                           .channel = "sms",
+                           .promoter = j->from,
+                           .campaign = "",
+                           .marketing = 1,
+                           .hold_quiet = 0}; /* face to face: at once */
+  vg_offer_args_t a;
+  vg_offer_args_init(&a, j->d->cfg, &ct, j->now);
+  for (int i = 0; i < p->nsvc; i++) {
+    char id[80];
+    /* Derived from the MO: handled twice, the same offers. */
+    snprintf(id, sizeof id, "t%s-%d", j->id, i + 1);
+    vg_offer_args_add(&a, id, p->svc[i], p->text[i],
+                      p->knowledge ? "knowledge" : "recommend");
+  }
+  int rc = vg_redis_script(j->d->redis, VG_SCRIPT_OFFER_CREATE, on_offers, j,
+                           0, a.argc, (const char **)a.argv, NULL);
+  vg_offer_args_free(&a);
+  if (rc != 0)
+    abandon(j, "Redis not connected");
+}
+
+typedef struct {
+  vg_mo_job_t *j;
+  int i;
+} svc_read_t;
+
+static void on_service(vg_redis_t *r, redisReply *rep, void *data,
+                       const char *err) {
+  svc_read_t *s = data;
+  vg_mo_job_t *j = s->j;
+  prom_t *p = state(j);
+  if (!err) {
+    p->text[s->i] = vg_offer_render(j->d->templates, p->knowledge,
+                                    p->svc[s->i], rep);
+    const char *name = vg_reply_field(rep, "name");
+    snprintf(p->svc_name[s->i], sizeof p->svc_name[s->i], "%s",
+             name ? name : p->svc[s->i]);
+  }
+  free(s);
+  if (--p->waiting > 0)
+    return;
+  for (int i = 0; i < p->nsvc; i++)
+    if (p->text[i] == NULL) {
+      abandon(j, "catalogue read failed");
+      return;
+    }
+  make_offers(j);
+}
+
+static void read_services(vg_mo_job_t *j) {
+  prom_t *p = state(j);
+  p->waiting = p->nsvc;
+  for (int i = 0; i < p->nsvc; i++) {
+    svc_read_t *s = vg_malloc(sizeof *s);
+    s->j = j;
+    s->i = i;
+    char key[VG_KEY_MAX];
+    vg_key(key, j->d->cfg->prefix, VG_K_SVC, p->svc[i]);
+    if (vg_redis_command(j->d->redis, on_service, s, "HGETALL %s", key) != 0) {
+      free(s);
+      p->waiting -= p->nsvc - i;
+      if (p->waiting == 0)
+        abandon(j, "Redis not connected");
+      return;
+    }
+  }
+}
+
+static void on_daily(vg_redis_t *r, redisReply *rep, void *data,
+                     const char *err) {
+  vg_mo_job_t *j = data;
+  prom_t *p = state(j);
+  if (err) {
+    abandon(j, err);
+    return;
+  }
+  long long used = rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
+  int limit = j->d->cfg->daily_recommend_limit;
+  if (used > limit) {
+    /* Over the limit: give the count back, say so. */
+    char day[12], key[VG_KEY_MAX], lim[16];
+    vg_clock_day(day, j->now);
+    vg_key(key, j->d->cfg->prefix, VG_K_PROMOTER ":tj:%s", j->from, day);
+    vg_redis_command(j->d->redis, NULL, NULL, "DECRBY %s %d", key, p->nsvc);
+    snprintf(lim, sizeof lim, "%d", limit);
+    vg_tpl_var_t v[] = {{"staff_no", p->staff}, {"limit", lim}};
+    reply(j, render(j, VG_TPL_TJ_LIMIT, v, 2));
+    return;
+  }
+  read_services(j);
+}
+
+static void recommend(vg_mo_job_t *j, int knowledge) {
+  prom_t *p = state(j);
+  const vg_command_t *c = &j->cmd;
+  if (c->err != VG_CMD_ERR_NONE ||
+      vg_msisdn_normalize(c->argv[0], j->d->cfg->country_code, p->to, NULL) !=
+          0) {
+    reply(j, render(j, knowledge ? VG_TPL_USAGE_PROMOTER_KNOWLEDGE
+                                 : VG_TPL_USAGE_RECOMMEND,
+                    NULL, 0));
+    return;
+  }
+  if (strcmp(p->to, j->from) == 0) {
+    vg_tpl_var_t v[] = {{"staff_no", p->staff}};
+    reply(j, render(j, VG_TPL_TJ_SELF, v, 1));
+    return;
+  }
+  p->knowledge = knowledge;
+  for (int i = 1; i < c->argc && p->nsvc < MAX_SVCS; i++) {
+    /* The same code twice is one offer. */
+    int dup = 0;
+    for (int k = 0; k < p->nsvc; k++)
+      dup |= strcmp(p->svc[k], c->argv[i]) == 0;
+    if (!dup)
+      snprintf(p->svc[p->nsvc++], VG_CMD_ARG_MAX, "%s", c->argv[i]);
+  }
+  /* daily_recommend_limit counts the services recommended today. */
+  char day[12], key[VG_KEY_MAX];
+  vg_clock_day(day, j->now);
+  vg_key(key, j->d->cfg->prefix, VG_K_PROMOTER ":tj:%s", j->from, day);
+  if (vg_redis_command(j->d->redis, on_daily, j, "INCRBY %s %d", key,
+                       p->nsvc) != 0) {
+    abandon(j, "Redis not connected");
+    return;
+  }
+  vg_redis_command(j->d->redis, NULL, NULL, "EXPIRE %s 172800", key);
+}
+
+/* --- CX, CX MX ------------------------------------------------------------------ */
+
+static void on_month(vg_redis_t *r, redisReply *h, void *data,
+                     const char *err) {
+  vg_mo_job_t *j = data;
+  prom_t *p = state(j);
+  if (err) {
+    abandon(j, err);
+    return;
+  }
+  static const char *const names[] = {"recommended", "confirmed", "activated",
+                                      "valid", "invalid"};
+  char nums[5][24], pending[32], settled[32], month[16];
+  for (int i = 0; i < 5; i++) {
+    const char *v = vg_reply_field(h, names[i]);
+    snprintf(nums[i], sizeof nums[i], "%s", v ? v : "0");
+  }
+  const char *pf = vg_reply_field(h, "pending_fen");
+  const char *sf = vg_reply_field(h, "settled_fen");
+  yuan(pending, pf ? atoll(pf) : 0);
+  yuan(settled, sf ? atoll(sf) : 0);
+  snprintf(month, sizeof month, "%.15s", p->month);
+  vg_tpl_var_t v[] = {{"staff_no", p->staff},    {"month", month},
+                      {"recommended", nums[0]}, {"confirmed", nums[1]},
+                      {"activated", nums[2]},   {"valid", nums[3]},
+                      {"invalid", nums[4]},     {"pending", pending},
+                      {"settled", settled}};
+  reply(j, render(j, VG_TPL_CX_MONTH, v, VG_ARRAY_SIZE(v)));
+}
+
+static void query_month(vg_mo_job_t *j) {
+  prom_t *p = state(j);
+  char day[12];
+  if (j->cmd.argc == 1 && j->cmd.err == VG_CMD_ERR_NONE)
+    snprintf(p->month, sizeof p->month, "%s", j->cmd.argv[0]);
+  else if (j->cmd.err != VG_CMD_ERR_NONE) {
+    reply(j, render(j, VG_TPL_USAGE_QUERY, NULL, 0));
+    return;
+  } else
+    snprintf(p->month, sizeof p->month, "%.6s", vg_clock_day(day, j->now));
+  char key[VG_KEY_MAX];
+  vg_key(key, j->d->cfg->prefix, VG_K_PROMOTER_MONTH, j->from, p->month);
+  if (vg_redis_command(j->d->redis, on_month, j, "HGETALL %s", key) != 0)
+    abandon(j, "Redis not connected");
+}
+
+/* Reply of SORT devs:promoter:<m> BY activation DESC LIMIT 0 5 GET ...: six
+ * fields per development. */
+static void on_details(vg_redis_t *r, redisReply *rep, void *data,
+                       const char *err) {
+  vg_mo_job_t *j = data;
+  prom_t *p = state(j);
+  if (err) {
+    abandon(j, err);
+    return;
+  }
+  char *list = NULL;
+  for (size_t i = 0; rep->type == REDIS_REPLY_ARRAY && i + 5 < rep->elements;
+       i += 6) {
+    const char *day = str(rep, i), *msisdn = str(rep, i + 1);
+    const char *st = str(rep, i + 4), *rule = str(rep, i + 5);
+    char date[8], masked[VG_MSISDN_MAX + 8], word[64];
+    snprintf(date, sizeof date, "%.2s-%.2s", strlen(day) == 8 ? day + 4 : "",
+             strlen(day) == 8 ? day + 6 : "");
+    vg_msisdn_mask(msisdn, j->d->cfg->country_code, masked, sizeof masked);
+    vg_templates_word(j->d->templates, VG_TPL_WORDS_DEV,
+                      strcmp(st, "invalid") == 0 ? rule : st, word,
+                      sizeof word);
+    vg_tpl_var_t v[] = {{"date", date},
+                        {"msisdn", masked},
+                        {"service_code", str(rep, i + 2)},
+                        {"service_name", str(rep, i + 3)},
+                        {"state", word}};
+    append(j, &list, render(j, VG_TPL_CX_DETAIL_ITEM, v, 5));
+  }
+  if (list == NULL) {
+    vg_tpl_var_t v[] = {{"staff_no", p->staff}};
+    reply(j, render(j, VG_TPL_CX_NONE, v, 1));
+    return;
+  }
+  vg_tpl_var_t v[] = {{"staff_no", p->staff}, {"list", list}};
+  char *text = render(j, VG_TPL_CX_DETAIL, v, 2);
+  free(list);
+  reply(j, text);
+}
+
+static void query_detail(vg_mo_job_t *j) {
+  const char *P = j->d->cfg->prefix;
+  char key[VG_KEY_MAX];
+  vg_key(key, P, VG_K_DEVS_PROMOTER, j->from);
+  /* The newest five (scores are activation times), six fields each. */
+  if (vg_redis_command(j->d->redis, on_details, j,
+                       "SORT %s BY %s:dev:*->activated_at DESC LIMIT 0 5 "
+                       "GET %s:dev:*->activated GET %s:dev:*->msisdn "
+                       "GET %s:dev:*->service GET %s:dev:*->service_name "
+                       "GET %s:dev:*->state GET %s:dev:*->rule",
+                       key, P, P, P, P, P, P, P) != 0)
+    abandon(j, "Redis not connected");
+}
+
+/* --- the promoter's record, then the command ------------------------------------ */
+
+static void on_promoter(vg_redis_t *r, redisReply *rep, void *data,
+                        const char *err) {
+  vg_mo_job_t *j = data;
+  prom_t *p = state(j);
+  if (err) {
+    abandon(j, err);
+    return;
+  }
+  snprintf(p->status, sizeof p->status, "%s", str(rep, 0));
+  snprintf(p->staff, sizeof p->staff, "%s", str(rep, 1));
+  snprintf(p->name, sizeof p->name, "%s", str(rep, 2));
+  if (j->cmd.cmd == VG_CMD_SERVICES) {
+    services(j); /* the codes are no secret: any registered number */
+    return;
+  }
+  if (strcmp(p->status, "approved") != 0) {
+    char word[64];
+    vg_templates_word(j->d->templates, VG_TPL_WORDS_STATUS,
+                      *p->status ? p->status : "pending", word, sizeof word);
+    vg_tpl_var_t v[] = {{"staff_no", *p->staff ? p->staff : "-"},
+                        {"status", *p->status ? word : "-"}};
+    reply(j, render(j, VG_TPL_PROMOTER_ONLY, v, 2));
+    return;
+  }
+  switch (j->cmd.cmd) {
+  case VG_CMD_RECOMMEND:
+    recommend(j, 0);
+    return;
+  case VG_CMD_KNOWLEDGE:
+    recommend(j, 1);
+    return;
+  case VG_CMD_QUERY:
+    query_month(j);
+    return;
+  default:
+    query_detail(j);
+    return;
+  }
+}
+
+static void read_promoter(vg_mo_job_t *j) {
+  j->state = vg_calloc(1, sizeof(prom_t));
+  char key[VG_KEY_MAX];
+  vg_key(key, j->d->cfg->prefix, VG_K_PROMOTER, j->from);
+  if (vg_redis_command(j->d->redis, on_promoter, j,
+                       "HMGET %s status staff_no name", key) != 0)
+    abandon(j, "Redis not connected");
+}
+
+void vg_promoter_handle(vg_mo_job_t *j) {
+  const vg_config_t *cfg = j->d->cfg;
+  const vg_command_t *c = &j->cmd;
+  if (!vg_promoter_in_segments(j->from, cfg->country_code,
+                               cfg->number_segments)) {
+    vg_dispatch_answer(j, "say", "promoter_not_in_segment", "", 1);
+    return;
+  }
+  if (c->cmd == VG_CMD_REGISTER) {
+    char why[128];
+    if (c->err != VG_CMD_ERR_NONE ||
+        vg_promoter_check_name(c->argv[0], why, sizeof why) != 0 ||
+        (c->argc > 1 &&
+         vg_promoter_check_outlet(c->argv[1], why, sizeof why) != 0)) {
+      vg_dispatch_answer(j, "say", "usage_register", "", 1);
+      return;
+    }
+    vg_dispatch_answer(j, cfg->auto_approve ? "register_auto" : "register",
+                       c->argv[0], c->argc > 1 ? c->argv[1] : "", 1);
+    return;
+  }
+  if (c->cmd == VG_CMD_RECOMMEND && c->err == VG_CMD_ERR_MISSING_MSISDN) {
+    vg_dispatch_answer(j, "say", "usage_recommend", "", 1);
+    return;
+  }
+  j->then = read_promoter;
+  vg_dispatch_answer(j, "proceed", "", "", 1);
+}

@@ -1,0 +1,92 @@
+#!/bin/bash
+# The commission ledger end to end: promoters onboarded in bulk, TJ by SMS,
+# subscribers confirm, activations credit developments at the commission
+# rule of that day (a rule changed for tomorrow changes nothing credited
+# today); the operator imports the billing and care feed and settles the
+# month: each development valid or invalid by the audit rules, a CSV
+# report, an SMS to the promoter with the amount; CX shows it; settling
+# again reports the same totals and sends nothing.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
+e2e_init ledger_settle
+e2e_start_redis
+e2e_start_sim
+e2e_start_prov
+e2e_write_conf policy.mo_rate_limit_per_min=100
+e2e_start_vasgwd
+e2e_wait_bound
+e2e_services
+tz=Asia/Shanghai
+today=$(TZ=$tz date +%F) month=$(TZ=$tz date +%Y-%m) ym=$(TZ=$tz date +%Y%m)
+tomorrow=$(TZ=$tz date -d tomorrow +%F)
+
+# The commission: CL 3.00 today, 5.00 from tomorrow; SJB 2.50 from today.
+e2e_vasgw service set CL --commission-fen 500 --effective "$tomorrow" >/dev/null || e2e_fail "CL rule"
+e2e_vasgw service set SJB --commission-fen 250 >/dev/null || e2e_fail "SJB rule"
+
+printf 'msisdn,name,outlet\n13900139001,张三,"城关营业厅,一楼"\n' >"$E2E_DIR/promoters.csv"
+e2e_vasgw promoter import "$E2E_DIR/promoters.csv" >/dev/null || e2e_fail "promoter import"
+pa=8613900139001
+e2e_wait_sms $pa 1
+
+# Three subscribers, one offer each, each confirmed.
+sell() { # NATIONAL SERVICE
+	local n
+	n=$(e2e_sms_count $pa)
+	e2e_mo $pa "TJ $1 $2"
+	e2e_wait_sms $pa $((n + 1))
+	e2e_wait_sms "86$1" 1
+	e2e_mo "86$1" "Y"
+}
+sell 13800000001 CL
+sell 13800000002 SJB
+sell 13800000003 CL
+e2e_wait_for "three developments" 15 eval '[ "$(e2e_redis ZCARD "vasgw:devs:month:$ym")" = 3 ]'
+amounts=$(for id in $(e2e_redis ZRANGE "vasgw:devs:month:$ym" 0 -1); do
+	echo "$(e2e_redis HGET "vasgw:dev:$id" msisdn) $(e2e_redis HGET "vasgw:dev:$id" amount_fen)"
+done | sort | tr '\n' ';')
+e2e_assert_eq "amounts from the rules in force today" "8613800000001 300;8613800000002 250;8613800000003 300;" "$amounts"
+
+# The feed: 1 is charged and calls; 2 is charged and calls but complained;
+# 3 is charged and never calls.
+cat >"$E2E_DIR/feed.csv" <<CSV
+msisdn,service,event,date
+13800000001,CL,charged,$today
+13800000001,,voice,$today
+13800000002,SJB,charged,$today
+13800000002,,voice,$today
+13800000002,SJB,complaint,$today
+13800000003,CL,charged,$today
+CSV
+e2e_vasgw feed import "$E2E_DIR/feed.csv" >/dev/null || e2e_fail "feed import"
+
+# The month is not over: settling it needs --force.
+e2e_vasgw settle "$month" >/dev/null 2>&1
+e2e_assert_eq "an unfinished month is refused" "2" "$?"
+n=$(e2e_sms_count $pa)
+out=$(e2e_vasgw --json settle "$month" --force --report "$E2E_DIR/report.csv") || e2e_fail "settle failed: $out"
+e2e_assert_eq "valid" "1" "$(e2e_json total.valid <<<"$out")"
+e2e_assert_eq "invalid: voice" "1" "$(e2e_json total.invalid.voice <<<"$out")"
+e2e_assert_eq "invalid: complaint" "1" "$(e2e_json total.invalid.complaint <<<"$out")"
+e2e_assert_eq "amount" "300" "$(e2e_json total.amount_fen <<<"$out")"
+e2e_assert_match "report: the promoter's row" "^8613900139001,10001,张三,\"城关营业厅,一楼\",1,0,0,0,1,0,0,1,300,3.00$" "$(sed -n 2p "$E2E_DIR/report.csv")"
+e2e_assert_match "report: the total" "^TOTAL,.*,300,3.00$" "$(tail -n1 "$E2E_DIR/report.csv")"
+e2e_wait_sms $pa $((n + 1))
+e2e_assert_eq "the promoter's SMS" "工号10001 $month结算：有效发展1个，无效2个，佣金3.00元。" "$(e2e_last_sms $pa)"
+
+ledger=$(e2e_vasgw ledger --promoter 13900139001 --month "$month")
+e2e_assert_match "ledger: valid" "8613800000001 +CL +3.00  valid" "$ledger"
+e2e_assert_match "ledger: complaint" "8613800000002 +SJB +2.50  invalid:complaint" "$ledger"
+e2e_assert_match "ledger: voice" "8613800000003 +CL +3.00  invalid:voice" "$ledger"
+e2e_mo $pa "CX"
+e2e_wait_sms $pa $((n + 2))
+e2e_assert_match "CX after settlement" "有效1，无效2，待结佣金0.00元，已结3.00元" "$(e2e_last_sms $pa)"
+
+# Settling again: the same totals, nothing sent, nothing changed.
+out2=$(e2e_vasgw --json settle "$month" --force) || e2e_fail "second settle failed"
+e2e_assert_eq "second run: same amount" "300" "$(e2e_json total.amount_fen <<<"$out2")"
+e2e_assert_eq "second run: settled before" "settled" "$(e2e_json state <<<"$out2")"
+sleep 2
+e2e_assert_eq "no second SMS" "$((n + 2))" "$(e2e_sms_count $pa)"
+e2e_assert_match "audit log: the settlement" "settle +$month: 1 valid, 300 fen" "$(e2e_vasgw audit-log)"
+e2e_assert_match "audit log: the feed" "feed.import" "$(e2e_vasgw audit-log)"
+e2e_pass
