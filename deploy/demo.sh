@@ -1,12 +1,13 @@
 #!/bin/bash
 # deploy/demo.sh — the scenario deploy/quickstart.sh demo plays.  It starts a
 # private Redis, the SMSC simulator, the provisioning stub and vasgwd, then:
-# the operator fills the catalogue; a call-centre seat recommends two
-# services to a subscriber; the subscriber answers "Ｙ" from a feature phone
-# (full-width, as Chinese input methods send it), picks one from the list,
-# and the activation order goes to the provisioning system exactly once;
-# another subscriber opts out and the next offer to them is refused with
-# the rule named.  Everything it starts is stopped when it ends.
+# the operator fills the catalogue; a shop clerk registers as a promoter by
+# SMS and is approved; she recommends two services to a customer, who
+# answers "Ｙ" from a feature phone (full-width, as Chinese input methods
+# send it) and picks one from the list; the activation order goes to the
+# provisioning system exactly once; the promoter sees her commission; an
+# opted-out customer is not offered anything; the month is settled and the
+# promoter told the amount.  Everything it starts is stopped when it ends.
 set -uo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export top_srcdir=$top top_builddir=${top_builddir:-$top/build}
@@ -17,11 +18,11 @@ e2e_init demo
 e2e_start_redis
 e2e_start_sim --receipts on --receipt-delay-ms 300
 e2e_start_prov
-e2e_write_conf gateway.log_level=info gateway.node=demo
+e2e_write_conf gateway.log_level=info gateway.node=demo policy.mo_rate_limit_per_min=100
 e2e_start_vasgwd
 e2e_wait_bound 1 20
 
-sub=13800138000 seat=13900139000 other=13700137000
+sub=13800138000 promoter=13900139000 other=13700137000
 say() { printf '\n%s\n' "$*"; }
 sms_out() { printf '  SMS   10658000 -> %s: %s\n' "$1" "$2"; }
 sms_in() { printf '  SMS   %s -> 10658000: %s\n' "$1" "$2"; }
@@ -43,18 +44,25 @@ e2e_vasgw service add SJB --name 手机报 --price 3元/月 --provision-code NEW
 	--commission-fen 200 --knowledge "每天早晚两期新闻。" >/dev/null
 e2e_vasgw service list | sed 's/^/  /'
 
-say "2. A call-centre seat ($seat) recommends both to subscriber $sub:"
-echo "  \$ vasgw recommend $sub CL SJB --promoter $seat"
-e2e_vasgw recommend "$sub" CL SJB --promoter "$seat" | sed 's/^/  /'
+say "2. A shop clerk registers as a promoter from her phone; the operator approves:"
+mo $promoter "ZC 张三 城关营业厅"
+show_new $promoter 0 1
+echo "  \$ vasgw promoter approve $promoter"
+e2e_vasgw promoter approve "$promoter" | sed 's/^/  /'
+show_new $promoter 1 2
+
+say "3. She recommends two services to a customer at the counter:"
+mo $promoter "TJ $sub CL SJB"
+show_new $promoter 2 3
 show_new $sub 0 2
 
-say "3. The subscriber answers from a feature phone:"
+say "4. The customer answers from a feature phone:"
 mo $sub "Ｙ"
 show_new $sub 2 3
 mo $sub "１"
 show_new $sub 3 5
 
-say "4. The provisioning system received one activation order:"
+say "5. The provisioning system received one activation order:"
 e2e_wait_for "the webhook call" 15 eval '[ "$(e2e_prov_count_calls)" -ge 1 ]'
 call=$(e2e_prov GET /calls)
 printf '  POST /activate  Idempotency-Key: %s\n  %s\n' "$(e2e_json 0.key <<<"$call")" \
@@ -62,21 +70,36 @@ printf '  POST /activate  Idempotency-Key: %s\n  %s\n' "$(e2e_json 0.key <<<"$ca
 order=$(e2e_json 0.key <<<"$call")
 done_order() { [ "$(e2e_vasgw --json order show "$order" | e2e_json state)" = done ]; }
 e2e_wait_for "the order" 15 done_order
-e2e_vasgw order show "$order" | sed 's/^/  /'
 
-say "5. The subscriber answers 1 again: no second order."
+say "6. The customer answers 1 again: no second order."
 mo $sub "1"
 show_new $sub 5 6
 sleep 1
 printf '  webhook calls so far: %s, activations: %s\n' "$(e2e_prov_count_calls)" "$(e2e_prov_count_activations)"
 
-say "6. Another subscriber ($other) opts out; the next offer is refused:"
+say "7. The promoter checks her commission:"
+mo $promoter "CX"
+show_new $promoter 3 4
+mo $promoter "CX MX"
+show_new $promoter 4 5
+
+say "8. Another customer ($other) opted out; a recommendation to them is refused:"
 mo $other "退订"
 show_new $other 0 1
-echo "  \$ vasgw recommend $other SJB"
-e2e_vasgw recommend "$other" SJB | sed 's/^/  /'
+mo $promoter "TJ $other SJB"
+show_new $promoter 5 6
 
-say "7. Counters:"
+say "9. Month end: the billing feed comes in and the operator settles the month:"
+today=$(TZ=Asia/Shanghai date +%F) month=$(TZ=Asia/Shanghai date +%Y-%m)
+printf 'msisdn,service,event,date\n%s,CL,charged,%s\n%s,,voice,%s\n' "$sub" "$today" "$sub" "$today" \
+	>"$E2E_DIR/feed.csv"
+echo "  \$ vasgw feed import feed.csv"
+e2e_vasgw feed import "$E2E_DIR/feed.csv" | sed 's/^/  /'
+echo "  \$ vasgw settle $month --force      (--force: the month is not over yet)"
+e2e_vasgw settle "$month" --force --report "$E2E_DIR/settlement.csv" | sed 's/^/  /'
+show_new $promoter 6 7
+
+say "10. Counters:"
 e2e_vasgw stats | sed 's/^/  /'
 echo
 echo "demo finished; stopping Redis, the simulator, the provisioning stub and vasgwd."
