@@ -89,9 +89,24 @@ static void windows_of(cli_t *c, const char *svc, vg_audit_windows_t *w) {
   freeReplyObject(r);
 }
 
+static int cmp_id(const void *a, const void *b) {
+  return strcmp((*(const vg_dev_t *const *)a)->id,
+                (*(const vg_dev_t *const *)b)->id);
+}
+
+static int cmp_id_key(const void *key, const void *b) {
+  return strcmp(key, (*(const vg_dev_t *const *)b)->id);
+}
+
 /* Decide the pending developments of the month, in place. */
 static int audit_month(cli_t *c, vg_dev_t *devs, size_t n, int32_t month) {
-  for (size_t i = 0; i < n; i++) {
+  /* The month's developments by id, for the answers decided in this run. */
+  const vg_dev_t **by_id = vg_calloc(n ? n : 1, sizeof *by_id);
+  for (size_t i = 0; i < n; i++)
+    by_id[i] = &devs[i];
+  qsort(by_id, n, sizeof *by_id, cmp_id);
+  int rc = 0;
+  for (size_t i = 0; i < n && rc == 0; i++) {
     vg_dev_t *d = &devs[i];
     if (d->state != VG_DEV_PENDING || vg_date_month(d->activated) != month)
       continue;
@@ -101,35 +116,44 @@ static int audit_month(cli_t *c, vg_dev_t *devs, size_t n, int32_t month) {
                                    c->cfg.prefix, d->msisdn);
     if (ids == NULL || ids->type != REDIS_REPLY_ARRAY) {
       freeReplyObject(ids);
-      return vg_cli_fail("Redis: cannot read %s's developments", d->msisdn);
+      rc = vg_cli_fail("Redis: cannot read %s's developments", d->msisdn);
+      break;
     }
     size_t no = 0;
     vg_dev_t *others = load_devs(c, ids, &no);
     freeReplyObject(ids);
-    if (others == NULL)
-      return 1;
-    for (size_t k = 0; k < no; k++)
-      for (size_t m = 0; m < n; m++)
-        if (strcmp(others[k].id, devs[m].id) == 0)
-          others[k] = devs[m];
+    if (others == NULL) {
+      rc = 1;
+      break;
+    }
+    for (size_t k = 0; k < no; k++) {
+      const vg_dev_t *const *hit =
+          bsearch(others[k].id, by_id, n, sizeof *by_id, cmp_id_key);
+      if (hit)
+        others[k] = **hit;
+    }
     size_t nf = 0;
     vg_fact_t *facts = NULL;
     if (vg_feed_load(c->rc, c->cfg.prefix, d->msisdn, &facts, &nf) != 0) {
       free(others);
-      return vg_cli_fail("Redis: cannot read the facts of %s", d->msisdn);
+      rc = vg_cli_fail("Redis: cannot read the facts of %s", d->msisdn);
+      break;
     }
     vg_audit_windows_t w;
     windows_of(c, d->service, &w);
     int rule = vg_audit(d, others, no, facts, nf, &w);
     free(others);
     free(facts);
-    if (rule < 0)
-      return vg_cli_fail("development %s: cannot be audited (activated %d)",
-                         d->id, (int)d->activated);
+    if (rule < 0) {
+      rc = vg_cli_fail("development %s: cannot be audited (activated %d)",
+                       d->id, (int)d->activated);
+      break;
+    }
     d->state = rule == VG_AUDIT_OK ? VG_DEV_VALID : VG_DEV_INVALID;
     d->rule = rule;
   }
-  return 0;
+  free(by_id);
+  return rc;
 }
 
 /* Promoter records for the report and the SMS. */
@@ -220,7 +244,7 @@ static int settle(cli_t *c, int32_t month, int dry_run, const char *report,
     char holder[128], host[64] = "?";
     gethostname(host, sizeof host);
     snprintf(holder, sizeof holder, "%s:%d", host, (int)getpid());
-    lock = redisCommand(c->rc, "SET %s:lock %s NX EX 600", key, holder);
+    lock = redisCommand(c->rc, "SET %s:lock %s NX EX 3600", key, holder);
     if (lock == NULL || lock->type != REDIS_REPLY_STATUS) {
       freeReplyObject(lock);
       return vg_cli_fail("settle: %04d-%02d is being settled elsewhere",
@@ -229,6 +253,10 @@ static int settle(cli_t *c, int32_t month, int dry_run, const char *report,
     freeReplyObject(lock);
   }
   int rc = 0;
+  /* Watched from before it is read: should the month be settled by anyone
+   * else meanwhile (a lock that expired), our EXEC writes nothing. */
+  if (!dry_run)
+    freeReplyObject(redisCommand(c->rc, "WATCH %s", key));
   redisReply *done = redisCommand(c->rc, "HGET %s state", key);
   int settled_before = done && done->type == REDIS_REPLY_STRING &&
                        strcmp(done->str, "done") == 0;
@@ -374,15 +402,25 @@ static int settle(cli_t *c, int32_t month, int dry_run, const char *report,
                          "settle again)", c->rc->errstr);
         break;
       }
-      if (k == cmds - 1 && r->type != REDIS_REPLY_ARRAY)
-        rc = vg_cli_fail("settle: the transaction failed; nothing written");
+      if (k == cmds - 1) {
+        if (r->type != REDIS_REPLY_ARRAY)
+          rc = vg_cli_fail("settle: %04d-%02d was settled meanwhile; "
+                           "nothing written",
+                           month / 100, month % 100);
+        else
+          for (size_t e = 0; e < r->elements; e++)
+            if (r->element[e]->type == REDIS_REPLY_ERROR && rc == 0)
+              rc = vg_cli_fail("settle: a write failed (%s); the month is "
+                               "recorded, check it with vasgw ledger",
+                               r->element[e]->str);
+      }
       freeReplyObject(r);
     }
     vg_templates_free(t);
     if (rc == 0)
-      vg_cli_audit(c, "settle", "%s: %u valid, %lld fen, %zu promoters",
-                   monthtxt, s.total.valid, (long long)s.total.amount_fen,
-                   s.nrows);
+      rc = vg_cli_audit(c, "settle", "%s: %u valid, %lld fen, %zu promoters",
+                        monthtxt, s.total.valid,
+                        (long long)s.total.amount_fen, s.nrows);
   }
   if (rc == 0) {
     print_totals(c, &s, pr, settled_before, dry_run);
@@ -398,8 +436,19 @@ out_rows:
 out_devs:
   free(devs);
 out:
-  if (!dry_run)
-    freeReplyObject(redisCommand(c->rc, "DEL %s:lock", key));
+  if (!dry_run) {
+    /* Ours only: a lock that expired may be someone else's by now. */
+    char holder[128], host[64] = "?", lk[VG_KEY_MAX + 8];
+    gethostname(host, sizeof host);
+    snprintf(holder, sizeof holder, "%s:%d", host, (int)getpid());
+    snprintf(lk, sizeof lk, "%s:lock", key);
+    freeReplyObject(redisCommand(
+        c->rc,
+        "EVAL %s 1 %s %s",
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+        "return redis.call('DEL', KEYS[1]) end return 0",
+        lk, holder));
+  }
   return rc;
 }
 

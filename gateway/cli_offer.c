@@ -335,6 +335,18 @@ int vg_cli_recommend(cli_t *c, int nw, const char **w) {
           "recommend: a promoter cannot recommend to their own number");
   }
   int rc = load(&r);
+  if (rc == 0 && *prom) {
+    /* Credit goes to approved promoters only. */
+    redisReply *st = redisCommand(c->rc, "HGET %s:promoter:%s status",
+                                  c->cfg.prefix, prom);
+    if (st == NULL || st->type != REDIS_REPLY_STRING ||
+        strcmp(st->str, "approved") != 0)
+      rc = vg_cli_fail("recommend: %s is not an approved promoter (%s)",
+                       prom,
+                       st && st->type == REDIS_REPLY_STRING ? st->str
+                                                            : "not registered");
+    freeReplyObject(st);
+  }
   if (rc == 0)
     rc = recommend_one(&r, to, svcs, n, prom);
   release(&r);

@@ -331,27 +331,43 @@ static int check_ledger_options(const opts_t *o, int32_t *day,
   return 0;
 }
 
+/*
+ * Record that `code` earns `fen` from `day` on.  One rule per date: a
+ * second change the same day replaces it.  A service without any rule yet
+ * (made before rules existed) first gets its previous amount, `before`,
+ * as the rule since always, so that a change for a later date does not
+ * apply before that date.
+ */
+static int write_rule(cli_t *c, const char *code, int32_t day, long long fen,
+                      long long before) {
+  const char *P = c->cfg.prefix;
+  redisReply *r = redisCommand(c->rc, "ZCARD %s:svc:%s:rules", P, code);
+  long long have = r && r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+  freeReplyObject(r);
+  freeReplyObject(redisCommand(c->rc, "MULTI"));
+  if (have == 0 && before >= 0)
+    freeReplyObject(redisCommand(c->rc,
+                                 "ZADD %s:svc:%s:rules 0 00000000:%lld", P,
+                                 code, before));
+  freeReplyObject(redisCommand(c->rc, "ZREMRANGEBYSCORE %s:svc:%s:rules %d %d",
+                               P, code, (int)day, (int)day));
+  freeReplyObject(redisCommand(c->rc, "ZADD %s:svc:%s:rules %d %08d:%lld", P,
+                               code, (int)day, (int)day, fen));
+  r = redisCommand(c->rc, "EXEC");
+  int ok = r && r->type == REDIS_REPLY_ARRAY;
+  freeReplyObject(r);
+  return ok ? 0 : vg_cli_fail("Redis: cannot record the commission rule of %s",
+                              code);
+}
+
 static int write_ledger_options(cli_t *c, const opts_t *o,
                                 const vg_service_t *s, int32_t day,
-                                const vg_audit_windows_t *w) {
+                                const vg_audit_windows_t *w, long long before) {
   const char *P = c->cfg.prefix;
   redisReply *r;
-  if (o->given & VG_SVC_BIT(COMMISSION_FEN)) {
-    /* One rule per date: a second change the same day replaces it. */
-    char member[48];
-    snprintf(member, sizeof member, "%08d:%lld", (int)day, s->commission_fen);
-    freeReplyObject(redisCommand(c->rc, "MULTI"));
-    freeReplyObject(redisCommand(c->rc, "ZREMRANGEBYSCORE %s:svc:%s:rules %d %d",
-                                 P, s->code, (int)day, (int)day));
-    freeReplyObject(redisCommand(c->rc, "ZADD %s:svc:%s:rules %d %s", P,
-                                 s->code, (int)day, member));
-    r = redisCommand(c->rc, "EXEC");
-    if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
-      freeReplyObject(r);
-      return vg_cli_fail("Redis: cannot record the commission rule");
-    }
-    freeReplyObject(r);
-  }
+  if ((o->given & VG_SVC_BIT(COMMISSION_FEN)) &&
+      write_rule(c, s->code, day, s->commission_fen, before) != 0)
+    return 1;
   if (o->windows) {
     char text[VG_AUDIT_WINDOWS_TEXT];
     r = redisCommand(c->rc, "HSET %s:svc:%s audit_windows %s", P, s->code,
@@ -417,7 +433,7 @@ static int cmd_add(cli_t *c, int nw, const char **words) {
                        "%s ...' to change it", s.code, s.code);
   }
   if (save(c, &s, 1, VG_SVC_ALL, NULL) ||
-      write_ledger_options(c, &o, &s, day, &w))
+      write_ledger_options(c, &o, &s, day, &w, -1))
     return 1;
   rc = vg_cli_audit(c, "service.add",
                     "%s: %s, %s, commission %lld fen from %08d%s%s", s.code,
@@ -481,6 +497,7 @@ static int cmd_set(cli_t *c, int nw, const char **words) {
     return 1;
   if (load(c, code, &s))
     return 1;
+  long long before = s.commission_fen;
   apply_options(&o, &s);
   unsigned overwrite = o.given | VG_SVC_BIT(UPDATED);
   if (o.enable) {
@@ -492,7 +509,7 @@ static int cmd_set(cli_t *c, int nw, const char **words) {
     return refuse("set", why);
   /* Only the fields asked for: a concurrent change of others is kept. */
   if (save(c, &s, 1, overwrite, NULL) ||
-      write_ledger_options(c, &o, &s, day, &w))
+      write_ledger_options(c, &o, &s, day, &w, before))
     return 1;
   char detail[4 * VG_SVC_UTF8_BYTES(VG_SVC_TEXT_MAX)];
   char from[32] = "";
@@ -748,6 +765,16 @@ static int cmd_import(cli_t *c, int nw, const char **words) {
       (n > 0 && save(c, svc, n, have | VG_SVC_BIT(UPDATED), &added))) {
     rc = 1;
     goto out;
+  }
+  /* The commission of each row is the rule from today. */
+  if (have & VG_SVC_BIT(COMMISSION_FEN)) {
+    char today[12];
+    int32_t day = (int32_t)atol(vg_clock_day(today, vg_now_ms()));
+    for (size_t i = 0; i < n; i++)
+      if (write_rule(c, svc[i].code, day, svc[i].commission_fen, -1) != 0) {
+        rc = 1;
+        goto out;
+      }
   }
   if (n > 0) {
     char abs[4096];

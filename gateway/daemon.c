@@ -435,9 +435,11 @@ static void on_settle_state(vg_redis_t *r, redisReply *reply, void *data,
   d->settle_proc.data = d;
   int rc = uv_spawn(d->loop, &d->settle_proc, &o);
   if (rc != 0) {
-    vg_log_error("settlement of %s: cannot run %s: %s", month, exe,
-                 uv_strerror(rc));
+    vg_log_error("settlement of %s: cannot run %s: %s; trying again in an "
+                 "hour",
+                 month, exe, uv_strerror(rc));
     uv_close((uv_handle_t *)&d->settle_proc, NULL);
+    d->settle_started = uv_now(d->loop);
     return;
   }
   d->settling = 1;
@@ -453,7 +455,9 @@ static void settlement_check(daemon_t *d) {
   char day[12];
   vg_clock_day(day, vg_now_ms());
   int y = atoi(day) / 10000, m = atoi(day) / 100 % 100, dd = atoi(day) % 100;
-  if (dd < d->cfg->settlement_day)
+  /* ...and not at night: the promoters' SMS go out with the settlement. */
+  if (dd < d->cfg->settlement_day ||
+      vg_clock_quiet_until(d->cfg->quiet_hours, vg_now_ms()) > 0)
     return;
   if (--m == 0) {
     m = 12;

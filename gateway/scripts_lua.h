@@ -255,7 +255,11 @@
     "    since = string.match(r[1], '^(%d+):')\n" \
     "    amount = tonumber(string.match(r[1], ':(%d+)$'))\n" \
     "  end\n" \
-    "  if not amount then amount = tonumber(redis.call('HGET', P..':svc:'..o[3], 'commission_fen') or '0') end\n" \
+    "  if not amount and redis.call('EXISTS', P..':svc:'..o[3]..':rules') == 0 then\n" \
+    "    -- A service from before rules existed: its catalogue amount.\n" \
+    "    amount = tonumber(redis.call('HGET', P..':svc:'..o[3], 'commission_fen') or '0')\n" \
+    "  end\n" \
+    "  amount = amount or 0\n" \
     "  local pr = redis.call('HMGET', P..':promoter:'..o[1], 'staff_no', 'outlet')\n" \
     "  local name = redis.call('HGET', P..':svc:'..o[3], 'name') or o[3]\n" \
     "  redis.call('HSET', P..':dev:'..oid, 'id', oid, 'promoter', o[1], 'staff_no', pr[1] or '',\n" \

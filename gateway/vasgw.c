@@ -345,7 +345,10 @@ static int cmd_stats(cli_t *c) {
       "scheduled", "offer_sent", "offer_held", "offer_exists",
       "offer_confirmed", "offer_declined", "orders_activate",
       "orders_deactivate", "orders_done", "orders_rejected", "orders_failed",
-      "optout", "optin", "mo_rate_limited", "mo_loop"};
+      "optout", "optin", "mo_rate_limited", "mo_loop",
+      /* promoters and the ledger */
+      "promoters_registered", "promoters_approved", "promoters_rejected",
+      "promoters_disabled", "developments"};
   /* Refused offers are counted per rule: "offer_refused:<rule>". */
   static const char refused[] = "offer_refused:";
   /* Each node's hash, fetched once for both output forms. */

@@ -80,6 +80,29 @@ static void append(vg_mo_job_t *j, char **list, char *item) {
   free(item);
 }
 
+/* Every answer to a promoter fits two SMS (UCS-2: 134 characters): append
+ * `item` to *list only while the answer, template `tpl` with `vars` (the
+ * one named "list" gets the list), still does.  0 when it was left out. */
+#define MAX_PARTS 2
+static int append_fitting(vg_mo_job_t *j, char **list, char *item,
+                          vg_tpl_id_t tpl, vg_tpl_var_t *vars, size_t n) {
+  char *before = *list ? vg_strdup(*list) : NULL;
+  append(j, list, item);
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(vars[i].name, "list") == 0)
+      vars[i].value = *list;
+  char *text = render(j, tpl, vars, n);
+  size_t parts = vg_templates_parts(text);
+  free(text);
+  if (parts <= MAX_PARTS || before == NULL) { /* the first item always */
+    free(before);
+    return 1;
+  }
+  free(*list);
+  *list = before;
+  return 0;
+}
+
 static const char *str(const redisReply *r, size_t i) {
   if (r == NULL || r->type != REDIS_REPLY_ARRAY || i >= r->elements ||
       r->element[i]->type != REDIS_REPLY_STRING)
@@ -98,13 +121,16 @@ static const char *yuan(char out[32], long long fen) {
 /* Reply of SORT svc:index ALPHA GET # GET ->name GET ->enabled. */
 static char *services_text(vg_mo_job_t *j, const redisReply *r) {
   char *list = NULL;
+  vg_tpl_var_t all[] = {{"list", ""}};
   for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i + 2 < r->elements;
        i += 3) {
     if (strcmp(str(r, i + 2), "1") != 0)
       continue;
     vg_tpl_var_t v[] = {{"service_code", str(r, i)},
                         {"service_name", str(r, i + 1)}};
-    append(j, &list, render(j, VG_TPL_YW_ITEM, v, 2));
+    if (!append_fitting(j, &list, render(j, VG_TPL_YW_ITEM, v, 2), VG_TPL_YW,
+                        all, 1))
+      break;
   }
   vg_tpl_var_t v[] = {{"list", list ? list : ""}};
   char *text = render(j, VG_TPL_YW, v, 1);
@@ -125,6 +151,15 @@ static void on_services(vg_redis_t *r, redisReply *reply_, void *data,
     char *both = vg_malloc(strlen(p->answer) + strlen(yw) + 2);
     sprintf(both, "%s %s", p->answer, yw);
     free(yw);
+    if (vg_templates_parts(both) > MAX_PARTS) {
+      /* Too long with the codes: the hint to ask for them instead. */
+      char *hint = render(j, VG_TPL_USAGE_RECOMMEND, NULL, 0);
+      both = vg_realloc(both, strlen(p->answer) + strlen(hint) + 2);
+      sprintf(both, "%s %s", p->answer, hint);
+      free(hint);
+      if (vg_templates_parts(both) > MAX_PARTS)
+        snprintf(both, strlen(p->answer) + 1, "%s", p->answer);
+    }
     reply(j, both);
     return;
   }
@@ -154,6 +189,12 @@ static void on_offers(vg_redis_t *r, redisReply *rep, void *data,
   size_t n = vg_offer_results(rep, res, MAX_SVCS);
   char *list = NULL;
   int unknown = 0;
+  char national[VG_MSISDN_MAX];
+  const char *cc = j->d->cfg->country_code;
+  snprintf(national, sizeof national, "%s",
+           strncmp(p->to, cc, strlen(cc)) == 0 ? p->to + strlen(cc) : p->to);
+  vg_tpl_var_t all[] = {
+      {"staff_no", p->staff}, {"msisdn", national}, {"list", ""}};
   for (size_t i = 0; i < n; i++) {
     char reason[128];
     if (strcmp(res[i].status, "refused") == 0) {
@@ -163,22 +204,18 @@ static void on_offers(vg_redis_t *r, redisReply *rep, void *data,
       vg_tpl_var_t v[] = {{"service_code", p->svc[i]},
                           {"service_name", p->svc[i]},
                           {"reason", reason}};
-      append(j, &list, render(j, VG_TPL_TJ_REFUSED_ITEM, v, 3));
+      append_fitting(j, &list, render(j, VG_TPL_TJ_REFUSED_ITEM, v, 3),
+                     VG_TPL_TJ_RESULT, all, 3);
     } else {
       vg_tpl_var_t v[] = {{"service_code", p->svc[i]},
                           {"service_name", p->svc_name[i]},
                           {"code", res[i].code}};
-      append(j, &list, render(j, VG_TPL_TJ_SENT_ITEM, v, 3));
+      append_fitting(j, &list, render(j, VG_TPL_TJ_SENT_ITEM, v, 3),
+                     VG_TPL_TJ_RESULT, all, 3);
     }
   }
-  char national[VG_MSISDN_MAX];
-  const char *cc = j->d->cfg->country_code;
-  snprintf(national, sizeof national, "%s",
-           strncmp(p->to, cc, strlen(cc)) == 0 ? p->to + strlen(cc) : p->to);
-  vg_tpl_var_t v[] = {{"staff_no", p->staff},
-                      {"msisdn", national},
-                      {"list", list ? list : ""}};
-  p->answer = render(j, VG_TPL_TJ_RESULT, v, 3);
+  all[2].value = list ? list : "";
+  p->answer = render(j, VG_TPL_TJ_RESULT, all, 3);
   free(list);
   vg_log_info("dispatch: MO %s: promoter %s recommends %d service(s)", j->id,
               p->staff, p->nsvc);
@@ -397,7 +434,10 @@ static void on_details(vg_redis_t *r, redisReply *rep, void *data,
                         {"service_code", str(rep, i + 2)},
                         {"service_name", str(rep, i + 3)},
                         {"state", word}};
-    append(j, &list, render(j, VG_TPL_CX_DETAIL_ITEM, v, 5));
+    vg_tpl_var_t all[] = {{"staff_no", p->staff}, {"list", ""}};
+    if (!append_fitting(j, &list, render(j, VG_TPL_CX_DETAIL_ITEM, v, 5),
+                        VG_TPL_CX_DETAIL, all, 2))
+      break;
   }
   if (list == NULL) {
     vg_tpl_var_t v[] = {{"staff_no", p->staff}};
@@ -438,7 +478,7 @@ static void on_promoter(vg_redis_t *r, redisReply *rep, void *data,
   snprintf(p->staff, sizeof p->staff, "%s", str(rep, 1));
   snprintf(p->name, sizeof p->name, "%s", str(rep, 2));
   if (j->cmd.cmd == VG_CMD_SERVICES) {
-    services(j); /* the codes are no secret: any registered number */
+    services(j); /* the codes are no secret: any number of the segments */
     return;
   }
   if (strcmp(p->status, "approved") != 0) {

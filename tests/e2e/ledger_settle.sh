@@ -40,6 +40,13 @@ sell() { # NATIONAL SERVICE
 sell 13800000001 CL
 sell 13800000002 SJB
 sell 13800000003 CL
+# ZS: the knowledge SMS of a service to a customer, with its reply code.
+n=$(e2e_sms_count $pa)
+e2e_mo $pa "ZS 13800000009 SJB"
+e2e_wait_sms $pa $((n + 1))
+e2e_assert_match "ZS: the promoter's answer" "手机报已发送\(回复1\)" "$(e2e_last_sms $pa)"
+e2e_wait_sms 8613800000009 1
+e2e_assert_match "ZS: the knowledge SMS with the code" "【手机报】.*资费：3元/月。.*回复1开通，回复TD退订" "$(e2e_sms_to 8613800000009 | tr -d '\n')"
 e2e_wait_for "three developments" 15 eval '[ "$(e2e_redis ZCARD "vasgw:devs:month:$ym")" = 3 ]'
 amounts=$(for id in $(e2e_redis ZRANGE "vasgw:devs:month:$ym" 0 -1); do
 	echo "$(e2e_redis HGET "vasgw:dev:$id" msisdn) $(e2e_redis HGET "vasgw:dev:$id" amount_fen)"
@@ -80,6 +87,12 @@ e2e_assert_match "ledger: voice" "8613800000003 +CL +3.00  invalid:voice" "$ledg
 e2e_mo $pa "CX"
 e2e_wait_sms $pa $((n + 2))
 e2e_assert_match "CX after settlement" "有效1，无效2，待结佣金0.00元，已结3.00元" "$(e2e_last_sms $pa)"
+e2e_mo $pa "CX MX"
+e2e_wait_for "the CX MX answer" 10 eval '[ "$(e2e_events submit | grep -F "\"dest\":\"$pa\"" | grep -c "最近发展\|无效:")" -ge 1 ]'
+sleep 1
+parts=$(( $(e2e_sms_count $pa) - n - 2 ))
+[ "$parts" -ge 1 ] && [ "$parts" -le 2 ] || e2e_fail "CX MX took $parts SMS (at most 2)"
+n=$((n + parts))
 
 # Settling again: the same totals, nothing sent, nothing changed.
 out2=$(e2e_vasgw --json settle "$month" --force) || e2e_fail "second settle failed"

@@ -82,7 +82,7 @@ e2e_wait_sms $pa $((n + 1))
 e2e_assert_match "CX: the month" "工号10001 [0-9]{6}：推荐1，确认1，开通1，有效0，无效0，待结佣金3.00元，已结0.00元。" "$(e2e_last_sms $pa)"
 e2e_mo $pa "CX MX"
 e2e_wait_sms $pa $((n + 2))
-e2e_assert_match "CX MX: the development" "工号10001最近发展：[0-9]{2}-[0-9]{2} 138\*\*\*\*8000 彩铃 待审核" "$(e2e_last_sms $pa)"
+e2e_assert_match "CX MX: the development" "工号10001最近发展：[0-9]{2}-[0-9]{2} 138\*\*\*\*8000 CL 待审核" "$(e2e_last_sms $pa)"
 e2e_mo $pa "YW"
 e2e_wait_sms $pa $((n + 3))
 e2e_assert_eq "YW" "业务代码：CL 彩铃，SJB 手机报" "$(e2e_last_sms $pa)"
