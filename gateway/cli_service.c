@@ -360,6 +360,38 @@ static int write_rule(cli_t *c, const char *code, int32_t day, long long fen,
                               code);
 }
 
+/* `service set --audit-windows` changes the windows it names; the others
+ * keep what the service had. */
+static int merge_windows(cli_t *c, const char *code, const char *given,
+                         vg_audit_windows_t *w) {
+  static const char *const keys[] = {"duplicate_months", "rebate_months",
+                                     "retention_days", "voice_days"};
+  char stored[VG_AUDIT_WINDOWS_TEXT] = "", merged[4 * VG_AUDIT_WINDOWS_TEXT],
+       why[160];
+  redisReply *r = redisCommand(c->rc, "HGET %s:svc:%s audit_windows",
+                               c->cfg.prefix, code);
+  vg_audit_windows_t cur;
+  vg_audit_windows_default(&cur);
+  if (r && r->type == REDIS_REPLY_STRING)
+    vg_audit_windows_parse(r->str, &cur, why, sizeof why);
+  freeReplyObject(r);
+  vg_audit_windows_format(&cur, stored, sizeof stored);
+  merged[0] = '\0';
+  for (size_t k = 0; k < VG_ARRAY_SIZE(keys); k++) {
+    /* The item for this key: from `given` when it names it, else stored. */
+    const char *src = strstr(given, keys[k]) ? given : stored;
+    const char *at = strstr(src, keys[k]);
+    if (at == NULL)
+      continue;
+    size_t len = strcspn(at, ",");
+    snprintf(merged + strlen(merged), sizeof merged - strlen(merged), "%s%.*s",
+             *merged ? "," : "", (int)len, at);
+  }
+  if (vg_audit_windows_parse(merged, w, why, sizeof why) != 0)
+    return refuse("set", why);
+  return 0;
+}
+
 static int write_ledger_options(cli_t *c, const opts_t *o,
                                 const vg_service_t *s, int32_t day,
                                 const vg_audit_windows_t *w, long long before) {
@@ -480,7 +512,7 @@ static int cmd_set(cli_t *c, int nw, const char **words) {
     return rc;
   if (vg_service_norm_code(o.code, code, why, sizeof why) != 0)
     return refuse("set", why);
-  if (o.given == 0 && !o.enable && !o.windows)
+  if (o.given == 0 && !o.enable && !o.windows && !o.effective)
     return vg_cli_usage_error("service set: nothing to change (give an "
                               "option such as --name, or --enable)");
   /* Refuse a bad value before touching Redis. */
@@ -498,6 +530,8 @@ static int cmd_set(cli_t *c, int nw, const char **words) {
   if (load(c, code, &s))
     return 1;
   long long before = s.commission_fen;
+  if (o.windows && (rc = merge_windows(c, code, o.windows, &w)) != 0)
+    return rc;
   apply_options(&o, &s);
   unsigned overwrite = o.given | VG_SVC_BIT(UPDATED);
   if (o.enable) {

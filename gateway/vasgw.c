@@ -391,7 +391,7 @@ static int cmd_stats(cli_t *c) {
            pending);
     printf("counters:\n");
     for (size_t i = 0; i < VG_ARRAY_SIZE(counters); i++)
-      printf("  %-17s %lld\n", counters[i], hash_int(h, counters[i]));
+      printf("  %-21s %lld\n", counters[i], hash_int(h, counters[i]));
     for (size_t i = 0; i + 1 < h->elements; i += 2)
       if (strncmp(h->element[i]->str, refused, sizeof refused - 1) == 0)
         printf("  offer refused: %-24s %s\n",
@@ -446,7 +446,8 @@ static void usage(FILE *out) {
           "      --commission-fen F [--knowledge T] [--usage T] [--cancel T]\n"
           "                       add a service to the catalogue\n"
           "  service set CODE [any of those options] [--enable]\n"
-          "                       change a service\n"
+          "      [--effective DATE] [--audit-windows duplicate_months=3,...]\n"
+          "                       change a service (a commission from DATE)\n"
           "  service show CODE    one service\n"
           "  service list [--all] the enabled (or all) services\n"
           "  service disable CODE refuse new offers of a service\n"
