@@ -132,6 +132,15 @@ const char *vg_cli_field(const redisReply *h, const char *name) {
   return vg_reply_field(h, name);
 }
 
+const char *vg_cli_str(const redisReply *h, const char *name) {
+  const char *v = vg_reply_field(h, name);
+  return v ? v : "";
+}
+
+long long vg_cli_num(const redisReply *h, const char *name) {
+  return strtoll(vg_cli_str(h, name), NULL, 10);
+}
+
 int vg_cli_each_line(const char *path,
                      int (*line)(void *data, long lineno, char *text),
                      void *data) {

@@ -39,6 +39,9 @@ redisReply *vg_cli_script(cli_t *c, int script, int nkeys, int argc,
 
 /* The value of `name` in an HGETALL reply, or NULL. */
 const char *vg_cli_field(const redisReply *h, const char *name);
+/* The same, "" when absent; and as a number (0 when absent). */
+const char *vg_cli_str(const redisReply *h, const char *name);
+long long vg_cli_num(const redisReply *h, const char *name);
 
 /*
  * Call `line` for each line of `path` ("-": stdin) without its line end,

@@ -30,26 +30,21 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *f(const redisReply *h, const char *name) {
-  const char *v = vg_cli_field(h, name);
-  return v ? v : "";
-}
-
 /* A development from its hash. */
 static void dev_from(vg_dev_t *d, const redisReply *h) {
   memset(d, 0, sizeof *d);
-  snprintf(d->id, sizeof d->id, "%s", f(h, "id"));
-  snprintf(d->promoter, sizeof d->promoter, "%s", f(h, "promoter"));
-  snprintf(d->msisdn, sizeof d->msisdn, "%s", f(h, "msisdn"));
-  snprintf(d->service, sizeof d->service, "%s", f(h, "service"));
-  d->activated = (int32_t)atol(f(h, "activated"));
-  d->amount_fen = atoll(f(h, "amount_fen"));
-  const char *st = f(h, "state");
+  snprintf(d->id, sizeof d->id, "%s", vg_cli_str(h, "id"));
+  snprintf(d->promoter, sizeof d->promoter, "%s", vg_cli_str(h, "promoter"));
+  snprintf(d->msisdn, sizeof d->msisdn, "%s", vg_cli_str(h, "msisdn"));
+  snprintf(d->service, sizeof d->service, "%s", vg_cli_str(h, "service"));
+  d->activated = (int32_t)atol(vg_cli_str(h, "activated"));
+  d->amount_fen = atoll(vg_cli_str(h, "amount_fen"));
+  const char *st = vg_cli_str(h, "state");
   d->state = strcmp(st, "valid") == 0     ? VG_DEV_VALID
              : strcmp(st, "invalid") == 0 ? VG_DEV_INVALID
                                           : VG_DEV_PENDING;
   d->rule = VG_AUDIT_OK;
-  if (d->state == VG_DEV_INVALID && vg_audit_rule_parse(f(h, "rule"), &d->rule))
+  if (d->state == VG_DEV_INVALID && vg_audit_rule_parse(vg_cli_str(h, "rule"), &d->rule))
     d->rule = VG_AUDIT_OK;
 }
 
@@ -293,9 +288,9 @@ static int settle(cli_t *c, int32_t month, int dry_run, const char *report,
     redisReply *h = redisCommand(c->rc, "HGETALL %s:promoter:%s", P,
                                  s.rows[i].promoter);
     snprintf(pr[i].msisdn, sizeof pr[i].msisdn, "%s", s.rows[i].promoter);
-    snprintf(pr[i].staff, sizeof pr[i].staff, "%s", f(h, "staff_no"));
-    snprintf(pr[i].name, sizeof pr[i].name, "%s", f(h, "name"));
-    snprintf(pr[i].outlet, sizeof pr[i].outlet, "%s", f(h, "outlet"));
+    snprintf(pr[i].staff, sizeof pr[i].staff, "%s", vg_cli_str(h, "staff_no"));
+    snprintf(pr[i].name, sizeof pr[i].name, "%s", vg_cli_str(h, "name"));
+    snprintf(pr[i].outlet, sizeof pr[i].outlet, "%s", vg_cli_str(h, "outlet"));
     freeReplyObject(h);
     sp[i] = (vg_settle_promoter_t){pr[i].msisdn, pr[i].staff, pr[i].name,
                                    pr[i].outlet};

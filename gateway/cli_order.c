@@ -9,15 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *f(const redisReply *h, const char *name) {
-  const char *v = vg_cli_field(h, name);
-  return v ? v : "";
-}
-
-static long long num(const redisReply *h, const char *name) {
-  return strtoll(f(h, name), NULL, 10);
-}
-
 /* One attempt as order_result logs it: "n|at|duration|outcome|detail|reason". */
 typedef struct {
   char *v[6];
@@ -59,20 +50,20 @@ static int order_show(cli_t *c, const char *id) {
       printf("%s", i ? "," : "");
       vg_cli_json_str(stdout, fields[i]);
       printf(":");
-      vg_cli_json_str(stdout, f(h, fields[i]));
+      vg_cli_json_str(stdout, vg_cli_str(h, fields[i]));
     }
     printf(",\"attempts\":%lld,\"created\":%lld,\"done_at\":%lld,"
            "\"calls\":[",
-           num(h, "attempts"), num(h, "created"), num(h, "done_at"));
+           vg_cli_num(h, "attempts"), vg_cli_num(h, "created"), vg_cli_num(h, "done_at"));
   } else {
     printf("order %s\n", id);
     for (size_t i = 1; i < VG_ARRAY_SIZE(fields); i++)
-      if (*f(h, fields[i]))
-        printf("  %-15s %s\n", fields[i], f(h, fields[i]));
-    printf("  %-15s %lld\n", "attempts", num(h, "attempts"));
-    printf("  %-15s %s\n", "created", vg_cli_time(t1, num(h, "created")));
-    if (num(h, "done_at"))
-      printf("  %-15s %s\n", "done", vg_cli_time(t2, num(h, "done_at")));
+      if (*vg_cli_str(h, fields[i]))
+        printf("  %-15s %s\n", fields[i], vg_cli_str(h, fields[i]));
+    printf("  %-15s %lld\n", "attempts", vg_cli_num(h, "attempts"));
+    printf("  %-15s %s\n", "created", vg_cli_time(t1, vg_cli_num(h, "created")));
+    if (vg_cli_num(h, "done_at"))
+      printf("  %-15s %s\n", "done", vg_cli_time(t2, vg_cli_num(h, "done_at")));
     if (at->elements)
       printf("  calls:\n");
   }
@@ -123,7 +114,7 @@ static int order_list(cli_t *c, const char *state, long limit) {
     if (h == NULL)
       break;
     if (h->type == REDIS_REPLY_ARRAY && h->elements &&
-        (!state || strcmp(f(h, "state"), state) == 0)) {
+        (!state || strcmp(vg_cli_str(h, "state"), state) == 0)) {
       char t[32];
       if (c->json) {
         printf("%s{", shown ? "," : "");
@@ -131,15 +122,15 @@ static int order_list(cli_t *c, const char *state, long limit) {
           printf("%s", k ? "," : "");
           vg_cli_json_str(stdout, fields[k]);
           printf(":");
-          vg_cli_json_str(stdout, f(h, fields[k]));
+          vg_cli_json_str(stdout, vg_cli_str(h, fields[k]));
         }
-        printf(",\"attempts\":%lld,\"created\":%lld}", num(h, "attempts"),
-               num(h, "created"));
+        printf(",\"attempts\":%lld,\"created\":%lld}", vg_cli_num(h, "attempts"),
+               vg_cli_num(h, "created"));
       } else {
-        printf("%-28s %-10s %-9s %-15s %-8s %-8s %s\n", f(h, "id"),
-               f(h, "action"), f(h, "state"), f(h, "msisdn"),
-               f(h, "service"), f(h, "attempts"),
-               vg_cli_time(t, num(h, "created")));
+        printf("%-28s %-10s %-9s %-15s %-8s %-8s %s\n", vg_cli_str(h, "id"),
+               vg_cli_str(h, "action"), vg_cli_str(h, "state"), vg_cli_str(h, "msisdn"),
+               vg_cli_str(h, "service"), vg_cli_str(h, "attempts"),
+               vg_cli_time(t, vg_cli_num(h, "created")));
       }
       shown++;
     }

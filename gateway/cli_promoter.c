@@ -57,15 +57,6 @@ static int refuse(const char *sub, const char *fmt, ...) {
   return 2;
 }
 
-static const char *f(const redisReply *h, const char *name) {
-  const char *v = vg_cli_field(h, name);
-  return v ? v : "";
-}
-
-static long long num(const redisReply *h, const char *name) {
-  return strtoll(f(h, name), NULL, 10);
-}
-
 /* --- command-line options ------------------------------------------------- */
 
 typedef struct {
@@ -311,10 +302,10 @@ static const char *const text_fields[] = {"msisdn", "staff_no", "name",
 static void print_record_json(const redisReply *h) {
   for (size_t i = 0; i < VG_ARRAY_SIZE(text_fields); i++) {
     printf("%s\"%s\":", i ? "," : "", text_fields[i]);
-    vg_cli_json_str(stdout, f(h, text_fields[i]));
+    vg_cli_json_str(stdout, vg_cli_str(h, text_fields[i]));
   }
-  printf(",\"registered_at\":%lld,\"updated_at\":%lld", num(h, "registered_at"),
-         num(h, "updated_at"));
+  printf(",\"registered_at\":%lld,\"updated_at\":%lld", vg_cli_num(h, "registered_at"),
+         vg_cli_num(h, "updated_at"));
 }
 
 /* Columns on a terminal: Chinese characters take two. */
@@ -341,14 +332,14 @@ static void print_table(redisReply **h, size_t n) {
     w[k] = strlen(head[k]);
   for (size_t i = 0; i < n; i++)
     for (int k = 0; k < 5; k++)
-      if (width(f(h[i], col[k])) > w[k])
-        w[k] = width(f(h[i], col[k]));
+      if (width(vg_cli_str(h[i], col[k])) > w[k])
+        w[k] = width(vg_cli_str(h[i], col[k]));
   for (int k = 0; k < 6; k++)
     cell(head[k], w[k], k < 5 ? "  " : "\n");
   for (size_t i = 0; i < n; i++) {
     for (int k = 0; k < 5; k++)
-      cell(f(h[i], col[k]), w[k], "  ");
-    cell(local_date(d, num(h[i], "registered_at")), w[5], "\n");
+      cell(vg_cli_str(h[i], col[k]), w[k], "  ");
+    cell(local_date(d, vg_cli_num(h[i], "registered_at")), w[5], "\n");
   }
 }
 
@@ -407,8 +398,8 @@ static int cmd_list(cli_t *c, int nw, const char **words) {
       }
       /* A record removed by hand stays out; so do the filtered. */
       if (rc == 0 && n < (size_t)limit && h->type == REDIS_REPLY_ARRAY &&
-          h->elements > 0 && (!status || strcmp(f(h, "status"), status) == 0) &&
-          (!outlet || strstr(f(h, "outlet"), outlet) != NULL))
+          h->elements > 0 && (!status || strcmp(vg_cli_str(h, "status"), status) == 0) &&
+          (!outlet || strstr(vg_cli_str(h, "outlet"), outlet) != NULL))
         shown[n++] = h;
       else
         freeReplyObject(h);
@@ -508,34 +499,34 @@ static int cmd_show(cli_t *c, int nw, const char **words) {
     for (int i = 0; i < 2; i++) {
       printf("%s{\"month\":\"%s\"", i ? "," : "", month[i]);
       for (size_t k = 0; k < VG_ARRAY_SIZE(counters); k++)
-        printf(",\"%s\":%lld", counters[k], num(h[i + 1], counters[k]));
+        printf(",\"%s\":%lld", counters[k], vg_cli_num(h[i + 1], counters[k]));
       printf("}");
     }
     printf("]}\n");
     goto out;
   }
   printf("promoter %s\n", msisdn);
-  printf("  %-12s %s\n", "staff no.", f(h[0], "staff_no"));
-  printf("  %-12s %s\n", "name", f(h[0], "name"));
+  printf("  %-12s %s\n", "staff no.", vg_cli_str(h[0], "staff_no"));
+  printf("  %-12s %s\n", "name", vg_cli_str(h[0], "name"));
   printf("  %-12s %s\n", "outlet",
-         *f(h[0], "outlet") ? f(h[0], "outlet") : "-");
-  printf("  %-12s %s\n", "status", f(h[0], "status"));
-  if (*f(h[0], "reason"))
-    printf("  %-12s %s\n", "reason", f(h[0], "reason"));
-  printf("  %-12s %s\n", "source", f(h[0], "source"));
+         *vg_cli_str(h[0], "outlet") ? vg_cli_str(h[0], "outlet") : "-");
+  printf("  %-12s %s\n", "status", vg_cli_str(h[0], "status"));
+  if (*vg_cli_str(h[0], "reason"))
+    printf("  %-12s %s\n", "reason", vg_cli_str(h[0], "reason"));
+  printf("  %-12s %s\n", "source", vg_cli_str(h[0], "source"));
   printf("  %-12s %s\n", "registered",
-         local_time(t1, num(h[0], "registered_at")));
-  printf("  %-12s %s\n", "updated", local_time(t2, num(h[0], "updated_at")));
+         local_time(t1, vg_cli_num(h[0], "registered_at")));
+  printf("  %-12s %s\n", "updated", local_time(t2, vg_cli_num(h[0], "updated_at")));
   printf("  %-8s %11s %9s %9s %5s %7s %14s %14s\n", "month", "recommended",
          "confirmed", "activated", "valid", "invalid", "pending (yuan)",
          "settled (yuan)");
   for (int i = 0; i < 2; i++) {
     const redisReply *mh = h[i + 1];
     printf("  %.4s-%.2s  %11lld %9lld %9lld %5lld %7lld %14s %14s\n",
-           month[i], month[i] + 4, num(mh, "recommended"),
-           num(mh, "confirmed"), num(mh, "activated"), num(mh, "valid"),
-           num(mh, "invalid"), yuan(y1, num(mh, "pending_fen")),
-           yuan(y2, num(mh, "settled_fen")));
+           month[i], month[i] + 4, vg_cli_num(mh, "recommended"),
+           vg_cli_num(mh, "confirmed"), vg_cli_num(mh, "activated"), vg_cli_num(mh, "valid"),
+           vg_cli_num(mh, "invalid"), yuan(y1, vg_cli_num(mh, "pending_fen")),
+           yuan(y2, vg_cli_num(mh, "settled_fen")));
   }
 out:
   for (int i = 0; i < 3; i++)

@@ -207,12 +207,6 @@ out:
 
 /* --- msg show -------------------------------------------------------------- */
 
-static const char *field(redisReply *h, const char *name) {
-  for (size_t i = 0; i + 1 < h->elements; i += 2)
-    if (strcmp(h->element[i]->str, name) == 0)
-      return h->element[i + 1]->str;
-  return NULL;
-}
 
 static void print_time(const char *label, const char *ms) {
   if (ms == NULL || *ms == '\0')
@@ -252,17 +246,17 @@ static int cmd_msg_show(cli_t *c, const char *id) {
     freeReplyObject(h);
     return 0;
   }
-  const char *parts = field(h, "parts");
+  const char *parts = vg_cli_field(h, "parts");
   printf("message %s\n", id);
-  printf("  %-12s %s\n", "to", field(h, "to") ? field(h, "to") : "");
-  printf("  %-12s %s\n", "state", field(h, "state") ? field(h, "state") : "");
-  if (field(h, "error") && *field(h, "error"))
-    printf("  %-12s %s\n", "error", field(h, "error"));
+  printf("  %-12s %s\n", "to", vg_cli_field(h, "to") ? vg_cli_field(h, "to") : "");
+  printf("  %-12s %s\n", "state", vg_cli_field(h, "state") ? vg_cli_field(h, "state") : "");
+  if (vg_cli_field(h, "error") && *vg_cli_field(h, "error"))
+    printf("  %-12s %s\n", "error", vg_cli_field(h, "error"));
   printf("  %-12s %s\n", "parts", parts ? parts : "(not yet encoded)");
-  print_time("created", field(h, "created"));
-  print_time("submitted", field(h, "submitted_at"));
-  print_time("accepted", field(h, "accepted_at"));
-  print_time("done", field(h, "done_at"));
+  print_time("created", vg_cli_field(h, "created"));
+  print_time("submitted", vg_cli_field(h, "submitted_at"));
+  print_time("accepted", vg_cli_field(h, "accepted_at"));
+  print_time("done", vg_cli_field(h, "done_at"));
   int np = parts ? atoi(parts) : 0;
   for (int i = 1; i <= np; i++) {
     char f[32];
@@ -271,7 +265,7 @@ static int cmd_msg_show(cli_t *c, const char *id) {
                                         "dlr_err"};
     for (int k = 0; k < 5; k++) {
       snprintf(f, sizeof f, "p%d.%s", i, names[k]);
-      v[k] = field(h, f);
+      v[k] = vg_cli_field(h, f);
     }
     printf("  part %d/%d: smsc id %s, submit %s%s%s, receipt %s%s%s\n", i, np,
            v[2] && *v[2] ? v[2] : "-",
@@ -279,17 +273,13 @@ static int cmd_msg_show(cli_t *c, const char *id) {
            v[1] ? " " : "", v[1] ? v[1] : "", v[3] ? v[3] : "none",
            v[4] && *v[4] ? " err:" : "", v[4] && *v[4] ? v[4] : "");
   }
-  printf("  %-12s %s\n", "text", field(h, "text") ? field(h, "text") : "");
+  printf("  %-12s %s\n", "text", vg_cli_field(h, "text") ? vg_cli_field(h, "text") : "");
   freeReplyObject(h);
   return 0;
 }
 
 /* --- stats ------------------------------------------------------------------ */
 
-static long long hash_int(redisReply *h, const char *name) {
-  const char *v = field(h, name);
-  return v ? strtoll(v, NULL, 10) : 0;
-}
 
 static int cmd_stats(cli_t *c) {
   if (vg_cli_connect(c))
@@ -361,7 +351,7 @@ static int cmd_stats(cli_t *c) {
            lag, pending);
     for (size_t i = 0; i < VG_ARRAY_SIZE(counters); i++)
       printf("%s\"%s\":%lld", i ? "," : "", counters[i],
-             hash_int(h, counters[i]));
+             vg_cli_num(h, counters[i]));
     printf("},\"offers_refused\":{");
     int first = 1;
     for (size_t i = 0; i + 1 < h->elements; i += 2)
@@ -391,7 +381,7 @@ static int cmd_stats(cli_t *c) {
            pending);
     printf("counters:\n");
     for (size_t i = 0; i < VG_ARRAY_SIZE(counters); i++)
-      printf("  %-21s %lld\n", counters[i], hash_int(h, counters[i]));
+      printf("  %-21s %lld\n", counters[i], vg_cli_num(h, counters[i]));
     for (size_t i = 0; i + 1 < h->elements; i += 2)
       if (strncmp(h->element[i]->str, refused, sizeof refused - 1) == 0)
         printf("  offer refused: %-24s %s\n",
@@ -403,25 +393,25 @@ static int cmd_stats(cli_t *c) {
       redisReply *n = nh[i];
       if (n == NULL || n->type != REDIS_REPLY_ARRAY)
         continue;
-      const char *node = field(n, "node");
+      const char *node = vg_cli_field(n, "node");
       printf("  %s: redis %s, window %lld, %lld in flight, %lld held, "
              "%lld throttled, %lld MO handled\n",
-             node ? node : "?", field(n, "redis") ? field(n, "redis") : "?",
-             hash_int(n, "window"), hash_int(n, "in_flight"),
-             hash_int(n, "held"), hash_int(n, "throttled"),
-             hash_int(n, "mo_handled"));
-      for (long long b = 0; b < hash_int(n, "binds"); b++) {
+             node ? node : "?", vg_cli_field(n, "redis") ? vg_cli_field(n, "redis") : "?",
+             vg_cli_num(n, "window"), vg_cli_num(n, "in_flight"),
+             vg_cli_num(n, "held"), vg_cli_num(n, "throttled"),
+             vg_cli_num(n, "mo_handled"));
+      for (long long b = 0; b < vg_cli_num(n, "binds"); b++) {
         char f[6][24];
         static const char *const names[] = {"role", "state", "in_flight",
                                             "connects", "disconnects",
                                             "last_error"};
         for (int k = 0; k < 6; k++)
           snprintf(f[k], sizeof f[k], "b%lld.%s", b, names[k]);
-        const char *err = field(n, f[5]);
+        const char *err = vg_cli_field(n, f[5]);
         printf("    %-12s %-9s %lld in flight, %lld binds, %lld disconnects%s%s\n",
-               field(n, f[0]) ? field(n, f[0]) : "?",
-               field(n, f[1]) ? field(n, f[1]) : "?", hash_int(n, f[2]),
-               hash_int(n, f[3]), hash_int(n, f[4]),
+               vg_cli_field(n, f[0]) ? vg_cli_field(n, f[0]) : "?",
+               vg_cli_field(n, f[1]) ? vg_cli_field(n, f[1]) : "?", vg_cli_num(n, f[2]),
+               vg_cli_num(n, f[3]), vg_cli_num(n, f[4]),
                err && *err ? ", last error: " : "", err && *err ? err : "");
       }
     }
