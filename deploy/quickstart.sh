@@ -27,6 +27,7 @@ PACKAGES=(
 	libcmocka-dev libunistring-dev kannel-dev
 	redis-server redis-tools curl ca-certificates tzdata
 	clang libclang-rt-14-dev
+	lua5.1 lua-check
 )
 
 install_packages() {

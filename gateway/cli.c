@@ -5,7 +5,7 @@
 #include "gateway/csv.h"
 #include "gateway/keys.h"
 #include "gateway/redis.h"
-#include "gateway/scripts.h"
+#include "gateway/redis_sync.h"
 #include "gateway/vg.h"
 
 #include <errno.h>
@@ -57,74 +57,18 @@ void vg_cli_json_str(FILE *out, const char *s) {
 }
 
 int vg_cli_connect(cli_t *c) {
-  struct timeval tv = {3, 0};
-  c->rc = redisConnectWithTimeout(c->cfg.redis_host, c->cfg.redis_port, tv);
-  if (c->rc == NULL || c->rc->err)
-    return vg_cli_fail("cannot connect to Redis at %s:%d: %s", c->cfg.redis_host,
-                c->cfg.redis_port, c->rc ? c->rc->errstr : "out of memory");
-  redisSetTimeout(c->rc, (struct timeval){10, 0});
-  redisReply *r;
-  if (c->cfg.redis_password[0]) {
-    r = redisCommand(c->rc, "AUTH %s", c->cfg.redis_password);
-    if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-      int rc = vg_cli_fail("Redis AUTH failed: %s", r ? r->str : c->rc->errstr);
-      freeReplyObject(r);
-      return rc;
-    }
-    freeReplyObject(r);
-  }
-  if (c->cfg.redis_db) {
-    r = redisCommand(c->rc, "SELECT %d", c->cfg.redis_db);
-    if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-      int rc = vg_cli_fail("Redis SELECT %d failed: %s", c->cfg.redis_db,
-                    r ? r->str : c->rc->errstr);
-      freeReplyObject(r);
-      return rc;
-    }
-    freeReplyObject(r);
-  }
-  /* Every script, so that each command can simply EVALSHA. */
-  for (int id = 0; id < VG_SCRIPT_COUNT; id++) {
-    r = redisCommand(c->rc, "SCRIPT LOAD %s", vg_script_body(id));
-    if (r == NULL || r->type != REDIS_REPLY_STRING) {
-      int rc = vg_cli_fail("Redis SCRIPT LOAD %s failed: %s",
-                           vg_script_name(id), r ? r->str : c->rc->errstr);
-      freeReplyObject(r);
-      return rc;
-    }
-    vg_script_set_sha(id, r->str);
-    freeReplyObject(r);
-  }
+  char err[1024];
+  c->rc = vg_redis_sync_connect(&c->cfg, err, sizeof err);
+  if (c->rc == NULL)
+    return vg_cli_fail("%s", err);
   return 0;
 }
 
-redisReply *vg_cli_script(cli_t *c, int script, int nkeys, int argc,
-                          const char **argv, const size_t *argvlen) {
-  const char **av = vg_malloc((size_t)(argc + 3) * sizeof *av);
-  size_t *al = vg_malloc((size_t)(argc + 3) * sizeof *al);
-  char nk[16];
-  snprintf(nk, sizeof nk, "%d", nkeys);
-  av[0] = "EVALSHA";
-  av[1] = vg_script_sha(script);
-  av[2] = nk;
-  for (int i = 0; i < 3; i++)
-    al[i] = strlen(av[i]);
-  for (int i = 0; i < argc; i++) {
-    av[i + 3] = argv[i];
-    al[i + 3] = argvlen ? argvlen[i] : strlen(argv[i]);
-  }
-  redisReply *r = redisCommandArgv(c->rc, argc + 3, av, al);
-  vg_free(av);
-  vg_free(al);
-  if (r == NULL) {
-    vg_cli_fail("Redis: %s", c->rc->errstr);
-    return NULL;
-  }
-  if (r->type == REDIS_REPLY_ERROR) {
-    vg_cli_fail("Redis script %s: %s", vg_script_name(script), r->str);
-    freeReplyObject(r);
-    return NULL;
-  }
+redisReply *vg_cli_fcall(cli_t *c, const vg_fcall_t *call) {
+  char err[1024];
+  redisReply *r = vg_redis_sync_fcall(c->rc, call, err, sizeof err);
+  if (r == NULL)
+    vg_cli_fail("%s", err);
   return r;
 }
 

@@ -8,6 +8,7 @@
 #define VG_CLI_H
 
 #include "gateway/config.h"
+#include "gateway/fcall.h"
 
 #include <hiredis/hiredis.h>
 #include <stdio.h>
@@ -26,16 +27,15 @@ int vg_cli_usage_error(const char *fmt, ...)
 /* A JSON string literal with escapes. */
 void vg_cli_json_str(FILE *out, const char *s);
 
-/* Connect, AUTH, SELECT and SCRIPT LOAD every script; 0 or 1 (reported). */
+/* Connect, AUTH, SELECT and load the Functions library (redis_sync.h);
+ * 0 or 1 (reported). */
 int vg_cli_connect(cli_t *c);
 
 /*
- * EVALSHA of a script (scripts.h) with `nkeys` of `argc` arguments; the
- * reply (NULL after a reported failure, error replies reported too) is the
- * caller's to free.
+ * Call a Redis Function (gateway/fcall.h) and wait; the reply (NULL after a
+ * reported failure, error replies reported too) is the caller's to free.
  */
-redisReply *vg_cli_script(cli_t *c, int script, int nkeys, int argc,
-                          const char **argv, const size_t *argvlen);
+redisReply *vg_cli_fcall(cli_t *c, const vg_fcall_t *call);
 
 /* The value of `name` in an HGETALL reply, or NULL. */
 const char *vg_cli_field(const redisReply *h, const char *name);

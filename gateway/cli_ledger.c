@@ -18,7 +18,8 @@
 #include "gateway/keys.h"
 #include "gateway/msisdn.h"
 #include "gateway/mt_queue.h"
-#include "gateway/scripts.h"
+#include "gateway/lua/functions.h"
+#include "gateway/redis_sync.h"
 #include "gateway/vg.h"
 #include "handlers/audit.h"
 #include "handlers/feed.h"
@@ -363,21 +364,8 @@ static int settle(cli_t *c, int32_t month, int dry_run, const char *report,
       vg_mt_t m = {.id = id, .to = r->promoter, .text = text, .src = "",
                    .ussd_service_op = -1, .its_hex = "", .origin = "settlement"};
       vg_mt_batch_add(&b, &m);
-      const char **av = vg_malloc((size_t)(b.argc + 3) * sizeof *av);
-      size_t *al = vg_malloc((size_t)(b.argc + 3) * sizeof *al);
-      av[0] = "EVALSHA";
-      av[1] = vg_script_sha(VG_SCRIPT_MT_ENQUEUE);
-      av[2] = "2";
-      for (int k = 0; k < 3; k++)
-        al[k] = strlen(av[k]);
-      for (int k = 0; k < b.argc; k++) {
-        av[k + 3] = b.argv[k];
-        al[k + 3] = b.argvlen[k];
-      }
-      redisAppendCommandArgv(c->rc, b.argc + 3, av, al);
+      vg_redis_sync_append(c->rc, &b.call);
       cmds++;
-      free(av);
-      free(al);
       vg_mt_batch_free(&b);
       free(text);
     }
@@ -436,13 +424,12 @@ out:
     char holder[128], host[64] = "?", lk[VG_KEY_MAX + 8];
     gethostname(host, sizeof host);
     snprintf(holder, sizeof holder, "%s:%d", host, (int)getpid());
-    snprintf(lk, sizeof lk, "%s:lock", key);
-    freeReplyObject(redisCommand(
-        c->rc,
-        "EVAL %s 1 %s %s",
-        "if redis.call('GET', KEYS[1]) == ARGV[1] then "
-        "return redis.call('DEL', KEYS[1]) end return 0",
-        lk, holder));
+    snprintf(lk, sizeof lk, "settle:%06d:lock", (int)month);
+    vg_fn_lock_release_t a = {.prefix = P, .name = lk, .holder = holder};
+    vg_fcall_t call = VG_FCALL_INIT;
+    vg_fn_lock_release(&call, &a);
+    freeReplyObject(vg_cli_fcall(c, &call));
+    vg_fcall_free(&call);
   }
   return rc;
 }

@@ -11,7 +11,7 @@
  */
 #include "gateway/cli.h"
 #include "gateway/msisdn.h"
-#include "gateway/scripts.h"
+#include "gateway/redis_sync.h"
 #include "gateway/vg.h"
 #include "handlers/offers.h"
 
@@ -73,15 +73,7 @@ static void append_offers(rec_t *r, const char *msisdn, char svcs[][16],
                       r->knowledge ? "knowledge" : "recommend");
     free(text);
   }
-  int argc = a.argc + 3;
-  const char **av = vg_malloc((size_t)argc * sizeof *av);
-  av[0] = "EVALSHA";
-  av[1] = vg_script_sha(VG_SCRIPT_OFFER_CREATE);
-  av[2] = "0";
-  for (int i = 0; i < a.argc; i++)
-    av[i + 3] = a.argv[i];
-  redisAppendCommandArgv(r->c->rc, argc, av, NULL);
-  free(av);
+  vg_redis_sync_append(r->c->rc, &a.call);
   vg_offer_args_free(&a);
 }
 
@@ -107,7 +99,7 @@ static int recommend_one(rec_t *r, const char *msisdn, char svcs[][16],
   if (redisGetReply(r->c->rc, (void **)&rep) != REDIS_OK)
     return vg_cli_fail("Redis: %s", r->c->rc->errstr);
   if (rep->type == REDIS_REPLY_ERROR) {
-    int rc = vg_cli_fail("Redis script offer_create: %s", rep->str);
+    int rc = vg_cli_fail("Redis function offer_create: %s", rep->str);
     freeReplyObject(rep);
     return rc;
   }
@@ -249,7 +241,7 @@ static int recommend_file(rec_t *r, const char *path) {
       vg_offer_result_t res[MAX_SVCS];
       size_t k = vg_offer_results(rep, res, MAX_SVCS);
       if (rep->type == REDIS_REPLY_ERROR)
-        rc = vg_cli_fail("Redis script offer_create: %s", rep->str);
+        rc = vg_cli_fail("Redis function offer_create: %s", rep->str);
       freeReplyObject(rep);
       for (size_t j = 0; j < k; j++) {
         char key[48];

@@ -24,7 +24,7 @@
 #include "gateway/csv.h"
 #include "gateway/keys.h"
 #include "gateway/msisdn.h"
-#include "gateway/scripts.h"
+#include "handlers/lua/functions.h"
 #include "gateway/vg.h"
 #include "handlers/promoters.h"
 #include "handlers/templates.h"
@@ -213,17 +213,22 @@ static int cmd_status(cli_t *c, int nw, const char **words) {
   if (vg_cli_connect(c) || (!msisdn[0] && resolve_staff(c, pos[0], msisdn)))
     goto out;
 
-  char now[24], ttl[24];
-  snprintf(now, sizeof now, "%lld", (long long)vg_now_ms());
-  snprintf(ttl, sizeof ttl, "%d", c->cfg.msg_ttl_days * 86400);
-  const char *argv[] = {c->cfg.prefix, now,    msisdn, status,
-                        reason,        ttl,    x.tpl,  x.word};
-  redisReply *r = vg_cli_script(c, VG_SCRIPT_PROMOTER_STATUS, 0,
-                                (int)VG_ARRAY_SIZE(argv), argv, NULL);
+  vg_fn_promoter_status_t a = {.prefix = c->cfg.prefix,
+                               .now = vg_now_ms(),
+                               .msisdn = msisdn,
+                               .status = status,
+                               .reason = reason,
+                               .msg_ttl = (long long)c->cfg.msg_ttl_days * 86400,
+                               .template = x.tpl,
+                               .status_word = x.word};
+  vg_fcall_t call = VG_FCALL_INIT;
+  vg_fn_promoter_status(&call, &a);
+  redisReply *r = vg_cli_fcall(c, &call);
+  vg_fcall_free(&call);
   if (r == NULL)
     goto out;
   if (r->type != REDIS_REPLY_ARRAY || r->elements < 4) {
-    vg_cli_fail("Redis script promoter_status: unexpected reply");
+    vg_cli_fail("Redis function promoter_status: unexpected reply");
     freeReplyObject(r);
     goto out;
   }
@@ -618,30 +623,27 @@ static int check_row(cli_t *c, const char *path, const vg_csv_row_t *r,
  */
 static int import_batches(cli_t *c, const char *tpl, const row_t *rows,
                           size_t n, int *created, char **staff) {
-  char now[24], ttl[24];
-  snprintf(now, sizeof now, "%lld", (long long)vg_now_ms());
-  snprintf(ttl, sizeof ttl, "%d", c->cfg.msg_ttl_days * 86400);
-  const char **argv = vg_malloc((4 + 3 * IMPORT_BATCH) * sizeof *argv);
+  long long now = vg_now_ms();
+  vg_fcall_t call = VG_FCALL_INIT;
 
   for (size_t done = 0; done < n;) {
     size_t k = n - done < IMPORT_BATCH ? n - done : IMPORT_BATCH;
-    int argc = 0;
-    argv[argc++] = c->cfg.prefix;
-    argv[argc++] = now;
-    argv[argc++] = ttl;
-    argv[argc++] = tpl;
+    vg_fn_promoter_import_t a = {.prefix = c->cfg.prefix,
+                                 .now = now,
+                                 .msg_ttl = (long long)c->cfg.msg_ttl_days * 86400,
+                                 .template = tpl};
+    vg_fn_promoter_import(&call, &a);
     for (size_t i = done; i < done + k; i++) {
-      argv[argc++] = rows[i].msisdn;
-      argv[argc++] = rows[i].name;
-      argv[argc++] = rows[i].outlet;
+      vg_fn_promoter_import_promoters_t g = {
+          .msisdn = rows[i].msisdn, .name = rows[i].name, .outlet = rows[i].outlet};
+      vg_fn_promoter_import_promoters(&call, &g);
     }
-    redisReply *r =
-        vg_cli_script(c, VG_SCRIPT_PROMOTER_IMPORT, 0, argc, argv, NULL);
+    redisReply *r = vg_cli_fcall(c, &call);
     if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != k) {
       if (r != NULL)
-        vg_cli_fail("Redis script promoter_import: unexpected reply");
+        vg_cli_fail("Redis function promoter_import: unexpected reply");
       freeReplyObject(r);
-      free(argv);
+      vg_fcall_free(&call);
       return vg_cli_fail("%zu of %zu promoters written before the failure; "
                          "importing the file again is safe", done, n);
     }
@@ -655,7 +657,7 @@ static int import_batches(cli_t *c, const char *tpl, const row_t *rows,
     freeReplyObject(r);
     done += k;
   }
-  free(argv);
+  vg_fcall_free(&call);
   return 0;
 }
 

@@ -16,7 +16,7 @@
 #include "gateway/smpp_link.h"
 #include "gateway/vg.h"
 #include "gateway/provision.h"
-#include "gateway/scripts.h"
+#include "gateway/lua/functions.h"
 #include "handlers/activation.h"
 #include "handlers/dispatch.h"
 
@@ -365,11 +365,12 @@ static void publish_status(daemon_t *d) {
 /* Every second: the held messages now due join the MT stream (any node may
  * do it; the script moves each message once). */
 static void release_held(daemon_t *d) {
-  char now[24];
-  snprintf(now, sizeof now, "%" PRId64, vg_now_ms());
-  const char *argv[] = {d->cfg->prefix, now, "1000"};
-  vg_redis_script(&d->redis, VG_SCRIPT_MT_RELEASE, NULL, NULL, 0, 3, argv,
-                  NULL);
+  vg_fn_mt_release_t a = {
+      .prefix = d->cfg->prefix, .now = vg_now_ms(), .max = 1000};
+  vg_fcall_t call = VG_FCALL_INIT;
+  vg_fn_mt_release(&call, &a);
+  vg_redis_fcall(&d->redis, &call, NULL, NULL);
+  vg_fcall_free(&call);
 }
 
 /* --- the monthly settlement ---------------------------------------------------

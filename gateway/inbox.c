@@ -6,7 +6,7 @@
 #include "gateway/keys.h"
 #include "gateway/log.h"
 #include "gateway/msisdn.h"
-#include "gateway/scripts.h"
+#include "gateway/lua/functions.h"
 #include "gateway/text.h"
 #include "gateway/vg.h"
 
@@ -31,7 +31,7 @@ struct vg_inbox_s {
   long waiting;
   receipt_t *r_head, *r_tail;
   long nreceipts;
-  char k_stats[VG_KEY_MAX], k_mo[VG_KEY_MAX], k_asm[VG_KEY_MAX];
+  char k_stats[VG_KEY_MAX];
 };
 
 /* An answer owed to the SMSC, valid only on the connection it came from. */
@@ -162,31 +162,30 @@ void vg_inbox_flush(vg_inbox_t *in) {
     if (in->r_head == NULL)
       in->r_tail = NULL;
     in->nreceipts -= (long)b->n;
-    char now[24], ttl[16];
-    snprintf(now, sizeof now, "%" PRId64, vg_now_ms());
-    snprintf(ttl, sizeof ttl, "%d", in->cfg->msg_ttl_days * 86400);
-    const char **argv = vg_malloc((4 + 7 * b->n) * sizeof *argv);
-    int argc = 0;
-    argv[argc++] = in->k_stats;
-    argv[argc++] = in->cfg->prefix;
-    argv[argc++] = now;
-    argv[argc++] = ttl;
+    vg_fcall_t call = VG_FCALL_INIT;
+    vg_fn_dlr_t a = {.prefix = in->cfg->prefix,
+                     .now = vg_now_ms(),
+                     .ttl = (long long)in->cfg->msg_ttl_days * 86400};
+    vg_fn_dlr(&call, &a);
     for (size_t i = 0; i < b->n; i++) {
       receipt_t *rc = b->r[i];
-      const char *g[7] = {rc->stat,    rc->err,     rc->raw,    rc->from,
-                          rc->keys[0], rc->keys[1], rc->keys[2]};
-      for (int k = 0; k < 7; k++)
-        argv[argc++] = g[k];
+      vg_fn_dlr_receipts_t g = {.stat = rc->stat,
+                                .err = rc->err,
+                                .raw = rc->raw,
+                                .from = rc->from,
+                                .key0 = rc->keys[0],
+                                .key1 = rc->keys[1],
+                                .key2 = rc->keys[2]};
+      vg_fn_dlr_receipts(&call, &g);
     }
-    if (vg_redis_script(in->redis, VG_SCRIPT_DLR, on_receipts_stored, b, 1,
-                        argc, argv, NULL) != 0) {
+    if (vg_redis_fcall(in->redis, &call, on_receipts_stored, b) != 0) {
       for (size_t i = 0; i < b->n; i++) {
         answer(b->r[i]->p, VG_SMPP_ESME_RX_T_APPN);
         free(b->r[i]);
       }
       free(b);
     }
-    free(argv);
+    vg_fcall_free(&call);
   }
 }
 
@@ -231,11 +230,8 @@ static void on_mo(vg_inbox_t *in, pending_t *p, const vg_smpp_deliver_t *d) {
                            (unsigned char)d->data_coding};
   h = fnv(h, meta, 2);
   h = fnv(h, d->sm, d->sm_len);
-  char dedup[40], dcs[16], esm[16], ussd[16], its[8], now[24], ttl[16], ref[8],
-      total[8], seqs[8], deadline[24], dttl[16];
+  char dedup[40], ussd[16], its[8];
   snprintf(dedup, sizeof dedup, "%016" PRIx64 ".%zu", h, d->sm_len);
-  snprintf(dcs, sizeof dcs, "%d", d->data_coding);
-  snprintf(esm, sizeof esm, "%d", d->esm_class);
   if (d->ussd_service_op >= 0)
     snprintf(ussd, sizeof ussd, "%d", d->ussd_service_op);
   else
@@ -245,30 +241,35 @@ static void on_mo(vg_inbox_t *in, pending_t *p, const vg_smpp_deliver_t *d) {
   else
     its[0] = '\0';
   int64_t t = vg_now_ms();
-  snprintf(now, sizeof now, "%" PRId64, t);
-  snprintf(ttl, sizeof ttl, "%d", in->cfg->msg_ttl_days * 86400);
-  snprintf(ref, sizeof ref, "%u", concat.present ? concat.ref : 0);
-  snprintf(total, sizeof total, "%u", concat.present ? concat.total : 1);
-  snprintf(seqs, sizeof seqs, "%u", concat.present ? concat.seq : 1);
-  snprintf(deadline, sizeof deadline, "%" PRId64,
-           t + (int64_t)in->cfg->mo_reassembly_wait * 1000);
-  snprintf(dttl, sizeof dttl, "%d", VG_MO_DEDUP_SECONDS);
-  const char *argv[] = {in->k_stats, in->k_mo, in->k_asm, in->cfg->prefix,
-                        dedup, from, d->dest, text, dcs, esm, ussd, its, now,
-                        ttl, ref, total, seqs, deadline, dttl, error};
-  size_t argvlen[VG_ARRAY_SIZE(argv)];
-  for (size_t i = 0; i < VG_ARRAY_SIZE(argv); i++)
-    argvlen[i] = strlen(argv[i]);
-  argvlen[7] = tlen;
+  vg_fn_mo_store_t a = {
+      .prefix = in->cfg->prefix,
+      .dedup = dedup,
+      .from = from,
+      .to = d->dest,
+      .text = {text, tlen},
+      .dcs = d->data_coding,
+      .esm = d->esm_class,
+      .ussd_op = ussd,
+      .its = its,
+      .received = t,
+      .ttl = (long long)in->cfg->msg_ttl_days * 86400,
+      .ref = concat.present ? concat.ref : 0,
+      .total = concat.present ? concat.total : 1,
+      .seq = concat.present ? concat.seq : 1,
+      .deadline = t + (int64_t)in->cfg->mo_reassembly_wait * 1000,
+      .dedup_ttl = VG_MO_DEDUP_SECONDS,
+      .error = error};
   if (vg_log_enabled(VG_LOG_DEBUG)) {
     char masked[VG_MSISDN_MAX + 8];
     vg_msisdn_mask(from, in->cfg->country_code, masked, sizeof masked);
-    vg_log_debug("inbox: MO from %s dcs %d, %zu bytes, part %s/%s", masked,
-                 d->data_coding, d->sm_len, seqs, total);
+    vg_log_debug("inbox: MO from %s dcs %d, %zu bytes, part %lld/%lld", masked,
+                 d->data_coding, d->sm_len, a.seq, a.total);
   }
-  if (vg_redis_script(in->redis, VG_SCRIPT_MO_STORE, on_stored, p, 3,
-                      (int)VG_ARRAY_SIZE(argv), argv, argvlen) != 0)
+  vg_fcall_t call = VG_FCALL_INIT;
+  vg_fn_mo_store(&call, &a);
+  if (vg_redis_fcall(in->redis, &call, on_stored, p) != 0)
     answer(p, VG_SMPP_ESME_RX_T_APPN);
+  vg_fcall_free(&call);
   free(text);
 }
 
@@ -296,13 +297,13 @@ void vg_inbox_deliver(vg_inbox_t *in, vg_smpp_link_t *l,
 void vg_inbox_expire(vg_inbox_t *in) {
   if (!vg_redis_ready(in->redis))
     return;
-  char now[24], ttl[16];
-  snprintf(now, sizeof now, "%" PRId64, vg_now_ms());
-  snprintf(ttl, sizeof ttl, "%d", in->cfg->msg_ttl_days * 86400);
-  const char *argv[] = {in->k_stats, in->k_mo, in->k_asm, in->cfg->prefix,
-                        now, ttl};
-  vg_redis_script(in->redis, VG_SCRIPT_MO_EXPIRE, NULL, NULL, 3, 6, argv,
-                  NULL);
+  vg_fcall_t call = VG_FCALL_INIT;
+  vg_fn_mo_expire_t a = {.prefix = in->cfg->prefix,
+                         .now = vg_now_ms(),
+                         .ttl = (long long)in->cfg->msg_ttl_days * 86400};
+  vg_fn_mo_expire(&call, &a);
+  vg_redis_fcall(in->redis, &call, NULL, NULL);
+  vg_fcall_free(&call);
 }
 
 int vg_inbox_idle(const vg_inbox_t *in) { return in->waiting == 0; }
@@ -314,8 +315,6 @@ vg_inbox_t *vg_inbox_new(uv_loop_t *loop, const vg_config_t *cfg,
   in->cfg = cfg;
   in->redis = redis;
   vg_key(in->k_stats, cfg->prefix, "%s", VG_K_STATS);
-  vg_key(in->k_mo, cfg->prefix, "%s", VG_K_MO_STREAM);
-  vg_key(in->k_asm, cfg->prefix, "%s", VG_K_ASM_PENDING);
   return in;
 }
 

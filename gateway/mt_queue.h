@@ -9,6 +9,8 @@
 #ifndef VG_MT_QUEUE_H
 #define VG_MT_QUEUE_H
 
+#include "gateway/fcall.h"
+
 #include <stddef.h>
 
 #define VG_MSGID_LEN 24
@@ -27,20 +29,16 @@ typedef struct {
 } vg_mt_t;
 
 /*
- * The arguments of one VG_SCRIPT_MT_ENQUEUE run (after EVALSHA sha 2):
- * 2 keys, 3 common arguments, 7 per message.  The strings of each vg_mt_t
- * added must outlive the batch's use.
+ * One call of the mt_enqueue function (gateway/lua/mt.lua) for up to `max`
+ * messages.  The strings of each vg_mt_t added must outlive the batch's
+ * use; send `call` with vg_redis_fcall() or vg_redis_sync_fcall().
  */
 typedef struct {
-  const char **argv;
-  size_t *argvlen;
-  int argc;
+  vg_fcall_t call;
   size_t count, max;
-  char stream[192], stats[192], created[24], ttl[24];
-  char (*ussd)[16];
+  const char *prefix;
+  int ttl_s;
 } vg_mt_batch_t;
-
-#define VG_MT_ENQUEUE_NKEYS 2
 
 /* Room for `max` messages. */
 void vg_mt_batch_init(vg_mt_batch_t *b, const char *prefix, int ttl_s,

@@ -7,7 +7,7 @@
 #include "gateway/log.h"
 #include "gateway/msisdn.h"
 #include "gateway/mt_queue.h"
-#include "gateway/scripts.h"
+#include "gateway/lua/functions.h"
 #include "gateway/text.h"
 #include "gateway/vg.h"
 
@@ -162,7 +162,6 @@ static void part_saved(vg_outbox_t *o, part_t *p) {
  * run.
  */
 #define BATCH_MAX 256
-#define PER_PART 11
 
 typedef struct {
   vg_outbox_t *o;
@@ -215,20 +214,15 @@ void vg_outbox_flush(vg_outbox_t *o) {
     c->o = o;
     c->n = 0;
     size_t max = (size_t)o->nbatch < BATCH_MAX ? (size_t)o->nbatch : BATCH_MAX;
-    const char **argv = vg_malloc((6 + PER_PART * max) * sizeof *argv);
-    char (*num)[5][24] = vg_malloc(max * sizeof *num);
     char (*keys)[VG_MSGID_MAX_CANDIDATES][VG_MSGID_KEY_MAX] =
         vg_malloc(max * sizeof *keys);
-    char now[24], ttl[16];
-    snprintf(now, sizeof now, "%" PRId64, vg_now_ms());
-    snprintf(ttl, sizeof ttl, "%d", o->cfg->msg_ttl_days * 86400);
-    int argc = 0;
-    argv[argc++] = o->k_stream;
-    argv[argc++] = o->k_stats;
-    argv[argc++] = o->cfg->prefix;
-    argv[argc++] = now;
-    argv[argc++] = ttl;
-    argv[argc++] = VG_GROUP;
+    char (*names)[24] = vg_malloc(max * sizeof *names);
+    vg_fcall_t call = VG_FCALL_INIT;
+    vg_fn_mt_resp_t a = {.prefix = o->cfg->prefix,
+                         .now = vg_now_ms(),
+                         .ttl = (long long)o->cfg->msg_ttl_days * 86400,
+                         .group_name = VG_GROUP};
+    vg_fn_mt_resp(&call, &a);
     while (o->b_head && c->n < max) {
       part_t *p = q_pop(&o->b_head, &o->b_tail);
       o->nbatch--;
@@ -240,32 +234,33 @@ void vg_outbox_flush(vg_outbox_t *o) {
         nk = vg_msgid_keys(p->smscid, strlen(p->smscid), keys[i]);
       for (int k = nk; k < VG_MSGID_MAX_CANDIDATES; k++)
         keys[i][k][0] = '\0';
-      snprintf(num[i][0], sizeof num[i][0], "%d", p->idx + 1);
-      snprintf(num[i][1], sizeof num[i][1], "%d", m->nparts);
-      snprintf(num[i][2], sizeof num[i][2], "%" PRId64, p->status);
-      snprintf(num[i][3], sizeof num[i][3], "%" PRId64,
-               p->submitted_ms ? p->submitted_ms : vg_now_ms());
-      const char *name =
-          p->status == 0  ? "ESME_ROK"
-          : p->status < 0 ? "invalid"
-                          : vg_smpp_status_name((uint32_t)p->status, num[i][4]);
-      const char *g[PER_PART] = {m->id,      num[i][0], num[i][1], num[i][2],
-                                 name,       p->smscid, keys[i][0], m->entry,
-                                 num[i][3],  keys[i][1], keys[i][2]};
-      for (int k = 0; k < PER_PART; k++)
-        argv[argc++] = g[k];
+      vg_fn_mt_resp_parts_t g = {
+          .id = m->id,
+          .part = p->idx + 1,
+          .nparts = m->nparts,
+          .status = p->status,
+          .status_name =
+              p->status == 0  ? "ESME_ROK"
+              : p->status < 0 ? "invalid"
+                              : vg_smpp_status_name((uint32_t)p->status, names[i]),
+          .smscid = p->smscid,
+          .key0 = keys[i][0],
+          .entry = m->entry,
+          .submitted = p->submitted_ms ? p->submitted_ms : vg_now_ms(),
+          .key1 = keys[i][1],
+          .key2 = keys[i][2]};
+      vg_fn_mt_resp_parts(&call, &g);
     }
     /* hiredis formats (copies) the arguments inside this call. */
-    if (vg_redis_script(o->redis, VG_SCRIPT_MT_RESP, on_save_reply, c, 2,
-                        argc, argv, NULL) == 0) {
+    if (vg_redis_fcall(o->redis, &call, on_save_reply, c) == 0) {
       o->saving++;
     } else {
       for (size_t i = 0; i < c->n; i++)
         q_push_back(&o->s_head, &o->s_tail, c->parts[i]);
       free(c);
     }
-    free(argv);
-    free(num);
+    vg_fcall_free(&call);
+    free(names);
     free(keys);
   }
 }

@@ -6,7 +6,7 @@
 #include "gateway/http.h"
 #include "gateway/keys.h"
 #include "gateway/log.h"
-#include "gateway/scripts.h"
+#include "gateway/lua/functions.h"
 #include "gateway/vg.h"
 
 #include <jansson.h>
@@ -178,24 +178,33 @@ static void record(job_t *j) {
     if (sms)
       snprintf(msgid, sizeof msgid, "or-%s", j->id);
   }
-  char now[24], attempt[16], next[24], dur[24], ttl[24];
-  snprintf(now, sizeof now, "%lld", (long long)vg_now_ms());
-  snprintf(attempt, sizeof attempt, "%d", j->attempt);
-  snprintf(next, sizeof next, "%lld", (long long)j->next_at);
-  snprintf(dur, sizeof dur, "%ld", j->duration_ms);
-  snprintf(ttl, sizeof ttl, "%d", p->cfg->msg_ttl_days * 86400);
   /* The local day and month: a development is credited to the month it
    * was activated in, at the commission rule of that day. */
   char day[12], month[12];
-  vg_clock_day(day, vg_now_ms());
+  int64_t now = vg_now_ms();
+  vg_clock_day(day, now);
   snprintf(month, sizeof month, "%.6s", day);
-  const char *argv[] = {p->cfg->prefix, now,   j->id,    j->outcome,
-                        attempt,        j->detail, j->reason, next,
-                        dur,            msgid, sms ? sms : "", ttl,
-                        "",             j->entry, month, day};
-  if (vg_redis_script(p->redis, VG_SCRIPT_ORDER_RESULT, on_result, j, 0, 16,
-                      argv, NULL) != 0)
+  vg_fn_order_result_t a = {.prefix = p->cfg->prefix,
+                            .now = now,
+                            .order = j->id,
+                            .outcome = j->outcome,
+                            .attempt = j->attempt,
+                            .detail = j->detail,
+                            .reason = j->reason,
+                            .next_at = j->next_at,
+                            .duration = j->duration_ms,
+                            .msg_id = msgid,
+                            .msg_text = sms ? sms : "",
+                            .msg_ttl = (long long)p->cfg->msg_ttl_days * 86400,
+                            .src = "",
+                            .entry = j->entry,
+                            .month = month,
+                            .day = day};
+  vg_fcall_t call = VG_FCALL_INIT;
+  vg_fn_order_result(&call, &a);
+  if (vg_redis_fcall(p->redis, &call, on_result, j) != 0)
     later(j, REDIS_RETRY_MS);
+  vg_fcall_free(&call);
   free(sms);
 }
 
@@ -323,13 +332,17 @@ static void start(job_t *j) {
     job_end(j);
     return;
   }
-  char now[24], max[16];
-  snprintf(now, sizeof now, "%lld", (long long)vg_now_ms());
-  snprintf(max, sizeof max, "%d", p->cfg->provisioning_max_attempts);
-  const char *argv[] = {p->cfg->prefix, now, j->id, j->entry, p->cfg->node,
-                        max};
-  if (vg_redis_script(p->redis, VG_SCRIPT_ORDER_ATTEMPT, on_attempt, j, 0, 6,
-                      argv, NULL) != 0)
+  vg_fn_order_attempt_t a = {.prefix = p->cfg->prefix,
+                             .now = vg_now_ms(),
+                             .order = j->id,
+                             .entry = j->entry,
+                             .node = p->cfg->node,
+                             .max_attempts = p->cfg->provisioning_max_attempts};
+  vg_fcall_t call = VG_FCALL_INIT;
+  vg_fn_order_attempt(&call, &a);
+  int rc = vg_redis_fcall(p->redis, &call, on_attempt, j);
+  vg_fcall_free(&call);
+  if (rc != 0)
     later(j, REDIS_RETRY_MS);
 }
 

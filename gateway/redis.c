@@ -1,9 +1,10 @@
 /*
- * redis.c — hiredis async on libuv with reconnect, watchdog and scripts.
+ * redis.c — hiredis async on libuv with reconnect, watchdog and the
+ * Functions library.
  */
 #include "gateway/redis.h"
+#include "gateway/functions.h"
 #include "gateway/log.h"
-#include "gateway/scripts.h"
 #include "gateway/vg.h"
 
 #include <stdarg.h>
@@ -159,10 +160,20 @@ static void on_reply(redisAsyncContext *ac, void *replyp, void *privdata) {
     r->pending--;
   r->last_progress_ms = uv_now(r->loop);
   const char *err = NULL;
+  char why[1024];
   if (reply == NULL)
     err = ac->errstr[0] ? ac->errstr : "connection lost";
-  else if (reply->type == REDIS_REPLY_ERROR)
-    err = reply->str;
+  else if (reply->type == REDIS_REPLY_ERROR) {
+    err = vg_lua_explain(&vg_lua_library, reply->str, why, sizeof why);
+    /* Someone ran FUNCTION FLUSH or DELETE: reconnecting loads it again. */
+    if (strncmp(reply->str, "ERR Function not found", 22) == 0 &&
+        !r->reloading && r->state == VG_REDIS_READY) {
+      r->reloading = 1;
+      vg_log_warn("%s %s:%d: %s: reconnecting to load library %s again",
+                  r->name, r->host, r->port, reply->str, vg_lua_library.name);
+      redisAsyncDisconnect(ac);
+    }
+  }
   if (c->cb)
     c->cb(r, reply, c->data, err);
   free(c);
@@ -212,40 +223,14 @@ int vg_redis_command(vg_redis_t *r, vg_redis_cb cb, void *data,
   return 0;
 }
 
-int vg_redis_script(vg_redis_t *r, int script, vg_redis_cb cb, void *data,
-                    int nkeys, int argc, const char **argv,
-                    const size_t *argvlen) {
+int vg_redis_fcall(vg_redis_t *r, const vg_fcall_t *c, vg_redis_cb cb,
+                   void *data) {
   if (r->state != VG_REDIS_READY)
     return VG_ENOTCONN;
-  const char *stack_av[64];
-  size_t stack_al[64];
-  const char **av = stack_av;
-  size_t *al = stack_al;
-  char nk[16];
-  if (argc + 3 > (int)VG_ARRAY_SIZE(stack_av)) {
-    av = vg_malloc((size_t)(argc + 3) * sizeof *av);
-    al = vg_malloc((size_t)(argc + 3) * sizeof *al);
-  }
-  snprintf(nk, sizeof nk, "%d", nkeys);
-  av[0] = "EVALSHA";
-  al[0] = 7;
-  av[1] = vg_script_sha(script);
-  al[1] = strlen(av[1]);
-  av[2] = nk;
-  al[2] = strlen(nk);
-  for (int i = 0; i < argc; i++) {
-    av[3 + i] = argv[i];
-    al[3 + i] = argvlen ? argvlen[i] : strlen(argv[i]);
-  }
-  int rc = send_argv(r, cb, data, argc + 3, av, al);
-  if (av != stack_av) {
-    free(av);
-    free(al);
-  }
-  return rc;
+  return send_argv(r, cb, data, c->argc, c->argv, c->argvlen);
 }
 
-/* --- connect sequence: TCP, AUTH, SELECT, SCRIPT LOAD, then ready --------- */
+/* --- connect sequence: TCP, AUTH, SELECT, the library, then ready ------- */
 
 static void setup_failed(vg_redis_t *r, const char *what, const char *err) {
   snprintf(r->last_error, sizeof r->last_error, "%s: %s", what, err);
@@ -254,23 +239,66 @@ static void setup_failed(vg_redis_t *r, const char *what, const char *err) {
     redisAsyncDisconnect(r->ac);
 }
 
-static void on_script_loaded(vg_redis_t *r, redisReply *reply, void *data,
-                             const char *err) {
-  int id = (int)(intptr_t)data;
+static void ready(vg_redis_t *r) {
+  if (r->state != VG_REDIS_CONNECTING)
+    return;
+  r->state = VG_REDIS_READY;
+  r->backoff_ms = 200;
+  r->reloading = 0;
+  vg_log_info("%s %s:%d: ready", r->name, r->host, r->port);
+  if (r->on_connect)
+    r->on_connect(r);
+}
+
+/* A library Redis will not take does not get better by reconnecting. */
+static void library_failed(vg_redis_t *r, const char *err) {
+  char why[1024], msg[1200];
+  snprintf(msg, sizeof msg, "cannot load the Redis Functions library %s: %s",
+           vg_lua_library.name,
+           vg_lua_explain(&vg_lua_library, err, why, sizeof why));
+  /* The status field keeps the start; the log has it all. */
+  snprintf(r->last_error, sizeof r->last_error, "%.*s",
+           (int)sizeof r->last_error - 1, msg);
+  vg_log_error("%s %s:%d: %s", r->name, r->host, r->port, msg);
+  if (r->on_fatal) {
+    r->on_fatal(r, msg);
+    vg_redis_stop(r);
+  } else if (r->ac) {
+    redisAsyncDisconnect(r->ac);
+  }
+}
+
+static void on_library_loaded(vg_redis_t *r, redisReply *reply, void *data,
+                              const char *err) {
   if (err) {
     if (reply)
-      setup_failed(r, "SCRIPT LOAD", err);
+      library_failed(r, reply->str);
     return;
   }
-  if (reply->type == REDIS_REPLY_STRING)
-    vg_script_set_sha(id, reply->str);
-  if (--r->scripts_loading == 0 && r->state == VG_REDIS_CONNECTING) {
-    r->state = VG_REDIS_READY;
-    r->backoff_ms = 200;
-    vg_log_info("%s %s:%d: ready", r->name, r->host, r->port);
-    if (r->on_connect)
-      r->on_connect(r);
+  vg_log_info("%s %s:%d: Redis Functions library %s loaded", r->name, r->host,
+              r->port, vg_lua_library.name);
+  ready(r);
+}
+
+static void on_library_listed(vg_redis_t *r, redisReply *reply, void *data,
+                              const char *err) {
+  if (err) {
+    if (reply)
+      library_failed(r, reply->str);
+    return;
   }
+  int need = vg_lua_needs_load(&vg_lua_library, reply);
+  if (need == 0) {
+    ready(r);
+    return;
+  }
+  if (need == 2)
+    vg_log_warn("%s %s:%d: library %s in Redis is another build's; replacing "
+                "it with this build's",
+                r->name, r->host, r->port, vg_lua_library.name);
+  const char *argv[] = {"FUNCTION", "LOAD", "REPLACE", vg_lua_library.code};
+  size_t argvlen[] = {8, 4, 7, vg_lua_library.len};
+  send_argv(r, on_library_loaded, NULL, 4, argv, argvlen);
 }
 
 static void on_setup_reply(vg_redis_t *r, redisReply *reply, void *data,
@@ -303,11 +331,9 @@ static void on_connected(const redisAsyncContext *ac, int status) {
     const char *av[] = {"SELECT", db};
     send_argv(r, on_setup_reply, "SELECT", 2, av, NULL);
   }
-  r->scripts_loading = VG_SCRIPT_COUNT;
-  for (int i = 0; i < VG_SCRIPT_COUNT; i++) {
-    const char *av[] = {"SCRIPT", "LOAD", vg_script_body(i)};
-    send_argv(r, on_script_loaded, (void *)(intptr_t)i, 3, av, NULL);
-  }
+  const char *av[] = {"FUNCTION", "LIST", "LIBRARYNAME",
+                      vg_lua_library.name, "WITHCODE"};
+  send_argv(r, on_library_listed, NULL, 5, av, NULL);
 }
 
 static void on_disconnected(const redisAsyncContext *ac, int status) {

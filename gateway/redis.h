@@ -9,8 +9,10 @@
  * with reply NULL and errstr set: the command's outcome is unknown, which is
  * why every write vasgw makes is idempotent and can be repeated.
  *
- * Scripts (scripts.h) are loaded with SCRIPT LOAD on every connect, before
- * on_connect fires, so vg_redis_script() can use EVALSHA.
+ * On every connect, before on_connect fires, the Redis Functions library
+ * (gateway/functions.h) is checked and loaded if missing, so vg_redis_fcall()
+ * can call any function.  A library Redis refuses is fatal: on_fatal fires
+ * (the daemon stops) rather than reconnecting forever.
  */
 #ifndef VG_REDIS_H
 #define VG_REDIS_H
@@ -19,9 +21,11 @@
 #include <hiredis/hiredis.h>
 #include <uv.h>
 
+#include "gateway/fcall.h"
+
 typedef enum {
   VG_REDIS_CLOSED = 0,
-  VG_REDIS_CONNECTING, /* TCP connect, AUTH, SELECT, SCRIPT LOAD under way */
+  VG_REDIS_CONNECTING, /* TCP connect, AUTH, SELECT, the library's check */
   VG_REDIS_READY,      /* commands may be sent */
   VG_REDIS_STOPPED,    /* vg_redis_stop() was called; no reconnect */
 } vg_redis_state_t;
@@ -49,11 +53,14 @@ struct vg_redis_s {
   uint32_t command_timeout_ms; /* a reply later than this drops the link */
   uint32_t pending;       /* commands sent, reply not yet seen */
   uint64_t last_progress_ms;
-  int scripts_loading;
+  int reloading; /* reconnecting to load the library again */
   char last_error[128];
   uv_timer_t timer; /* reconnect delay and watchdog */
   void (*on_connect)(vg_redis_t *r);
   void (*on_close)(vg_redis_t *r, const char *why);
+  /* The library cannot be loaded (the message names file and line): the
+   * connection is stopped; NULL: logged, and reconnecting keeps failing. */
+  void (*on_fatal)(vg_redis_t *r, const char *why);
   void *data;
 };
 
@@ -80,12 +87,13 @@ int vg_redis_command_argv(vg_redis_t *r, vg_redis_cb cb, void *data, int argc,
                           const char **argv, const size_t *argvlen);
 
 /*
- * EVALSHA of a script from scripts.h with `nkeys` of `argc` arguments.
- * Same return and callback rules as vg_redis_command.
+ * Send a Redis Function call built with gateway/fcall.h (the arguments are
+ * copied: `c` may be reused or freed on return).  Same return and callback
+ * rules as vg_redis_command; an error reply's errstr names the Lua source
+ * file and line (gateway/functions.h).
  */
-int vg_redis_script(vg_redis_t *r, int script, vg_redis_cb cb, void *data,
-                    int nkeys, int argc, const char **argv,
-                    const size_t *argvlen);
+int vg_redis_fcall(vg_redis_t *r, const vg_fcall_t *c, vg_redis_cb cb,
+                   void *data);
 
 /*
  * Write the commands sent so far now.  Commands are written together once

@@ -13,7 +13,7 @@
 #include "gateway/keys.h"
 #include "gateway/msisdn.h"
 #include "gateway/mt_queue.h"
-#include "gateway/scripts.h"
+#include "gateway/redis_sync.h"
 #include "gateway/text.h"
 #include "gateway/vg.h"
 
@@ -48,22 +48,9 @@ static int check_message(cli_t *c, const char *where, const char *msisdn,
   return 0;
 }
 
-/* Queue the batch as one script run (pipelined: the reply is read later). */
+/* Queue the batch as one call (pipelined: the reply is read later). */
 static void append_batch(cli_t *c, vg_mt_batch_t *b) {
-  char nk[8];
-  snprintf(nk, sizeof nk, "%d", VG_MT_ENQUEUE_NKEYS);
-  const char **av = vg_malloc((size_t)(b->argc + 3) * sizeof *av);
-  size_t *al = vg_malloc((size_t)(b->argc + 3) * sizeof *al);
-  av[0] = "EVALSHA";
-  av[1] = vg_script_sha(VG_SCRIPT_MT_ENQUEUE);
-  av[2] = nk;
-  for (int i = 0; i < 3; i++)
-    al[i] = strlen(av[i]);
-  memcpy(av + 3, b->argv, (size_t)b->argc * sizeof *av);
-  memcpy(al + 3, b->argvlen, (size_t)b->argc * sizeof *al);
-  redisAppendCommandArgv(c->rc, b->argc + 3, av, al);
-  free(av);
-  free(al);
+  vg_redis_sync_append(c->rc, &b->call);
 }
 
 static vg_mt_t cli_message(const char *id, const char *to, const char *text) {

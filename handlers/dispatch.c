@@ -6,7 +6,7 @@
 #include "gateway/keys.h"
 #include "gateway/log.h"
 #include "gateway/mt_queue.h"
-#include "gateway/scripts.h"
+#include "handlers/lua/functions.h"
 #include "gateway/vg.h"
 #include "handlers/normalize.h"
 
@@ -81,8 +81,7 @@ void vg_dispatch_reply_text(vg_mo_job_t *j, char *text) {
   vg_mt_batch_t b;
   vg_mt_batch_init(&b, d->cfg->prefix, d->cfg->msg_ttl_days * 86400, 1);
   vg_mt_batch_add(&b, &m);
-  int rc = vg_redis_script(d->redis, VG_SCRIPT_MT_ENQUEUE, on_queued, j,
-                           VG_MT_ENQUEUE_NKEYS, b.argc, b.argv, b.argvlen);
+  int rc = vg_redis_fcall(d->redis, &b.call, on_queued, j);
   vg_mt_batch_free(&b);
   free(text);
   if (rc != 0)
@@ -109,7 +108,6 @@ static const vg_tpl_id_t answer_templates[] = {
     VG_TPL_WORDS_STATUS, VG_TPL_PROMOTER_NOT_IN_SEGMENT, VG_TPL_USAGE_REGISTER,
     VG_TPL_USAGE_RECOMMEND, VG_TPL_USAGE_PROMOTER_KNOWLEDGE, VG_TPL_USAGE_QUERY};
 
-#define ANSWER_FIXED_ARGS 16
 
 static void on_answer(vg_redis_t *r, redisReply *reply, void *data,
                       const char *err) {
@@ -148,43 +146,39 @@ static void on_answer(vg_redis_t *r, redisReply *reply, void *data,
 void vg_dispatch_answer(vg_mo_job_t *j, const char *kind, const char *code,
                         const char *service, int gate) {
   vg_dispatch_t *d = j->d;
-  if (d->tpl_argv == NULL) {
-    d->tpl_argc = 2 * (int)VG_ARRAY_SIZE(answer_templates);
-    d->tpl_argv = vg_calloc((size_t)d->tpl_argc, sizeof *d->tpl_argv);
-    for (size_t i = 0; i < VG_ARRAY_SIZE(answer_templates); i++) {
-      d->tpl_argv[2 * i] = vg_templates_name(answer_templates[i]);
-      d->tpl_argv[2 * i + 1] =
-          vg_templates_raw(d->templates, answer_templates[i]);
-    }
-  }
-  char now[24], iso[32], limit[16], fast[16], loops[8], block[24], ttl[16];
-  snprintf(now, sizeof now, "%lld", (long long)j->now);
+  char iso[32];
   vg_clock_iso(iso, j->now);
-  snprintf(limit, sizeof limit, "%d", d->cfg->mo_rate_limit_per_min);
-  snprintf(fast, sizeof fast, "%d", LOOP_FAST_MS);
-  snprintf(loops, sizeof loops, "%d", LOOP_COUNT);
-  snprintf(block, sizeof block, "%lld", LOOP_BLOCK_MS);
-  snprintf(ttl, sizeof ttl, "%d", d->cfg->msg_ttl_days * 86400);
-  const char *fixed[ANSWER_FIXED_ARGS] = {
-      d->cfg->prefix, now,   j->from, j->id,   j->entry, kind,
-      code,           service, iso,   gate ? "1" : "0", limit, fast,
-      loops,          block, ttl,     d->cfg->service_number};
-  int argc = ANSWER_FIXED_ARGS + d->tpl_argc;
-  const char **argv = vg_malloc((size_t)argc * sizeof *argv);
-  memcpy(argv, fixed, sizeof fixed);
-  memcpy(argv + ANSWER_FIXED_ARGS, d->tpl_argv,
-         (size_t)d->tpl_argc * sizeof *argv);
-  int rc = vg_redis_script(d->redis, VG_SCRIPT_MO_REPLY, on_answer, j, 0, argc,
-                           argv, NULL);
-  free(argv);
+  vg_fn_mo_reply_t a = {.prefix = d->cfg->prefix,
+                        .now = j->now,
+                        .msisdn = j->from,
+                        .mo = j->id,
+                        .entry = j->entry,
+                        .kind = kind,
+                        .code = code,
+                        .service = service,
+                        .requested_at = iso,
+                        .gate = gate,
+                        .limit = d->cfg->mo_rate_limit_per_min,
+                        .fast = LOOP_FAST_MS,
+                        .loop_n = LOOP_COUNT,
+                        .block = LOOP_BLOCK_MS,
+                        .msg_ttl = (long long)d->cfg->msg_ttl_days * 86400,
+                        .service_number = d->cfg->service_number};
+  vg_fcall_t call = VG_FCALL_INIT;
+  vg_fn_mo_reply(&call, &a);
+  for (size_t i = 0; i < VG_ARRAY_SIZE(answer_templates); i++) {
+    vg_fn_mo_reply_templates_t t = {
+        .name = vg_templates_name(answer_templates[i]),
+        .text = vg_templates_raw(d->templates, answer_templates[i])};
+    vg_fn_mo_reply_templates(&call, &t);
+  }
+  int rc = vg_redis_fcall(d->redis, &call, on_answer, j);
+  vg_fcall_free(&call);
   if (rc != 0)
     vg_dispatch_abandon(j, "Redis not connected");
 }
 
-void vg_dispatch_free(vg_dispatch_t *d) {
-  free(d->tpl_argv);
-  d->tpl_argv = NULL;
-}
+void vg_dispatch_free(vg_dispatch_t *d) { (void)d; }
 
 void vg_dispatch_mo(vg_dispatch_t *d, const vg_mo_t *mo) {
   char norm[VG_MSISDN_MAX];

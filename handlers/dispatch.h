@@ -41,9 +41,6 @@ typedef struct {
   const vg_templates_t *templates;
   long handled;
   long in_progress;
-  /* The answer templates as name/text pairs for mo_reply (built once). */
-  const char **tpl_argv;
-  int tpl_argc;
 } vg_dispatch_t;
 
 typedef struct vg_mo_job_s vg_mo_job_t;
@@ -67,7 +64,7 @@ struct vg_mo_job_s {
 void vg_dispatch_mo(vg_dispatch_t *d, const vg_mo_t *mo);
 
 /*
- * Run mo_reply (scripts_offers.c) for the job: `kind` is what to do (help,
+ * Call mo_reply (handlers/lua/answers.lua) for the job: `kind` is what to do (help,
  * unknown, confirm, code, decline, optout, optin, cancel, unknown_service,
  * say: answer with the template named `code` about `service`), `gate` 1 to
  * pass the MO gate first.  The job ends when the script answers, unless

@@ -5,71 +5,72 @@
 #include "gateway/clock.h"
 #include "gateway/redis.h"
 #include "gateway/vg.h"
+#include "handlers/lua/functions.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
-static void push(vg_offer_args_t *a, const char *s) {
-  if (a->argc == a->cap) {
-    a->cap = a->cap ? a->cap * 2 : 32;
-    a->argv = vg_realloc(a->argv, (size_t)a->cap * sizeof *a->argv);
+/* A copy of `s` that lives as long as the call. */
+static const char *keep(vg_offer_args_t *a, const char *s) {
+  if (a->nown == a->capown) {
+    a->capown = a->capown ? a->capown * 2 : 16;
+    a->own = vg_realloc(a->own, (size_t)a->capown * sizeof *a->own);
   }
-  a->argv[a->argc++] = vg_strdup(s);
-}
-
-static void pushf(vg_offer_args_t *a, long long v) {
-  char b[32];
-  snprintf(b, sizeof b, "%lld", v);
-  push(a, b);
+  return a->own[a->nown++] = vg_strdup(s ? s : "");
 }
 
 void vg_offer_args_init(vg_offer_args_t *a, const vg_config_t *cfg,
                         const vg_offer_contact_t *c, int64_t now) {
   memset(a, 0, sizeof *a);
-  char day[12];
   int64_t release = 0;
   if (c->hold_quiet) {
     release = vg_clock_quiet_until(cfg->quiet_hours, now);
     if (release < 0)
       release = 0;
   }
-  push(a, cfg->prefix);
-  pushf(a, now);
-  push(a, c->msisdn);
-  push(a, c->source);
-  push(a, c->channel);
-  push(a, c->promoter ? c->promoter : "");
-  push(a, c->campaign ? c->campaign : "");
-  pushf(a, (long long)cfg->offer_ttl_hours * 3600000);
-  /* The record outlives the offer by a week, so that a late "Y" is told
-   * the offer lapsed rather than that there is none. */
-  pushf(a, 7LL * 86400000);
-  pushf(a, (long long)cfg->marketing_interval_days * 86400000);
-  pushf(a, (long long)cfg->cancel_block_days * 86400000);
-  pushf(a, cfg->max_marketing_per_day);
-  push(a, vg_clock_day(day, now));
-  pushf(a, c->marketing ? 1 : 0);
-  pushf(a, release);
-  pushf(a, (long long)cfg->msg_ttl_days * 86400);
-  push(a, "");
-  day[6] = '\0'; /* YYYYMM: the month the promoter's counters go to */
-  push(a, day);
+  vg_clock_day(a->day, now);
+  /* YYYYMM: the month the promoter's counters go to */
+  snprintf(a->month, sizeof a->month, "%.6s", a->day);
+  vg_fn_offer_create_t f = {
+      .prefix = cfg->prefix,
+      .now = now,
+      .msisdn = keep(a, c->msisdn),
+      .source = keep(a, c->source),
+      .channel = keep(a, c->channel),
+      .promoter = keep(a, c->promoter),
+      .campaign = keep(a, c->campaign),
+      .offer_ttl = (long long)cfg->offer_ttl_hours * 3600000,
+      /* The record outlives the offer by a week, so that a late "Y" is
+       * told the offer lapsed rather than that there is none. */
+      .keep = 7LL * 86400000,
+      .interval = (long long)cfg->marketing_interval_days * 86400000,
+      .cancel_block = (long long)cfg->cancel_block_days * 86400000,
+      .max_per_day = cfg->max_marketing_per_day,
+      .day = a->day,
+      .marketing = c->marketing,
+      .release = release,
+      .msg_ttl = (long long)cfg->msg_ttl_days * 86400,
+      .src = "",
+      .month = a->month};
+  vg_fn_offer_create(&a->call, &f);
 }
 
 void vg_offer_args_add(vg_offer_args_t *a, const char *id, const char *service,
                        const char *text, const char *kind) {
-  push(a, id);
-  push(a, service);
-  push(a, text ? text : "");
-  push(a, kind);
+  vg_fn_offer_create_offers_t g = {.id = keep(a, id),
+                                   .service = keep(a, service),
+                                   .text = keep(a, text),
+                                   .kind = keep(a, kind)};
+  vg_fn_offer_create_offers(&a->call, &g);
 }
 
 void vg_offer_args_free(vg_offer_args_t *a) {
-  for (int i = 0; i < a->argc; i++)
-    free(a->argv[i]);
-  free(a->argv);
+  for (int i = 0; i < a->nown; i++)
+    free(a->own[i]);
+  free(a->own);
+  vg_fcall_free(&a->call);
   memset(a, 0, sizeof *a);
 }
 

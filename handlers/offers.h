@@ -12,6 +12,7 @@
 #define VG_HANDLERS_OFFERS_H
 
 #include "gateway/config.h"
+#include "gateway/fcall.h"
 #include "handlers/templates.h"
 
 #include <hiredis/hiredis.h>
@@ -32,10 +33,13 @@ typedef struct {
   int hold_quiet;       /* 1: quiet hours hold the SMS (campaign, api) */
 } vg_offer_contact_t;
 
-/* The arguments of one VG_SCRIPT_OFFER_CREATE run (0 keys). */
+/* One call of offer_create (handlers/lua/offers.lua): send `call` with
+ * vg_redis_fcall() or vg_redis_sync_fcall().  Every string given is copied. */
 typedef struct {
-  int argc, cap;
-  char **argv;
+  vg_fcall_t call;
+  char day[12], month[8];
+  char **own; /* the copies */
+  int nown, capown;
 } vg_offer_args_t;
 
 void vg_offer_args_init(vg_offer_args_t *a, const vg_config_t *cfg,

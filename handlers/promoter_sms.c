@@ -16,7 +16,6 @@
 #include "gateway/keys.h"
 #include "gateway/log.h"
 #include "gateway/msisdn.h"
-#include "gateway/scripts.h"
 #include "gateway/vg.h"
 #include "handlers/dispatch.h"
 #include "handlers/offers.h"
@@ -246,8 +245,7 @@ static void make_offers(vg_mo_job_t *j) {
     vg_offer_args_add(&a, id, p->svc[i], p->text[i],
                       p->knowledge ? "knowledge" : "recommend");
   }
-  int rc = vg_redis_script(j->d->redis, VG_SCRIPT_OFFER_CREATE, on_offers, j,
-                           0, a.argc, (const char **)a.argv, NULL);
+  int rc = vg_redis_fcall(j->d->redis, &a.call, on_offers, j);
   vg_offer_args_free(&a);
   if (rc != 0)
     abandon(j, "Redis not connected");

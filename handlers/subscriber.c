@@ -12,7 +12,6 @@
  */
 #include "gateway/keys.h"
 #include "gateway/log.h"
-#include "gateway/scripts.h"
 #include "gateway/vg.h"
 #include "handlers/dispatch.h"
 #include "handlers/offers.h"
@@ -75,9 +74,7 @@ static void on_knowledge_svc(vg_redis_t *r, redisReply *reply, void *data,
   char *text = vg_offer_render(j->d->templates, 1, svc, reply);
   vg_offer_args_add(&a, id, svc, text, "knowledge");
   free(text);
-  int rc = vg_redis_script(j->d->redis, VG_SCRIPT_OFFER_CREATE,
-                           on_knowledge_offer, j, 0, a.argc,
-                           (const char **)a.argv, NULL);
+  int rc = vg_redis_fcall(j->d->redis, &a.call, on_knowledge_offer, j);
   vg_offer_args_free(&a);
   if (rc != 0)
     vg_dispatch_abandon(j, "Redis not connected");

@@ -1,0 +1,41 @@
+-- gateway/lua/base.lua — what the whole library shares.
+--
+-- vasgw's Redis Functions are one library (docs/functions.md): tools/fngen.lua
+-- joins the argument readers it generates, gateway/lua/*.lua and then
+-- handlers/lua/*.lua into one chunk, in the order Makefile.am lists them.  A
+-- `local` of an earlier file is seen by the later ones and never the other
+-- way round, so the gateway's functions reach the business only through the
+-- hooks below, which handlers/lua fills in.
+
+local hooks = {
+  -- release_check(P, id, msg, now): a message held for quiet hours is due.
+  -- msg holds its fields (state to text src origin ...).  Returns nil to
+  -- send it now, or the reason it is not sent (it fails with that error).
+  release_check = function() return nil end,
+  -- order_final(P, order, state, now, month, day): an order reached done,
+  -- rejected or failed; order holds its fields.
+  order_final = function() end,
+}
+
+-- The counters of one call, added to P:stats once at the end: a batch of
+-- a hundred messages is one HINCRBY per counter, not a hundred.
+local function counters()
+  return {}
+end
+
+local function count(c, name, n)
+  c[name] = (c[name] or 0) + (n or 1)
+end
+
+local function count_flush(P, c)
+  for k, v in pairs(c) do
+    if v ~= 0 then redis.call('HINCRBY', P .. ':stats', k, v) end
+  end
+end
+
+-- HGETALL's flat reply as a table.
+local function hash_of(flat)
+  local h = {}
+  for i = 1, #flat, 2 do h[flat[i]] = flat[i + 1] end
+  return h
+end

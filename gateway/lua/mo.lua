@@ -1,0 +1,88 @@
+-- gateway/lua/mo.lua — MO messages: stored before the SMSC is answered,
+-- reassembled when concatenated, handed to the dispatcher through the
+-- stream P:mo (docs/keys.md, "MO"; docs/delivery.md).
+
+-- A new MO record and the stream entry carrying what the dispatcher needs.
+-- -> its id (P:seq:mo counts them)
+local function new_mo(P, m)
+  local id = tostring(redis.call('INCR', P .. ':seq:mo'))
+  local key = P .. ':mo:' .. id
+  redis.call('HSET', key, 'id', id, 'from', m.from, 'to', m.to, 'text', m.text, 'dcs', m.dcs,
+    'ussd_op', m.ussd_op, 'its', m.its, 'received_at', m.received, 'complete', m.complete,
+    'parts', m.parts, 'missing', m.missing, 'error', m.error)
+  redis.call('EXPIRE', key, m.ttl)
+  redis.call('XADD', P .. ':mo', '*', 'id', id, 'from', m.from, 'to', m.to, 'text', m.text,
+    'ussd_op', m.ussd_op, 'its', m.its, 'complete', m.complete)
+  redis.call('HINCRBY', P .. ':stats', 'mo', 1)
+  if m.complete == '0' then redis.call('HINCRBY', P .. ':stats', 'mo_incomplete', 1) end
+  return id
+end
+
+-- mo_store: one deliver_sm (or data_sm) that is not a receipt.  A
+-- redelivery (the same dedup hash within dedup_ttl) is stored once.  A part
+-- of a concatenated message waits in P:mo:asm:<from>:<ref>:<total> until
+-- the last part comes, then the whole text is one MO.
+-- -> {"stored", mo id} | {"part", ""} | {"dup", mo id or "part"}
+local function mo_store(a)
+  local P = a.prefix
+  local dk = P .. ':mo:dedup:' .. a.dedup
+  local seen = redis.call('GET', dk)
+  if seen then
+    redis.call('HINCRBY', P .. ':stats', 'mo_duplicate', 1)
+    return {'dup', seen}
+  end
+  local m = {from = a.from, to = a.to, text = a.text, dcs = a.dcs, ussd_op = a.ussd_op,
+             its = a.its, received = a.received, ttl = a.ttl, complete = '1', parts = '1',
+             missing = '', error = a.error}
+  if a.total <= 1 then
+    local id = new_mo(P, m)
+    redis.call('SET', dk, id, 'EX', a.dedup_ttl)
+    return {'stored', id}
+  end
+  local ak = P .. ':mo:asm:' .. a.from .. ':' .. a.ref .. ':' .. a.total
+  redis.call('HSET', ak, 'p' .. a.seq, a.text)
+  for _, f in ipairs({'from', 'to', 'dcs', 'ussd_op', 'its'}) do redis.call('HSETNX', ak, f, a[f]) end
+  redis.call('HSETNX', ak, 'at', a.received)
+  redis.call('HSETNX', ak, 'total', a.total)
+  redis.call('EXPIRE', ak, a.ttl)
+  redis.call('SET', dk, 'part', 'EX', a.dedup_ttl)
+  local parts = {}
+  for i = 1, a.total do
+    local t = redis.call('HGET', ak, 'p' .. i)
+    if not t then
+      redis.call('ZADD', P .. ':mo:asm:pending', 'NX', a.deadline, ak)
+      return {'part', ''}
+    end
+    parts[i] = t
+  end
+  redis.call('DEL', ak)
+  redis.call('ZREM', P .. ':mo:asm:pending', ak)
+  m.text = table.concat(parts)
+  m.parts = tostring(a.total)
+  return {'stored', new_mo(P, m)}
+end
+
+-- mo_expire: concatenated MO whose last parts did not come within
+-- [smsc] mo_reassembly_wait are delivered with what came, marked
+-- incomplete (missing: the part numbers that never came).
+-- -> how many incomplete messages were delivered
+local function mo_expire(a)
+  local P = a.prefix
+  local due = redis.call('ZRANGEBYSCORE', P .. ':mo:asm:pending', '-inf', a.now, 'LIMIT', 0, 50)
+  for _, ak in ipairs(due) do
+    redis.call('ZREM', P .. ':mo:asm:pending', ak)
+    local h = hash_of(redis.call('HGETALL', ak))
+    local total = tonumber(h.total or '0')
+    if total > 0 then
+      local text, missing = {}, {}
+      for i = 1, total do
+        if h['p' .. i] then text[#text + 1] = h['p' .. i] else missing[#missing + 1] = tostring(i) end
+      end
+      new_mo(P, {from = h.from, to = h.to, text = table.concat(text), dcs = h.dcs,
+                 ussd_op = h.ussd_op, its = h.its, received = h.at, ttl = a.ttl, complete = '0',
+                 parts = tostring(total), missing = table.concat(missing, ','), error = ''})
+    end
+    redis.call('DEL', ak)
+  end
+  return #due
+end

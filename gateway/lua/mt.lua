@@ -1,0 +1,296 @@
+-- gateway/lua/mt.lua — MT messages: queued, answered by the SMSC, receipted,
+-- held for quiet hours and released (docs/keys.md, "MT"; docs/delivery.md).
+--
+-- A message is the hash P:msg:<id> and, while it waits for the SMSC, an
+-- entry of the stream P:mt.  Its state:
+--
+--   scheduled --release--> queued --first part answered--> submitted (more parts)
+--                            |                                  |
+--                            +--> accepted <--all parts OK------+
+--                            |       |
+--                            |       +--receipts: all delivered--> delivered
+--                            +-------+--an SMPP error or a failed receipt--> failed
+--
+-- Every function here can run twice with the same arguments and change
+-- nothing the second time: a reply lost with the connection leaves the
+-- outcome unknown, and the caller simply calls again.
+
+local FAILURE = {expired = 1, deleted = 1, undeliverable = 1, rejected = 1, unknown = 1}
+local FINAL = {delivered = 1, expired = 1, deleted = 1, undeliverable = 1, rejected = 1, unknown = 1}
+
+-- One MT message record and its stream entry (or its place among the
+-- messages held for quiet hours, when `release` is later than `now`),
+-- unless the id exists: the same id queued twice is one message.
+-- m: {id, to, text, src, ussd_op (-1: none), its, origin}.  Counts queued
+-- or scheduled in `c` (counters()).  Returns true when new.
+local function mt_put(P, m, now, ttl, release, c)
+  local key = P .. ':msg:' .. m.id
+  if redis.call('EXISTS', key) == 1 then return false end
+  local rec = {'id', m.id, 'to', m.to, 'text', m.text, 'created', now, 'origin', m.origin}
+  local ent = {'id', m.id, 'to', m.to, 'text', m.text}
+  -- source, USSD operation and session only when set: most MT has none
+  local opt = {src = m.src or '', ussd_op = (m.ussd_op or -1) >= 0 and m.ussd_op or '', its = m.its or ''}
+  for _, f in ipairs({'src', 'ussd_op', 'its'}) do
+    if opt[f] ~= '' then
+      rec[#rec + 1] = f; rec[#rec + 1] = opt[f]
+      ent[#ent + 1] = f; ent[#ent + 1] = opt[f]
+    end
+  end
+  if release > now then
+    rec[#rec + 1] = 'state'; rec[#rec + 1] = 'scheduled'
+    rec[#rec + 1] = 'release_at'; rec[#rec + 1] = release
+    redis.call('HSET', key, unpack(rec))
+    redis.call('EXPIRE', key, ttl + math.floor((release - now) / 1000))
+    redis.call('ZADD', P .. ':mt:scheduled', release, m.id)
+    count(c, 'scheduled')
+  else
+    rec[#rec + 1] = 'state'; rec[#rec + 1] = 'queued'
+    redis.call('HSET', key, unpack(rec))
+    redis.call('EXPIRE', key, ttl)
+    redis.call('XADD', P .. ':mt', '*', unpack(ent))
+    count(c, 'queued')
+  end
+  return true
+end
+
+-- A message's state from its parts: failed when any part failed (an SMPP
+-- error or a failed receipt), delivered when every part is, accepted when
+-- every part was answered OK.  Counters move only on a transition.
+local function settle(msg, n, c, now)
+  local st = redis.call('HGET', msg, 'state')
+  if st == 'delivered' or st == 'failed' then return st end
+  local answered, delivered = 0, 0
+  for i = 1, n do
+    local f = redis.call('HMGET', msg, 'p' .. i .. '.status', 'p' .. i .. '.error',
+      'p' .. i .. '.dlr', 'p' .. i .. '.dlr_err')
+    if f[1] then
+      answered = answered + 1
+      if f[1] ~= '0' then
+        redis.call('HSET', msg, 'state', 'failed', 'error', 'smpp:' .. (f[2] or f[1]), 'done_at', now)
+        count(c, 'failed')
+        return 'failed'
+      end
+    end
+    if f[3] == 'delivered' then
+      delivered = delivered + 1
+    elseif f[3] and FAILURE[f[3]] then
+      redis.call('HSET', msg, 'state', 'failed', 'error', 'dlr:' .. f[3] .. ' err:' .. (f[4] or ''), 'done_at', now)
+      count(c, 'failed')
+      return 'failed'
+    end
+  end
+  if answered == n and redis.call('HEXISTS', msg, 'accepted_at') == 0 then
+    redis.call('HSET', msg, 'state', 'accepted', 'accepted_at', now)
+    count(c, 'accepted')
+    st = 'accepted'
+  end
+  if delivered == n and answered == n then
+    redis.call('HSET', msg, 'state', 'delivered', 'done_at', now)
+    count(c, 'delivered')
+    return 'delivered'
+  end
+  return st
+end
+
+-- mt_enqueue: any number of messages in one call (the CLI queues a file in
+-- batches).  -> how many were new (an id already there is skipped).
+local function mt_enqueue(a)
+  local c = counters()
+  local n = 0
+  for _, m in ipairs(a.messages) do
+    if mt_put(a.prefix, m, a.created, a.ttl, 0, c) then n = n + 1 end
+  end
+  count_flush(a.prefix, c)
+  return n
+end
+
+-- A receipt that came before its submit_sm_resp, under one of the
+-- response's spellings of the SMSC id, taken by the message now that the
+-- response names it.  Only a receipt about the message's own number (or
+-- about no number) is taken.
+local function take_early_receipt(P, msg, p, keys, c, now)
+  for _, k in ipairs(keys) do
+    local uk = P .. ':dlr:unmatched:' .. k
+    local u = k ~= '' and redis.call('HMGET', uk, 'stat', 'err', 'at', 'from') or {}
+    if u[1] and (not u[4] or u[4] == '' or u[4] == redis.call('HGET', msg, 'to')) then
+      redis.call('HSET', msg, p .. 'dlr', u[1], p .. 'dlr_err', u[2] or '', p .. 'dlr_at', u[3] or now)
+      redis.call('DEL', uk)
+      count(c, 'dlr_late_matched')
+      count(c, 'dlr_unmatched', -1)
+      return true
+    end
+  end
+  return false
+end
+
+-- mt_resp: the submit_sm_resp of any number of parts.  The common case, the
+-- one answer of a one-part message, is a single HSET; the stream entries
+-- are acknowledged and the counters moved once per call.
+-- -> per part the message's state, "partial" while other parts are
+--    unanswered, "expired" when the record is gone
+local function mt_resp(a)
+  local P, now = a.prefix, a.now
+  local unmatched = tonumber(redis.call('HGET', P .. ':stats', 'dlr_unmatched') or '0') > 0
+  local out, acks = {}, {}
+  local c = counters()
+  for _, r in ipairs(a.parts) do
+    local msg = P .. ':msg:' .. r.id
+    local p = 'p' .. r.part .. '.'
+    local cur = redis.call('HMGET', msg, 'state', p .. 'status')
+    local st = cur[1]
+    if not st then
+      acks[#acks + 1] = r.entry
+      out[#out + 1] = 'expired'
+    else
+      local fresh = not cur[2]
+      local late = false
+      if fresh and r.status == 0 and r.key0 ~= '' then
+        redis.call('SET', P .. ':smscid:' .. r.key0, r.id .. '|' .. r.part, 'EX', a.ttl)
+        if unmatched then late = take_early_receipt(P, msg, p, {r.key0, r.key1, r.key2}, c, now) end
+      end
+      if fresh and r.nparts == 1 and not late and (st == 'queued' or st == 'submitted') then
+        count(c, 'submitted')
+        if r.status == 0 then
+          redis.call('HSET', msg, p .. 'status', r.status, p .. 'smscid', r.smscid, p .. 'resp_at', now,
+            'parts', r.nparts, 'submitted_at', r.submitted, 'state', 'accepted', 'accepted_at', now)
+          count(c, 'accepted')
+          out[#out + 1] = 'accepted'
+        else
+          redis.call('HSET', msg, p .. 'status', r.status, p .. 'smscid', r.smscid, p .. 'resp_at', now,
+            'parts', r.nparts, 'submitted_at', r.submitted, p .. 'error', r.status_name,
+            'state', 'failed', 'error', 'smpp:' .. r.status_name, 'done_at', now)
+          count(c, 'failed')
+          out[#out + 1] = 'failed'
+        end
+        acks[#acks + 1] = r.entry
+      else
+        if fresh then
+          redis.call('HSET', msg, p .. 'status', r.status, p .. 'smscid', r.smscid, p .. 'resp_at', now,
+            'parts', r.nparts)
+          if r.status ~= 0 then redis.call('HSET', msg, p .. 'error', r.status_name) end
+          if redis.call('HSETNX', msg, 'submitted_at', r.submitted) == 1 then count(c, 'submitted') end
+        end
+        local done = true
+        for i = 1, r.nparts do
+          if redis.call('HEXISTS', msg, 'p' .. i .. '.status') == 0 then
+            done = false
+            break
+          end
+        end
+        if done then
+          acks[#acks + 1] = r.entry
+          out[#out + 1] = settle(msg, r.nparts, c, now)
+        else
+          if st == 'queued' then redis.call('HSET', msg, 'state', 'submitted') end
+          out[#out + 1] = 'partial'
+        end
+      end
+    end
+  end
+  if #acks > 0 then
+    redis.call('XACK', P .. ':mt', a.group_name, unpack(acks))
+    redis.call('XDEL', P .. ':mt', unpack(acks))
+  end
+  count_flush(P, c)
+  return out
+end
+
+-- dlr: receipts, any number per call.  A receipt is looked up under each
+-- spelling of its id (gateway/dlr.h), but taken only by a message sent to
+-- the number the receipt comes from (when the SMSC says): "1000" read as
+-- hex is another message's decimal id 4096, and a receipt that arrives
+-- before its own submit_sm_resp must not land on that one.
+-- -> per receipt "matched", "dup" or "unmatched"
+local function dlr(a)
+  local P, now = a.prefix, a.now
+  local c = counters()
+  local out = {}
+  for _, d in ipairs(a.receipts) do
+    local res
+    for _, k in ipairs({d.key0, d.key1, d.key2}) do
+      local ref = k ~= '' and redis.call('GET', P .. ':smscid:' .. k)
+      local sep = ref and string.find(ref, '|', 1, true)
+      local id = sep and string.sub(ref, 1, sep - 1)
+      local msg = id and P .. ':msg:' .. id
+      local part = sep and string.sub(ref, sep + 1)
+      local p = part and 'p' .. part .. '.'
+      local f = msg and redis.call('HMGET', msg, 'to', p .. 'dlr', 'state', 'parts', p .. 'status') or {}
+      if f[1] and (d.from == '' or f[1] == d.from) then
+        if f[2] and FINAL[f[2]] then
+          count(c, 'dlr_duplicate')
+          res = 'dup'
+        elseif f[3] == 'accepted' and f[4] == '1' and f[5] == '0' and
+            (d.stat == 'delivered' or FAILURE[d.stat]) then
+          -- the common case: the final receipt of a one-part message
+          if d.stat == 'delivered' then
+            redis.call('HSET', msg, p .. 'dlr', d.stat, p .. 'dlr_err', d.err, p .. 'dlr_at', now,
+              'state', 'delivered', 'done_at', now)
+            count(c, 'delivered')
+          else
+            redis.call('HSET', msg, p .. 'dlr', d.stat, p .. 'dlr_err', d.err, p .. 'dlr_at', now,
+              'state', 'failed', 'error', 'dlr:' .. d.stat .. ' err:' .. d.err, 'done_at', now)
+            count(c, 'failed')
+          end
+          count(c, 'dlr')
+          res = 'matched'
+        else
+          redis.call('HSET', msg, p .. 'dlr', d.stat, p .. 'dlr_err', d.err, p .. 'dlr_at', now)
+          count(c, 'dlr')
+          settle(msg, tonumber(f[4] or '1'), c, now)
+          res = 'matched'
+        end
+        break
+      end
+    end
+    if not res then
+      local uk = P .. ':dlr:unmatched:' .. d.key0
+      if redis.call('EXISTS', uk) == 1 then
+        count(c, 'dlr_duplicate')
+        res = 'dup'
+      else
+        redis.call('HSET', uk, 'id', d.raw, 'stat', d.stat, 'err', d.err, 'at', now, 'from', d.from)
+        redis.call('EXPIRE', uk, a.ttl)
+        count(c, 'dlr_unmatched')
+        res = 'unmatched'
+      end
+    end
+    out[#out + 1] = res
+  end
+  count_flush(P, c)
+  return out
+end
+
+-- mt_release: the messages held for quiet hours whose time has come join
+-- the MT stream, once each (any node may call it, every second).  The
+-- business may refuse one at the last moment (hooks.release_check: an
+-- offer to a number that opted out meanwhile is not sent); it then fails
+-- with that reason as its error.
+-- -> how many held messages were queued
+local function mt_release(a)
+  local P, now = a.prefix, a.now
+  local c = counters()
+  local ids = redis.call('ZRANGEBYSCORE', P .. ':mt:scheduled', '-inf', now, 'LIMIT', 0, a.max)
+  local n = 0
+  for _, id in ipairs(ids) do
+    local key = P .. ':msg:' .. id
+    local msg = hash_of(redis.call('HGETALL', key))
+    if msg.state == 'scheduled' then
+      local why = hooks.release_check(P, id, msg, now)
+      if why then
+        redis.call('HSET', key, 'state', 'failed', 'error', why, 'done_at', now)
+        count(c, 'failed')
+      else
+        local ent = {'id', id, 'to', msg.to, 'text', msg.text}
+        if msg.src then ent[#ent + 1] = 'src'; ent[#ent + 1] = msg.src end
+        redis.call('XADD', P .. ':mt', '*', unpack(ent))
+        redis.call('HSET', key, 'state', 'queued', 'released_at', now)
+        count(c, 'queued')
+        n = n + 1
+      end
+      count(c, 'scheduled', -1)
+    end
+    redis.call('ZREM', P .. ':mt:scheduled', id)
+  end
+  count_flush(P, c)
+  return n
+end

@@ -1,0 +1,270 @@
+-- handlers/lua/offers.lua — offers: made within the contact rules with their
+-- SMS in one step, and answered by the subscriber (docs/subscribers.md).
+-- An offer's states are handlers/lua/states.lua's OFFER.
+
+local CODE_MARK = '\26' -- where the reply code goes in an offer's SMS
+
+-- The subscriber's offers, read from the code map P:sub:{<M>}:offers (a
+-- code whose offer record is gone is dropped from the map): those still
+-- open to an answer (pending or declined, not lapsed) by code, and the rest
+-- newest first.
+local function offers_of(P, m, now)
+  local offers = P .. ':sub:{' .. m .. '}:offers'
+  local map = redis.call('HGETALL', offers)
+  local open, past = {}, {}
+  for i = 1, #map, 2 do
+    local id = map[i + 1]
+    local o = redis.call('HMGET', P .. ':offer:' .. id, 'state', 'service', 'expires', 'created',
+      'order', 'channel', 'promoter')
+    if not o[1] then
+      redis.call('HDEL', offers, map[i])
+    else
+      local e = {code = map[i], id = id, state = o[1], svc = o[2], exp = tonumber(o[3]),
+                 created = tonumber(o[4]), order = o[5], channel = o[6], promoter = o[7]}
+      if (o[1] == 'pending' or o[1] == 'declined') and e.exp > now then
+        open[#open + 1] = e
+      else
+        past[#past + 1] = e
+      end
+    end
+  end
+  table.sort(open, function(x, y) return tonumber(x.code) < tonumber(y.code) end)
+  table.sort(past, function(x, y) return x.created > y.created end)
+  return open, past
+end
+
+-- offer_create: the offers of one contact with one subscriber, checked
+-- against the contact rules and made with their SMS in one step, so two
+-- nodes or two promoters at once cannot both pass a cap.  Per service:
+-- unknown or disabled, held already or being ordered, cancelled recently,
+-- an open offer of it; per contact (marketing only): opted out, contacted
+-- within the interval, over the daily cap.  Reply codes are the lowest of
+-- 1-9 not held by an open offer.
+-- -> per offer {id, status, detail, code}: status sent | held | refused |
+--    exists; detail the SMS's id, or the rule that refused it
+local function offer_create(a)
+  local P, now, m = a.prefix, a.now, a.msisdn
+  local sub, offers = P .. ':sub:{' .. m .. '}', P .. ':sub:{' .. m .. '}:offers'
+  local c = counters()
+  local out, todo = {}, {}
+  for _, g in ipairs(a.offers) do
+    local ex = redis.call('HMGET', P .. ':offer:' .. g.id, 'state', 'code', 'msg')
+    if ex[1] then
+      out[#out + 1] = {g.id, 'exists', ex[1], ex[2] or ''}
+    else
+      local why
+      local en = redis.call('HGET', P .. ':svc:' .. g.service, 'enabled')
+      if not en then
+        why = 'unknown_service'
+      elseif en ~= '1' then
+        why = 'service_disabled'
+      end
+      if not why then
+        local st = service_state(P, m, g.service)
+        local at = redis.call('HGET', sub, 'svc:' .. g.service .. ':at')
+        if st == 'active' or st == 'cancelling' then
+          why = 'already_subscribed'
+        elseif st == 'ordering' then
+          why = 'order_in_progress'
+        elseif a.marketing and st == 'cancelled' and a.cancel_block > 0 and
+            now - tonumber(at or '0') < a.cancel_block then
+          why = 'cancelled_recently'
+        end
+      end
+      -- An open offer of the same service: a second one would only put the
+      -- service twice in the subscriber's list.  Marketing is refused; a
+      -- subscriber who asks again (ZS) gets the SMS again with that code.
+      local again
+      if not why then
+        local open = offers_of(P, m, now)
+        for _, e in ipairs(open) do
+          if e.state == 'pending' and e.svc == g.service then again = e.code end
+        end
+        if again and a.marketing then why = 'offer_pending' end
+      end
+      if why then
+        out[#out + 1] = {g.id, 'refused', why, ''}
+      elseif again then
+        local msgid = 'of-' .. g.id
+        mt_put(P, {id = msgid, to = m, text = (string.gsub(g.text, CODE_MARK, again)), src = a.src,
+                   origin = 'offer'}, now, a.msg_ttl, 0, c)
+        out[#out + 1] = {g.id, 'sent', msgid, again}
+      else
+        out[#out + 1] = false
+        todo[#todo + 1] = {id = g.id, svc = g.service, text = g.text, kind = g.kind, at = #out}
+      end
+    end
+  end
+  local function refuse_all(why)
+    for _, t in ipairs(todo) do out[t.at] = {t.id, 'refused', why, ''} end
+    todo = {}
+  end
+  local daykey = sub .. ':day:' .. a.day
+  if #todo > 0 and a.marketing then
+    local f = redis.call('HMGET', sub, 'optout', 'last_contact')
+    if f[1] == '1' then
+      refuse_all('opted_out')
+    elseif a.interval > 0 and f[2] and now - tonumber(f[2]) < a.interval then
+      refuse_all('contacted_recently')
+    elseif tonumber(redis.call('GET', daykey) or '0') >= a.max_per_day then
+      refuse_all('daily_limit')
+    end
+  end
+  local used = {}
+  if #todo > 0 then
+    local open = offers_of(P, m, now)
+    for _, e in ipairs(open) do used[e.code] = true end
+  end
+  local sent = 0
+  for _, t in ipairs(todo) do
+    local code
+    for n = 1, 9 do
+      if not used[tostring(n)] then
+        code = tostring(n)
+        break
+      end
+    end
+    if not code then
+      out[t.at] = {t.id, 'refused', 'too_many_offers', ''}
+    else
+      used[code] = true
+      local msgid = 'of-' .. t.id
+      local key = P .. ':offer:' .. t.id
+      offer_to(P, t.id, 'pending', {'id', t.id, 'msisdn', m, 'service', t.svc,
+        'source', a.source, 'channel', a.channel, 'promoter', a.promoter,
+        'campaign', a.campaign, 'code', code, 'kind', t.kind,
+        'created', now, 'expires', now + a.offer_ttl, 'msg', msgid})
+      redis.call('PEXPIRE', key, a.offer_ttl + a.keep)
+      redis.call('HSET', offers, code, t.id)
+      redis.call('PEXPIRE', offers, a.offer_ttl + a.keep)
+      mt_put(P, {id = msgid, to = m, text = (string.gsub(t.text, CODE_MARK, code)), src = a.src,
+                 origin = 'offer'}, now, a.msg_ttl, a.release, c)
+      out[t.at] = {t.id, a.release > now and 'held' or 'sent', msgid, code}
+      sent = sent + 1
+    end
+  end
+  if sent > 0 then
+    if a.promoter ~= '' then
+      redis.call('HINCRBY', P .. ':promoter:' .. a.promoter .. ':month:' .. a.month, 'recommended', sent)
+    end
+    if a.marketing then
+      redis.call('HSET', sub, 'last_contact', now)
+      redis.call('INCR', daykey)
+      redis.call('EXPIRE', daykey, 172800)
+    end
+  end
+  for _, o in ipairs(out) do
+    count(c, 'offer_' .. o[2] .. (o[2] == 'refused' and ':' .. o[3] or ''))
+  end
+  count_flush(P, c)
+  return out
+end
+
+-- A subscriber's answer to their offers: a confirmation marks the offer
+-- confirmed and queues exactly one order.  kind is confirm | code |
+-- decline; code the offer code given ("" for none).
+-- -> {status, offer, order, service, service_name, [code, name]...}
+--    status: confirmed | choose | declined | expired | none | nomatch |
+--    active | order_<state of the offer's order>
+local function offer_answer(P, now, m, kind, code, mo, iso)
+  local open, past = offers_of(P, m, now)
+  local function name(svc)
+    return redis.call('HGET', P .. ':svc:' .. svc, 'name') or svc
+  end
+  local function matches(e)
+    return e.code == code or (kind == 'code' and e.svc == code)
+  end
+
+  if kind == 'decline' then
+    local r = {'declined', '', '', '', ''}
+    for _, e in ipairs(open) do
+      if e.state == 'pending' then
+        offer_to(P, e.id, 'declined', {'declined_at', now})
+        redis.call('HINCRBY', P .. ':stats', 'offer_declined', 1)
+        r[#r + 1] = e.code; r[#r + 1] = name(e.svc)
+      end
+    end
+    if #r == 5 then return {'none', '', '', '', ''} end
+    r[4] = open[1].svc; r[5] = r[7]
+    return r
+  end
+
+  local target
+  if code ~= '' then
+    for _, e in ipairs(open) do
+      if matches(e) then
+        target = e
+        break
+      end
+    end
+  end
+  -- A code names an offer: when it names one that is no longer open, the
+  -- answer is about that offer ("already active", "expired"), even if
+  -- another offer is open ("1" is also a confirm word).
+  local named
+  if not target and code ~= '' then
+    for _, p in ipairs(past) do
+      if matches(p) then
+        named = p
+        break
+      end
+    end
+  end
+  if not target and not named and kind == 'confirm' then
+    if #open == 1 then
+      target = open[1]
+    elseif #open > 1 then
+      local r = {'choose', '', '', '', ''}
+      for _, e in ipairs(open) do r[#r + 1] = e.code; r[#r + 1] = name(e.svc) end
+      return r
+    end
+  end
+  if not target then
+    -- Nothing open to confirm: explain with the offer the answer was meant for.
+    local e = named
+    if not e and kind == 'confirm' then e = past[1] end
+    if not e then return {kind == 'code' and 'nomatch' or 'none', '', '', '', ''} end
+    if e.state == 'confirmed' and e.order then
+      local st = redis.call('HGET', P .. ':order:' .. e.order, 'state') or 'queued'
+      return {'order_' .. st, e.id, e.order, e.svc, name(e.svc)}
+    end
+    if e.state == 'superseded' then
+      local h = service_state(P, m, e.svc)
+      if h == 'active' then return {'active', e.id, '', e.svc, name(e.svc)} end
+      if h == 'ordering' then return {'order_queued', e.id, '', e.svc, name(e.svc)} end
+    end
+    return {'expired', e.id, '', e.svc, name(e.svc)}
+  end
+
+  -- Already held through another offer (two promoters offered it): no order.
+  local held = service_state(P, m, target.svc)
+  if held == 'active' or held == 'ordering' or held == 'cancelling' then
+    offer_to(P, target.id, 'superseded')
+    return {held == 'ordering' and 'order_queued' or 'active', target.id, '', target.svc, name(target.svc)}
+  end
+  local oid = 'A' .. target.id
+  offer_to(P, target.id, 'confirmed', {'confirmed_at', now, 'order', oid, 'mo', mo})
+  order_new(P, {id = oid, action = 'activate', msisdn = m, service = target.svc,
+                channel = target.channel, promoter = target.promoter, offer = target.id,
+                now = now, requested_at = iso, mo = mo})
+  service_to(P, m, target.svc, 'ordering', now)
+  redis.call('HINCRBY', P .. ':stats', 'offer_confirmed', 1)
+  if target.promoter and target.promoter ~= '' then
+    redis.call('HINCRBY', P .. ':promoter:' .. target.promoter .. ':month:' ..
+      string.sub(iso, 1, 4) .. string.sub(iso, 6, 7), 'confirmed', 1)
+  end
+  -- Other open offers of the same service lapse with this one.
+  for _, e in ipairs(open) do
+    if e.svc == target.svc and e.id ~= target.id then offer_to(P, e.id, 'superseded') end
+  end
+  return {'confirmed', target.id, oid, target.svc, name(target.svc)}
+end
+
+-- An offer held for quiet hours is not sent to a number that opted out
+-- while it waited for the morning.
+hooks.release_check = function(P, _, msg)
+  if msg.origin == 'offer' and redis.call('HGET', P .. ':sub:{' .. msg.to .. '}', 'optout') == '1' then
+    return 'opted_out'
+  end
+  return nil
+end
