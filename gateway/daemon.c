@@ -68,6 +68,7 @@ struct daemon_s {
   int settling;             /* a `vasgw settle` is running */
   uv_process_t settle_proc;
   int stopping;
+  int exit_status; /* 1 after a fatal error (the library would not load) */
   uint64_t stop_deadline;
   int unbinding;
   uint64_t unbind_deadline;
@@ -239,6 +240,7 @@ static void reader_init(daemon_t *d, reader_t *rd, const char *name,
   rd->conn.data = rd;
   rd->conn.on_connect = reader_connected;
   rd->conn.on_close = reader_closed;
+  rd->conn.library = 0; /* it only reads streams */
   /* A blocked read is silent for READ_BLOCK_MS: allow for it. */
   rd->conn.command_timeout_ms = READ_BLOCK_MS + 10000;
 }
@@ -543,6 +545,18 @@ static void on_housekeeping(uv_timer_t *t) {
   reader_kick(&d->order_reader);
 }
 
+/* Stop taking work and drain the window, then unbind and close. */
+static void stop(daemon_t *d, const char *why) {
+  if (d->stopping)
+    return;
+  vg_log_info("%s: stopping: no new work, draining the window", why);
+  d->stopping = 1;
+  d->stop_deadline =
+      uv_now(d->loop) + (uint64_t)d->cfg->response_timeout * 1000 + 1000;
+  vg_outbox_drain(d->outbox);
+  uv_timer_start(&d->housekeeping, on_housekeeping, 0, 100);
+}
+
 static void on_signal(uv_signal_t *s, int signum) {
   daemon_t *d = s->data;
   if (signum == SIGHUP) {
@@ -550,15 +564,15 @@ static void on_signal(uv_signal_t *s, int signum) {
     vg_log_info("SIGHUP: log reopened");
     return;
   }
-  if (d->stopping)
-    return;
-  vg_log_info("%s: stopping: no new work, draining the window",
-              signum == SIGTERM ? "SIGTERM" : "SIGINT");
-  d->stopping = 1;
-  d->stop_deadline =
-      uv_now(d->loop) + (uint64_t)d->cfg->response_timeout * 1000 + 1000;
-  vg_outbox_drain(d->outbox);
-  uv_timer_start(&d->housekeeping, on_housekeeping, 0, 100);
+  stop(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/* Redis refused the Functions library: nothing can work, and trying again
+ * will not help (redis.c has logged the file and line). */
+static void on_redis_fatal(vg_redis_t *r, const char *why) {
+  daemon_t *d = r->data;
+  d->exit_status = 1;
+  stop(d, "cannot go on without the Functions library");
 }
 
 /* Everything answered in this iteration is written in one script run per
@@ -592,6 +606,7 @@ int vg_daemon_run(const vg_config_t *cfg, const vg_templates_t *templates,
                 cfg->redis_password, cfg->redis_db);
   d->redis.data = d;
   d->redis.on_connect = redis_connected;
+  d->redis.on_fatal = on_redis_fatal;
   reader_init(d, &d->mt_reader, "redis-mt-reader", VG_K_MT_STREAM, READ_MT);
   reader_init(d, &d->mo_reader, "redis-mo-reader", VG_K_MO_STREAM, READ_MO);
   reader_init(d, &d->order_reader, "redis-order-reader", VG_K_ORDER_STREAM,
@@ -670,6 +685,7 @@ int vg_daemon_run(const vg_config_t *cfg, const vg_templates_t *templates,
   int rc = uv_loop_close(loop);
   if (rc != 0)
     vg_log_warn("loop closed with handles open: %s", uv_strerror(rc));
+  int status = d->exit_status;
   free(d);
-  return 0;
+  return status;
 }

@@ -11,7 +11,10 @@
 static void where(const vg_lua_library_t *lib, long n, char *out,
                   size_t outsz) {
   for (size_t i = 0; i < lib->nfiles; i++)
-    if (n >= lib->files[i].first && n <= lib->files[i].last) {
+    /* (Lua reports an unfinished last file at the line after its end.) */
+    if (n >= lib->files[i].first &&
+        (n <= lib->files[i].last ||
+         (i + 1 == lib->nfiles && n == lib->files[i].last + 1))) {
       snprintf(out, outsz, "%s:%ld", lib->files[i].path,
                n - lib->files[i].first + 1);
       return;

@@ -146,6 +146,7 @@ void vg_redis_init(uv_loop_t *loop, vg_redis_t *r, const char *name,
   r->backoff_ms = 200;
   r->backoff_max_ms = 5000;
   r->command_timeout_ms = 10000;
+  r->library = 1;
   uv_timer_init(loop, &r->timer);
   r->timer.data = r;
 }
@@ -301,6 +302,12 @@ static void on_library_listed(vg_redis_t *r, redisReply *reply, void *data,
   send_argv(r, on_library_loaded, NULL, 4, argv, argvlen);
 }
 
+static void on_setup_done(vg_redis_t *r, redisReply *reply, void *data,
+                          const char *err) {
+  if (!err)
+    ready(r);
+}
+
 static void on_setup_reply(vg_redis_t *r, redisReply *reply, void *data,
                            const char *err) {
   if (err && reply)
@@ -333,7 +340,10 @@ static void on_connected(const redisAsyncContext *ac, int status) {
   }
   const char *av[] = {"FUNCTION", "LIST", "LIBRARYNAME",
                       vg_lua_library.name, "WITHCODE"};
-  send_argv(r, on_library_listed, NULL, 5, av, NULL);
+  if (r->library)
+    send_argv(r, on_library_listed, NULL, 5, av, NULL);
+  else
+    send_argv(r, on_setup_done, NULL, 1, (const char *[]){"PING"}, NULL);
 }
 
 static void on_disconnected(const redisAsyncContext *ac, int status) {

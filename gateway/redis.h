@@ -54,6 +54,7 @@ struct vg_redis_s {
   uint32_t pending;       /* commands sent, reply not yet seen */
   uint64_t last_progress_ms;
   int reloading; /* reconnecting to load the library again */
+  int library;   /* check the library on connect (default 1) */
   char last_error[128];
   uv_timer_t timer; /* reconnect delay and watchdog */
   void (*on_connect)(vg_redis_t *r);

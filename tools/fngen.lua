@@ -222,9 +222,9 @@ local function library(lib, defs, files)
   end
   out[#out + 1] = '-- file: (generated: the registrations)'
   for _, f in ipairs(fns) do
-    out[#out + 1] = string.format(
-      "redis.register_function{function_name = '%s_%s', callback = function(_, argv) return %s(ARGS.%s(argv)) end%s}",
-      lib, f.name, f.name, f.name, f.ro and ", flags = {'no-writes'}" or '')
+    out[#out + 1] = string.format("redis.register_function{\n  function_name = '%s_%s',\n" ..
+      "  callback = function(_, argv) return %s(ARGS.%s(argv)) end,%s\n}",
+      lib, f.name, f.name, f.name, f.ro and "\n  flags = {'no-writes'}," or '')
   end
   io.write(table.concat(out, '\n'), '\n')
 end

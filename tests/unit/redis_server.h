@@ -1,0 +1,65 @@
+/*
+ * redis_server.h — a real redis-server for unit tests of the Redis
+ * Functions: started on a free 127.0.0.1 port in a fresh directory, with
+ * vasgw's library loaded, and helpers to set up keys, call functions and
+ * compare what came back and what is stored.
+ *
+ * Replies are compared as text (vg_test_render): "str" a string, 12 an
+ * integer, [a,b] an array, nil, +OK a status, !ERR ... an error.
+ */
+#ifndef VG_TEST_REDIS_SERVER_H
+#define VG_TEST_REDIS_SERVER_H
+
+#include "gateway/fcall.h"
+
+#include <hiredis/hiredis.h>
+#include <sys/types.h>
+
+typedef struct {
+  pid_t pid;
+  int port;
+  char dir[128];
+  redisContext *rc;
+} vg_test_redis_t;
+
+/* Start it and load the library; exits the test program when it cannot. */
+void vg_test_redis_start(vg_test_redis_t *t);
+/* SHUTDOWN NOSAVE, wait for it, remove its directory. */
+void vg_test_redis_stop(vg_test_redis_t *t);
+/* FLUSHALL: every key gone, the library kept. */
+void vg_test_redis_reset(vg_test_redis_t *t);
+
+/* A reply as text (malloc'd). */
+char *vg_test_render(const redisReply *r);
+
+/*
+ * Run one command written as a line: words split on spaces, a word in
+ * double quotes may hold spaces ("" is an empty word).  The rendered reply
+ * (malloc'd).
+ */
+char *vg_test_run(vg_test_redis_t *t, const char *line);
+/* Run every line of a NULL-terminated list, checking none answers an error. */
+void vg_test_setup(vg_test_redis_t *t, const char *const *lines);
+/* Call a function; the rendered reply (malloc'd). */
+char *vg_test_fcall(vg_test_redis_t *t, const vg_fcall_t *c);
+
+/*
+ * Every key with its type and value (hash fields sorted, stream entries,
+ * whether it has a TTL), as one text (malloc'd): two snapshots are equal
+ * when nothing was written in between.  Fields of P:stats (prefix "vasgw")
+ * named in `counters` (NULL-terminated, or NULL) are left out: the counters
+ * that count a repeated call itself (offer_exists, mo_duplicate ...).
+ */
+char *vg_test_snapshot(vg_test_redis_t *t, const char *const *counters);
+
+/* cmocka: the rendered result of `expr` (malloc'd text) equals `want`. */
+#define VG_EXPECT(expr, want)                                                \
+  do {                                                                       \
+    char *got_ = (expr);                                                     \
+    if (strcmp(got_, (want)) != 0)                                           \
+      print_error("got:  %s\nwant: %s\n", got_, (want));                     \
+    assert_string_equal(got_, (want));                                       \
+    free(got_);                                                              \
+  } while (0)
+
+#endif
