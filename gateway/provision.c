@@ -7,6 +7,7 @@
 #include "gateway/keys.h"
 #include "gateway/log.h"
 #include "gateway/lua/functions.h"
+#include "gateway/mt_queue.h"
 #include "gateway/vg.h"
 
 #include <jansson.h>
@@ -45,6 +46,10 @@ struct job_s {
   uv_timer_t timer;
   int timer_on;
   int calling;
+  /* This attempt's token: order_attempt counts an attempt once per token,
+   * so a reply lost on the way does not count it twice.  A new one for
+   * each webhook call. */
+  char call[24];
   /* The last call's outcome, kept until order_result has recorded it. */
   char outcome[12], detail[128], reason[256];
   long duration_ms;
@@ -256,6 +261,7 @@ static void classify(job_t *j, const vg_http_result_t *res) {
 static void on_http(void *data, const vg_http_result_t *res) {
   job_t *j = data;
   j->calling = 0;
+  j->call[0] = '\0'; /* the call was made: another is another attempt */
   if (res->cancelled) {
     job_end(j);
     return;
@@ -332,12 +338,15 @@ static void start(job_t *j) {
     job_end(j);
     return;
   }
+  if (j->call[0] == '\0')
+    vg_mt_new_id(j->call);
   vg_fn_order_attempt_t a = {.prefix = p->cfg->prefix,
                              .now = vg_now_ms(),
                              .order = j->id,
                              .entry = j->entry,
                              .node = p->cfg->node,
-                             .max_attempts = p->cfg->provisioning_max_attempts};
+                             .max_attempts = p->cfg->provisioning_max_attempts,
+                             .call = j->call};
   vg_fcall_t call = VG_FCALL_INIT;
   vg_fn_order_attempt(&call, &a);
   int rc = vg_redis_fcall(p->redis, &call, on_attempt, j);

@@ -19,14 +19,20 @@ end
 
 -- order_attempt: the start of one webhook call.  Counted before the call,
 -- so a node that dies mid-call leaves a trace; the stream entry's idle time
--- is reset so that no other node claims it meanwhile.
+-- is reset so that no other node claims it meanwhile.  Called again with
+-- the same `call` token (its reply was lost), it counts nothing more.
 -- -> {"go", attempt, HGETALL...} | {"final", state} | {"wait", next_at} |
 --    {"exhausted", attempts, HGETALL...} | {"missing"}
 local function order_attempt(a)
   local P, now = a.prefix, a.now
   local key = P .. ':order:' .. a.order
-  local f = redis.call('HMGET', key, 'state', 'attempts', 'next_at')
+  local f = redis.call('HMGET', key, 'state', 'attempts', 'next_at', 'call')
   if not f[1] then return {'missing'} end
+  if f[1] == 'sending' and f[4] == a.call then
+    local r = {'go', f[2]}
+    for _, v in ipairs(redis.call('HGETALL', key)) do r[#r + 1] = v end
+    return r
+  end
   if ORDER_FINAL[f[1]] then return {'final', f[1]} end
   if f[1] == 'retrying' and tonumber(f[3] or '0') > now then return {'wait', f[3]} end
   -- After max_attempts answered calls the order fails; a call cut short by
@@ -40,7 +46,7 @@ local function order_attempt(a)
     redis.call('XCLAIM', P .. ':orders', 'vasgw', a.node, 0, a.entry, 'JUSTID')
   end
   local n = redis.call('HINCRBY', key, 'attempts', 1)
-  redis.call('HSET', key, 'state', 'sending', 'last_attempt_at', now, 'node', a.node)
+  redis.call('HSET', key, 'state', 'sending', 'last_attempt_at', now, 'node', a.node, 'call', a.call)
   local r = {'go', tostring(n)}
   for _, v in ipairs(redis.call('HGETALL', key)) do r[#r + 1] = v end
   return r
