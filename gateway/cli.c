@@ -6,6 +6,7 @@
 #include "gateway/keys.h"
 #include "gateway/redis.h"
 #include "gateway/redis_sync.h"
+#include "handlers/oplog.h"
 #include "gateway/vg.h"
 
 #include <errno.h>
@@ -160,33 +161,12 @@ const char *vg_cli_abspath(const char *path, char *out, size_t outsz) {
   return out;
 }
 
-const char *vg_cli_user(char *out, size_t outsz) {
-  uid_t uid = geteuid();
-  struct passwd *pw = getpwuid(uid);
-  const char *sudo = getenv("SUDO_USER");
-  char me[128];
-
-  if (pw != NULL && pw->pw_name != NULL)
-    snprintf(me, sizeof me, "%s", pw->pw_name);
-  else
-    snprintf(me, sizeof me, "uid %ld", (long)uid);
-  /* sudo keeps the person who typed the command; record both. */
-  if (sudo != NULL && *sudo != '\0' && strcmp(sudo, me) != 0)
-    snprintf(out, outsz, "%s (sudo by %s)", me, sudo);
-  else
-    snprintf(out, outsz, "%s", me);
-  return out;
-}
-
 int vg_cli_audit(cli_t *c, const char *action, const char *fmt, ...) {
-  char key[VG_KEY_MAX], at[24], user[300], host[256];
-  char *detail;
   va_list ap;
-
   va_start(ap, fmt);
   int len = vsnprintf(NULL, 0, fmt, ap);
   va_end(ap);
-  detail = vg_malloc(len > 0 ? (size_t)len + 1 : 1);
+  char *detail = vg_malloc(len > 0 ? (size_t)len + 1 : 1);
   detail[0] = '\0';
   va_start(ap, fmt);
   if (len > 0)
@@ -196,20 +176,12 @@ int vg_cli_audit(cli_t *c, const char *action, const char *fmt, ...) {
     free(detail);
     return vg_cli_fail("%s done, but not recorded in the audit log", action);
   }
-  snprintf(at, sizeof at, "%lld", (long long)vg_now_ms());
-  vg_cli_user(user, sizeof user);
-  if (gethostname(host, sizeof host) != 0)
-    snprintf(host, sizeof host, "?");
-  host[sizeof host - 1] = '\0';
-  vg_key(key, c->cfg.prefix, "%s", VG_K_AUDIT);
-  const char *argv[] = {"XADD", key, "*", "at", at, "user", user,
-                        "host", host, "action", action, "detail", detail};
-  redisReply *r = redisCommandArgv(c->rc, (int)VG_ARRAY_SIZE(argv), argv, NULL);
+  char err[512];
   int rc = 0;
-  if (r == NULL || r->type == REDIS_REPLY_ERROR)
-    rc = vg_cli_fail("%s done, but not recorded in the audit log: Redis: %s",
-                     action, r ? r->str : c->rc->errstr);
-  freeReplyObject(r);
+  if (vg_oplog_write(c->rc, c->cfg.prefix, NULL, action, detail, err,
+                     sizeof err) != 0)
+    rc = vg_cli_fail("%s done, but not recorded in the audit log: %s", action,
+                     err);
   free(detail);
   return rc;
 }

@@ -82,17 +82,8 @@ char *vg_cli_read_file(const char *path, size_t *len);
 const char *vg_cli_abspath(const char *path, char *out, size_t outsz);
 
 /*
- * The person at the keyboard, as the audit log records it: the effective
- * user's login name ("alice"), or "root (sudo by alice)" when run through
- * sudo, "uid 1234" when the user has no name.  Returns `out`.
- */
-const char *vg_cli_user(char *out, size_t outsz);
-
-/*
  * Record an operator action in the audit log, the stream P:audit (docs/
- * keys.md, "Audit log"; kept, no TTL): fields `at` (ms since the epoch),
- * `user` (vg_cli_user), `host`, `action` ("service.add", "feed.import",
- * "promoter.approve", "settle" ...) and `detail` (printf of `fmt`).  Call
+ * keys.md, "Audit log"; handlers/oplog.h), `detail` a printf of `fmt`.  Call
  * it after the action's write succeeded; connects first when c->rc is NULL.
  * 0, or 1 after saying on stderr that the action was done but not recorded.
  */

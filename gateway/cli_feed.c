@@ -19,6 +19,7 @@
 #include "gateway/sha256.h"
 #include "gateway/vg.h"
 #include "handlers/feed.h"
+#include "handlers/oplog.h"
 #include "handlers/ledger_date.h"
 
 #include <errno.h>
@@ -353,7 +354,7 @@ static int cmd_import(cli_t *c, int nw, const char **words) {
   }
   vg_key(key, c->cfg.prefix, VG_K_FEED, sha);
   record_t rec = {key, vg_cli_abspath(path, abs, sizeof abs),
-                  vg_cli_user(user, sizeof user), n, 0};
+                  vg_oplog_user(user, sizeof user), n, 0};
   for (int attempt = 0;; attempt++) {
     freeReplyObject(redisCommand(c->rc, "WATCH %s", key));
     if ((h = load_record(c, key)) == NULL) {

@@ -17,8 +17,6 @@
 #include "gateway/vg.h"
 #include "gateway/provision.h"
 #include "gateway/lua/functions.h"
-#include "handlers/activation.h"
-#include "handlers/dispatch.h"
 
 #include <inttypes.h>
 #include <signal.h>
@@ -28,7 +26,7 @@
 
 #define READ_BLOCK_MS 1000
 
-typedef struct daemon_s daemon_t;
+typedef struct vg_daemon_s daemon_t;
 
 typedef enum { READ_MT, READ_MO, READ_ORDERS } read_kind_t;
 
@@ -44,10 +42,10 @@ typedef struct {
   char pel_cursor[48];
 } reader_t;
 
-struct daemon_s {
+struct vg_daemon_s {
   uv_loop_t *loop;
   const vg_config_t *cfg;
-  const vg_templates_t *templates;
+  vg_daemon_hooks_t hooks;
   vg_redis_t redis;
   reader_t mt_reader, mo_reader, order_reader;
   vg_smpp_link_t links[2];
@@ -55,18 +53,11 @@ struct daemon_s {
   int nlinks, nsubmit;
   vg_outbox_t *outbox;
   vg_inbox_t *inbox;
-  vg_dispatch_t dispatch;
   vg_provision_t *provision;
   uv_signal_t sigterm, sigint, sighup;
   uv_timer_t housekeeping;
   uv_prepare_t flush; /* once per loop iteration, before polling */
   uint64_t last_claim;
-  const char *config_path;
-  uint64_t last_settle_check;
-  char settle_month[16];    /* the month a settlement was started for */
-  uint64_t settle_started;  /* when (loop ms) */
-  int settling;             /* a `vasgw settle` is running */
-  uv_process_t settle_proc;
   int stopping;
   int exit_status; /* 1 after a fatal error (the library would not load) */
   uint64_t stop_deadline;
@@ -112,7 +103,8 @@ static void handle_entry(reader_t *rd, redisReply *e, int recovered) {
                   .ussd_op = v[4] ? v[4] : "",
                   .its = v[5] ? v[5] : "",
                   .complete = v[7] ? atoi(v[7]) : 1};
-    vg_dispatch_mo(&d->dispatch, &mo);
+    if (d->hooks.mo)
+      d->hooks.mo(d->hooks.data, &mo);
   }
 }
 
@@ -328,7 +320,8 @@ static void publish_status(daemon_t *d) {
   snprintf(inflight, sizeof inflight, "%ld", in_flight);
   snprintf(heldb, sizeof heldb, "%ld", held);
   snprintf(thr, sizeof thr, "%ld", throttled);
-  snprintf(mo, sizeof mo, "%ld", d->dispatch.handled);
+  snprintf(mo, sizeof mo, "%ld",
+           d->hooks.mo_handled ? d->hooks.mo_handled(d->hooks.data) : 0L);
   snprintf(nb, sizeof nb, "%d", d->nlinks);
   const char *fixed[][2] = {{"updated", updated}, {"window", window},
                             {"in_flight", inflight}, {"held", heldb},
@@ -375,117 +368,9 @@ static void release_held(daemon_t *d) {
   vg_fcall_free(&call);
 }
 
-/* --- the monthly settlement ---------------------------------------------------
- * On [commission] settlement_day of month M+1 (or any later day of it, if a
- * daemon was down that day) month M is settled by `vasgw settle`, the same
- * command an operator runs: one implementation, and its lock in Redis makes
- * sure that whichever node gets there first settles and the others find the
- * month done.  Checked once a minute; a failed run is tried again hourly. */
-
-static void on_settle_closed(uv_handle_t *h) {
-  daemon_t *d = h->data;
-  d->settling = 0;
-}
-
-static void on_settle_exit(uv_process_t *p, int64_t status, int signal) {
-  daemon_t *d = p->data;
-  if (status == 0 && signal == 0)
-    vg_log_info("settlement of %s: done (vasgw settle exited 0)",
-                d->settle_month);
-  else
-    vg_log_warn("settlement of %s: vasgw settle exited %lld (signal %d); "
-                "tried again in an hour",
-                d->settle_month, (long long)status, signal);
-  uv_close((uv_handle_t *)p, on_settle_closed);
-}
-
-/* `vasgw` beside this vasgwd (a build tree), else the installed one. */
-static void vasgw_path(char *out, size_t size) {
-  char self[1024];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n > 0) {
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash) {
-      snprintf(out, size, "%.*s/vasgw", (int)(slash - self), self);
-      if (access(out, X_OK) == 0)
-        return;
-    }
-  }
-  snprintf(out, size, "%s/vasgw", VG_BINDIR);
-}
-
-static void on_settle_state(vg_redis_t *r, redisReply *reply, void *data,
-                            const char *err) {
-  daemon_t *d = data;
-  if (err || d->stopping || d->settling)
-    return;
-  if (reply->type == REDIS_REPLY_STRING && strcmp(reply->str, "done") == 0)
-    return;
-  char exe[1100], month[16];
-  vasgw_path(exe, sizeof exe);
-  snprintf(month, sizeof month, "%.4s-%.2s", d->settle_month,
-           d->settle_month + 4);
-  char *args[] = {exe, "-c", (char *)d->config_path, "settle", month, NULL};
-  uv_stdio_container_t stdio[3] = {{.flags = UV_IGNORE},
-                                   {.flags = UV_INHERIT_FD, .data.fd = 2},
-                                   {.flags = UV_INHERIT_FD, .data.fd = 2}};
-  uv_process_options_t o = {.file = exe,
-                            .args = args,
-                            .exit_cb = on_settle_exit,
-                            .stdio_count = 3,
-                            .stdio = stdio};
-  d->settle_proc.data = d;
-  int rc = uv_spawn(d->loop, &d->settle_proc, &o);
-  if (rc != 0) {
-    vg_log_error("settlement of %s: cannot run %s: %s; trying again in an "
-                 "hour",
-                 month, exe, uv_strerror(rc));
-    uv_close((uv_handle_t *)&d->settle_proc, NULL);
-    d->settle_started = uv_now(d->loop);
-    return;
-  }
-  d->settling = 1;
-  d->settle_started = uv_now(d->loop);
-  vg_log_info("settlement of %s: started (%s settle %s)", month, exe, month);
-}
-
-static void settlement_check(daemon_t *d) {
-  uint64_t now = uv_now(d->loop);
-  if (d->settling || now - d->last_settle_check < 60000)
-    return;
-  d->last_settle_check = now;
-  char day[12];
-  vg_clock_day(day, vg_now_ms());
-  int y = atoi(day) / 10000, m = atoi(day) / 100 % 100, dd = atoi(day) % 100;
-  /* ...and not at night: the promoters' SMS go out with the settlement. */
-  if (dd < d->cfg->settlement_day ||
-      vg_clock_quiet_until(d->cfg->quiet_hours, vg_now_ms()) > 0)
-    return;
-  if (--m == 0) {
-    m = 12;
-    y--;
-  }
-  char month[16];
-  snprintf(month, sizeof month, "%04d%02d", y % 10000, m % 100);
-  /* A run for this month that failed is tried again after an hour. */
-  if (strcmp(month, d->settle_month) == 0 && d->settle_started &&
-      now - d->settle_started < 3600 * 1000)
-    return;
-  snprintf(d->settle_month, sizeof d->settle_month, "%s", month);
-  d->settle_started = 0;
-  char key[VG_KEY_MAX];
-  vg_key(key, d->cfg->prefix, VG_K_SETTLE, month);
-  if (vg_redis_command(&d->redis, on_settle_state, d, "HGET %s state", key))
-    d->last_settle_check = 0; /* Redis not there yet: again next second */
-}
-
 /* --- shutdown ------------------------------------------------------------------ */
 
 static void close_all(daemon_t *d) {
-  /* A settlement under way finishes on its own (it is one transaction). */
-  if (d->settling && !uv_is_closing((uv_handle_t *)&d->settle_proc))
-    uv_close((uv_handle_t *)&d->settle_proc, on_settle_closed);
   vg_redis_stop(&d->redis);
   vg_redis_stop(&d->mt_reader.conn);
   vg_redis_stop(&d->mo_reader.conn);
@@ -531,7 +416,8 @@ static void on_housekeeping(uv_timer_t *t) {
   }
   vg_inbox_expire(d->inbox);
   release_held(d);
-  settlement_check(d);
+  if (d->hooks.tick)
+    d->hooks.tick(d->hooks.data);
   publish_status(d);
   uint64_t now = uv_now(d->loop);
   /* Look for a dead node's entries four times per idle period. */
@@ -592,14 +478,20 @@ static void redis_connected(vg_redis_t *r) {
   vg_outbox_pump(d->outbox);
 }
 
-int vg_daemon_run(const vg_config_t *cfg, const vg_templates_t *templates,
-                  const char *config_path) {
+/* The result SMS of an order, from the business's hook. */
+static char *order_text(void *data, const vg_order_fields_t *f,
+                        vg_order_outcome_t outcome, const char *reason) {
+  daemon_t *d = data;
+  return d->hooks.order_text ? d->hooks.order_text(d->hooks.data, f, outcome,
+                                                   reason)
+                             : NULL;
+}
+
+vg_daemon_t *vg_daemon_new(const vg_config_t *cfg) {
   daemon_t *d = vg_calloc(1, sizeof *d);
-  d->config_path = config_path;
   uv_loop_t *loop = uv_default_loop();
   d->loop = loop;
   d->cfg = cfg;
-  d->templates = templates;
   signal(SIGPIPE, SIG_IGN);
 
   vg_redis_init(loop, &d->redis, "redis", cfg->redis_host, cfg->redis_port,
@@ -641,14 +533,23 @@ int vg_daemon_run(const vg_config_t *cfg, const vg_templates_t *templates,
   }
   d->outbox = vg_outbox_new(loop, cfg, &d->redis, d->submit_links, d->nsubmit);
   vg_outbox_on_want(d->outbox, kick_reader, &d->mt_reader);
-  d->provision = vg_provision_new(loop, cfg, &d->redis, vg_activation_text,
-                                  (void *)templates);
+  d->provision = vg_provision_new(loop, cfg, &d->redis, order_text, d);
   vg_provision_on_want(d->provision, kick_reader, &d->order_reader);
   d->inbox = vg_inbox_new(loop, cfg, &d->redis);
-  d->dispatch.cfg = cfg;
-  d->dispatch.redis = &d->redis;
-  d->dispatch.templates = templates;
+  return d;
+}
 
+uv_loop_t *vg_daemon_loop(vg_daemon_t *d) { return d->loop; }
+
+vg_redis_t *vg_daemon_redis(vg_daemon_t *d) { return &d->redis; }
+
+void vg_daemon_set_hooks(vg_daemon_t *d, const vg_daemon_hooks_t *h) {
+  d->hooks = *h;
+}
+
+int vg_daemon_run(vg_daemon_t *d) {
+  uv_loop_t *loop = d->loop;
+  const vg_config_t *cfg = d->cfg;
   uv_signal_init(loop, &d->sigterm);
   uv_signal_init(loop, &d->sigint);
   uv_signal_init(loop, &d->sighup);
@@ -681,7 +582,6 @@ int vg_daemon_run(const vg_config_t *cfg, const vg_templates_t *templates,
   vg_inbox_free(d->inbox);
   vg_outbox_free(d->outbox);
   vg_provision_free(d->provision);
-  vg_dispatch_free(&d->dispatch);
   int rc = uv_loop_close(loop);
   if (rc != 0)
     vg_log_warn("loop closed with handles open: %s", uv_strerror(rc));

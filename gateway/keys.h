@@ -61,5 +61,6 @@ const char *vg_key(char out[VG_KEY_MAX], const char *prefix,
 #define VG_K_DEVS_PROMOTER "devs:promoter:%s" /* of a promoter (zset) */
 #define VG_K_DEVS_SUB "devs:sub:{%s}"  /* of a subscriber (zset) */
 #define VG_K_SETTLE "settle:%s"        /* a month's settlement (hash) */
+#define VG_K_SETTLE_LOCK "settle:%s:lock" /* who settles it now (string, TTL) */
 
 #endif

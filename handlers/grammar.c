@@ -21,10 +21,12 @@ typedef struct {
   const char *name;
   const char *keywords; /* "|"-separated */
   const char *args;     /* slot letters and modifiers */
+  vg_cmd_family_t family;
 } cmd_row_t;
 
 static const cmd_row_t cmd_rows[] = {
-#define CMD(name, keywords, args) {VG_CMD_##name, #name, keywords, args},
+#define CMD(name, keywords, args, family)                                     \
+  {VG_CMD_##name, #name, keywords, args, VG_CMD_FAMILY_##family},
 #include "handlers/commands.def"
 };
 
@@ -54,6 +56,16 @@ const char *vg_command_name(vg_cmd_id_t cmd) {
     if (cmd_rows[i].id == cmd)
       return cmd_rows[i].name;
   return "UNKNOWN";
+}
+
+vg_cmd_family_t vg_command_family(const vg_command_t *c) {
+  for (size_t i = 0; i < VG_ARRAY_SIZE(cmd_rows); i++)
+    if (cmd_rows[i].id == c->cmd) {
+      if (cmd_rows[i].family != VG_CMD_FAMILY_BY_NUMBER)
+        return cmd_rows[i].family;
+      return c->argc >= 2 ? VG_CMD_FAMILY_PROMOTER : VG_CMD_FAMILY_SUBSCRIBER;
+    }
+  return VG_CMD_FAMILY_SUBSCRIBER;
 }
 
 const char *vg_command_strerr(vg_cmd_err_t err) {

@@ -1,5 +1,5 @@
 /*
- * grammar.h — the MO command grammar (SPEC.md, "What people text"): a
+ * grammar.h — the MO command grammar (docs/texting.md): a
  * normalised text (handlers/normalize.h) in, one command with its checked
  * arguments out, driven by the table in handlers/commands.def.
  *
@@ -14,11 +14,18 @@
 /* Commands: one per commands.def row, plus the two that are not keywords. */
 typedef enum {
   VG_CMD_UNKNOWN = 0, /* nothing matched */
-#define CMD(name, keywords, args) VG_CMD_##name,
+#define CMD(name, keywords, args, family) VG_CMD_##name,
 #include "handlers/commands.def"
   VG_CMD_CODE, /* a bare offer code ("2", "CL"): confirm that offer */
   VG_CMD__COUNT
 } vg_cmd_id_t;
+
+/* Whose conversation a command is (commands.def's family column). */
+typedef enum {
+  VG_CMD_FAMILY_SUBSCRIBER = 0,
+  VG_CMD_FAMILY_PROMOTER,
+  VG_CMD_FAMILY_BY_NUMBER, /* only in the table: resolved by argc */
+} vg_cmd_family_t;
 
 /* Why a known keyword's arguments were rejected; the text says how. */
 #define VG_CMD_ERR_MAP(XX)                                                   \
@@ -75,6 +82,13 @@ typedef struct {
  * VG_EINVAL when an argument is NULL.
  */
 int vg_command_parse(const char *normalized, vg_command_t *out);
+
+/*
+ * Whose conversation a parsed command is: its row's family, BY_NUMBER
+ * resolved (PROMOTER when a number came before the other arguments, i.e.
+ * two or more arguments).  UNKNOWN and CODE are the subscriber's.
+ */
+vg_cmd_family_t vg_command_family(const vg_command_t *c);
 
 /* The row name of a command ("CONFIRM", "UNKNOWN", "CODE"). */
 const char *vg_command_name(vg_cmd_id_t cmd);

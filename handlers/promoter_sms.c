@@ -17,7 +17,7 @@
 #include "gateway/log.h"
 #include "gateway/msisdn.h"
 #include "gateway/vg.h"
-#include "handlers/dispatch.h"
+#include "handlers/promoter_sms.h"
 #include "handlers/offers.h"
 #include "handlers/promoters.h"
 
@@ -55,13 +55,13 @@ static void prom_free(vg_mo_job_t *j) {
 
 static void abandon(vg_mo_job_t *j, const char *why) {
   prom_free(j);
-  vg_dispatch_abandon(j, why);
+  vg_job_abandon(j, why);
 }
 
 /* Answer with a text rendered here (taken over), ending the job. */
 static void reply(vg_mo_job_t *j, char *text) {
   prom_free(j);
-  vg_dispatch_reply_text(j, text);
+  vg_job_reply_text(j, text);
 }
 
 static char *render(vg_mo_job_t *j, vg_tpl_id_t id, const vg_tpl_var_t *v,
@@ -518,7 +518,7 @@ void vg_promoter_handle(vg_mo_job_t *j) {
   const vg_command_t *c = &j->cmd;
   if (!vg_promoter_in_segments(j->from, cfg->country_code,
                                cfg->number_segments)) {
-    vg_dispatch_answer(j, "say", "promoter_not_in_segment", "", 1);
+    vg_job_answer(j, "say", "promoter_not_in_segment", "", 1);
     return;
   }
   if (c->cmd == VG_CMD_REGISTER) {
@@ -527,17 +527,17 @@ void vg_promoter_handle(vg_mo_job_t *j) {
         vg_promoter_check_name(c->argv[0], why, sizeof why) != 0 ||
         (c->argc > 1 &&
          vg_promoter_check_outlet(c->argv[1], why, sizeof why) != 0)) {
-      vg_dispatch_answer(j, "say", "usage_register", "", 1);
+      vg_job_answer(j, "say", "usage_register", "", 1);
       return;
     }
-    vg_dispatch_answer(j, cfg->auto_approve ? "register_auto" : "register",
+    vg_job_answer(j, cfg->auto_approve ? "register_auto" : "register",
                        c->argv[0], c->argc > 1 ? c->argv[1] : "", 1);
     return;
   }
   if (c->cmd == VG_CMD_RECOMMEND && c->err == VG_CMD_ERR_MISSING_MSISDN) {
-    vg_dispatch_answer(j, "say", "usage_recommend", "", 1);
+    vg_job_answer(j, "say", "usage_recommend", "", 1);
     return;
   }
   j->then = read_promoter;
-  vg_dispatch_answer(j, "proceed", "", "", 1);
+  vg_job_answer(j, "proceed", "", "", 1);
 }

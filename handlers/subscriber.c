@@ -2,18 +2,18 @@
  * subscriber.c — the subscriber conversation (SPEC.md "What people text",
  * subscribers): answers to offers, opt-out and opt-in, QX, ZS, help.
  *
- * Most commands are one mo_reply run (vg_dispatch_answer): the state
+ * Most commands are one mo_reply run (vg_job_answer): the state
  * change and its answer in one step, idempotent, so an MO handled twice
  * changes nothing twice (a second "Y" finds the offer confirmed and is told
  * the order is being processed).  ZS takes more: the catalogue entry is
  * read and the knowledge SMS made as an offer the subscriber asked for.
- * Commands of the promoter side (ZC, TJ, CX, YW, ZS with a number) go to
- * handlers/promoter_sms.c.
+ * Commands of the promoter side (ZC, TJ, CX, YW, ZS with a number) are
+ * routed to handlers/promoter_sms.c by the dispatcher.
  */
 #include "gateway/keys.h"
 #include "gateway/log.h"
 #include "gateway/vg.h"
-#include "handlers/dispatch.h"
+#include "handlers/subscriber.h"
 #include "handlers/offers.h"
 
 #include <stdio.h>
@@ -26,7 +26,7 @@ static void on_knowledge_offer(vg_redis_t *r, redisReply *reply, void *data,
                                const char *err) {
   vg_mo_job_t *j = data;
   if (err) {
-    vg_dispatch_abandon(j, err);
+    vg_job_abandon(j, err);
     return;
   }
   const char *svc = j->cmd.argv[0];
@@ -35,29 +35,29 @@ static void on_knowledge_offer(vg_redis_t *r, redisReply *reply, void *data,
       strcmp(res.status, "refused") == 0) {
     if (strcmp(res.detail, "unknown_service") == 0 ||
         strcmp(res.detail, "service_disabled") == 0)
-      vg_dispatch_answer(j, "unknown_service", "", svc, 0);
+      vg_job_answer(j, "unknown_service", "", svc, 0);
     else if (strcmp(res.detail, "order_in_progress") == 0)
-      vg_dispatch_answer(j, "say", "processing", svc, 0);
+      vg_job_answer(j, "say", "processing", svc, 0);
     else if (strcmp(res.detail, "already_subscribed") == 0)
-      vg_dispatch_answer(j, "say", "already_active", svc, 0);
+      vg_job_answer(j, "say", "already_active", svc, 0);
     else /* nine offers open, no code left: the list of commands */
-      vg_dispatch_answer(j, "help", "", "", 0);
+      vg_job_answer(j, "help", "", "", 0);
     return;
   }
   /* The knowledge SMS (queued by the script) is the answer. */
-  vg_dispatch_finish(j);
+  vg_job_finish(j);
 }
 
 static void on_knowledge_svc(vg_redis_t *r, redisReply *reply, void *data,
                              const char *err) {
   vg_mo_job_t *j = data;
   if (err) {
-    vg_dispatch_abandon(j, err);
+    vg_job_abandon(j, err);
     return;
   }
   const char *svc = j->cmd.argv[0];
   if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) {
-    vg_dispatch_answer(j, "unknown_service", "", svc, 0);
+    vg_job_answer(j, "unknown_service", "", svc, 0);
     return;
   }
   vg_offer_contact_t ct = {.msisdn = j->from,
@@ -77,7 +77,7 @@ static void on_knowledge_svc(vg_redis_t *r, redisReply *reply, void *data,
   int rc = vg_redis_fcall(j->d->redis, &a.call, on_knowledge_offer, j);
   vg_offer_args_free(&a);
   if (rc != 0)
-    vg_dispatch_abandon(j, "Redis not connected");
+    vg_job_abandon(j, "Redis not connected");
 }
 
 /* Past the MO gate: read the catalogue entry. */
@@ -86,7 +86,7 @@ static void knowledge(vg_mo_job_t *j) {
   vg_key(key, j->d->cfg->prefix, VG_K_SVC, j->cmd.argv[0]);
   if (vg_redis_command(j->d->redis, on_knowledge_svc, j, "HGETALL %s", key) !=
       0)
-    vg_dispatch_abandon(j, "Redis not connected");
+    vg_job_abandon(j, "Redis not connected");
 }
 
 /* --- routing ------------------------------------------------------------------- */
@@ -95,50 +95,39 @@ void vg_subscriber_handle(vg_mo_job_t *j) {
   const vg_command_t *c = &j->cmd;
   switch (c->cmd) {
   case VG_CMD_CONFIRM:
-    vg_dispatch_answer(j, "confirm", c->code, "", 1);
+    vg_job_answer(j, "confirm", c->code, "", 1);
     return;
   case VG_CMD_CODE:
-    vg_dispatch_answer(j, "code", c->code, "", 1);
+    vg_job_answer(j, "code", c->code, "", 1);
     return;
   case VG_CMD_DECLINE:
-    vg_dispatch_answer(j, "decline", "", "", 1);
+    vg_job_answer(j, "decline", "", "", 1);
     return;
   case VG_CMD_OPTOUT:
-    vg_dispatch_answer(j, "optout", "", "", 1);
+    vg_job_answer(j, "optout", "", "", 1);
     return;
   case VG_CMD_OPTIN:
-    vg_dispatch_answer(j, "optin", "", "", 1);
+    vg_job_answer(j, "optin", "", "", 1);
     return;
   case VG_CMD_CANCEL:
     if (c->err != VG_CMD_ERR_NONE)
-      vg_dispatch_answer(j, "say", "usage_cancel", "", 1);
+      vg_job_answer(j, "say", "usage_cancel", "", 1);
     else
-      vg_dispatch_answer(j, "cancel", "", c->argv[0], 1);
+      vg_job_answer(j, "cancel", "", c->argv[0], 1);
     return;
   case VG_CMD_KNOWLEDGE:
     if (c->err == VG_CMD_ERR_NONE && c->argc == 1) {
       j->then = knowledge;
-      vg_dispatch_answer(j, "proceed", "", "", 1);
+      vg_job_answer(j, "proceed", "", "", 1);
       return;
     }
-    if (c->argc < 2) {
-      vg_dispatch_answer(j, "say", "usage_knowledge", "", 1);
-      return;
-    }
-    vg_promoter_handle(j); /* a promoter's "ZS <msisdn> <svc>" */
+    vg_job_answer(j, "say", "usage_knowledge", "", 1);
     return;
   case VG_CMD_HELP:
-    vg_dispatch_answer(j, "help", "", "", 1);
-    return;
-  case VG_CMD_REGISTER:
-  case VG_CMD_RECOMMEND:
-  case VG_CMD_QUERY:
-  case VG_CMD_QUERY_DETAIL:
-  case VG_CMD_SERVICES:
-    vg_promoter_handle(j);
+    vg_job_answer(j, "help", "", "", 1);
     return;
   default:
     break;
   }
-  vg_dispatch_answer(j, "unknown", "", "", 1);
+  vg_job_answer(j, "unknown", "", "", 1);
 }

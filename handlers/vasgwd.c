@@ -1,6 +1,12 @@
 /*
- * vasgwd.c — the daemon's main: options, configuration, templates, then
- * the loop (daemon.c).
+ * vasgwd.c — the daemon's main: options, configuration and templates, then
+ * the gateway's daemon (gateway/daemon.h) with the business plugged in:
+ * the dispatcher answers MO (handlers/dispatch.h), the templates word the
+ * result of every order (handlers/activation.h), and the settlement timer
+ * runs each month's settlement (handlers/settle_timer.h).
+ *
+ * This is the one place where gateway/ and handlers/ meet: gateway/ includes
+ * nothing from handlers/.
  */
 #include "autoconfig.h"
 #include "gateway/clock.h"
@@ -8,7 +14,10 @@
 #include "gateway/daemon.h"
 #include "gateway/gwlib_init.h"
 #include "gateway/log.h"
+#include "handlers/activation.h"
 #include "handlers/catalogue.h"
+#include "handlers/dispatch.h"
+#include "handlers/settle_timer.h"
 #include "handlers/templates.h"
 
 #include <hiredis/hiredis.h>
@@ -65,6 +74,34 @@ static void check_catalogue(const vg_config_t *cfg, const vg_templates_t *t) {
   redisFree(rc);
 }
 
+/* What the daemon's hooks reach. */
+typedef struct {
+  vg_handlers_t *handlers;
+  vg_settle_timer_t *timer;
+  void *templates;
+} business_t;
+
+static void dispatch_mo(void *data, const vg_mo_t *mo) {
+  business_t *b = data;
+  vg_dispatch_mo(b->handlers, mo);
+}
+
+static char *order_text(void *data, const vg_order_fields_t *f,
+                        vg_order_outcome_t outcome, const char *reason) {
+  business_t *b = data;
+  return vg_activation_text(b->templates, f, outcome, reason);
+}
+
+static void tick(void *data) {
+  business_t *b = data;
+  vg_settle_timer_tick(b->timer);
+}
+
+static long mo_handled(void *data) {
+  business_t *b = data;
+  return b->handlers->handled;
+}
+
 int main(int argc, char **argv) {
   const char *path = vg_config_default_path();
   int check = 0;
@@ -108,7 +145,21 @@ int main(int argc, char **argv) {
     fprintf(stderr, "vasgwd: cannot open log file %s; logging to stderr\n",
             cfg.log_file);
   vg_gwlib_init();
-  int rc = vg_daemon_run(&cfg, tpl, path);
+  vg_daemon_t *d = vg_daemon_new(&cfg);
+  static vg_handlers_t handlers;
+  handlers.cfg = &cfg;
+  handlers.redis = vg_daemon_redis(d);
+  handlers.templates = tpl;
+  vg_settle_timer_t *timer = vg_settle_timer_new(vg_daemon_loop(d), &cfg, tpl);
+  business_t b = {&handlers, timer, (void *)tpl};
+  vg_daemon_hooks_t hooks = {.mo = dispatch_mo,
+                             .order_text = order_text,
+                             .tick = tick,
+                             .mo_handled = mo_handled,
+                             .data = &b};
+  vg_daemon_set_hooks(d, &hooks);
+  int rc = vg_daemon_run(d);
+  vg_settle_timer_free(timer);
   vg_templates_free(tpl);
   vg_log_close();
   return rc;

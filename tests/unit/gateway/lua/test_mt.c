@@ -1,0 +1,1116 @@
+/*
+ * test_mt.c — gateway/lua/mt.lua against a real redis-server: a message
+ * queued (mt_enqueue), answered by the SMSC part by part (mt_resp),
+ * receipted (dlr) and, when held for quiet hours, released (mt_release).
+ * Table-driven; every call is also made a second time to prove that the
+ * repeat (a reply lost with the connection, the caller calling again)
+ * changes nothing.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "gateway/lua/functions.h"
+#include "gateway/vg.h"
+#include "handlers/lua/functions.h"
+#include "tests/unit/redis_server.h"
+
+static vg_test_redis_t R;
+
+#define P "vasgw"
+#define M "8613800138000"
+#define OTHER "8613900139000"
+#define TTL (7 * 86400)
+/* The times of a message's life, each its own so that a field shows which
+ * step wrote it. */
+#define T0 1767225600000      /* queued (2026-01-01T00:00:00Z) */
+#define T_SUB 1767225601000   /* its parts submitted */
+#define T_EARLY 1767225601500 /* a receipt that overtook the response */
+#define T_RESP 1767225602000  /* the responses recorded */
+#define T_DLR 1767225603000   /* the receipts recorded */
+#define S(x) #x
+#define NUM(x) S(x)
+
+static int setup(void **state) {
+  (void)state;
+  vg_test_redis_reset(&R);
+  return 0;
+}
+
+/* --- what is stored, as text --------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted words joined by spaces (malloc'd); frees the words. */
+static char *join(char **w, size_t n) {
+  qsort(w, n, sizeof *w, cmp_str);
+  size_t len = 1;
+  for (size_t i = 0; i < n; i++)
+    len += strlen(w[i]) + 1;
+  char *s = malloc(len);
+  s[0] = '\0';
+  for (size_t i = 0; i < n; i++) {
+    if (i)
+      strcat(s, " ");
+    strcat(s, w[i]);
+    free(w[i]);
+  }
+  free(w);
+  return s;
+}
+
+/* Every field of hash `key`, sorted, "f=v f=v" (malloc'd; "" when there is
+ * no such key): a record compared whole, so that a field written by
+ * mistake shows as surely as one missing. */
+static char *record(const char *key) {
+  redisReply *r = redisCommand(R.rc, "HGETALL %s", key);
+  size_t n = r->elements / 2;
+  char **w = calloc(n ? n : 1, sizeof *w);
+  for (size_t i = 0; i < n; i++) {
+    const redisReply *f = r->element[2 * i], *v = r->element[2 * i + 1];
+    w[i] = malloc(f->len + v->len + 2);
+    sprintf(w[i], "%.*s=%.*s", (int)f->len, f->str, (int)v->len, v->str);
+  }
+  freeReplyObject(r);
+  return join(w, n);
+}
+
+static char *stats(void) { return record("vasgw:stats"); }
+
+/* The keys under `prefix`, by what follows it, sorted; a string key with
+ * its value ("a1b=m1|1"). */
+static char *under(const char *prefix) {
+  redisReply *r = redisCommand(R.rc, "KEYS %s*", prefix);
+  size_t n = r->elements, pl = strlen(prefix);
+  char **w = calloc(n ? n : 1, sizeof *w);
+  for (size_t i = 0; i < n; i++) {
+    const char *k = r->element[i]->str;
+    redisReply *v = redisCommand(R.rc, "GET %s", k);
+    const char *val = v->type == REDIS_REPLY_STRING ? v->str : NULL;
+    w[i] = malloc(strlen(k) + (val ? strlen(val) : 0) + 2);
+    sprintf(w[i], "%s%s%s", k + pl, val ? "=" : "", val ? val : "");
+    freeReplyObject(v);
+  }
+  freeReplyObject(r);
+  return join(w, n);
+}
+
+/* The entries of stream `key`, their fields only (the ids are Redis's). */
+static char *entries(const char *key) {
+  redisReply *r = redisCommand(R.rc, "XRANGE %s - +", key);
+  size_t len = 3;
+  char **w = calloc(r->elements ? r->elements : 1, sizeof *w);
+  for (size_t i = 0; i < r->elements; i++) {
+    w[i] = vg_test_render(r->element[i]->element[1]);
+    len += strlen(w[i]) + 1;
+  }
+  char *s = malloc(len);
+  strcpy(s, "[");
+  for (size_t i = 0; i < r->elements; i++) {
+    if (i)
+      strcat(s, ",");
+    strcat(s, w[i]);
+    free(w[i]);
+  }
+  strcat(s, "]");
+  free(w);
+  freeReplyObject(r);
+  return s;
+}
+
+/* The MT stream: entries left, and entries read and not acknowledged. */
+static char *mt_stream(void) {
+  redisReply *n = redisCommand(R.rc, "XLEN vasgw:mt");
+  redisReply *p = redisCommand(R.rc, "XPENDING vasgw:mt vasgw");
+  char *s = malloc(64);
+  snprintf(s, 64, "entries=%lld pending=%lld", n->integer,
+           p->type == REDIS_REPLY_ARRAY ? p->element[0]->integer : -1LL);
+  freeReplyObject(n);
+  freeReplyObject(p);
+  return s;
+}
+
+/* Call `c` again: the reply `want` again, and nothing stored changes but
+ * the counters named (NULL-terminated, or NULL), which count the repeat. */
+static void again(const vg_fcall_t *c, const char *want,
+                  const char *const *counters) {
+  char *before = vg_test_snapshot(&R, counters);
+  VG_EXPECT(vg_test_fcall(&R, c), want);
+  char *after = vg_test_snapshot(&R, counters);
+  assert_string_equal(before, after);
+  free(before);
+  free(after);
+}
+
+/* --- mt_enqueue ------------------------------------------------------------- */
+
+static vg_fn_mt_enqueue_messages_t plain(const char *id, const char *to) {
+  vg_fn_mt_enqueue_messages_t m = {.id = id,
+                                   .to = to,
+                                   .text = "hi",
+                                   .src = "",
+                                   .ussd_op = -1,
+                                   .its = "",
+                                   .origin = "cli"};
+  return m;
+}
+
+static void enqueue_call(vg_fcall_t *c, const vg_fn_mt_enqueue_messages_t *m,
+                         size_t n) {
+  vg_fn_mt_enqueue_t a = {.prefix = P, .created = T0, .ttl = TTL};
+  vg_fn_mt_enqueue(c, &a);
+  for (size_t i = 0; i < n; i++)
+    vg_fn_mt_enqueue_messages(c, &m[i]);
+}
+
+typedef struct {
+  const char *name;
+  const char *src;
+  long long ussd_op;
+  const char *its;
+  const char *record; /* vasgw:msg:m1 */
+  const char *entry;  /* its stream entry */
+} enqueue_case_t;
+
+#define REC_HEAD "created=" NUM(T0) " id=m1"
+#define REC_TAIL " state=queued text=hi to=" M
+#define ENT "\"id\",\"m1\",\"to\",\"" M "\",\"text\",\"hi\""
+
+/* src, ussd_op and its are written, to the record and to the entry, only
+ * when set: most MT has none.  ussd_op 0 is an operation (PSSD
+ * indication), -1 none. */
+static const enqueue_case_t enqueue_cases[] = {
+    {"plain SMS", "", -1, "", REC_HEAD " origin=cli" REC_TAIL, "[[" ENT "]]"},
+    {"source address", "10658000", -1, "",
+     REC_HEAD " origin=cli src=10658000" REC_TAIL,
+     "[[" ENT ",\"src\",\"10658000\"]]"},
+    {"USSD operation 0", "", 0, "",
+     REC_HEAD " origin=cli" REC_TAIL " ussd_op=0",
+     "[[" ENT ",\"ussd_op\",\"0\"]]"},
+    {"USSD with session", "", 2, "0101",
+     REC_HEAD " its=0101 origin=cli" REC_TAIL " ussd_op=2",
+     "[[" ENT ",\"ussd_op\",\"2\",\"its\",\"0101\"]]"},
+    {"all three", "106", 17, "0A01",
+     REC_HEAD " its=0A01 origin=cli src=106" REC_TAIL " ussd_op=17",
+     "[[" ENT ",\"src\",\"106\",\"ussd_op\",\"17\",\"its\",\"0A01\"]]"},
+};
+
+static void test_enqueue(void **state) {
+  for (size_t i = 0; i < VG_ARRAY_SIZE(enqueue_cases); i++) {
+    const enqueue_case_t *k = &enqueue_cases[i];
+    print_message("case: %s\n", k->name);
+    setup(state);
+    vg_fn_mt_enqueue_messages_t m = plain("m1", M);
+    m.src = k->src;
+    m.ussd_op = k->ussd_op;
+    m.its = k->its;
+    vg_fcall_t c = VG_FCALL_INIT;
+    enqueue_call(&c, &m, 1);
+    VG_EXPECT(vg_test_fcall(&R, &c), "1");
+    VG_EXPECT(record("vasgw:msg:m1"), k->record);
+    VG_EXPECT(entries("vasgw:mt"), k->entry);
+    VG_EXPECT(vg_test_run(&R, "TTL vasgw:msg:m1"), NUM(604800));
+    VG_EXPECT(stats(), "queued=1");
+    /* Queued again (the CLI's reply was lost): no second message. */
+    again(&c, "0", NULL);
+    vg_fcall_free(&c);
+  }
+}
+
+/* A batch: each id once, even twice in the same batch, and an id already
+ * queued keeps its first record whatever the second says. */
+static void test_enqueue_batch(void **state) {
+  vg_fn_mt_enqueue_messages_t m[3] = {plain("m1", M), plain("m2", OTHER),
+                                      plain("m1", M)};
+  m[2].text = "another text";
+  vg_fcall_t c = VG_FCALL_INIT;
+  enqueue_call(&c, m, 3);
+  VG_EXPECT(vg_test_fcall(&R, &c), "2");
+  VG_EXPECT(entries("vasgw:mt"),
+            "[[" ENT "],[\"id\",\"m2\",\"to\",\"" OTHER "\",\"text\","
+            "\"hi\"]]");
+  VG_EXPECT(vg_test_run(&R, "HGET vasgw:msg:m1 text"), "\"hi\"");
+  VG_EXPECT(stats(), "queued=2");
+  again(&c, "0", NULL);
+  /* One new id among known ones: only it counts. */
+  m[1] = plain("m3", M);
+  enqueue_call(&c, m, 2);
+  VG_EXPECT(vg_test_fcall(&R, &c), "1");
+  VG_EXPECT(vg_test_run(&R, "XLEN vasgw:mt"), "3");
+  VG_EXPECT(stats(), "queued=3");
+  vg_fcall_free(&c);
+  (void)state;
+}
+
+/* --- mt_resp ------------------------------------------------------------------ */
+
+/* Message `id` to `to` queued and read by node n1 through the group vasgw,
+ * as the outbox reads it before submitting: its entry (into `entry`) is
+ * pending until every part is answered. */
+static void queued(const char *id, const char *to, char entry[64]) {
+  vg_fn_mt_enqueue_messages_t m = plain(id, to);
+  vg_fcall_t c = VG_FCALL_INIT;
+  enqueue_call(&c, &m, 1);
+  free(vg_test_fcall(&R, &c));
+  vg_fcall_free(&c);
+  /* BUSYGROUP from the second message on: the group is there. */
+  free(vg_test_run(&R, "XGROUP CREATE vasgw:mt vasgw 0 MKSTREAM"));
+  redisReply *r = redisCommand(
+      R.rc, "XREADGROUP GROUP vasgw n1 COUNT 1 STREAMS vasgw:mt >");
+  assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+  snprintf(entry, 64, "%s", r->element[0]->element[1]->element[0]->element[0]->str);
+  freeReplyObject(r);
+}
+
+/* One submit_sm_resp: nparts 0 marks the end of a list. */
+typedef struct {
+  int part, nparts, status;
+  const char *name, *smscid, *key0, *key1;
+} part_t;
+
+static void resp_call(vg_fcall_t *c, long long now, const char *id,
+                      const char *entry, const part_t *parts, size_t n) {
+  vg_fn_mt_resp_t a = {
+      .prefix = P, .now = now, .ttl = TTL, .group_name = "vasgw"};
+  vg_fn_mt_resp(c, &a);
+  for (size_t i = 0; i < n && parts[i].nparts; i++) {
+    vg_fn_mt_resp_parts_t g = {.id = id,
+                               .part = parts[i].part,
+                               .nparts = parts[i].nparts,
+                               .status = parts[i].status,
+                               .status_name = parts[i].name,
+                               .smscid = parts[i].smscid,
+                               .key0 = parts[i].key0,
+                               .entry = entry,
+                               .submitted = T_SUB,
+                               .key1 = parts[i].key1,
+                               .key2 = ""};
+    vg_fn_mt_resp_parts(c, &g);
+  }
+}
+
+/* Answer `id` with the parts, once: the reply. */
+static char *resp(const char *id, const char *entry, const part_t *parts,
+                  size_t n) {
+  vg_fcall_t c = VG_FCALL_INIT;
+  resp_call(&c, T_RESP, id, entry, parts, n);
+  char *r = vg_test_fcall(&R, &c);
+  vg_fcall_free(&c);
+  return r;
+}
+
+/* The SMSC's answers: OK with an SMSC id (0A1B, 0A1C as receipts spell it:
+ * a1b, a1c), or refused (ESME_RINVDSTADR, 11: no SMSC id). */
+#define OK1 {1, 1, 0, "ESME_ROK", "0A1B", "a1b", ""}
+#define BAD1 {1, 1, 11, "ESME_RINVDSTADR", "", "", ""}
+#define OK_P1 {1, 2, 0, "ESME_ROK", "0A1B", "a1b", ""}
+#define OK_P2 {2, 2, 0, "ESME_ROK", "0A1C", "a1c", ""}
+#define BAD_P1 {1, 2, 11, "ESME_RINVDSTADR", "", "", ""}
+#define BAD_P2 {2, 2, 11, "ESME_RINVDSTADR", "", "", ""}
+
+/* m1's record, its fields sorted: accepted_at created done_at error id
+ * origin p1.* p2.* parts state submitted_at text to. */
+#define ACCEPTED "accepted_at=" NUM(T_RESP) " "
+#define CREATED "created=" NUM(T0)
+#define DONE(t) " done_at=" NUM(t)
+#define SMPP_ERR " error=smpp:ESME_RINVDSTADR"
+#define ID " id=m1 origin=cli"
+#define P_OK(n, id) \
+  " p" #n ".resp_at=" NUM(T_RESP) " p" #n ".smscid=" id " p" #n ".status=0"
+#define P1_OK P_OK(1, "0A1B")
+#define P2_OK P_OK(2, "0A1C")
+#define P_BAD(n)                                                     \
+  " p" #n ".error=ESME_RINVDSTADR p" #n ".resp_at=" NUM(T_RESP) " p" #n \
+  ".smscid= p" #n ".status=11"
+#define P_DLR(n, stat, err, t) \
+  " p" #n ".dlr=" stat " p" #n ".dlr_at=" NUM(t) " p" #n ".dlr_err=" err
+#define TAIL(parts, state)                                          \
+  " parts=" parts " state=" state " submitted_at=" NUM(T_SUB) " text=hi " \
+  "to=" M
+
+/* A receipt that came before the response (dlr stored it unmatched). */
+#define EARLY(key, stat, err, from)                                       \
+  "HSET vasgw:dlr:unmatched:" key " id 0A1B stat " stat " err " err " at " \
+  NUM(T_EARLY) " from " from
+#define UNMATCHED_1 "HSET vasgw:stats dlr_unmatched 1"
+
+typedef struct {
+  const char *name;
+  const char *setup[3];  /* after m1 is queued and read */
+  part_t calls[3][2];    /* one call per row; nparts 0 ends */
+  const char *want[3];   /* each call's reply */
+  const char *record;    /* vasgw:msg:m1 after them */
+  const char *stats;
+  const char *smscid;    /* the SMSC ids mapped to parts */
+  const char *unmatched; /* the receipts still waiting */
+  const char *stream;    /* the entry: acknowledged and deleted when done */
+} resp_case_t;
+
+#define DONE_STREAM "entries=0 pending=0"
+#define OPEN_STREAM "entries=1 pending=1"
+
+static const resp_case_t resp_cases[] = {
+    {"one part OK",
+     {NULL},
+     {{OK1}},
+     {"[\"accepted\"]"},
+     ACCEPTED CREATED ID P1_OK TAIL("1", "accepted"),
+     "accepted=1 queued=1 submitted=1",
+     "a1b=m1|1",
+     "",
+     DONE_STREAM},
+    {"one part refused",
+     {NULL},
+     {{BAD1}},
+     {"[\"failed\"]"},
+     CREATED DONE(T_RESP) SMPP_ERR ID P_BAD(1) TAIL("1", "failed"),
+     "failed=1 queued=1 submitted=1",
+     "",
+     "",
+     DONE_STREAM},
+    /* Multipart: the message waits in 'submitted', its entry pending,
+     * until the last part is answered. */
+    {"two parts, the first answered",
+     {NULL},
+     {{OK_P1}},
+     {"[\"partial\"]"},
+     CREATED ID P1_OK TAIL("2", "submitted"),
+     "queued=1 submitted=1",
+     "a1b=m1|1",
+     "",
+     OPEN_STREAM},
+    {"two parts, both OK",
+     {NULL},
+     {{OK_P1}, {OK_P2}},
+     {"[\"partial\"]", "[\"accepted\"]"},
+     ACCEPTED CREATED ID P1_OK P2_OK TAIL("2", "accepted"),
+     "accepted=1 queued=1 submitted=1",
+     "a1b=m1|1 a1c=m1|2",
+     "",
+     DONE_STREAM},
+    {"two parts, the second answered first",
+     {NULL},
+     {{OK_P2}, {OK_P1}},
+     {"[\"partial\"]", "[\"accepted\"]"},
+     ACCEPTED CREATED ID P1_OK P2_OK TAIL("2", "accepted"),
+     "accepted=1 queued=1 submitted=1",
+     "a1b=m1|1 a1c=m1|2",
+     "",
+     DONE_STREAM},
+    {"two parts in one call",
+     {NULL},
+     {{OK_P1, OK_P2}},
+     {"[\"partial\",\"accepted\"]"},
+     ACCEPTED CREATED ID P1_OK P2_OK TAIL("2", "accepted"),
+     "accepted=1 queued=1 submitted=1",
+     "a1b=m1|1 a1c=m1|2",
+     "",
+     DONE_STREAM},
+    /* A refused part fails the message, but only once every part is
+     * answered (the entry stays pending until then). */
+    {"two parts, the first refused",
+     {NULL},
+     {{BAD_P1}, {OK_P2}},
+     {"[\"partial\"]", "[\"failed\"]"},
+     CREATED DONE(T_RESP) SMPP_ERR ID P_BAD(1) P2_OK TAIL("2", "failed"),
+     "failed=1 queued=1 submitted=1",
+     "a1c=m1|2",
+     "",
+     DONE_STREAM},
+    {"two parts, the last refused",
+     {NULL},
+     {{OK_P1}, {BAD_P2}},
+     {"[\"partial\"]", "[\"failed\"]"},
+     CREATED DONE(T_RESP) SMPP_ERR ID P1_OK P_BAD(2) TAIL("2", "failed"),
+     "failed=1 queued=1 submitted=1",
+     "a1b=m1|1",
+     "",
+     DONE_STREAM},
+    /* The record lapsed (msg_ttl_days) before the answer: nothing to
+     * record, but the entry is acknowledged all the same. */
+    {"record gone",
+     {"DEL vasgw:msg:m1", NULL},
+     {{OK1}},
+     {"[\"expired\"]"},
+     "",
+     "queued=1",
+     "",
+     "",
+     DONE_STREAM},
+    /* A receipt that overtook its response is taken now: the message goes
+     * straight to its final state, and the receipt moves from
+     * dlr_unmatched to dlr_late_matched. */
+    {"early receipt taken",
+     {EARLY("a1b", "delivered", "000", M), UNMATCHED_1, NULL},
+     {{OK1}},
+     {"[\"delivered\"]"},
+     ACCEPTED CREATED DONE(T_RESP) ID P_DLR(1, "delivered", "000", T_EARLY)
+         P1_OK TAIL("1", "delivered"),
+     "accepted=1 delivered=1 dlr_late_matched=1 dlr_unmatched=0 queued=1 "
+     "submitted=1",
+     "a1b=m1|1",
+     "",
+     DONE_STREAM},
+    {"early receipt saying no number",
+     {EARLY("a1b", "delivered", "000", "\"\""), UNMATCHED_1, NULL},
+     {{OK1}},
+     {"[\"delivered\"]"},
+     ACCEPTED CREATED DONE(T_RESP) ID P_DLR(1, "delivered", "000", T_EARLY)
+         P1_OK TAIL("1", "delivered"),
+     "accepted=1 delivered=1 dlr_late_matched=1 dlr_unmatched=0 queued=1 "
+     "submitted=1",
+     "a1b=m1|1",
+     "",
+     DONE_STREAM},
+    /* Stored under another spelling of the id (decimal 2587 = 0xA1B). */
+    {"early receipt under the second spelling",
+     {EARLY("2587", "delivered", "000", M), UNMATCHED_1, NULL},
+     {{{1, 1, 0, "ESME_ROK", "0A1B", "a1b", "2587"}}},
+     {"[\"delivered\"]"},
+     ACCEPTED CREATED DONE(T_RESP) ID P_DLR(1, "delivered", "000", T_EARLY)
+         P1_OK TAIL("1", "delivered"),
+     "accepted=1 delivered=1 dlr_late_matched=1 dlr_unmatched=0 queued=1 "
+     "submitted=1",
+     "a1b=m1|1",
+     "",
+     DONE_STREAM},
+    {"early failure receipt",
+     {EARLY("a1b", "undeliverable", "001", M), UNMATCHED_1, NULL},
+     {{OK1}},
+     {"[\"failed\"]"},
+     CREATED DONE(T_RESP) " error=dlr:undeliverable err:001" ID
+         P_DLR(1, "undeliverable", "001", T_EARLY) P1_OK TAIL("1", "failed"),
+     "dlr_late_matched=1 dlr_unmatched=0 failed=1 queued=1 submitted=1",
+     "a1b=m1|1",
+     "",
+     DONE_STREAM},
+    /* About another number: another message's id in another spelling,
+     * not this one's receipt; it stays for its own message. */
+    {"early receipt about another number",
+     {EARLY("a1b", "delivered", "000", OTHER), UNMATCHED_1, NULL},
+     {{OK1}},
+     {"[\"accepted\"]"},
+     ACCEPTED CREATED ID P1_OK TAIL("1", "accepted"),
+     "accepted=1 dlr_unmatched=1 queued=1 submitted=1",
+     "a1b=m1|1",
+     "a1b",
+     DONE_STREAM},
+    /* Multipart: the early receipt of part 1 is kept on it; delivered
+     * waits for part 2's receipt. */
+    {"early receipt of a first part",
+     {EARLY("a1b", "delivered", "000", M), UNMATCHED_1, NULL},
+     {{OK_P1}, {OK_P2}},
+     {"[\"partial\"]", "[\"accepted\"]"},
+     ACCEPTED CREATED ID P_DLR(1, "delivered", "000", T_EARLY) P1_OK P2_OK
+         TAIL("2", "accepted"),
+     "accepted=1 dlr_late_matched=1 dlr_unmatched=0 queued=1 submitted=1",
+     "a1b=m1|1 a1c=m1|2",
+     "",
+     DONE_STREAM},
+};
+
+static void test_resp(void **state) {
+  for (size_t i = 0; i < VG_ARRAY_SIZE(resp_cases); i++) {
+    const resp_case_t *k = &resp_cases[i];
+    print_message("case: %s\n", k->name);
+    setup(state);
+    char entry[64];
+    queued("m1", M, entry);
+    vg_test_setup(&R, k->setup);
+    for (int row = 0; row < 3 && k->calls[row][0].nparts; row++) {
+      vg_fcall_t c = VG_FCALL_INIT;
+      resp_call(&c, T_RESP, "m1", entry, k->calls[row], 2);
+      VG_EXPECT(vg_test_fcall(&R, &c), k->want[row]);
+      /* The same responses recorded again (the reply was lost). */
+      again(&c, k->want[row], NULL);
+      vg_fcall_free(&c);
+    }
+    VG_EXPECT(record("vasgw:msg:m1"), k->record);
+    VG_EXPECT(stats(), k->stats);
+    VG_EXPECT(under("vasgw:smscid:"), k->smscid);
+    VG_EXPECT(under("vasgw:dlr:unmatched:"), k->unmatched);
+    VG_EXPECT(mt_stream(), k->stream);
+    if (*k->smscid) /* kept as long as receipts may come */
+      VG_EXPECT(vg_test_run(&R, "TTL vasgw:smscid:a1" + 0 == NULL
+                                    ? ""
+                                    : (strstr(k->smscid, "a1b=")
+                                           ? "TTL vasgw:smscid:a1b"
+                                           : "TTL vasgw:smscid:a1c")),
+                NUM(604800));
+  }
+}
+
+/* Responses of two messages in one call, each acknowledged. */
+static void test_resp_batch(void **state) {
+  char e1[64], e2[64];
+  queued("m1", M, e1);
+  queued("m2", OTHER, e2);
+  VG_EXPECT(mt_stream(), "entries=2 pending=2");
+  vg_fcall_t c = VG_FCALL_INIT;
+  vg_fn_mt_resp_t a = {
+      .prefix = P, .now = T_RESP, .ttl = TTL, .group_name = "vasgw"};
+  vg_fn_mt_resp(&c, &a);
+  vg_fn_mt_resp_parts_t g1 = {.id = "m1", .part = 1, .nparts = 1,
+                              .status = 0, .status_name = "ESME_ROK",
+                              .smscid = "0A1B", .key0 = "a1b", .entry = e1,
+                              .submitted = T_SUB, .key1 = "", .key2 = ""};
+  vg_fn_mt_resp_parts_t g2 = {
+      .id = "m2", .part = 1, .nparts = 1, .status = 11,
+      .status_name = "ESME_RINVDSTADR", .smscid = "", .key0 = "",
+      .entry = e2, .submitted = T_SUB, .key1 = "", .key2 = ""};
+  vg_fn_mt_resp_parts(&c, &g1);
+  vg_fn_mt_resp_parts(&c, &g2);
+  VG_EXPECT(vg_test_fcall(&R, &c), "[\"accepted\",\"failed\"]");
+  VG_EXPECT(mt_stream(), DONE_STREAM);
+  VG_EXPECT(stats(), "accepted=1 failed=1 queued=2 submitted=2");
+  again(&c, "[\"accepted\",\"failed\"]", NULL);
+  vg_fcall_free(&c);
+  (void)state;
+}
+
+/* --- dlr ------------------------------------------------------------------------ */
+
+static void dlr_call(vg_fcall_t *c, long long now,
+                     const vg_fn_dlr_receipts_t *r, size_t n) {
+  vg_fn_dlr_t a = {.prefix = P, .now = now, .ttl = TTL};
+  vg_fn_dlr(c, &a);
+  for (size_t i = 0; i < n; i++)
+    vg_fn_dlr_receipts(c, &r[i]);
+}
+
+static char *dlr(long long now, const vg_fn_dlr_receipts_t *r) {
+  vg_fcall_t c = VG_FCALL_INIT;
+  dlr_call(&c, now, r, 1);
+  char *s = vg_test_fcall(&R, &c);
+  vg_fcall_free(&c);
+  return s;
+}
+
+/* A receipt for SMSC id 0A1B: stat, err, from, and the spellings. */
+#define RCPT(stat, err, from, k0, k1) {stat, err, "0A1B", from, k0, k1, ""}
+
+typedef struct {
+  const char *name;
+  vg_fn_dlr_receipts_t r;
+  const char *want, *again; /* the reply, and the repeat's */
+  const char *counter;      /* what counts the repeat, and its value then */
+  const char *count;
+  const char *record, *stats, *unmatched;
+} dlr_case_t;
+
+/* m1 as the SMSC accepted it (one part, SMSC id 0A1B). */
+#define R_ACCEPTED ACCEPTED CREATED ID P1_OK TAIL("1", "accepted")
+#define S_ACCEPTED "accepted=1 queued=1 submitted=1"
+
+static const dlr_case_t dlr_cases[] = {
+    {"delivered",
+     RCPT("delivered", "000", M, "a1b", ""),
+     "[\"matched\"]",
+     "[\"dup\"]",
+     "dlr_duplicate",
+     "1",
+     ACCEPTED CREATED DONE(T_DLR) ID P_DLR(1, "delivered", "000", T_DLR) P1_OK
+         TAIL("1", "delivered"),
+     "accepted=1 delivered=1 dlr=1 queued=1 submitted=1",
+     ""},
+    {"delivered, no number said",
+     RCPT("delivered", "000", "", "a1b", ""),
+     "[\"matched\"]",
+     "[\"dup\"]",
+     "dlr_duplicate",
+     "1",
+     ACCEPTED CREATED DONE(T_DLR) ID P_DLR(1, "delivered", "000", T_DLR) P1_OK
+         TAIL("1", "delivered"),
+     "accepted=1 delivered=1 dlr=1 queued=1 submitted=1",
+     ""},
+    {"delivered, found under the second spelling",
+     RCPT("delivered", "000", M, "2587", "a1b"),
+     "[\"matched\"]",
+     "[\"dup\"]",
+     "dlr_duplicate",
+     "1",
+     ACCEPTED CREATED DONE(T_DLR) ID P_DLR(1, "delivered", "000", T_DLR) P1_OK
+         TAIL("1", "delivered"),
+     "accepted=1 delivered=1 dlr=1 queued=1 submitted=1",
+     ""},
+    {"undeliverable",
+     RCPT("undeliverable", "001", M, "a1b", ""),
+     "[\"matched\"]",
+     "[\"dup\"]",
+     "dlr_duplicate",
+     "1",
+     ACCEPTED CREATED DONE(T_DLR) " error=dlr:undeliverable err:001" ID
+         P_DLR(1, "undeliverable", "001", T_DLR) P1_OK TAIL("1", "failed"),
+     "accepted=1 dlr=1 failed=1 queued=1 submitted=1",
+     ""},
+    {"expired, no err",
+     RCPT("expired", "", M, "a1b", ""),
+     "[\"matched\"]",
+     "[\"dup\"]",
+     "dlr_duplicate",
+     "1",
+     ACCEPTED CREATED DONE(T_DLR) " error=dlr:expired err:" ID
+         P_DLR(1, "expired", "", T_DLR) P1_OK TAIL("1", "failed"),
+     "accepted=1 dlr=1 failed=1 queued=1 submitted=1",
+     ""},
+    {"rejected",
+     RCPT("rejected", "012", M, "a1b", ""),
+     "[\"matched\"]",
+     "[\"dup\"]",
+     "dlr_duplicate",
+     "1",
+     ACCEPTED CREATED DONE(T_DLR) " error=dlr:rejected err:012" ID
+         P_DLR(1, "rejected", "012", T_DLR) P1_OK TAIL("1", "failed"),
+     "accepted=1 dlr=1 failed=1 queued=1 submitted=1",
+     ""},
+    /* A receipt about another number is not m1's, whatever its id: kept
+     * unmatched (its own message may not be answered yet); the same one
+     * again is a duplicate. */
+    {"from another number",
+     RCPT("delivered", "000", OTHER, "a1b", ""),
+     "[\"unmatched\"]",
+     "[\"dup\"]",
+     "dlr_duplicate",
+     "1",
+     R_ACCEPTED,
+     "accepted=1 dlr_unmatched=1 queued=1 submitted=1",
+     "a1b"},
+    {"unknown id",
+     RCPT("delivered", "000", M, "ffff", "65535"),
+     "[\"unmatched\"]",
+     "[\"dup\"]",
+     "dlr_duplicate",
+     "1",
+     R_ACCEPTED,
+     "accepted=1 dlr_unmatched=1 queued=1 submitted=1",
+     "ffff"},
+    /* Not final: recorded on the part, the message stays accepted.  The
+     * same receipt again is recorded again (the same values) and counted
+     * as a receipt again: only final receipts are recognised as
+     * duplicates. */
+    {"enroute",
+     RCPT("enroute", "000", M, "a1b", ""),
+     "[\"matched\"]",
+     "[\"matched\"]",
+     "dlr",
+     "2",
+     ACCEPTED CREATED ID P_DLR(1, "enroute", "000", T_DLR) P1_OK
+         TAIL("1", "accepted"),
+     "accepted=1 dlr=1 queued=1 submitted=1",
+     ""},
+};
+
+static void test_dlr(void **state) {
+  static const part_t ok1[] = {OK1};
+  for (size_t i = 0; i < VG_ARRAY_SIZE(dlr_cases); i++) {
+    const dlr_case_t *k = &dlr_cases[i];
+    print_message("case: %s\n", k->name);
+    setup(state);
+    char entry[64];
+    queued("m1", M, entry);
+    VG_EXPECT(resp("m1", entry, ok1, 1), "[\"accepted\"]");
+    vg_fcall_t c = VG_FCALL_INIT;
+    dlr_call(&c, T_DLR, &k->r, 1);
+    VG_EXPECT(vg_test_fcall(&R, &c), k->want);
+    VG_EXPECT(record("vasgw:msg:m1"), k->record);
+    VG_EXPECT(stats(), k->stats);
+    VG_EXPECT(under("vasgw:dlr:unmatched:"), k->unmatched);
+    const char *const counters[] = {k->counter, NULL};
+    again(&c, k->again, counters);
+    char line[64], want[16];
+    snprintf(line, sizeof line, "HGET vasgw:stats %s", k->counter);
+    snprintf(want, sizeof want, "\"%s\"", k->count);
+    VG_EXPECT(vg_test_run(&R, line), want);
+    vg_fcall_free(&c);
+  }
+}
+
+/* What an unmatched receipt keeps, for the response that takes it. */
+static void test_dlr_unmatched_record(void **state) {
+  const vg_fn_dlr_receipts_t r = RCPT("delivered", "000", M, "a1b", "2587");
+  VG_EXPECT(dlr(T_EARLY, &r), "[\"unmatched\"]");
+  VG_EXPECT(record("vasgw:dlr:unmatched:a1b"),
+            "at=" NUM(T_EARLY) " err=000 from=" M " id=0A1B stat=delivered");
+  VG_EXPECT(vg_test_run(&R, "TTL vasgw:dlr:unmatched:a1b"), NUM(604800));
+  VG_EXPECT(stats(), "dlr_unmatched=1");
+  (void)state;
+}
+
+/* Multipart: delivered only when every part is; failed when any part's
+ * receipt is a failure, and a later part's receipt changes that no more. */
+typedef struct {
+  const char *name;
+  vg_fn_dlr_receipts_t r[2]; /* one call each */
+  const char *want[2];
+  const char *record, *stats;
+} parts_case_t;
+
+#define D1 RCPT("delivered", "000", M, "a1b", "")
+#define D2 RCPT("delivered", "000", M, "a1c", "")
+#define U1 RCPT("undeliverable", "001", M, "a1b", "")
+#define X2 RCPT("expired", "", M, "a1c", "")
+
+static const parts_case_t parts_cases[] = {
+    {"both delivered",
+     {D1, D2},
+     {"[\"matched\"]", "[\"matched\"]"},
+     ACCEPTED CREATED DONE(T_DLR) ID P_DLR(1, "delivered", "000", T_DLR) P1_OK
+         P_DLR(2, "delivered", "000", T_DLR) P2_OK TAIL("2", "delivered"),
+     "accepted=1 delivered=1 dlr=2 queued=1 submitted=1"},
+    {"the second delivered first",
+     {D2, D1},
+     {"[\"matched\"]", "[\"matched\"]"},
+     ACCEPTED CREATED DONE(T_DLR) ID P_DLR(1, "delivered", "000", T_DLR) P1_OK
+         P_DLR(2, "delivered", "000", T_DLR) P2_OK TAIL("2", "delivered"),
+     "accepted=1 delivered=1 dlr=2 queued=1 submitted=1"},
+    {"one delivered, the other expired",
+     {D1, X2},
+     {"[\"matched\"]", "[\"matched\"]"},
+     ACCEPTED CREATED DONE(T_DLR) " error=dlr:expired err:" ID
+         P_DLR(1, "delivered", "000", T_DLR) P1_OK
+             P_DLR(2, "expired", "", T_DLR) P2_OK TAIL("2", "failed"),
+     "accepted=1 dlr=2 failed=1 queued=1 submitted=1"},
+    {"the first undeliverable, then the second delivered",
+     {U1, D2},
+     {"[\"matched\"]", "[\"matched\"]"},
+     ACCEPTED CREATED DONE(T_DLR) " error=dlr:undeliverable err:001" ID
+         P_DLR(1, "undeliverable", "001", T_DLR) P1_OK
+             P_DLR(2, "delivered", "000", T_DLR) P2_OK TAIL("2", "failed"),
+     "accepted=1 dlr=2 failed=1 queued=1 submitted=1"},
+};
+
+static void test_dlr_parts(void **state) {
+  static const part_t both[] = {OK_P1, OK_P2};
+  for (size_t i = 0; i < VG_ARRAY_SIZE(parts_cases); i++) {
+    const parts_case_t *k = &parts_cases[i];
+    print_message("case: %s\n", k->name);
+    setup(state);
+    char entry[64];
+    queued("m1", M, entry);
+    VG_EXPECT(resp("m1", entry, both, 2), "[\"partial\",\"accepted\"]");
+    for (int j = 0; j < 2; j++) {
+      vg_fcall_t c = VG_FCALL_INIT;
+      dlr_call(&c, T_DLR, &k->r[j], 1);
+      VG_EXPECT(vg_test_fcall(&R, &c), k->want[j]);
+      /* After the first receipt only: still accepted, unless it failed. */
+      if (j == 0)
+        VG_EXPECT(vg_test_run(&R, "HGET vasgw:msg:m1 state"),
+                  strstr(k->record, "error=dlr:undeliverable")
+                      ? "\"failed\""
+                      : "\"accepted\"");
+      static const char *const dup[] = {"dlr_duplicate", NULL};
+      again(&c, "[\"dup\"]", dup);
+      vg_fcall_free(&c);
+    }
+    VG_EXPECT(record("vasgw:msg:m1"), k->record);
+    VG_EXPECT(vg_test_run(&R, "HDEL vasgw:stats dlr_duplicate"), "1");
+    VG_EXPECT(stats(), k->stats);
+  }
+}
+
+/* The race the spellings make dangerous: m1's receipt overtakes its
+ * response, and its id "1000" read as hex is m2's decimal 4096.  The
+ * receipt is about M, m2 went to OTHER: it waits for m1, and m1's response
+ * takes it; m2's own receipt still finds m2. */
+static void test_dlr_before_resp(void **state) {
+  char e1[64], e2[64];
+  queued("m2", OTHER, e2);
+  const part_t m2ok[] = {{1, 1, 0, "ESME_ROK", "4096", "4096", "16534"}};
+  VG_EXPECT(resp("m2", e2, m2ok, 1), "[\"accepted\"]");
+  queued("m1", M, e1);
+  const vg_fn_dlr_receipts_t early = {"delivered", "000", "1000", M,
+                                      "1000", "4096", ""};
+  VG_EXPECT(dlr(T_EARLY, &early), "[\"unmatched\"]");
+  VG_EXPECT(vg_test_run(&R, "HMGET vasgw:msg:m2 state p1.dlr"),
+            "[\"accepted\",nil]");
+  VG_EXPECT(record("vasgw:dlr:unmatched:1000"),
+            "at=" NUM(T_EARLY) " err=000 from=" M " id=1000 stat=delivered");
+  /* The SMSC sends it again before the response: a duplicate. */
+  static const char *const dup[] = {"dlr_duplicate", NULL};
+  vg_fcall_t c = VG_FCALL_INIT;
+  dlr_call(&c, T_EARLY, &early, 1);
+  again(&c, "[\"dup\"]", dup);
+  /* m1's response: the receipt taken, m1 delivered at once. */
+  const part_t m1ok[] = {{1, 1, 0, "ESME_ROK", "1000", "1000", "4096"}};
+  VG_EXPECT(resp("m1", e1, m1ok, 1), "[\"delivered\"]");
+  VG_EXPECT(vg_test_run(&R, "HMGET vasgw:msg:m1 state p1.dlr p1.dlr_at"),
+            "[\"delivered\",\"delivered\",\"" NUM(T_EARLY) "\"]");
+  VG_EXPECT(under("vasgw:dlr:unmatched:"), "");
+  VG_EXPECT(under("vasgw:smscid:"), "1000=m1|1 4096=m2|1");
+  VG_EXPECT(stats(), "accepted=2 delivered=1 dlr_duplicate=1 "
+                     "dlr_late_matched=1 dlr_unmatched=0 queued=2 "
+                     "submitted=2");
+  /* The receipt again, now that m1 is answered: a duplicate on m1. */
+  dlr_call(&c, T_DLR, &early, 1);
+  again(&c, "[\"dup\"]", dup);
+  /* m2's own receipt. */
+  const vg_fn_dlr_receipts_t own = {"delivered", "000", "4096", OTHER,
+                                    "4096", "16534", ""};
+  VG_EXPECT(dlr(T_DLR, &own), "[\"matched\"]");
+  VG_EXPECT(vg_test_run(&R, "HMGET vasgw:msg:m2 state p1.dlr"),
+            "[\"delivered\",\"delivered\"]");
+  vg_fcall_free(&c);
+  (void)state;
+}
+
+/* Several receipts in one call, each answered in order. */
+static void test_dlr_batch(void **state) {
+  char e1[64];
+  queued("m1", M, e1);
+  static const part_t ok1[] = {OK1};
+  VG_EXPECT(resp("m1", e1, ok1, 1), "[\"accepted\"]");
+  const vg_fn_dlr_receipts_t r[3] = {
+      RCPT("delivered", "000", M, "a1b", ""),
+      RCPT("delivered", "000", M, "a1b", ""),
+      RCPT("delivered", "000", M, "bbb", "")};
+  vg_fcall_t c = VG_FCALL_INIT;
+  dlr_call(&c, T_DLR, r, 3);
+  VG_EXPECT(vg_test_fcall(&R, &c), "[\"matched\",\"dup\",\"unmatched\"]");
+  VG_EXPECT(stats(), "accepted=1 delivered=1 dlr=1 dlr_duplicate=1 "
+                     "dlr_unmatched=1 queued=1 submitted=1");
+  static const char *const dup[] = {"dlr_duplicate", NULL};
+  again(&c, "[\"dup\",\"dup\",\"dup\"]", dup);
+  VG_EXPECT(vg_test_run(&R, "HGET vasgw:stats dlr_duplicate"), "\"4\"");
+  vg_fcall_free(&c);
+  (void)state;
+}
+
+/* --- mt_release ------------------------------------------------------------------ */
+
+#define T_REL 1767254400000 /* 08:00 local (UTC+8) */
+
+/* A message held for quiet hours, as mt_put writes it (and the counter of
+ * held messages). */
+#define HELD(id, origin, extra)                                           \
+  "HSET vasgw:msg:" id " id " id " to " M " text hi created " NUM(T0)      \
+  " origin " origin extra " state scheduled release_at " NUM(T_REL),      \
+      "ZADD vasgw:mt:scheduled " NUM(T_REL) " " id
+#define SRC " src 10658000"
+
+#define H_REC(origin, src) \
+  "created=" NUM(T0) " id=h1 origin=" origin " release_at=" NUM(T_REL)
+#define H_ENT "\"id\",\"h1\",\"to\",\"" M "\",\"text\",\"hi\""
+
+typedef struct {
+  const char *name;
+  const char *setup[5];
+  long long now;
+  const char *want;   /* how many were queued */
+  const char *record; /* vasgw:msg:h1 after */
+  const char *stream; /* vasgw:mt's entries */
+  const char *held;   /* vasgw:mt:scheduled */
+  const char *stats;
+} release_case_t;
+
+#define OPTOUT(v) "HSET vasgw:sub:{" M "} optout " v
+
+static const release_case_t release_cases[] = {
+    {"due",
+     {HELD("h1", "cli", SRC), "HSET vasgw:stats scheduled 1", NULL},
+     T_REL,
+     "1",
+     H_REC("cli", 1) " released_at=" NUM(T_REL) " src=10658000 state=queued "
+                     "text=hi to=" M,
+     "[[" H_ENT ",\"src\",\"10658000\"]]",
+     "[]",
+     "queued=1 scheduled=0"},
+    {"overdue, no source address",
+     {HELD("h1", "cli", ""), "HSET vasgw:stats scheduled 1", NULL},
+     T_REL + 60000,
+     "1",
+     H_REC("cli", 0) " released_at=" NUM(1767254460000) " state=queued "
+                     "text=hi to=" M,
+     "[[" H_ENT "]]",
+     "[]",
+     "queued=1 scheduled=0"},
+    {"not due",
+     {HELD("h1", "cli", SRC), "HSET vasgw:stats scheduled 1", NULL},
+     T_REL - 1,
+     "0",
+     H_REC("cli", 1) " src=10658000 state=scheduled text=hi to=" M,
+     "[]",
+     "[\"h1\",\"" NUM(T_REL) "\"]",
+     "scheduled=1"},
+    /* The business's last word (hooks.release_check): an offer to a
+     * number that opted out while it waited is not sent. */
+    {"offer, opted out meanwhile",
+     {HELD("h1", "offer", SRC), "HSET vasgw:stats scheduled 1", OPTOUT("1"),
+      NULL},
+     T_REL,
+     "0",
+     "created=" NUM(T0) " done_at=" NUM(T_REL) " error=opted_out id=h1 "
+     "origin=offer release_at=" NUM(T_REL) " src=10658000 state=failed "
+     "text=hi to=" M,
+     "[]",
+     "[]",
+     "failed=1 scheduled=0"},
+    {"offer, opted in again",
+     {HELD("h1", "offer", SRC), "HSET vasgw:stats scheduled 1", OPTOUT("0"),
+      NULL},
+     T_REL,
+     "1",
+     H_REC("offer", 1) " released_at=" NUM(T_REL) " src=10658000 "
+                       "state=queued text=hi to=" M,
+     "[[" H_ENT ",\"src\",\"10658000\"]]",
+     "[]",
+     "queued=1 scheduled=0"},
+    /* Only offers are the opt-out's business: a message the operator sent
+     * goes. */
+    {"not an offer, opted out",
+     {HELD("h1", "cli", SRC), "HSET vasgw:stats scheduled 1", OPTOUT("1"),
+      NULL},
+     T_REL,
+     "1",
+     H_REC("cli", 1) " released_at=" NUM(T_REL) " src=10658000 state=queued "
+                     "text=hi to=" M,
+     "[[" H_ENT ",\"src\",\"10658000\"]]",
+     "[]",
+     "queued=1 scheduled=0"},
+};
+
+static void release_call(vg_fcall_t *c, long long now, long long max) {
+  vg_fn_mt_release_t a = {.prefix = P, .now = now, .max = max};
+  vg_fn_mt_release(c, &a);
+}
+
+static void test_release(void **state) {
+  for (size_t i = 0; i < VG_ARRAY_SIZE(release_cases); i++) {
+    const release_case_t *k = &release_cases[i];
+    print_message("case: %s\n", k->name);
+    setup(state);
+    vg_test_setup(&R, k->setup);
+    vg_fcall_t c = VG_FCALL_INIT;
+    release_call(&c, k->now, 1000);
+    VG_EXPECT(vg_test_fcall(&R, &c), k->want);
+    VG_EXPECT(record("vasgw:msg:h1"), k->record);
+    VG_EXPECT(entries("vasgw:mt"), k->stream);
+    VG_EXPECT(vg_test_run(&R, "ZRANGE vasgw:mt:scheduled 0 -1 WITHSCORES"),
+              k->held);
+    VG_EXPECT(stats(), k->stats);
+    /* Every node runs it every second: the next run moves nothing. */
+    again(&c, "0", NULL);
+    vg_fcall_free(&c);
+  }
+}
+
+/* Several held: the due ones go in order of their time, at most `max` per
+ * call; scheduled falls by every one released or refused, queued and
+ * failed rise by each, so they add up. */
+static void test_release_counts(void **state) {
+  vg_test_setup(
+      &R,
+      (const char *const[]){
+          "HSET vasgw:msg:a id a to " M " text 1 origin cli state scheduled",
+          "HSET vasgw:msg:b id b to " M " text 2 origin offer state scheduled",
+          "HSET vasgw:msg:c id c to " M " text 3 origin cli state scheduled",
+          "HSET vasgw:msg:d id d to " M " text 4 origin cli state scheduled",
+          "ZADD vasgw:mt:scheduled 3000 a 1000 b 2000 c 9000 d",
+          "HSET vasgw:stats scheduled 4", OPTOUT("1"), NULL});
+  vg_fcall_t c = VG_FCALL_INIT;
+  release_call(&c, 5000, 2);
+  /* b (refused: an offer to a number opted out) and c; a waits for the
+   * next call. */
+  VG_EXPECT(vg_test_fcall(&R, &c), "1");
+  VG_EXPECT(vg_test_run(&R, "HMGET vasgw:msg:b state error"),
+            "[\"failed\",\"opted_out\"]");
+  VG_EXPECT(entries("vasgw:mt"),
+            "[[\"id\",\"c\",\"to\",\"" M "\",\"text\",\"3\"]]");
+  VG_EXPECT(stats(), "failed=1 queued=1 scheduled=2");
+  release_call(&c, 5000, 1000);
+  VG_EXPECT(vg_test_fcall(&R, &c), "1");
+  again(&c, "0", NULL);
+  VG_EXPECT(vg_test_run(&R, "ZRANGE vasgw:mt:scheduled 0 -1"), "[\"d\"]");
+  VG_EXPECT(vg_test_run(&R, "HGET vasgw:msg:d state"), "\"scheduled\"");
+  VG_EXPECT(stats(), "failed=1 queued=2 scheduled=1");
+  vg_fcall_free(&c);
+  (void)state;
+}
+
+/* The whole way, as the business makes it: an offer held by offer_create
+ * for quiet hours (counted in scheduled), the subscriber opting out
+ * meanwhile, and the release failing it instead of sending it. */
+static void test_release_held_offer(void **state) {
+  vg_test_setup(&R, (const char *const[]){
+                        "HSET vasgw:svc:CL code CL name 彩铃 enabled 1",
+                        "HSET vasgw:svc:SJB code SJB name 手机报 enabled 1",
+                        NULL});
+  vg_fn_offer_create_t a = {.prefix = P,
+                            .now = T0,
+                            .msisdn = M,
+                            .source = "api",
+                            .channel = "api",
+                            .promoter = "",
+                            .campaign = "",
+                            .offer_ttl = 48 * 3600000LL,
+                            .keep = 7 * 86400000LL,
+                            .interval = 0,
+                            .cancel_block = 0,
+                            .max_per_day = 10,
+                            .day = "20260101",
+                            .marketing = 0,
+                            .release = T_REL,
+                            .msg_ttl = TTL,
+                            .src = "10658000",
+                            .month = "202601"};
+  vg_fcall_t c = VG_FCALL_INIT;
+  vg_fn_offer_create(&c, &a);
+  vg_fn_offer_create_offers_t g1 = {
+      .id = "o1", .service = "CL", .text = "回复\x1a", .kind = "recommend"};
+  vg_fn_offer_create_offers_t g2 = {
+      .id = "o2", .service = "SJB", .text = "回复\x1a", .kind = "recommend"};
+  vg_fn_offer_create_offers(&c, &g1);
+  vg_fn_offer_create_offers(&c, &g2);
+  VG_EXPECT(vg_test_fcall(&R, &c), "[[\"o1\",\"held\",\"of-o1\",\"1\"],"
+                                   "[\"o2\",\"held\",\"of-o2\",\"2\"]]");
+  VG_EXPECT(vg_test_run(&R, "HGET vasgw:stats scheduled"), "\"2\"");
+  /* o1 released before the opt-out ... */
+  VG_EXPECT(vg_test_run(&R, "ZADD vasgw:mt:scheduled XX " NUM(1767254399000)
+                            " of-o1"),
+            "0");
+  release_call(&c, 1767254399000, 1000);
+  VG_EXPECT(vg_test_fcall(&R, &c), "1");
+  /* ... o2 after it. */
+  vg_test_setup(&R, (const char *const[]){OPTOUT("1"), NULL});
+  release_call(&c, T_REL, 1000);
+  VG_EXPECT(vg_test_fcall(&R, &c), "0");
+  again(&c, "0", NULL);
+  VG_EXPECT(vg_test_run(&R, "HMGET vasgw:msg:of-o1 state text origin src"),
+            "[\"queued\",\"回复1\",\"offer\",\"10658000\"]");
+  VG_EXPECT(vg_test_run(&R, "HMGET vasgw:msg:of-o2 state error done_at"),
+            "[\"failed\",\"opted_out\",\"" NUM(T_REL) "\"]");
+  VG_EXPECT(entries("vasgw:mt"), "[[\"id\",\"of-o1\",\"to\",\"" M
+                                 "\",\"text\",\"回复1\",\"src\",\"10658000\"]]");
+  VG_EXPECT(vg_test_run(&R, "HMGET vasgw:stats scheduled queued failed"),
+            "[\"0\",\"1\",\"1\"]");
+  vg_fcall_free(&c);
+  (void)state;
+}
+
+int main(void) {
+  vg_test_redis_start(&R);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup(test_enqueue, setup),
+      cmocka_unit_test_setup(test_enqueue_batch, setup),
+      cmocka_unit_test_setup(test_resp, setup),
+      cmocka_unit_test_setup(test_resp_batch, setup),
+      cmocka_unit_test_setup(test_dlr, setup),
+      cmocka_unit_test_setup(test_dlr_unmatched_record, setup),
+      cmocka_unit_test_setup(test_dlr_parts, setup),
+      cmocka_unit_test_setup(test_dlr_before_resp, setup),
+      cmocka_unit_test_setup(test_dlr_batch, setup),
+      cmocka_unit_test_setup(test_release, setup),
+      cmocka_unit_test_setup(test_release_counts, setup),
+      cmocka_unit_test_setup(test_release_held_offer, setup),
+  };
+  int rc = cmocka_run_group_tests(tests, NULL, NULL);
+  vg_test_redis_stop(&R);
+  return rc;
+}
