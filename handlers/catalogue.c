@@ -9,6 +9,9 @@
  * (the daemon reads the same hash with its async wrapper).
  */
 #include "handlers/catalogue.h"
+#include "gateway/redis_sync.h"
+#include "handlers/audit.h"
+#include "handlers/lua/functions.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -497,5 +500,29 @@ int vg_service_codes(redisContext *rc, const char *prefix,
   }
   freeReplyObject(r);
   qsort(*codes, *n, sizeof **codes, cmp_code);
+  return 0;
+}
+
+int vg_service_terms(redisContext *rc, const char *prefix, const char *code,
+                     int32_t day, long long fen, long long before,
+                     const char *windows, char *err, size_t errsz) {
+  vg_audit_windows_t d;
+  char defaults[VG_AUDIT_WINDOWS_TEXT];
+  vg_audit_windows_default(&d);
+  vg_audit_windows_format(&d, defaults, sizeof defaults);
+  vg_fn_service_terms_t a = {.prefix = prefix,
+                             .code = code,
+                             .day = day,
+                             .fen = fen,
+                             .before = before,
+                             .windows = windows ? windows : "",
+                             .windows_default = defaults};
+  vg_fcall_t call = VG_FCALL_INIT;
+  vg_fn_service_terms(&call, &a);
+  redisReply *r = vg_redis_sync_fcall(rc, &call, err, errsz);
+  vg_fcall_free(&call);
+  if (r == NULL)
+    return VG_EREDIS;
+  freeReplyObject(r);
   return 0;
 }

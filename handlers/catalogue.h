@@ -173,6 +173,19 @@ int vg_service_save(redisContext *rc, const char *prefix,
                     size_t *added, char *err, size_t errsz);
 
 /*
+ * The commission rule and the audit windows of `code`, in one atomic step
+ * (the function service_terms, handlers/lua/catalogue.lua): when fen >= 0,
+ * a rule "fen from `day` (YYYYMMDD)" replacing that day's, and, for a
+ * service that has no rule yet, `before` (when >= 0) as the rule since
+ * always; when `windows` is not NULL, the audit windows it names (checked by
+ * vg_audit_windows_parse) over those stored.  The service must exist.
+ * 0, or VG_EREDIS with the reason in `err`.
+ */
+int vg_service_terms(redisContext *rc, const char *prefix, const char *code,
+                     int32_t day, long long fen, long long before,
+                     const char *windows, char *err, size_t errsz);
+
+/*
  * Every code in P:svc:index, sorted, in a malloc'd array the caller frees
  * with free().  0, or VG_EREDIS with the reason in `err`.
  */

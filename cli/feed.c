@@ -11,7 +11,7 @@
  * and the file itself is recorded under the SHA-256 of its bytes, so a
  * second import says when and by whom it was imported (exit 0).
  */
-#include "gateway/cli.h"
+#include "cli/cli.h"
 #include "gateway/clock.h"
 #include "gateway/csv.h"
 #include "gateway/keys.h"
@@ -321,7 +321,7 @@ static redisReply *load_record(cli_t *c, const char *key) {
 
 /* --- feed import ----------------------------------------------------------------- */
 
-static int cmd_import(cli_t *c, int nw, const char **words) {
+int vg_cli_feed_import(cli_t *c, int nw, const char **words) {
   if (nw != 3 || (strncmp(words[2], "--", 2) == 0))
     return vg_cli_usage_error("usage: feed import FILE.csv");
   const char *path = words[2];
@@ -415,7 +415,7 @@ out:
 
 /* What the audits will see of one number: vg_feed_load(), as the settlement
  * calls it. */
-static int cmd_show(cli_t *c, int nw, const char **words) {
+int vg_cli_feed_show(cli_t *c, int nw, const char **words) {
   char norm[VG_MSISDN_MAX], date[VG_DATE_TEXT];
   const char *why = NULL;
   vg_fact_t *f;
@@ -451,17 +451,4 @@ static int cmd_show(cli_t *c, int nw, const char **words) {
     printf("]}\n");
   free(f);
   return 0;
-}
-
-/* --- entry ----------------------------------------------------------------------- */
-
-int vg_cli_feed(cli_t *c, int nw, const char **words) {
-  if (nw < 2)
-    return vg_cli_usage_error("usage: feed import FILE.csv | feed show MSISDN");
-  if (strcmp(words[1], "import") == 0)
-    return cmd_import(c, nw, words);
-  if (strcmp(words[1], "show") == 0)
-    return cmd_show(c, nw, words);
-  return vg_cli_usage_error("unknown command 'feed %s' (import, show)",
-                            words[1]);
 }

@@ -3,7 +3,7 @@
  * [--limit N]`: activation and deactivation orders with each webhook call
  * they took (docs/keys.md, "Offers and orders").
  */
-#include "gateway/cli.h"
+#include "cli/cli.h"
 #include "gateway/vg.h"
 
 #include <stdlib.h>
@@ -142,34 +142,34 @@ static int order_list(cli_t *c, const char *state, long limit) {
   return 0;
 }
 
-int vg_cli_order(cli_t *c, int nw, const char **w) {
+int vg_cli_order_show(cli_t *c, int nw, const char **w) {
+  if (nw != 3)
+    return vg_cli_usage_error("usage: order show ID");
+  return vg_cli_connect(c) ? 1 : order_show(c, w[2]);
+}
+
+int vg_cli_order_list(cli_t *c, int nw, const char **w) {
   static const char *const states[] = {"queued", "sending", "retrying",
                                        "done", "rejected", "failed"};
-  if (nw == 3 && strcmp(w[1], "show") == 0)
-    return vg_cli_connect(c) ? 1 : order_show(c, w[2]);
-  if (nw >= 2 && strcmp(w[1], "list") == 0) {
-    const char *state = NULL;
-    long limit = 50;
-    for (int i = 2; i < nw; i++) {
-      if (strcmp(w[i], "--state") == 0 && i + 1 < nw) {
-        state = w[++i];
-        size_t k = 0;
-        while (k < VG_ARRAY_SIZE(states) && strcmp(states[k], state) != 0)
-          k++;
-        if (k == VG_ARRAY_SIZE(states))
-          return vg_cli_usage_error(
-              "order list: --state is one of queued, sending, retrying, "
-              "done, rejected, failed");
-      } else if (strcmp(w[i], "--limit") == 0 && i + 1 < nw) {
-        char *end;
-        limit = strtol(w[++i], &end, 10);
-        if (*end || limit < 1 || limit > 100000)
-          return vg_cli_usage_error("order list: --limit is 1 to 100000");
-      } else
-        return vg_cli_usage_error("order list: unknown argument '%s'", w[i]);
-    }
-    return vg_cli_connect(c) ? 1 : order_list(c, state, limit);
+  const char *state = NULL;
+  long limit = 50;
+  for (int i = 2; i < nw; i++) {
+    if (strcmp(w[i], "--state") == 0 && i + 1 < nw) {
+      state = w[++i];
+      size_t k = 0;
+      while (k < VG_ARRAY_SIZE(states) && strcmp(states[k], state) != 0)
+        k++;
+      if (k == VG_ARRAY_SIZE(states))
+        return vg_cli_usage_error(
+            "order list: --state is one of queued, sending, retrying, "
+            "done, rejected, failed");
+    } else if (strcmp(w[i], "--limit") == 0 && i + 1 < nw) {
+      char *end;
+      limit = strtol(w[++i], &end, 10);
+      if (*end || limit < 1 || limit > 100000)
+        return vg_cli_usage_error("order list: --limit is 1 to 100000");
+    } else
+      return vg_cli_usage_error("order list: unknown argument '%s'", w[i]);
   }
-  return vg_cli_usage_error(
-      "usage: order show ID | order list [--state S] [--limit N]");
+  return vg_cli_connect(c) ? 1 : order_list(c, state, limit);
 }

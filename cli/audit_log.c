@@ -8,7 +8,7 @@
  * N entries from then on (default 1000) are shown oldest first, so the last
  * line is the latest action.  Exit status (cli.h): 0, 1 (Redis), 2 (usage).
  */
-#include "gateway/cli.h"
+#include "cli/cli.h"
 #include "gateway/clock.h"
 #include "gateway/keys.h"
 #include "gateway/vg.h"

@@ -9,7 +9,7 @@
  * quiet hours hold the SMS until the window opens.  The offers are made by
  * the same script as everywhere else (handlers/offers.h).
  */
-#include "gateway/cli.h"
+#include "cli/cli.h"
 #include "gateway/msisdn.h"
 #include "gateway/redis_sync.h"
 #include "gateway/vg.h"

@@ -1,7 +1,7 @@
 /*
  * cli.c — see cli.h.
  */
-#include "gateway/cli.h"
+#include "cli/cli.h"
 #include "gateway/csv.h"
 #include "gateway/keys.h"
 #include "gateway/redis.h"

@@ -13,7 +13,7 @@
  * command line, and also a refused value on it (a bad code, a name too long,
  * a commission that is not a whole number of fen).
  */
-#include "gateway/cli.h"
+#include "cli/cli.h"
 #include "gateway/clock.h"
 #include "gateway/csv.h"
 #include "gateway/keys.h"
@@ -331,89 +331,26 @@ static int check_ledger_options(const opts_t *o, int32_t *day,
   return 0;
 }
 
-/*
- * Record that `code` earns `fen` from `day` on.  One rule per date: a
- * second change the same day replaces it.  A service without any rule yet
- * (made before rules existed) first gets its previous amount, `before`,
- * as the rule since always, so that a change for a later date does not
- * apply before that date.
- */
-static int write_rule(cli_t *c, const char *code, int32_t day, long long fen,
-                      long long before) {
-  const char *P = c->cfg.prefix;
-  redisReply *r = redisCommand(c->rc, "ZCARD %s:svc:%s:rules", P, code);
-  long long have = r && r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
-  freeReplyObject(r);
-  freeReplyObject(redisCommand(c->rc, "MULTI"));
-  if (have == 0 && before >= 0)
-    freeReplyObject(redisCommand(c->rc,
-                                 "ZADD %s:svc:%s:rules 0 00000000:%lld", P,
-                                 code, before));
-  freeReplyObject(redisCommand(c->rc, "ZREMRANGEBYSCORE %s:svc:%s:rules %d %d",
-                               P, code, (int)day, (int)day));
-  freeReplyObject(redisCommand(c->rc, "ZADD %s:svc:%s:rules %d %08d:%lld", P,
-                               code, (int)day, (int)day, fen));
-  r = redisCommand(c->rc, "EXEC");
-  int ok = r && r->type == REDIS_REPLY_ARRAY;
-  freeReplyObject(r);
-  return ok ? 0 : vg_cli_fail("Redis: cannot record the commission rule of %s",
-                              code);
-}
-
-/* `service set --audit-windows` changes the windows it names; the others
- * keep what the service had. */
-static int merge_windows(cli_t *c, const char *code, const char *given,
-                         vg_audit_windows_t *w) {
-  static const char *const keys[] = {"duplicate_months", "rebate_months",
-                                     "retention_days", "voice_days"};
-  char stored[VG_AUDIT_WINDOWS_TEXT] = "", merged[4 * VG_AUDIT_WINDOWS_TEXT],
-       why[160];
-  redisReply *r = redisCommand(c->rc, "HGET %s:svc:%s audit_windows",
-                               c->cfg.prefix, code);
-  vg_audit_windows_t cur;
-  vg_audit_windows_default(&cur);
-  if (r && r->type == REDIS_REPLY_STRING)
-    vg_audit_windows_parse(r->str, &cur, why, sizeof why);
-  freeReplyObject(r);
-  vg_audit_windows_format(&cur, stored, sizeof stored);
-  merged[0] = '\0';
-  for (size_t k = 0; k < VG_ARRAY_SIZE(keys); k++) {
-    /* The item for this key: from `given` when it names it, else stored. */
-    const char *src = strstr(given, keys[k]) ? given : stored;
-    const char *at = strstr(src, keys[k]);
-    if (at == NULL)
-      continue;
-    size_t len = strcspn(at, ",");
-    snprintf(merged + strlen(merged), sizeof merged - strlen(merged), "%s%.*s",
-             *merged ? "," : "", (int)len, at);
-  }
-  if (vg_audit_windows_parse(merged, w, why, sizeof why) != 0)
-    return refuse("set", why);
-  return 0;
-}
-
+/* The commission rule and the audit windows the options ask for, in one
+ * step (vg_service_terms); `before` is the amount until now, -1 for a new
+ * service. */
 static int write_ledger_options(cli_t *c, const opts_t *o,
                                 const vg_service_t *s, int32_t day,
-                                const vg_audit_windows_t *w, long long before) {
-  const char *P = c->cfg.prefix;
-  redisReply *r;
-  if ((o->given & VG_SVC_BIT(COMMISSION_FEN)) &&
-      write_rule(c, s->code, day, s->commission_fen, before) != 0)
-    return 1;
-  if (o->windows) {
-    char text[VG_AUDIT_WINDOWS_TEXT];
-    r = redisCommand(c->rc, "HSET %s:svc:%s audit_windows %s", P, s->code,
-                     vg_audit_windows_format(w, text, sizeof text));
-    if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-      freeReplyObject(r);
-      return vg_cli_fail("Redis: cannot record the audit windows");
-    }
-    freeReplyObject(r);
-  }
+                                long long before) {
+  int fen = (o->given & VG_SVC_BIT(COMMISSION_FEN)) != 0;
+  if (!fen && o->windows == NULL)
+    return 0;
+  char err[512];
+  if (vg_service_terms(c->rc, c->cfg.prefix, s->code, day,
+                       fen ? s->commission_fen : -1, before, o->windows, err,
+                       sizeof err) != 0)
+    return vg_cli_fail("cannot record the commission rule or audit windows "
+                       "of %s: %s",
+                       s->code, err);
   return 0;
 }
 
-static int cmd_add(cli_t *c, int nw, const char **words) {
+int vg_cli_service_add(cli_t *c, int nw, const char **words) {
   opts_t o;
   vg_service_t s;
   char why[256], key[VG_KEY_MAX];
@@ -465,7 +402,7 @@ static int cmd_add(cli_t *c, int nw, const char **words) {
                        "%s ...' to change it", s.code, s.code);
   }
   if (save(c, &s, 1, VG_SVC_ALL, NULL) ||
-      write_ledger_options(c, &o, &s, day, &w, -1))
+      write_ledger_options(c, &o, &s, day, -1))
     return 1;
   rc = vg_cli_audit(c, "service.add",
                     "%s: %s, %s, commission %lld fen from %08d%s%s", s.code,
@@ -502,7 +439,7 @@ static const char *changed(const opts_t *o, const vg_service_t *s, char *out,
   return out;
 }
 
-static int cmd_set(cli_t *c, int nw, const char **words) {
+int vg_cli_service_set(cli_t *c, int nw, const char **words) {
   opts_t o;
   vg_service_t s, scratch;
   char why[256], code[VG_SVC_CODE_MAX + 1];
@@ -530,8 +467,6 @@ static int cmd_set(cli_t *c, int nw, const char **words) {
   if (load(c, code, &s))
     return 1;
   long long before = s.commission_fen;
-  if (o.windows && (rc = merge_windows(c, code, o.windows, &w)) != 0)
-    return rc;
   apply_options(&o, &s);
   unsigned overwrite = o.given | VG_SVC_BIT(UPDATED);
   if (o.enable) {
@@ -543,7 +478,7 @@ static int cmd_set(cli_t *c, int nw, const char **words) {
     return refuse("set", why);
   /* Only the fields asked for: a concurrent change of others is kept. */
   if (save(c, &s, 1, overwrite, NULL) ||
-      write_ledger_options(c, &o, &s, day, &w, before))
+      write_ledger_options(c, &o, &s, day, before))
     return 1;
   char detail[4 * VG_SVC_UTF8_BYTES(VG_SVC_TEXT_MAX)];
   char from[32] = "";
@@ -563,7 +498,7 @@ static int cmd_set(cli_t *c, int nw, const char **words) {
   return rc;
 }
 
-static int cmd_show(cli_t *c, int nw, const char **words) {
+int vg_cli_service_show(cli_t *c, int nw, const char **words) {
   char code[VG_SVC_CODE_MAX + 1];
   vg_service_t s;
   int rc;
@@ -581,7 +516,7 @@ static int cmd_show(cli_t *c, int nw, const char **words) {
   return 0;
 }
 
-static int cmd_disable(cli_t *c, int nw, const char **words) {
+int vg_cli_service_disable(cli_t *c, int nw, const char **words) {
   char code[VG_SVC_CODE_MAX + 1];
   vg_service_t s;
   int rc, was;
@@ -608,7 +543,7 @@ static int cmd_disable(cli_t *c, int nw, const char **words) {
   return rc;
 }
 
-static int cmd_list(cli_t *c, int nw, const char **words) {
+int vg_cli_service_list(cli_t *c, int nw, const char **words) {
   int all = 0;
   vg_service_code_t *codes;
   size_t ncodes, n = 0;
@@ -685,7 +620,7 @@ static int header_field(const char *cell) {
   return -1;
 }
 
-static int cmd_import(cli_t *c, int nw, const char **words) {
+int vg_cli_service_import(cli_t *c, int nw, const char **words) {
   if (nw != 3 || (strncmp(words[2], "--", 2) == 0))
     return vg_cli_usage_error("usage: service import FILE.csv");
   const char *path = words[2];
@@ -804,9 +739,13 @@ static int cmd_import(cli_t *c, int nw, const char **words) {
   if (have & VG_SVC_BIT(COMMISSION_FEN)) {
     char today[12];
     int32_t day = (int32_t)atol(vg_clock_day(today, vg_now_ms()));
+    char err[512];
     for (size_t i = 0; i < n; i++)
-      if (write_rule(c, svc[i].code, day, svc[i].commission_fen, -1) != 0) {
-        rc = 1;
+      if (vg_service_terms(c->rc, c->cfg.prefix, svc[i].code, day,
+                           svc[i].commission_fen, -1, NULL, err,
+                           sizeof err) != 0) {
+        rc = vg_cli_fail("cannot record the commission rule of %s: %s",
+                         svc[i].code, err);
         goto out;
       }
   }
@@ -837,20 +776,3 @@ out:
 }
 
 /* --- entry --------------------------------------------------------------------- */
-
-int vg_cli_service(cli_t *c, int nw, const char **words) {
-  static const struct {
-    const char *name;
-    int (*fn)(cli_t *, int, const char **);
-  } subs[] = {{"add", cmd_add},   {"set", cmd_set},         {"show", cmd_show},
-              {"list", cmd_list}, {"disable", cmd_disable}, {"import", cmd_import}};
-
-  if (nw < 2)
-    return vg_cli_usage_error(
-        "usage: service add|set|show|list|disable|import ...");
-  for (size_t i = 0; i < VG_ARRAY_SIZE(subs); i++)
-    if (strcmp(words[1], subs[i].name) == 0)
-      return subs[i].fn(c, nw, words);
-  return vg_cli_usage_error("unknown command 'service %s' (add, set, show, "
-                            "list, disable, import)", words[1]);
-}

@@ -4,8 +4,8 @@
  * the right status (0 success, 1 runtime failure, 2 usage error) and JSON
  * string output.  Each family of commands lives in its own cli_*.c file.
  */
-#ifndef VG_CLI_H
-#define VG_CLI_H
+#ifndef VG_CLI_CLI_H
+#define VG_CLI_CLI_H
 
 #include "gateway/config.h"
 #include "gateway/fcall.h"
@@ -90,15 +90,9 @@ const char *vg_cli_abspath(const char *path, char *out, size_t outsz);
 int vg_cli_audit(cli_t *c, const char *action, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Command families, each in its own file: words[0] is the family name,
- * `nw` counts it.  They return the exit status. */
-int vg_cli_service(cli_t *c, int nw, const char **words);   /* cli_service.c */
-int vg_cli_recommend(cli_t *c, int nw, const char **words); /* cli_offer.c */
-int vg_cli_order(cli_t *c, int nw, const char **words);     /* cli_order.c */
-int vg_cli_promoter(cli_t *c, int nw, const char **words);  /* cli_promoter.c */
-int vg_cli_audit_log(cli_t *c, int nw, const char **words); /* cli_audit.c */
-int vg_cli_feed(cli_t *c, int nw, const char **words);      /* cli_feed.c */
-int vg_cli_settle(cli_t *c, int nw, const char **words);    /* cli_ledger.c */
-int vg_cli_ledger(cli_t *c, int nw, const char **words);    /* cli_ledger.c */
+/* Every command (cli/commands.def): `words` are the command line's words
+ * from the command's first on; the exit status. */
+#define CLI(words_, fn, args_, help_) int fn(cli_t *c, int nw, const char **words);
+#include "cli/commands.def"
 
 #endif

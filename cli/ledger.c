@@ -8,7 +8,7 @@
  * calls the same function on [commission] settlement_day.  Here: the
  * command line, the totals as text or JSON, and the report file.
  */
-#include "gateway/cli.h"
+#include "cli/cli.h"
 #include "gateway/clock.h"
 #include "gateway/keys.h"
 #include "gateway/msisdn.h"

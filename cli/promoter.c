@@ -20,7 +20,7 @@
  * rows); 2 a usage error, and a refused value on the command line (a
  * malformed number, a reason too long).
  */
-#include "gateway/cli.h"
+#include "cli/cli.h"
 #include "gateway/csv.h"
 #include "gateway/keys.h"
 #include "gateway/msisdn.h"
@@ -166,7 +166,7 @@ static int load_texts(cli_t *c, vg_tpl_id_t id, const char *status,
   return 0;
 }
 
-static int cmd_status(cli_t *c, int nw, const char **words) {
+int vg_cli_promoter_status(cli_t *c, int nw, const char **words) {
   const char *sub = words[1], *status, *pos[1];
   vg_tpl_id_t id;
   int npos, rc;
@@ -348,7 +348,7 @@ static void print_table(redisReply **h, size_t n) {
   }
 }
 
-static int cmd_list(cli_t *c, int nw, const char **words) {
+int vg_cli_promoter_list(cli_t *c, int nw, const char **words) {
   opt_t opts[] = {{"--status", NULL}, {"--outlet", NULL}, {"--limit", NULL}};
   const char *status, *outlet;
   long limit = 50;
@@ -448,7 +448,7 @@ static const char *yuan(char out[32], long long fen) {
   return out;
 }
 
-static int cmd_show(cli_t *c, int nw, const char **words) {
+int vg_cli_promoter_show(cli_t *c, int nw, const char **words) {
   const char *pos[1];
   char msisdn[VG_MSISDN_MAX], key[VG_KEY_MAX];
   int npos, rc;
@@ -661,7 +661,7 @@ static int import_batches(cli_t *c, const char *tpl, const row_t *rows,
   return 0;
 }
 
-static int cmd_import(cli_t *c, int nw, const char **words) {
+int vg_cli_promoter_import(cli_t *c, int nw, const char **words) {
   const char *pos[1];
   int npos, rc;
 
@@ -791,24 +791,4 @@ out:
   vg_csv_row_free(&r);
   free(buf);
   return rc;
-}
-
-/* --- entry ---------------------------------------------------------------- */
-
-int vg_cli_promoter(cli_t *c, int nw, const char **words) {
-  static const struct {
-    const char *name;
-    int (*fn)(cli_t *, int, const char **);
-  } subs[] = {{"approve", cmd_status}, {"reject", cmd_status},
-              {"disable", cmd_status}, {"list", cmd_list},
-              {"show", cmd_show},      {"import", cmd_import}};
-
-  if (nw < 2)
-    return vg_cli_usage_error(
-        "usage: promoter approve|reject|disable|list|show|import ...");
-  for (size_t i = 0; i < VG_ARRAY_SIZE(subs); i++)
-    if (strcmp(words[1], subs[i].name) == 0)
-      return subs[i].fn(c, nw, words);
-  return vg_cli_usage_error("unknown command 'promoter %s' (approve, reject, "
-                            "disable, list, show, import)", words[1]);
 }

@@ -1,0 +1,160 @@
+/*
+ * stats.c — `vasgw stats`: the counters, the MT queue and every daemon's
+ * live status (docs/keys.md: P:stats, P:node:<node>).
+ */
+#include "cli/cli.h"
+#include "gateway/keys.h"
+#include "gateway/vg.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int cmd_stats(cli_t *c) {
+  if (vg_cli_connect(c))
+    return 1;
+  char stats[VG_KEY_MAX], mt[VG_KEY_MAX], pattern[VG_KEY_MAX];
+  vg_key(stats, c->cfg.prefix, "%s", VG_K_STATS);
+  vg_key(mt, c->cfg.prefix, "%s", VG_K_MT_STREAM);
+  vg_key(pattern, c->cfg.prefix, VG_K_NODE, "*");
+  redisReply *h = redisCommand(c->rc, "HGETALL %s", stats);
+  if (h == NULL || h->type == REDIS_REPLY_ERROR) {
+    int rc = vg_cli_fail("Redis: %s", h ? h->str : c->rc->errstr);
+    freeReplyObject(h);
+    return rc;
+  }
+  /* Queue depth: entries not yet read plus entries read and not answered. */
+  long long lag = 0, pending = 0, length = 0;
+  redisReply *x = redisCommand(c->rc, "XLEN %s", mt);
+  if (x && x->type == REDIS_REPLY_INTEGER)
+    length = x->integer;
+  freeReplyObject(x);
+  x = redisCommand(c->rc, "XINFO GROUPS %s", mt);
+  int have_group = 0;
+  if (x && x->type == REDIS_REPLY_ARRAY) {
+    for (size_t g = 0; g < x->elements; g++) {
+      redisReply *e = x->element[g];
+      const char *name = NULL;
+      for (size_t i = 0; i + 1 < e->elements; i += 2) {
+        const char *k = e->element[i]->str;
+        redisReply *v = e->element[i + 1];
+        if (strcmp(k, "name") == 0)
+          name = v->str;
+        else if (strcmp(k, "pending") == 0)
+          pending = v->integer;
+        else if (strcmp(k, "lag") == 0 && v->type == REDIS_REPLY_INTEGER)
+          lag = v->integer;
+      }
+      if (name && strcmp(name, VG_GROUP) == 0) {
+        have_group = 1;
+        break;
+      }
+    }
+  }
+  freeReplyObject(x);
+  if (!have_group)
+    lag = length; /* no daemon has read the stream yet */
+  /* Each daemon's live status (written every second, expires after 10). */
+  redisReply *nodes = redisCommand(c->rc, "KEYS %s", pattern);
+  static const char *const counters[] = {
+      "queued", "submitted", "accepted", "delivered", "failed", "mo",
+      "mo_duplicate", "mo_incomplete", "dlr", "dlr_unmatched",
+      "dlr_late_matched", "dlr_duplicate", "dlr_malformed",
+      /* the subscriber side */
+      "scheduled", "offer_sent", "offer_held", "offer_exists",
+      "offer_confirmed", "offer_declined", "orders_activate",
+      "orders_deactivate", "orders_done", "orders_rejected", "orders_failed",
+      "optout", "optin", "mo_rate_limited", "mo_loop",
+      /* promoters and the ledger */
+      "promoters_registered", "promoters_approved", "promoters_rejected",
+      "promoters_disabled", "developments"};
+  /* Refused offers are counted per rule: "offer_refused:<rule>". */
+  static const char refused[] = "offer_refused:";
+  /* Each node's hash, fetched once for both output forms. */
+  size_t nn = nodes && nodes->type == REDIS_REPLY_ARRAY ? nodes->elements : 0;
+  redisReply **nh = vg_calloc(nn ? nn : 1, sizeof *nh);
+  for (size_t i = 0; i < nn; i++)
+    nh[i] = redisCommand(c->rc, "HGETALL %s", nodes->element[i]->str);
+  if (c->json) {
+    printf("{\"queue\":{\"waiting\":%lld,\"pending\":%lld},\"counters\":{",
+           lag, pending);
+    for (size_t i = 0; i < VG_ARRAY_SIZE(counters); i++)
+      printf("%s\"%s\":%lld", i ? "," : "", counters[i],
+             vg_cli_num(h, counters[i]));
+    printf("},\"offers_refused\":{");
+    int first = 1;
+    for (size_t i = 0; i + 1 < h->elements; i += 2)
+      if (strncmp(h->element[i]->str, refused, sizeof refused - 1) == 0) {
+        printf("%s", first ? "" : ",");
+        vg_cli_json_str(stdout, h->element[i]->str + sizeof refused - 1);
+        printf(":%s", h->element[i + 1]->str);
+        first = 0;
+      }
+    printf("},\"nodes\":[");
+    for (size_t i = 0; i < nn; i++) {
+      if (nh[i] == NULL || nh[i]->type != REDIS_REPLY_ARRAY)
+        continue;
+      printf("%s{", i ? "," : "");
+      for (size_t k = 0; k + 1 < nh[i]->elements; k += 2) {
+        if (k)
+          printf(",");
+        vg_cli_json_str(stdout, nh[i]->element[k]->str);
+        printf(":");
+        vg_cli_json_str(stdout, nh[i]->element[k + 1]->str);
+      }
+      printf("}");
+    }
+    printf("]}\n");
+  } else {
+    printf("queue: %lld waiting, %lld read and not yet answered\n", lag,
+           pending);
+    printf("counters:\n");
+    for (size_t i = 0; i < VG_ARRAY_SIZE(counters); i++)
+      printf("  %-21s %lld\n", counters[i], vg_cli_num(h, counters[i]));
+    for (size_t i = 0; i + 1 < h->elements; i += 2)
+      if (strncmp(h->element[i]->str, refused, sizeof refused - 1) == 0)
+        printf("  offer refused: %-24s %s\n",
+               h->element[i]->str + sizeof refused - 1, h->element[i + 1]->str);
+    printf("nodes:\n");
+    if (nn == 0)
+      printf("  (no daemon has reported in the last 10 seconds)\n");
+    for (size_t i = 0; i < nn; i++) {
+      redisReply *n = nh[i];
+      if (n == NULL || n->type != REDIS_REPLY_ARRAY)
+        continue;
+      const char *node = vg_cli_field(n, "node");
+      printf("  %s: redis %s, window %lld, %lld in flight, %lld held, "
+             "%lld throttled, %lld MO handled\n",
+             node ? node : "?", vg_cli_field(n, "redis") ? vg_cli_field(n, "redis") : "?",
+             vg_cli_num(n, "window"), vg_cli_num(n, "in_flight"),
+             vg_cli_num(n, "held"), vg_cli_num(n, "throttled"),
+             vg_cli_num(n, "mo_handled"));
+      for (long long b = 0; b < vg_cli_num(n, "binds"); b++) {
+        char f[6][24];
+        static const char *const names[] = {"role", "state", "in_flight",
+                                            "connects", "disconnects",
+                                            "last_error"};
+        for (int k = 0; k < 6; k++)
+          snprintf(f[k], sizeof f[k], "b%lld.%s", b, names[k]);
+        const char *err = vg_cli_field(n, f[5]);
+        printf("    %-12s %-9s %lld in flight, %lld binds, %lld disconnects%s%s\n",
+               vg_cli_field(n, f[0]) ? vg_cli_field(n, f[0]) : "?",
+               vg_cli_field(n, f[1]) ? vg_cli_field(n, f[1]) : "?", vg_cli_num(n, f[2]),
+               vg_cli_num(n, f[3]), vg_cli_num(n, f[4]),
+               err && *err ? ", last error: " : "", err && *err ? err : "");
+      }
+    }
+  }
+  for (size_t i = 0; i < nn; i++)
+    freeReplyObject(nh[i]);
+  free(nh);
+  freeReplyObject(nodes);
+  freeReplyObject(h);
+  return 0;
+}
+
+int vg_cli_stats(cli_t *c, int nw, const char **words) {
+  (void)words;
+  if (nw != 1)
+    return vg_cli_usage_error("usage: stats");
+  return cmd_stats(c);
+}
