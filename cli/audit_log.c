@@ -66,12 +66,8 @@ static int parse_since(const char *s, long long *ms) {
 }
 
 /* "2026-11-22 21:40:05", local. */
-static const char *local_time(char out[32], long long ms) {
-  time_t t = (time_t)(ms / 1000);
-  struct tm tm;
-  localtime_r(&t, &tm);
-  strftime(out, 32, "%Y-%m-%d %H:%M:%S", &tm);
-  return out;
+static const char *local_time(char out[48], long long ms) {
+  return vg_cli_local(out, ms, "%Y-%m-%d %H:%M:%S");
 }
 
 /* One stream entry's field, or "" (entries are written by vg_cli_audit, but
@@ -112,7 +108,7 @@ static void print_json(const redisReply *r) {
 }
 
 static void print_text(const redisReply *r, const char *since) {
-  char when[32];
+  char when[48];
 
   if (r->elements == 0) {
     if (since)

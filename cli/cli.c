@@ -7,6 +7,7 @@
 #include "gateway/redis.h"
 #include "gateway/redis_sync.h"
 #include "handlers/oplog.h"
+#include "handlers/settlement.h"
 #include "gateway/vg.h"
 
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <uniwidth.h>
 
 int vg_cli_fail(const char *fmt, ...) {
   va_list ap;
@@ -112,6 +114,44 @@ int vg_cli_each_line(const char *path,
   if (f != stdin)
     fclose(f);
   return bad;
+}
+
+int vg_cli_refuse(const char *cmd, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "vasgw: %s: ", cmd);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  return 2;
+}
+
+const char *vg_cli_yuan(char out[32], long long fen) {
+  vg_fen_to_yuan(fen, out, 32);
+  return out;
+}
+
+size_t vg_cli_width(const char *s) {
+  int w = u8_width((const uint8_t *)s, strlen(s), "UTF-8");
+  return w > 0 ? (size_t)w : 0;
+}
+
+void vg_cli_cell(const char *s, size_t w, int right, const char *after) {
+  size_t have = vg_cli_width(s);
+  int pad = *after == '\n' && !right ? 0 : (int)(w > have ? w - have : 0);
+  if (right)
+    printf("%*s%s%s", pad, "", s, after);
+  else
+    printf("%s%*s%s", s, pad, "", after);
+}
+
+const char *vg_cli_local(char out[48], long long ms, const char *fmt) {
+  time_t t = (time_t)(ms / 1000);
+  struct tm tm;
+  if (ms <= 0 || localtime_r(&t, &tm) == NULL)
+    return strcpy(out, "-");
+  strftime(out, 48, fmt, &tm);
+  return out;
 }
 
 const char *vg_cli_time(char out[32], long long ms) {

@@ -67,6 +67,26 @@ struct vg_csv_row_s;
 int vg_cli_next_row(struct vg_csv_s *p, struct vg_csv_row_s *r, size_t ncol,
                     const char *path, int *bad);
 
+/* "vasgw: CMD: why" on stderr; returns 2: a value on the command line that
+ * is refused ("service add: the name has 21 characters, at most 20"). */
+int vg_cli_refuse(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Money for people: fen as yuan, "12.34" (integer arithmetic). */
+const char *vg_cli_yuan(char out[32], long long fen);
+
+/* Columns on a terminal: the width of a UTF-8 text (a Chinese character
+ * takes two); and a cell of it padded to `w` columns, on the left when
+ * `right` (numbers), followed by `after` ("  ", or "\n" with no padding). */
+size_t vg_cli_width(const char *s);
+void vg_cli_cell(const char *s, size_t w, int right, const char *after);
+
+/*
+ * A time in ms since the epoch in local time ([gateway] timezone), with
+ * strftime's `fmt` ("%Y-%m-%d %H:%M"); "-" for 0 or less.  Returns `out`.
+ */
+const char *vg_cli_local(char out[48], long long ms, const char *fmt);
+
 /* A time in ms since the epoch as UTC "YYYY-MM-DDTHH:MM:SSZ" ("-" if 0). */
 const char *vg_cli_time(char out[32], long long ms);
 

@@ -274,12 +274,8 @@ static int write_facts(cli_t *c, const vg_fact_t *f, size_t n,
 /* --- output -------------------------------------------------------------------- */
 
 /* "2026-11-22 21:40", local. */
-static const char *local_minute(char out[32], long long ms) {
-  time_t t = (time_t)(ms / 1000);
-  struct tm tm;
-  localtime_r(&t, &tm);
-  strftime(out, 32, "%Y-%m-%d %H:%M", &tm);
-  return out;
+static const char *local_minute(char out[48], long long ms) {
+  return vg_cli_local(out, ms, "%Y-%m-%d %H:%M");
 }
 
 /* The file was imported before: say when and by whom. */
@@ -289,7 +285,7 @@ static int print_known(cli_t *c, const char *path, const char *sha,
   const char *user = vg_cli_field(h, "user");
   const char *rows = vg_cli_field(h, "rows");
   long long ms = at ? strtoll(at, NULL, 10) : 0;
-  char when[32];
+  char when[48];
 
   if (c->json) {
     printf("{\"file\":");

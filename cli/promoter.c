@@ -45,16 +45,18 @@ static const char *const statuses[] = {"pending", "approved", "rejected",
                                        "disabled"};
 
 /* A refused value on the command line: "vasgw: promoter SUB: why", exit 2. */
-static int refuse(const char *sub, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static int refuse(const char *sub, const char *fmt, ...) {
+#define refuse(sub, ...) refuse_in("promoter", sub, __VA_ARGS__)
+static int refuse_in(const char *family, const char *sub, const char *fmt,
+                     ...) __attribute__((format(printf, 3, 4)));
+static int refuse_in(const char *family, const char *sub, const char *fmt,
+                     ...) {
+  char cmd[32], why[512];
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "vasgw: promoter %s: ", sub);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  vsnprintf(why, sizeof why, fmt, ap);
   va_end(ap);
-  return 2;
+  snprintf(cmd, sizeof cmd, "%s %s", family, sub);
+  return vg_cli_refuse(cmd, "%s", why);
 }
 
 /* --- command-line options ------------------------------------------------- */
@@ -280,23 +282,13 @@ out:
 /* --- list, show ----------------------------------------------------------- */
 
 /* The local calendar day of a time in ms, "2026-11-22" ("-" if none). */
-static const char *local_date(char out[32], long long ms) {
-  time_t t = (time_t)(ms / 1000);
-  struct tm tm;
-  if (ms <= 0 || localtime_r(&t, &tm) == NULL)
-    return strcpy(out, "-");
-  strftime(out, 32, "%Y-%m-%d", &tm);
-  return out;
+static const char *local_date(char out[48], long long ms) {
+  return vg_cli_local(out, ms, "%Y-%m-%d");
 }
 
 /* "2026-11-22 10:15:00 +0800", local ("-" if none). */
-static const char *local_time(char out[40], long long ms) {
-  time_t t = (time_t)(ms / 1000);
-  struct tm tm;
-  if (ms <= 0 || localtime_r(&t, &tm) == NULL)
-    return strcpy(out, "-");
-  strftime(out, 40, "%Y-%m-%d %H:%M:%S %z", &tm);
-  return out;
+static const char *local_time(char out[48], long long ms) {
+  return vg_cli_local(out, ms, "%Y-%m-%d %H:%M:%S %z");
 }
 
 /* The fields of the record, as stored; the times are numbers. */
@@ -313,38 +305,27 @@ static void print_record_json(const redisReply *h) {
          vg_cli_num(h, "updated_at"));
 }
 
-/* Columns on a terminal: Chinese characters take two. */
-static size_t width(const char *s) {
-  int w = u8_width((const uint8_t *)s, strlen(s), "UTF-8");
-  return w > 0 ? (size_t)w : 0;
-}
-
-static void cell(const char *s, size_t w, const char *after) {
-  size_t have = width(s);
-  printf("%s%*s%s", s, *after == '\n' ? 0 : (int)(w > have ? w - have : 0),
-         "", after);
-}
-
 static void print_table(redisReply **h, size_t n) {
   static const char *const head[] = {"MSISDN", "STAFF NO.", "NAME",
                                      "OUTLET", "STATUS",    "REGISTERED"};
   static const char *const col[] = {"msisdn", "staff_no", "name", "outlet",
                                     "status"};
   size_t w[6];
-  char d[32];
+  char d[48];
 
   for (int k = 0; k < 6; k++)
     w[k] = strlen(head[k]);
   for (size_t i = 0; i < n; i++)
     for (int k = 0; k < 5; k++)
-      if (width(vg_cli_str(h[i], col[k])) > w[k])
-        w[k] = width(vg_cli_str(h[i], col[k]));
+      if (vg_cli_width(vg_cli_str(h[i], col[k])) > w[k])
+        w[k] = vg_cli_width(vg_cli_str(h[i], col[k]));
   for (int k = 0; k < 6; k++)
-    cell(head[k], w[k], k < 5 ? "  " : "\n");
+    vg_cli_cell(head[k], w[k], 0, k < 5 ? "  " : "\n");
   for (size_t i = 0; i < n; i++) {
     for (int k = 0; k < 5; k++)
-      cell(vg_cli_str(h[i], col[k]), w[k], "  ");
-    cell(local_date(d, vg_cli_num(h[i], "registered_at")), w[5], "\n");
+      vg_cli_cell(vg_cli_str(h[i], col[k]), w[k], 0, "  ");
+    vg_cli_cell(local_date(d, vg_cli_num(h[i], "registered_at")), w[5], 0,
+                "\n");
   }
 }
 
@@ -442,11 +423,6 @@ static const char *const counters[] = {"recommended", "confirmed",
                                        "settled_fen"};
 
 /* Fen as yuan with two decimals, integer arithmetic only. */
-static const char *yuan(char out[32], long long fen) {
-  snprintf(out, 32, "%s%lld.%02lld", fen < 0 ? "-" : "",
-           llabs(fen) / 100, llabs(fen) % 100);
-  return out;
-}
 
 int vg_cli_promoter_show(cli_t *c, int nw, const char **words) {
   const char *pos[1];
@@ -496,7 +472,7 @@ int vg_cli_promoter_show(cli_t *c, int nw, const char **words) {
   if (rc != 0)
     goto out;
 
-  char t1[40], t2[40], y1[32], y2[32];
+  char t1[48], t2[48], y1[32], y2[32];
   if (c->json) {
     printf("{");
     print_record_json(h[0]);
@@ -530,8 +506,8 @@ int vg_cli_promoter_show(cli_t *c, int nw, const char **words) {
     printf("  %.4s-%.2s  %11lld %9lld %9lld %5lld %7lld %14s %14s\n",
            month[i], month[i] + 4, vg_cli_num(mh, "recommended"),
            vg_cli_num(mh, "confirmed"), vg_cli_num(mh, "activated"), vg_cli_num(mh, "valid"),
-           vg_cli_num(mh, "invalid"), yuan(y1, vg_cli_num(mh, "pending_fen")),
-           yuan(y2, vg_cli_num(mh, "settled_fen")));
+           vg_cli_num(mh, "invalid"), vg_cli_yuan(y1, vg_cli_num(mh, "pending_fen")),
+           vg_cli_yuan(y2, vg_cli_num(mh, "settled_fen")));
   }
 out:
   for (int i = 0; i < 3; i++)

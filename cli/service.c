@@ -41,8 +41,9 @@ static const vg_svc_field_t input_fields[] = {
 
 /* A refused value on the command line: "vasgw: service add: why", exit 2. */
 static int refuse(const char *sub, const char *why) {
-  fprintf(stderr, "vasgw: service %s: %s\n", sub, why);
-  return 2;
+  char cmd[32];
+  snprintf(cmd, sizeof cmd, "service %s", sub);
+  return vg_cli_refuse(cmd, "%s", why);
 }
 
 /* --- output ---------------------------------------------------------------- */
@@ -65,12 +66,6 @@ static void print_json(const vg_service_t *s) {
   printf("}");
 }
 
-/* Fen as yuan with two decimals, integer arithmetic only. */
-static const char *yuan(char out[32], long long fen) {
-  snprintf(out, 32, "%lld.%02lld", fen / 100, fen % 100);
-  return out;
-}
-
 static void print_show(const vg_service_t *s) {
   char y[32], t[32];
 
@@ -79,26 +74,12 @@ static void print_show(const vg_service_t *s) {
   printf("  %-15s %s\n", "price", s->price);
   printf("  %-15s %s\n", "provision_code", s->provision_code);
   printf("  %-15s %s yuan (%lld fen)\n", "commission",
-         yuan(y, s->commission_fen), s->commission_fen);
+         vg_cli_yuan(y, s->commission_fen), s->commission_fen);
   printf("  %-15s %s\n", "knowledge", s->knowledge);
   printf("  %-15s %s\n", "usage", s->usage);
   printf("  %-15s %s\n", "cancel", s->cancel);
   printf("  %-15s %s\n", "created", vg_cli_time(t, s->created_ms));
   printf("  %-15s %s\n", "updated", vg_cli_time(t, s->updated_ms));
-}
-
-/* Columns on a terminal: Chinese characters take two. */
-static size_t width(const char *s) {
-  int w = u8_width((const uint8_t *)s, strlen(s), "UTF-8");
-  return w > 0 ? (size_t)w : 0;
-}
-
-static void cell(const char *s, size_t w, int right) {
-  size_t have = width(s);
-  if (right)
-    printf("%*s%s", (int)(w > have ? w - have : 0), "", s);
-  else
-    printf("%s%*s", s, (int)(w > have ? w - have : 0), "");
 }
 
 static void print_table(const vg_service_t *s, size_t n) {
@@ -112,23 +93,23 @@ static void print_table(const vg_service_t *s, size_t n) {
   for (size_t i = 0; i < n; i++) {
     const char *v[3] = {s[i].code, s[i].name, s[i].price};
     for (int k = 0; k < 3; k++)
-      if (width(v[k]) > w[k])
-        w[k] = width(v[k]);
-    if (strlen(yuan(y, s[i].commission_fen)) > w[3])
+      if (vg_cli_width(v[k]) > w[k])
+        w[k] = vg_cli_width(v[k]);
+    if (strlen(vg_cli_yuan(y, s[i].commission_fen)) > w[3])
       w[3] = strlen(y);
   }
   for (int k = 0; k < 5; k++) {
-    cell(head[k], w[k], k == 3);
+    vg_cli_cell(head[k], w[k], k == 3, "");
     printf(k < 4 ? "  " : "\n");
   }
   for (size_t i = 0; i < n; i++) {
-    cell(s[i].code, w[0], 0);
+    vg_cli_cell(s[i].code, w[0], 0, "");
     printf("  ");
-    cell(s[i].name, w[1], 0);
+    vg_cli_cell(s[i].name, w[1], 0, "");
     printf("  ");
-    cell(s[i].price, w[2], 0);
+    vg_cli_cell(s[i].price, w[2], 0, "");
     printf("  ");
-    cell(yuan(y, s[i].commission_fen), w[3], 1);
+    vg_cli_cell(vg_cli_yuan(y, s[i].commission_fen), w[3], 1, "");
     printf("  %s\n", s[i].enabled ? "yes" : "no");
   }
 }
