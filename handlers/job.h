@@ -46,6 +46,10 @@ struct vg_mo_job_s {
   int ussd_op;              /* -1 for SMS */
   char its[16];
   int64_t now;
+  /* The id our answer will have when it is not "re-<MO id>" (a ZS is
+   * answered by its knowledge SMS): mo_reply's gate and its "answered
+   * before" check look at that message.  "" for re-<MO id>. */
+  char reply[64];
   void *state; /* the handler's own data, freed by the handler */
   void (*then)(vg_mo_job_t *j); /* after vg_job_answer(..."proceed") */
 };

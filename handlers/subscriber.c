@@ -33,6 +33,7 @@ static void on_knowledge_offer(vg_redis_t *r, redisReply *reply, void *data,
   vg_offer_result_t res;
   if (vg_offer_results(reply, &res, 1) == 1 &&
       strcmp(res.status, "refused") == 0) {
+    j->reply[0] = '\0'; /* no knowledge SMS: the answer says why */
     if (strcmp(res.detail, "unknown_service") == 0 ||
         strcmp(res.detail, "service_disabled") == 0)
       vg_job_answer(j, "unknown_service", "", svc, 0);
@@ -118,6 +119,8 @@ void vg_subscriber_handle(vg_mo_job_t *j) {
   case VG_CMD_KNOWLEDGE:
     if (c->err == VG_CMD_ERR_NONE && c->argc == 1) {
       j->then = knowledge;
+      /* The knowledge SMS is the answer (its offer id: see knowledge). */
+      snprintf(j->reply, sizeof j->reply, "of-k%s", j->id);
       vg_job_answer(j, "proceed", "", "", 1);
       return;
     }

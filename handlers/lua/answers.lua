@@ -9,13 +9,16 @@
 -- ms of the delivery of our previous reply to it (it can only answer what
 -- reached it), `loop_n` times running: it is not answered for `block` ms.
 -- A person, or a script hammering the service number, does not wait for
--- our replies to be delivered.  -> 'ok' | 'rate' | 'loop'
+-- our replies to be delivered.  The same MO again (read again after a
+-- "proceed" whose handler did not finish) is let through and counted
+-- once.  -> 'ok' | 'rate' | 'loop'
 local function gate(P, now, m, a, reply_id)
   local sub = P .. ':sub:{' .. m .. '}'
+  local f = redis.call('HMGET', sub, 'last_reply', 'fast', 'loop_until', 'gate_mo')
+  if f[4] == a.mo then return 'ok' end
   local rk = sub .. ':rate:' .. math.floor(now / 60000)
   local n = redis.call('INCR', rk)
   if n == 1 then redis.call('EXPIRE', rk, 120) end
-  local f = redis.call('HMGET', sub, 'last_reply', 'fast', 'loop_until')
   if f[3] and tonumber(f[3]) > now then
     redis.call('HINCRBY', P .. ':stats', 'mo_loop', 1)
     return 'loop'
@@ -36,7 +39,7 @@ local function gate(P, now, m, a, reply_id)
     redis.call('HINCRBY', P .. ':stats', 'mo_loop', 1)
     return 'loop'
   end
-  redis.call('HSET', sub, 'last_reply', reply_id, 'fast', fast)
+  redis.call('HSET', sub, 'last_reply', reply_id, 'fast', fast, 'gate_mo', a.mo)
   return 'ok'
 end
 
@@ -56,13 +59,15 @@ end
 --   say (answer with template `code` about `service`) |
 --   register, register_auto (ZC: code = name, service = outlet) |
 --   proceed (only the gate: the C goes on with the command)
--- An MO whose answer exists already is not handled again.
+-- Our answer is the message `reply` ("" for re-<MO id>; a ZS is answered
+-- by the knowledge SMS itself); an MO whose answer exists already is not
+-- handled again.
 -- -> {'answered', template, offer, order} | {'silent', why} | {'proceed'}
 local function mo_reply(a)
   local P, now, m, mo, kind, svc = a.prefix, a.now, a.msisdn, a.mo, a.kind, a.service
   local T = {}
   for _, t in ipairs(a.templates) do T[t.name] = t.text end
-  local reply_id = 're-' .. mo
+  local reply_id = a.reply ~= '' and a.reply or 're-' .. mo
   local function ack()
     if a.entry ~= '' then
       redis.call('XACK', P .. ':mo', 'vasgw', a.entry)

@@ -1,6 +1,6 @@
 -- handlers/lua/offers.lua — offers: made within the contact rules with their
 -- SMS in one step, and answered by the subscriber (docs/subscribers.md).
--- An offer's states are handlers/lua/states.lua's OFFER.
+-- An offer's states and events are handlers/lua/states.lua's OFFER.
 
 local CODE_MARK = '\26' -- where the reply code goes in an offer's SMS
 
@@ -130,7 +130,7 @@ local function offer_create(a)
       used[code] = true
       local msgid = 'of-' .. t.id
       local key = P .. ':offer:' .. t.id
-      offer_to(P, t.id, 'pending', {'id', t.id, 'msisdn', m, 'service', t.svc,
+      offer_event(P, t.id, 'made', {'id', t.id, 'msisdn', m, 'service', t.svc,
         'source', a.source, 'channel', a.channel, 'promoter', a.promoter,
         'campaign', a.campaign, 'code', code, 'kind', t.kind,
         'created', now, 'expires', now + a.offer_ttl, 'msg', msgid})
@@ -179,7 +179,7 @@ local function offer_answer(P, now, m, kind, code, mo, iso)
     local r = {'declined', '', '', '', ''}
     for _, e in ipairs(open) do
       if e.state == 'pending' then
-        offer_to(P, e.id, 'declined', {'declined_at', now})
+        offer_event(P, e.id, 'decline', {'declined_at', now})
         redis.call('HINCRBY', P .. ':stats', 'offer_declined', 1)
         r[#r + 1] = e.code; r[#r + 1] = name(e.svc)
       end
@@ -239,15 +239,15 @@ local function offer_answer(P, now, m, kind, code, mo, iso)
   -- Already held through another offer (two promoters offered it): no order.
   local held = service_state(P, m, target.svc)
   if held == 'active' or held == 'ordering' or held == 'cancelling' then
-    offer_to(P, target.id, 'superseded')
+    offer_event(P, target.id, 'supersede')
     return {held == 'ordering' and 'order_queued' or 'active', target.id, '', target.svc, name(target.svc)}
   end
   local oid = 'A' .. target.id
-  offer_to(P, target.id, 'confirmed', {'confirmed_at', now, 'order', oid, 'mo', mo})
+  offer_event(P, target.id, 'confirm', {'confirmed_at', now, 'order', oid, 'mo', mo})
   order_new(P, {id = oid, action = 'activate', msisdn = m, service = target.svc,
                 channel = target.channel, promoter = target.promoter, offer = target.id,
                 now = now, requested_at = iso, mo = mo})
-  service_to(P, m, target.svc, 'ordering', now)
+  service_event(P, m, target.svc, 'confirm', now)
   redis.call('HINCRBY', P .. ':stats', 'offer_confirmed', 1)
   if target.promoter and target.promoter ~= '' then
     redis.call('HINCRBY', P .. ':promoter:' .. target.promoter .. ':month:' ..
@@ -255,7 +255,7 @@ local function offer_answer(P, now, m, kind, code, mo, iso)
   end
   -- Other open offers of the same service lapse with this one.
   for _, e in ipairs(open) do
-    if e.svc == target.svc and e.id ~= target.id then offer_to(P, e.id, 'superseded') end
+    if e.svc == target.svc and e.id ~= target.id then offer_event(P, e.id, 'supersede') end
   end
   return {'confirmed', target.id, oid, target.svc, name(target.svc)}
 end

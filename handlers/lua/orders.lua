@@ -35,23 +35,21 @@ local function cancel_service(P, now, m, svc, mo, iso)
   if st ~= 'active' then return {'not_active', '', svc, nm} end
   order_new(P, {id = oid, action = 'deactivate', msisdn = m, service = svc, channel = 'sms',
                 promoter = '', offer = '', now = now, requested_at = iso, mo = mo})
-  service_to(P, m, svc, 'cancelling', now)
+  service_event(P, m, svc, 'cancel', now)
   return {'ordered', oid, svc, nm}
 end
 
 -- An order is final (gateway/lua/orders.lua): the subscriber's service
 -- follows it, and an activation done for a promoter's offer is credited.
 hooks.order_final = function(P, o, state, now, month, day)
+  local event
   if o.action == 'activate' then
-    if state == 'done' then
-      service_to(P, o.msisdn, o.service, 'active', now, o.id)
-      credit(P, o.id, now, month, day)
-    elseif service_state(P, o.msisdn, o.service) == 'ordering' then
-      service_to(P, o.msisdn, o.service, 'none', now)
-    end
-  elseif state == 'done' then
-    service_to(P, o.msisdn, o.service, 'cancelled', now)
-  elseif service_state(P, o.msisdn, o.service) == 'cancelling' then
-    service_to(P, o.msisdn, o.service, 'active', now)
+    event = state == 'done' and 'activated' or 'activation_failed'
+  else
+    event = state == 'done' and 'deactivated' or 'deactivation_failed'
   end
+  service_event(P, o.msisdn, o.service, event, now, event == 'activated' and o.id or nil)
+  -- The promoter earns the activation the provisioning system did, whatever
+  -- the subscriber's state says by now.
+  if event == 'activated' then credit(P, o.id, now, month, day) end
 end

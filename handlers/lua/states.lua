@@ -1,55 +1,61 @@
 -- handlers/lua/states.lua — the two state machines of the business, each
--- written once; every function changes an offer or a subscriber's service
--- only through offer_to() and service_to() below.
+-- written once as a table of (state, event) -> new state; every function
+-- changes an offer or a subscriber's service only through offer_event()
+-- and service_event() below, and an event a state does not take changes
+-- nothing.
 --
 -- An offer, P:offer:<id> field state (handlers/lua/offers.lua):
 --
---   (none) --made--> pending --N--> declined
---                      |  |            |  |
---                      |  +----Y, code-+--+--> confirmed   (its order is queued)
---                      +-------------------+--> superseded (another offer of the
---                                                service was confirmed, or the
---                                                subscriber holds it already)
+--   (none) --made--> pending --decline--> declined
+--                      |  |                 |  |
+--                      |  +--confirm--------+--+--> confirmed   (its order is queued)
+--                      +--supersede------------+--> superseded  (another offer of the
+--                                                  service was confirmed, or the
+--                                                  subscriber holds it already)
 --
 -- An offer past its `expires` has lapsed, whatever its state says: no
--- transition is needed for time to pass.
+-- event is needed for time to pass.
 local OFFER = {
-  none = {pending = true},
-  pending = {declined = true, confirmed = true, superseded = true},
-  declined = {confirmed = true, superseded = true},
+  none = {made = 'pending'},
+  pending = {decline = 'declined', confirm = 'confirmed', supersede = 'superseded'},
+  declined = {confirm = 'confirmed', supersede = 'superseded'},
   confirmed = {},
   superseded = {},
 }
 
 -- A subscriber's state of one service, P:sub:{<M>} field svc:<CODE>, with
--- svc:<CODE>:at when it last changed (handlers/lua/orders.lua):
+-- svc:<CODE>:at when it last changed and svc:<CODE>:order the order that
+-- made it active (handlers/lua/orders.lua):
 --
---   none, cancelled --confirm--> ordering --activated--> active --QX--> cancelling
---                                   |                      ^               |
---                                   +--rejected, failed--> none            |
---                                                          +--failed-------+
---                                                 cancelled <--deactivated-+
+--   none, cancelled --confirm--> ordering --activated--> active --cancel--> cancelling
+--                                   |                      ^                   |
+--                                   +--activation_failed   +--deactivation_failed
+--                                      --> none                                |
+--                                                 cancelled <--deactivated-----+
 --
 -- The provisioning system is the truth: an activation it reports done makes
--- the service active from any state but cancelling (whose own order decides).
+-- the service active from none and cancelled too (an order made before a
+-- state was lost), but not from cancelling, where the deactivation under
+-- way decides.
 local SERVICE = {
-  none = {ordering = true, active = true},
-  ordering = {active = true, none = true},
-  active = {cancelling = true},
-  cancelling = {cancelled = true, active = true},
-  cancelled = {ordering = true, active = true},
+  none = {confirm = 'ordering', activated = 'active'},
+  ordering = {activated = 'active', activation_failed = 'none'},
+  active = {cancel = 'cancelling'},
+  cancelling = {deactivated = 'cancelled', deactivation_failed = 'active'},
+  cancelled = {confirm = 'ordering', activated = 'active'},
 }
 
--- Move offer `id` to `to`, writing `fields` (name, value, ...) with it.
--- false, and nothing written, when its state does not allow it.
-local function offer_to(P, id, to, fields)
+-- Event `event` on offer `id`, writing `fields` (name, value, ...) with
+-- the new state.  The new state, or nil (nothing written) when the offer's
+-- state does not take the event.
+local function offer_event(P, id, event, fields)
   local key = P .. ':offer:' .. id
-  local from = redis.call('HGET', key, 'state') or 'none'
-  if not OFFER[from][to] then return false end
+  local to = OFFER[redis.call('HGET', key, 'state') or 'none'][event]
+  if not to then return nil end
   local rec = {'state', to}
   for _, v in ipairs(fields or {}) do rec[#rec + 1] = v end
   redis.call('HSET', key, unpack(rec))
-  return true
+  return to
 end
 
 -- The state of service `svc` for subscriber `m`: none when never ordered.
@@ -57,11 +63,13 @@ local function service_state(P, m, svc)
   return redis.call('HGET', P .. ':sub:{' .. m .. '}', 'svc:' .. svc) or 'none'
 end
 
--- Move subscriber m's service svc to `to` at `now` (`order`: the order that
--- made it active).  false, and nothing written, when not allowed.
-local function service_to(P, m, svc, to, now, order)
+-- Event `event` on subscriber m's service svc at `now` (`order`: the order
+-- that made it active).  The new state, or nil when the state does not
+-- take the event (nothing written).
+local function service_event(P, m, svc, event, now, order)
   local sub, f = P .. ':sub:{' .. m .. '}', 'svc:' .. svc
-  if not SERVICE[service_state(P, m, svc)][to] then return false end
+  local to = SERVICE[service_state(P, m, svc)][event]
+  if not to then return nil end
   if to == 'none' then
     redis.call('HDEL', sub, f, f .. ':at')
   elseif order then
@@ -69,5 +77,5 @@ local function service_to(P, m, svc, to, now, order)
   else
     redis.call('HSET', sub, f, to, f .. ':at', now)
   end
-  return true
+  return to
 end

@@ -409,6 +409,25 @@ static void test_kinds(void **state) {
   }
 }
 
+/* Unknown text twice: help the first time only; BZ still answers. */
+static void test_help_once(void **state) {
+  (void)state;
+  vg_fn_mo_reply_t a = mo("m1", "unknown");
+  VG_EXPECT(reply(&a), ANSWERED("help", ""));
+  a = mo("m2", "unknown");
+  a.now = NOW + 3600000;
+  VG_EXPECT(reply(&a), SILENT("help_sent_today"));
+  VG_EXPECT(vg_test_run(&R, "GET " SUB ":help"), "\"m1\"");
+  a = mo("m3", "help");
+  a.now = NOW + 7200000;
+  VG_EXPECT(reply(&a), ANSWERED("help", ""));
+  VG_EXPECT(vg_test_run(&R, "EXISTS vasgw:msg:re-m1 vasgw:msg:re-m2 "
+                            "vasgw:msg:re-m3"),
+            "2");
+  VG_EXPECT(vg_test_run(&R, "EXISTS vasgw:msg:re-m2"), "0");
+  VG_EXPECT(check("STATS"), "queued=2");
+}
+
 /* Staff numbers count up across registrations, whoever approves them. */
 static void test_register_numbers(void **state) {
   (void)state;
@@ -683,6 +702,7 @@ int main(void) {
   vg_test_redis_start(&R);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_kinds, setup),
+      cmocka_unit_test_setup(test_help_once, setup),
       cmocka_unit_test_setup(test_register_numbers, setup),
       cmocka_unit_test_setup(test_answer_queued, setup),
       cmocka_unit_test_setup(test_stream_entry, setup),
