@@ -55,6 +55,8 @@ local function mo_store(a)
     end
     parts[i] = t
   end
+  -- Received when its first part was, as when it is delivered incomplete.
+  m.received = redis.call('HGET', ak, 'at')
   redis.call('DEL', ak)
   redis.call('ZREM', P .. ':mo:asm:pending', ak)
   m.text = table.concat(parts)
@@ -65,7 +67,8 @@ end
 -- mo_expire: concatenated MO whose last parts did not come within
 -- [smsc] mo_reassembly_wait are delivered with what came, marked
 -- incomplete (missing: the part numbers that never came).
--- -> how many incomplete messages were delivered
+-- -> how many reassemblies were due (each delivered, or dropped when its
+--    parts had lapsed already)
 local function mo_expire(a)
   local P = a.prefix
   local due = redis.call('ZRANGEBYSCORE', P .. ':mo:asm:pending', '-inf', a.now, 'LIMIT', 0, 50)

@@ -243,10 +243,16 @@ local function dlr(a)
       end
     end
     if not res then
+      -- Kept until a submit_sm_resp names it; a final receipt replaces a
+      -- non-final one kept before it (ENROUTE, then DELIVRD).
       local uk = P .. ':dlr:unmatched:' .. d.key0
-      if redis.call('EXISTS', uk) == 1 then
+      local kept = redis.call('HGET', uk, 'stat')
+      if kept and (FINAL[kept] or not FINAL[d.stat]) then
         count(c, 'dlr_duplicate')
         res = 'dup'
+      elseif kept then
+        redis.call('HSET', uk, 'id', d.raw, 'stat', d.stat, 'err', d.err, 'at', now, 'from', d.from)
+        res = 'unmatched'
       else
         redis.call('HSET', uk, 'id', d.raw, 'stat', d.stat, 'err', d.err, 'at', now, 'from', d.from)
         redis.call('EXPIRE', uk, a.ttl)
@@ -281,7 +287,9 @@ local function mt_release(a)
         count(c, 'failed')
       else
         local ent = {'id', id, 'to', msg.to, 'text', msg.text}
-        if msg.src then ent[#ent + 1] = 'src'; ent[#ent + 1] = msg.src end
+        for _, f in ipairs({'src', 'ussd_op', 'its'}) do
+          if msg[f] then ent[#ent + 1] = f; ent[#ent + 1] = msg[f] end
+        end
         redis.call('XADD', P .. ':mt', '*', unpack(ent))
         redis.call('HSET', key, 'state', 'queued', 'released_at', now)
         count(c, 'queued')
