@@ -219,6 +219,10 @@ const char *vg_templates_name(vg_tpl_id_t id) {
   return id < VG_TPL_COUNT ? table[id].name : "?";
 }
 
+const char *vg_templates_vars(vg_tpl_id_t id) {
+  return id < VG_TPL_COUNT ? table[id].vars : "";
+}
+
 const char *vg_templates_raw(const vg_templates_t *t, vg_tpl_id_t id) {
   return t->text[id];
 }

@@ -50,6 +50,10 @@ const char *vg_templates_file(vg_tpl_id_t id);
 const char *vg_templates_name(vg_tpl_id_t id);
 const char *vg_templates_raw(const vg_templates_t *t, vg_tpl_id_t id);
 
+/* The placeholders template `id` may use, as templates.def writes them
+ * ("service_name !code", or "=key ..." for a word list). */
+const char *vg_templates_vars(vg_tpl_id_t id);
+
 /* How many SMS parts a text takes on the wire (GSM 03.38 or UCS-2,
  * concatenated as gateway/text.h splits it); 0 for invalid UTF-8. */
 size_t vg_templates_parts(const char *utf8);
