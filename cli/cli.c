@@ -234,26 +234,3 @@ void vg_cli_bad_row(const char *path, long line, const char *fmt, ...) {
   fputc('\n', stderr);
   va_end(ap);
 }
-
-int vg_cli_next_row(vg_csv_t *p, vg_csv_row_t *r, size_t ncol,
-                    const char *path, int *bad) {
-  char why[256];
-  int got;
-  while ((got = vg_csv_next(p, r, why, sizeof why)) != 0) {
-    if (got < 0) {
-      vg_cli_bad_row(path, r->line, "%s", why);
-      (*bad)++;
-      continue;
-    }
-    if (vg_csv_row_blank(r))
-      continue;
-    if (r->n != ncol) {
-      vg_cli_bad_row(path, r->line, "%zu field%s; the header has %zu", r->n,
-                     r->n == 1 ? "" : "s", ncol);
-      (*bad)++;
-      continue;
-    }
-    return 1;
-  }
-  return 0;
-}

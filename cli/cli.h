@@ -57,16 +57,6 @@ int vg_cli_each_line(const char *path,
 void vg_cli_bad_row(const char *path, long line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-struct vg_csv_s;
-struct vg_csv_row_s;
-/*
- * The next row of an imported CSV file with `ncol` fields, blank rows
- * skipped: 1, or 0 at the end.  A row that cannot be read, or has another
- * number of fields, is reported as FILE:LINE and counted in *bad.
- */
-int vg_cli_next_row(struct vg_csv_s *p, struct vg_csv_row_s *r, size_t ncol,
-                    const char *path, int *bad);
-
 /* "vasgw: CMD: why" on stderr; returns 2: a value on the command line that
  * is refused ("service add: the name has 21 characters, at most 20"). */
 int vg_cli_refuse(const char *cmd, const char *fmt, ...)

@@ -38,9 +38,6 @@
 #include <time.h>
 #include <uniwidth.h>
 
-/* Promoters per promoter_import run: one script call stays short. */
-#define IMPORT_BATCH 200
-
 static const char *const statuses[] = {"pending", "approved", "rejected",
                                        "disabled"};
 
@@ -517,124 +514,8 @@ out:
 
 /* --- import --------------------------------------------------------------- */
 
-enum { COL_MSISDN, COL_NAME, COL_OUTLET, NCOLS };
-static const char *const col_names[NCOLS] = {"msisdn", "name", "outlet"};
-
-typedef struct {
-  char msisdn[VG_MSISDN_MAX];
-  char *name, *outlet;
-  long line;
-} row_t;
-
-/* Report one bad row: "vasgw: FILE:LINE: reason". */
-/* Blanks around a cell dropped in place (spreadsheets pad them). */
-static char *trim(char *s) {
-  while (*s == ' ' || *s == '\t')
-    s++;
-  size_t n = strlen(s);
-  while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-    s[--n] = '\0';
-  return s;
-}
-
-/* A header cell's column: trimmed, any case; -1 when unknown. */
-static int header_col(char *cell) {
-  cell = trim(cell);
-  for (int k = 0; k < NCOLS; k++)
-    if (strcasecmp(cell, col_names[k]) == 0)
-      return k;
-  return -1;
-}
-
-/* Check one data row into `out`; 0, or 1 after reporting every fault. */
-static int check_row(cli_t *c, const char *path, const vg_csv_row_t *r,
-                     const int *col, const row_t *rows, size_t n, row_t *out) {
-  const char *cell[NCOLS] = {NULL, NULL, ""};
-  char why[256];
-  const char *mwhy = NULL;
-  int bad = 0;
-
-  for (size_t k = 0; k < r->n; k++)
-    cell[col[k]] = trim(r->f[k]);
-  if (vg_msisdn_normalize(cell[COL_MSISDN], c->cfg.country_code, out->msisdn,
-                          &mwhy) != 0) {
-    vg_cli_bad_row(path, r->line, "malformed number '%s': %s", cell[COL_MSISDN],
-            mwhy);
-    bad = 1;
-  } else if (!vg_promoter_in_segments(out->msisdn, c->cfg.country_code,
-                                      c->cfg.number_segments)) {
-    vg_cli_bad_row(path, r->line, "number %s is not in the promoter number segments "
-            "([promoters] number_segments)", out->msisdn);
-    bad = 1;
-  } else {
-    for (size_t i = 0; i < n; i++)
-      if (strcmp(rows[i].msisdn, out->msisdn) == 0) {
-        vg_cli_bad_row(path, r->line, "number %s repeats line %ld", out->msisdn,
-                rows[i].line);
-        bad = 1;
-        break;
-      }
-  }
-  if (vg_promoter_check_name(cell[COL_NAME], why, sizeof why) != 0) {
-    vg_cli_bad_row(path, r->line, "%s", why);
-    bad = 1;
-  }
-  if (vg_promoter_check_outlet(cell[COL_OUTLET], why, sizeof why) != 0) {
-    vg_cli_bad_row(path, r->line, "%s", why);
-    bad = 1;
-  }
-  if (bad)
-    return 1;
-  out->name = vg_strdup(cell[COL_NAME]);
-  out->outlet = vg_strdup(cell[COL_OUTLET]);
-  out->line = r->line;
-  return 0;
-}
-
-/*
- * Run promoter_import over rows[0..n) in batches; the outcome of each row
- * into created[] (1 added, 0 already registered) and staff[] (malloc'd).
- * 0, or 1 after saying how far it got: every batch is one atomic step, and
- * running the file again is safe (a registered number is left as it is).
- */
-static int import_batches(cli_t *c, const char *tpl, const row_t *rows,
-                          size_t n, int *created, char **staff) {
-  long long now = vg_now_ms();
-  vg_fcall_t call = VG_FCALL_INIT;
-
-  for (size_t done = 0; done < n;) {
-    size_t k = n - done < IMPORT_BATCH ? n - done : IMPORT_BATCH;
-    vg_fn_promoter_import_t a = {.prefix = c->cfg.prefix,
-                                 .now = now,
-                                 .msg_ttl = (long long)c->cfg.msg_ttl_days * 86400,
-                                 .template = tpl};
-    vg_fn_promoter_import(&call, &a);
-    for (size_t i = done; i < done + k; i++) {
-      vg_fn_promoter_import_promoters_t g = {
-          .msisdn = rows[i].msisdn, .name = rows[i].name, .outlet = rows[i].outlet};
-      vg_fn_promoter_import_promoters(&call, &g);
-    }
-    redisReply *r = vg_cli_fcall(c, &call);
-    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != k) {
-      if (r != NULL)
-        vg_cli_fail("Redis function promoter_import: unexpected reply");
-      freeReplyObject(r);
-      vg_fcall_free(&call);
-      return vg_cli_fail("%zu of %zu promoters written before the failure; "
-                         "importing the file again is safe", done, n);
-    }
-    for (size_t i = 0; i < k; i++) {
-      redisReply *e = r->element[i];
-      int ok = e->type == REDIS_REPLY_ARRAY && e->elements >= 3;
-      created[done + i] = ok && e->element[0]->integer == 1;
-      staff[done + i] =
-          vg_strdup(ok && e->element[2]->str ? e->element[2]->str : "");
-    }
-    freeReplyObject(r);
-    done += k;
-  }
-  vg_fcall_free(&call);
-  return 0;
+static void bad_row(void *data, long line, const char *why) {
+  vg_cli_bad_row(data, line, "%s", why);
 }
 
 int vg_cli_promoter_import(cli_t *c, int nw, const char **words) {
@@ -650,102 +531,42 @@ int vg_cli_promoter_import(cli_t *c, int nw, const char **words) {
   char *buf = vg_cli_read_file(path, &len);
   if (buf == NULL)
     return vg_cli_fail("%s: cannot read: %s", path, strerror(errno));
-
-  vg_csv_t p;
-  vg_csv_row_t r = {0};
-  char why[512];
-  int col[NCOLS], ncol = 0, bad = 0, got;
-  unsigned have = 0;
-  row_t *rows = NULL;
-  size_t n = 0, cap = 0;
-  int *created = NULL;
-  char **staff = NULL;
+  char abs[4096], err[1024];
+  vg_import_opts_t o = {.bad_row = bad_row,
+                        .data = (void *)path,
+                        .file = vg_cli_abspath(path, abs, sizeof abs)};
+  vg_promoter_import_t in;
   texts_t x = {0};
-
-  vg_csv_init(&p, buf, len);
-  /* The header: the first record that is not blank. */
-  while ((got = vg_csv_next(&p, &r, why, sizeof why)) == 1 &&
-         vg_csv_row_blank(&r))
-    ;
-  if (got == 0) {
-    rc = vg_cli_fail("%s: empty file; expected a header row (msisdn,name,"
-                     "outlet)", path);
+  rc = 0;
+  if (vg_promoter_import_parse(&c->cfg, buf, len, &o, &in, err, sizeof err)) {
+    rc = vg_cli_fail("%s: %s", path, err);
     goto out;
   }
-  if (got < 0) {
-    vg_cli_bad_row(path, r.line, "%s", why);
-    rc = vg_cli_fail("%s: bad header; nothing imported", path);
-    goto out;
-  }
-  for (size_t i = 0; i < r.n; i++) {
-    int k = header_col(r.f[i]);
-    if (k < 0) {
-      vg_cli_bad_row(path, r.line, "unknown column '%s' (columns: msisdn, name, "
-              "outlet)", r.f[i]);
-      bad++;
-    } else if (have & (1u << k)) {
-      vg_cli_bad_row(path, r.line, "column '%s' appears twice", col_names[k]);
-      bad++;
-    } else if (ncol < NCOLS) {
-      col[ncol++] = k;
-      have |= 1u << k;
-    }
-  }
-  for (int k = COL_MSISDN; k <= COL_NAME; k++)
-    if (!(have & (1u << k))) {
-      vg_cli_bad_row(path, r.line, "missing column '%s'", col_names[k]);
-      bad++;
-    }
-  if (bad) {
-    rc = vg_cli_fail("%s: bad header; nothing imported", path);
-    goto out;
-  }
-
-  /* Every row checked, every bad one reported, before anything is written. */
-  while (vg_cli_next_row(&p, &r, (size_t)ncol, path, &bad)) {
-    if (n == cap) {
-      cap = cap ? cap * 2 : 64;
-      rows = vg_realloc(rows, cap * sizeof *rows);
-    }
-    if (check_row(c, path, &r, col, rows, n, &rows[n]) != 0)
-      bad++;
-    else
-      n++;
-  }
-  if (bad) {
-    rc = vg_cli_fail("%s: %d bad row%s; nothing imported", path, bad,
-                     bad == 1 ? "" : "s");
-    goto out;
-  }
-
-  created = vg_calloc(n ? n : 1, sizeof *created);
-  staff = vg_calloc(n ? n : 1, sizeof *staff);
-  if (load_texts(c, VG_TPL_PROMOTER_APPROVED, NULL, &x) || vg_cli_connect(c) ||
-      import_batches(c, x.tpl, rows, n, created, staff)) {
+  if (load_texts(c, VG_TPL_PROMOTER_APPROVED, NULL, &x) || vg_cli_connect(c)) {
     rc = 1;
     goto out;
   }
-  size_t added = 0;
-  for (size_t i = 0; i < n; i++)
-    added += (size_t)created[i];
-  if (added > 0) {
-    char abs[4096];
-    rc = vg_cli_audit(c, "promoter.import",
-                      "%s: %zu promoter%s (%zu added, %zu already registered)",
-                      vg_cli_abspath(path, abs, sizeof abs), n,
-                      n == 1 ? "" : "s", added, n - added);
+  if (vg_promoter_import_write(c->rc, &c->cfg, x.tpl, &in, &o, err,
+                               sizeof err) != 0) {
+    rc = vg_cli_fail("%s", err);
+    goto out;
   }
+  if (in.not_logged)
+    rc = vg_cli_fail("promoter.import done, but not recorded in the audit "
+                     "log: %s",
+                     err);
+  size_t n = in.n, added = in.added;
   if (c->json) {
     printf("{\"file\":");
     vg_cli_json_str(stdout, path);
     printf(",\"promoters\":%zu,\"added\":%zu,\"already_registered\":%zu,"
            "\"rows\":[", n, added, n - added);
     for (size_t i = 0; i < n; i++) {
-      printf("%s{\"line\":%ld,\"msisdn\":", i ? "," : "", rows[i].line);
-      vg_cli_json_str(stdout, rows[i].msisdn);
+      printf("%s{\"line\":%ld,\"msisdn\":", i ? "," : "", in.rows[i].line);
+      vg_cli_json_str(stdout, in.rows[i].msisdn);
       printf(",\"staff_no\":");
-      vg_cli_json_str(stdout, staff[i]);
-      printf(",\"added\":%s}", created[i] ? "true" : "false");
+      vg_cli_json_str(stdout, in.rows[i].staff);
+      printf(",\"added\":%s}", in.rows[i].created ? "true" : "false");
     }
     printf("]}\n");
   } else {
@@ -754,17 +575,8 @@ int vg_cli_promoter_import(cli_t *c, int nw, const char **words) {
            n - added);
   }
 out:
-  for (size_t i = 0; i < n; i++) {
-    free(rows[i].name);
-    free(rows[i].outlet);
-    if (staff)
-      free(staff[i]);
-  }
-  free(rows);
-  free(staff);
-  free(created);
+  vg_promoter_import_free(&in);
   vg_templates_free(x.t);
-  vg_csv_row_free(&r);
   free(buf);
   return rc;
 }

@@ -30,14 +30,6 @@
 #include <string.h>
 #include <uniwidth.h>
 
-/* The fields an operator gives, as options (--provision-code) or columns. */
-static const vg_svc_field_t input_fields[] = {
-    VG_SVC_F_CODE,      VG_SVC_F_NAME,           VG_SVC_F_PRICE,
-    VG_SVC_F_PROVISION_CODE, VG_SVC_F_COMMISSION_FEN, VG_SVC_F_KNOWLEDGE,
-    VG_SVC_F_USAGE,     VG_SVC_F_CANCEL};
-#define REQUIRED                                                             \
-  (VG_SVC_BIT(CODE) | VG_SVC_BIT(NAME) | VG_SVC_BIT(PRICE) |                 \
-   VG_SVC_BIT(PROVISION_CODE) | VG_SVC_BIT(COMMISSION_FEN))
 
 /* A refused value on the command line: "vasgw: service add: why", exit 2. */
 static int refuse(const char *sub, const char *why) {
@@ -197,8 +189,8 @@ typedef struct {
 
 /* "--provision-code" -> the field, or -1. */
 static int option_field(const char *opt, size_t len) {
-  for (size_t i = 1; i < VG_ARRAY_SIZE(input_fields); i++) {
-    const char *n = vg_service_field_name(input_fields[i]);
+  for (size_t i = 1; i < vg_service_ninput_fields; i++) {
+    const char *n = vg_service_field_name(vg_service_input_fields[i]);
     size_t k;
     if (strlen(n) != len)
       continue;
@@ -206,7 +198,7 @@ static int option_field(const char *opt, size_t len) {
       if (opt[k] != (n[k] == '_' ? '-' : n[k]))
         break;
     if (k == len)
-      return (int)input_fields[i];
+      return (int)vg_service_input_fields[i];
   }
   return -1;
 }
@@ -339,9 +331,9 @@ int vg_cli_service_add(cli_t *c, int nw, const char **words) {
 
   if ((rc = parse_options(nw, words, 0, &o)) != 0)
     return rc;
-  for (size_t i = 1; i < VG_ARRAY_SIZE(input_fields); i++) {
-    vg_svc_field_t f = input_fields[i];
-    if ((REQUIRED & (1u << f)) && !(o.given & (1u << f))) {
+  for (size_t i = 1; i < vg_service_ninput_fields; i++) {
+    vg_svc_field_t f = vg_service_input_fields[i];
+    if ((VG_SVC_REQUIRED & (1u << f)) && !(o.given & (1u << f))) {
       char opt[32];
       snprintf(opt, sizeof opt, "%s", vg_service_field_name(f));
       for (char *p = opt; *p; p++)
@@ -583,22 +575,8 @@ int vg_cli_service_list(cli_t *c, int nw, const char **words) {
 
 /* Report one bad row: "FILE:LINE: reason". */
 /* Match a header cell to a column: trimmed, any case. */
-static int header_field(const char *cell) {
-  char name[32];
-  size_t n = 0;
-
-  while (*cell == ' ')
-    cell++;
-  for (; *cell && n + 1 < sizeof name; cell++)
-    name[n++] = (*cell >= 'A' && *cell <= 'Z') ? (char)(*cell - 'A' + 'a')
-                                                : *cell;
-  while (n > 0 && name[n - 1] == ' ')
-    n--;
-  name[n] = '\0';
-  for (size_t i = 0; i < VG_ARRAY_SIZE(input_fields); i++)
-    if (strcmp(vg_service_field_name(input_fields[i]), name) == 0)
-      return (int)input_fields[i];
-  return -1;
+static void bad_row(void *data, long line, const char *why) {
+  vg_cli_bad_row(data, line, "%s", why);
 }
 
 int vg_cli_service_import(cli_t *c, int nw, const char **words) {
@@ -609,151 +587,44 @@ int vg_cli_service_import(cli_t *c, int nw, const char **words) {
   char *buf = vg_cli_read_file(path, &len);
   if (buf == NULL)
     return vg_cli_fail("%s: cannot read: %s", path, strerror(errno));
-
-  vg_csv_t p;
-  vg_csv_init(&p, buf, len);
-  vg_csv_row_t r = {0};
-  char why[512];
-  int col[VG_SVC_F_COUNT * 2], ncol = 0, bad = 0, got;
-  unsigned have = 0;
-  vg_service_t *svc = NULL;
-  long *lines = NULL;
-  size_t n = 0, cap = 0;
+  char abs[4096], err[1024];
+  vg_import_opts_t o = {.bad_row = bad_row,
+                        .data = (void *)path,
+                        .file = vg_cli_abspath(path, abs, sizeof abs)};
+  vg_service_import_t in;
   int rc = 0;
-
-  /* The header: the first record that is not blank. */
-  while ((got = vg_csv_next(&p, &r, why, sizeof why)) == 1 &&
-         vg_csv_row_blank(&r))
-    ;
-  if (got == 0) {
-    rc = vg_cli_fail("%s: empty file; expected a header row (code,name,"
-                     "price,provision_code,commission_fen,...)", path);
+  if (vg_service_import_parse(buf, len, &o, &in, err, sizeof err) != 0) {
+    rc = vg_cli_fail("%s: %s", path, err);
     goto out;
   }
-  if (got < 0) {
-    vg_cli_bad_row(path, r.line, "%s", why);
-    rc = vg_cli_fail("%s: bad header; nothing imported", path);
-    goto out;
-  }
-  if (r.n > VG_ARRAY_SIZE(col)) {
-    vg_cli_bad_row(path, r.line, "%zu columns; there are %zu", r.n,
-            VG_ARRAY_SIZE(input_fields));
-    rc = vg_cli_fail("%s: bad header; nothing imported", path);
-    goto out;
-  }
-  for (size_t i = 0; i < r.n; i++) {
-    int f = header_field(r.f[i]);
-    col[ncol++] = f;
-    if (f < 0) {
-      vg_cli_bad_row(path, r.line,
-              "unknown column '%s' (columns: code, name, price, "
-              "provision_code, commission_fen, knowledge, usage, cancel)",
-              r.f[i]);
-      bad++;
-    } else if (have & (1u << f)) {
-      vg_cli_bad_row(path, r.line, "column '%s' appears twice", r.f[i]);
-      bad++;
-    }
-    if (f >= 0)
-      have |= 1u << f;
-  }
-  for (size_t i = 0; i < VG_ARRAY_SIZE(input_fields); i++) {
-    vg_svc_field_t f = input_fields[i];
-    if ((REQUIRED & (1u << f)) && !(have & (1u << f))) {
-      vg_cli_bad_row(path, r.line, "missing column '%s'", vg_service_field_name(f));
-      bad++;
-    }
-  }
-  if (bad) {
-    rc = vg_cli_fail("%s: bad header; nothing imported", path);
-    goto out;
-  }
-
-  /* Every row checked, every bad one reported, before anything is written. */
-  int64_t now = vg_now_ms();
-  while (vg_cli_next_row(&p, &r, (size_t)ncol, path, &bad)) {
-    if (n == cap) {
-      cap = cap ? cap * 2 : 64;
-      svc = vg_realloc(svc, cap * sizeof *svc);
-      lines = vg_realloc(lines, cap * sizeof *lines);
-    }
-    vg_service_t *s = &svc[n];
-    int row_bad = 0;
-    vg_service_init(s);
-    for (int k = 0; k < ncol; k++)
-      if (vg_service_set_field(s, (vg_svc_field_t)col[k], r.f[k], why,
-                               sizeof why) != 0) {
-        vg_cli_bad_row(path, r.line, "%s", why);
-        row_bad = 1;
-      }
-    for (size_t k = 0; !row_bad && k < n; k++)
-      if (strcmp(svc[k].code, s->code) == 0) {
-        vg_cli_bad_row(path, r.line, "code %s repeats line %ld", s->code, lines[k]);
-        row_bad = 1;
-      }
-    if (!row_bad && vg_service_check(s, why, sizeof why) != 0) {
-      vg_cli_bad_row(path, r.line, "%s", why);
-      row_bad = 1;
-    }
-    if (row_bad) {
-      bad++;
-      continue;
-    }
-    s->created_ms = s->updated_ms = now;
-    lines[n++] = r.line;
-  }
-  if (bad) {
-    rc = vg_cli_fail("%s: %d bad row%s; nothing imported", path, bad,
-                     bad == 1 ? "" : "s");
-    goto out;
-  }
-
-  /* One MULTI/EXEC.  The columns of the file overwrite; an existing entry
-   * keeps its `created`, its enabled state and any column the file lacks. */
-  size_t added = 0;
-  if (vg_cli_connect(c) ||
-      (n > 0 && save(c, svc, n, have | VG_SVC_BIT(UPDATED), &added))) {
+  if (vg_cli_connect(c)) {
     rc = 1;
     goto out;
   }
-  /* The commission of each row is the rule from today. */
-  if (have & VG_SVC_BIT(COMMISSION_FEN)) {
-    char today[12];
-    int32_t day = (int32_t)atol(vg_clock_day(today, vg_now_ms()));
-    char err[512];
-    for (size_t i = 0; i < n; i++)
-      if (vg_service_terms(c->rc, c->cfg.prefix, svc[i].code, day,
-                           svc[i].commission_fen, -1, NULL, err,
-                           sizeof err) != 0) {
-        rc = vg_cli_fail("cannot record the commission rule of %s: %s",
-                         svc[i].code, err);
-        goto out;
-      }
+  if (vg_service_import_write(c->rc, c->cfg.prefix, &in, &o, err,
+                              sizeof err) != 0) {
+    rc = vg_cli_fail("%s", err);
+    goto out;
   }
-  if (n > 0) {
-    char abs[4096];
-    rc = vg_cli_audit(c, "service.import", "%s: %zu service%s (%zu added, "
-                      "%zu updated)", vg_cli_abspath(path, abs, sizeof abs),
-                      n, n == 1 ? "" : "s", added, n - added);
-  }
+  if (in.not_logged)
+    rc = vg_cli_fail("service.import done, but not recorded in the audit "
+                     "log: %s",
+                     err);
+  size_t n = in.n, added = in.added;
   if (c->json) {
     printf("{\"added\":%zu,\"updated\":%zu,\"codes\":[", added, n - added);
     for (size_t i = 0; i < n; i++) {
       printf(i ? "," : "");
-      vg_cli_json_str(stdout, svc[i].code);
+      vg_cli_json_str(stdout, in.svc[i].code);
     }
     printf("]}\n");
   } else {
     printf("%s: %zu service%s imported (%zu added, %zu updated)\n", path, n,
            n == 1 ? "" : "s", added, n - added);
   }
-  warn_length(c, svc, n);
+  warn_length(c, in.svc, n);
 out:
-  vg_csv_row_free(&r);
-  free(svc);
-  free(lines);
+  vg_service_import_free(&in);
   free(buf);
   return rc;
 }
-
-/* --- entry --------------------------------------------------------------------- */

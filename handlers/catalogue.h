@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "handlers/import.h"
 #include "handlers/templates.h"
 
 /* Limits, in characters (Unicode code points) unless said otherwise. */
@@ -184,6 +185,48 @@ int vg_service_save(redisContext *rc, const char *prefix,
 int vg_service_terms(redisContext *rc, const char *prefix, const char *code,
                      int32_t day, long long fen, long long before,
                      const char *windows, char *err, size_t errsz);
+
+/* --- importing a file (handlers/service_import.c) ------------------------- */
+
+/* The fields an operator gives, as options (--provision-code) or columns,
+ * and those a new service must have. */
+extern const vg_svc_field_t vg_service_input_fields[];
+extern const size_t vg_service_ninput_fields;
+#define VG_SVC_REQUIRED                                                      \
+  (VG_SVC_BIT(CODE) | VG_SVC_BIT(NAME) | VG_SVC_BIT(PRICE) |                 \
+   VG_SVC_BIT(PROVISION_CODE) | VG_SVC_BIT(COMMISSION_FEN))
+
+/* A catalogue file, checked. */
+typedef struct {
+  vg_service_t *svc; /* the rows, checked */
+  long *lines;       /* the line of each */
+  size_t n;
+  unsigned have;     /* VG_SVC_BIT of the columns the file has */
+  int bad;           /* rows refused */
+  size_t added;      /* after the write: codes new to the catalogue */
+  int not_logged;    /* written, but the audit log's entry failed */
+} vg_service_import_t;
+
+/*
+ * Read and check a catalogue file (a header row naming the columns, then
+ * one service a row): every bad row told to o->bad_row.  0, or VG_EINVAL
+ * with `err` (a bad header, "N bad rows; nothing imported").  No Redis.
+ */
+int vg_service_import_parse(const char *buf, size_t len,
+                            const vg_import_opts_t *o, vg_service_import_t *out,
+                            char *err, size_t errsz);
+
+/*
+ * Write what vg_service_import_parse read: one MULTI/EXEC (the file's
+ * columns overwrite; an existing entry keeps its `created`, its enabled
+ * state and any column the file lacks), each row's commission as the rule
+ * from today, and the audit log's entry.  0, VG_EBUSY (changed meanwhile),
+ * or VG_EREDIS with `err`.
+ */
+int vg_service_import_write(redisContext *rc, const char *prefix,
+                            vg_service_import_t *in, const vg_import_opts_t *o,
+                            char *err, size_t errsz);
+void vg_service_import_free(vg_service_import_t *in);
 
 /*
  * Every code in P:svc:index, sorted, in a malloc'd array the caller frees

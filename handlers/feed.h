@@ -1,11 +1,12 @@
 /*
- * feed.h — the operator's billing and care feed (SPEC.md, "Commission
- * ledger"): one CSV row `msisdn,service,event,date` becomes one fact
+ * feed.h — the operator's billing and care feed (docs/promoters.md): one
+ * CSV row `msisdn,service,event,date` becomes one fact
  * (handlers/audit.h, vg_fact_t) for the ledger's audit rules.
  *
- * The row functions are pure (no I/O, no logging): `vasgw feed import`
- * (gateway/cli_feed.c) reads the file, checks every row with them and
- * writes the facts; the settlement reads them back with vg_feed_load().
+ * The row functions are pure (no I/O, no logging); vg_feed_import() checks
+ * a whole file with them and writes its facts (`vasgw feed import`, and
+ * anything else that receives a feed); the settlement reads them back with
+ * vg_feed_load().
  * Storage (docs/keys.md, "Ledger facts"): each fact is the member
  * "SERVICE|event|YYYYMMDD" of the set P:facts:{MSISDN}, so a fact imported
  * twice is stored once.
@@ -17,7 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gateway/config.h"
+#include "gateway/sha256.h"
 #include "handlers/audit.h"
+#include "handlers/import.h"
 
 /* Bytes that always hold a member "SERVICE|event|YYYYMMDD" with its NUL. */
 #define VG_FEED_MEMBER_MAX 32
@@ -85,5 +89,36 @@ int vg_feed_parse_member(const char *member, const char *msisdn,
  */
 int vg_feed_load(redisContext *rc, const char *prefix, const char *msisdn,
                  vg_fact_t **facts, size_t *n);
+
+/* --- importing a file (handlers/feed_import.c) ------------------------------ */
+
+typedef vg_import_opts_t vg_feed_import_opts_t;
+
+typedef struct {
+  int bad;                         /* rows refused (nothing written) */
+  char sha256[VG_SHA256_HEX];      /* the file is known by its bytes' */
+  size_t rows, repeated;           /* facts in it; ones repeated in it */
+  long long added, known;          /* facts new to Redis; known already */
+  int already;                     /* imported before: nothing written */
+  long long imported_at, previous_rows;
+  char imported_by[300];
+  int not_logged; /* written, but the audit log's entry failed (err says) */
+} vg_feed_import_result_t;
+
+/* Check every row of a file (no Redis): 0, or VG_EINVAL with out->bad. */
+int vg_feed_check(const vg_config_t *cfg, const char *buf, size_t len,
+                  const vg_feed_import_opts_t *o, vg_feed_import_result_t *out);
+
+/*
+ * Import a feed file: every row checked first (a file with a bad row
+ * writes nothing: VG_EINVAL), then its facts written, all or nothing up to
+ * 100,000 rows (in whole-number batches beyond), with the file's record
+ * P:feed:<sha256> and the audit log's entry.  The same file twice writes
+ * nothing the second time (out->already).  0, VG_EINVAL, VG_EBUSY (the
+ * file's record kept changing: try again), VG_EREDIS (`err`).
+ */
+int vg_feed_import(redisContext *rc, const vg_config_t *cfg, const char *buf,
+                   size_t len, const vg_feed_import_opts_t *o,
+                   vg_feed_import_result_t *out, char *err, size_t errsz);
 
 #endif

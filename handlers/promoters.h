@@ -1,15 +1,20 @@
 /*
- * promoters.h — the rules a promoter's registration must meet (SPEC.md,
- * "Promoters"), shared by the daemon's ZC handler and `vasgw promoter
- * import`: the number must be in one of the operator's number segments
+ * promoters.h — the rules a promoter's registration must meet
+ * (docs/promoters.md), shared by the daemon's ZC handler and the import of
+ * promoters: the number must be in one of the operator's number segments
  * ([promoters] number_segments), the name and outlet within their lengths.
  *
- * Pure functions: no I/O, no logging.  Lengths are in characters (Unicode
+ * The checks are pure functions: no I/O, no logging.  Lengths are in characters (Unicode
  * code points), so that "张三" is 2 whatever its UTF-8 bytes.
  */
 #ifndef VG_HANDLERS_PROMOTERS_H
 #define VG_HANDLERS_PROMOTERS_H
 
+#include "gateway/config.h"
+#include "gateway/msisdn.h"
+#include "handlers/import.h"
+
+#include <hiredis/hiredis.h>
 #include <stddef.h>
 
 #define VG_PROMOTER_NAME_MAX 20   /* characters; at least 1 */
@@ -49,5 +54,50 @@ int vg_promoter_check_outlet(const char *outlet, char *why, size_t whysz);
 /* The same for the reason an operator gives for a rejection or disabling,
  * which the promoter reads in the SMS: 1 to VG_PROMOTER_REASON_MAX. */
 int vg_promoter_check_reason(const char *reason, char *why, size_t whysz);
+
+/* --- importing a file (handlers/promoter_import.c) ------------------------- */
+
+/* One promoter of a file. */
+typedef struct {
+  char msisdn[VG_MSISDN_MAX];
+  char *name, *outlet;
+  long line;
+  char staff[16]; /* after the write: the staff number */
+  int created;    /* after the write: 1 added, 0 registered already */
+} vg_promoter_row_t;
+
+typedef struct {
+  vg_promoter_row_t *rows;
+  size_t n;
+  int bad;        /* rows refused */
+  size_t added;   /* after the write */
+  size_t written; /* after a failed write: how many were written */
+  int not_logged; /* written, but the audit log's entry failed */
+} vg_promoter_import_t;
+
+/*
+ * Read and check a promoters file: a header naming the columns msisdn,
+ * name and optionally outlet, then a promoter a row; a number outside
+ * [promoters] number_segments, a number twice, a name or outlet too long is
+ * a bad row, told to o->bad_row.  0, or VG_EINVAL with `err`.  No Redis.
+ */
+int vg_promoter_import_parse(const vg_config_t *cfg, const char *buf,
+                             size_t len, const vg_import_opts_t *o,
+                             vg_promoter_import_t *out, char *err,
+                             size_t errsz);
+
+/*
+ * Register what vg_promoter_import_parse read, approved at once, each told
+ * its staff number by SMS (`approved_text`: the template promoter_approved
+ * as loaded), in batches of the function promoter_import; a number already
+ * registered is left as it is.  Each batch is atomic and running the file
+ * again is safe.  0, or VG_EREDIS with `err` and in->written.
+ */
+int vg_promoter_import_write(redisContext *rc, const vg_config_t *cfg,
+                             const char *approved_text,
+                             vg_promoter_import_t *in,
+                             const vg_import_opts_t *o, char *err,
+                             size_t errsz);
+void vg_promoter_import_free(vg_promoter_import_t *in);
 
 #endif
