@@ -2,7 +2,7 @@
 // the DLR URL (mtbatch -u) of bench/vs-kannel and the provisioning endpoint
 // ([provisioning] url) of bench/mo-latency.  Answers every request at once
 // with 200 and the JSON body {"result":"ok"} (a successful activation, as
-// SPEC.md's webhook wants it), and counts them.
+// docs/webhook.md describes it), and counts them.
 //
 //   node bench/http-sink.js READY_FILE [COUNT_FILE]
 //

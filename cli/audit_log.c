@@ -1,5 +1,5 @@
 /*
- * cli_audit.c — `vasgw audit-log [--since DATE] [--limit N]`: who did what
+ * audit_log.c — `vasgw audit-log [--since DATE] [--limit N]`: who did what
  * and when, from the operator audit log that every writing command appends
  * to with vg_cli_audit() (the stream P:audit, docs/keys.md "Audit log").
  *

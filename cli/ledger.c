@@ -1,5 +1,5 @@
 /*
- * cli_ledger.c — the commission ledger from the operator's side:
+ * ledger.c — the commission ledger from the operator's side:
  *
  *   settle YYYY-MM [--dry-run] [--report FILE] [--force]
  *   ledger --promoter MSISDN --month YYYY-MM
@@ -126,8 +126,9 @@ static int ledger(cli_t *c, const char *promoter, int32_t month) {
                               promoter);
   if (vg_cli_connect(c))
     return 1;
-  redisReply *ids = redisCommand(c->rc, "ZRANGE %s:devs:promoter:%s 0 -1",
-                                 c->cfg.prefix, m);
+  char key[VG_KEY_MAX];
+  redisReply *ids = redisCommand(
+      c->rc, "ZRANGE %s 0 -1", vg_key(key, c->cfg.prefix, VG_K_DEVS_PROMOTER, m));
   if (ids == NULL || ids->type != REDIS_REPLY_ARRAY) {
     freeReplyObject(ids);
     return vg_cli_fail("Redis: cannot read the ledger");

@@ -1,9 +1,10 @@
 /*
- * cli_order.c — `vasgw order show ID` and `vasgw order list [--state S]
+ * order.c — `vasgw order show ID` and `vasgw order list [--state S]
  * [--limit N]`: activation and deactivation orders with each webhook call
  * they took (docs/keys.md, "Offers and orders").
  */
 #include "cli/cli.h"
+#include "gateway/keys.h"
 #include "gateway/vg.h"
 
 #include <stdlib.h>
@@ -30,15 +31,17 @@ static const char *const fields[] = {
     "provision_code",      "requested_at",   "reason", "last_error"};
 
 static int order_show(cli_t *c, const char *id) {
-  redisReply *h = redisCommand(c->rc, "HGETALL %s:order:%s", c->cfg.prefix, id);
+  char key[VG_KEY_MAX];
+  redisReply *h = redisCommand(c->rc, "HGETALL %s",
+                               vg_key(key, c->cfg.prefix, VG_K_ORDER, id));
   if (h == NULL)
     return vg_cli_fail("Redis: %s", c->rc->errstr);
   if (h->type != REDIS_REPLY_ARRAY || h->elements == 0) {
     freeReplyObject(h);
     return vg_cli_fail("no order %s", id);
   }
-  redisReply *at = redisCommand(c->rc, "LRANGE %s:order:%s:attempts 0 -1",
-                                c->cfg.prefix, id);
+  redisReply *at = redisCommand(
+      c->rc, "LRANGE %s 0 -1", vg_key(key, c->cfg.prefix, VG_K_ORDER_ATTEMPTS, id));
   if (at == NULL) {
     freeReplyObject(h);
     return vg_cli_fail("Redis: %s", c->rc->errstr);
@@ -98,8 +101,10 @@ static int order_show(cli_t *c, const char *id) {
 static int order_list(cli_t *c, const char *state, long limit) {
   /* Newest first; with a state filter, look through the newest 100,000. */
   long scan = state ? 100000 : limit;
-  redisReply *ids = redisCommand(c->rc, "ZREVRANGE %s:orders:index 0 %ld",
-                                 c->cfg.prefix, scan - 1);
+  char key[VG_KEY_MAX];
+  redisReply *ids = redisCommand(c->rc, "ZREVRANGE %s 0 %ld",
+                                 vg_key(key, c->cfg.prefix, "%s", VG_K_ORDER_INDEX),
+                                 scan - 1);
   if (ids == NULL)
     return vg_cli_fail("Redis: %s", c->rc->errstr);
   if (c->json)
@@ -109,8 +114,8 @@ static int order_list(cli_t *c, const char *state, long limit) {
            "state", "msisdn", "service", "attempts", "created");
   long shown = 0;
   for (size_t i = 0; i < ids->elements && shown < limit; i++) {
-    redisReply *h = redisCommand(c->rc, "HGETALL %s:order:%s", c->cfg.prefix,
-                                 ids->element[i]->str);
+    redisReply *h = redisCommand(
+        c->rc, "HGETALL %s", vg_key(key, c->cfg.prefix, VG_K_ORDER, ids->element[i]->str));
     if (h == NULL)
       break;
     if (h->type == REDIS_REPLY_ARRAY && h->elements &&

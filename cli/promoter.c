@@ -1,6 +1,6 @@
 /*
- * cli_promoter.c — `vasgw promoter ...`: the operator's side of the
- * promoters (SPEC.md, "Promoters"; docs/keys.md, "Promoters"): approving,
+ * promoter.c — `vasgw promoter ...`: the operator's side of the
+ * promoters (docs/promoters.md; docs/keys.md, "Promoters"): approving,
  * rejecting and disabling registrations, looking promoters up, and
  * onboarding a whole sales force from a CSV file.
  *
@@ -11,9 +11,10 @@
  *   promoter import FILE.csv
  *
  * MSISDN may also be a staff number (工号, "10001").  Status changes and
- * imports run the scripts of scripts_promoters.c, which write the record and
- * queue the promoter's SMS in one step; the SMS text is the locale's
- * template, passed unrendered and rendered inside the script.
+ * imports call the Redis Functions of handlers/lua/promoters.lua (the
+ * import through handlers/promoters.h), which write the record and queue
+ * the promoter's SMS in one step; the SMS text is the locale's template,
+ * passed unrendered and rendered inside the function.
  *
  * Exit status (cli.h): 0 done, also when a status was already what was
  * asked; 1 a runtime failure (Redis, no such promoter, a CSV file with bad

@@ -1,5 +1,5 @@
 /*
- * cli_offer.c — `vasgw recommend`: the call-centre seat's button, and the
+ * recommend.c — `vasgw recommend`: the call-centre seat's button, and the
  * bulk form for operators (one line per subscriber).
  *
  *   recommend MSISDN SVC [SVC ...] [--promoter MSISDN] [--knowledge]
@@ -10,6 +10,7 @@
  * the same script as everywhere else (handlers/offers.h).
  */
 #include "cli/cli.h"
+#include "gateway/keys.h"
 #include "gateway/msisdn.h"
 #include "gateway/redis_sync.h"
 #include "gateway/vg.h"
@@ -38,8 +39,9 @@ static const redisReply *service_hash(rec_t *r, const char *code) {
   for (int i = 0; i < r->nsvc; i++)
     if (strcmp(r->svc[i].code, code) == 0)
       return r->svc[i].h;
-  redisReply *h = redisCommand(r->c->rc, "HGETALL %s:svc:%s",
-                               r->c->cfg.prefix, code);
+  char key[VG_KEY_MAX];
+  redisReply *h = redisCommand(r->c->rc, "HGETALL %s",
+                               vg_key(key, r->c->cfg.prefix, VG_K_SVC, code));
   if (r->nsvc < (int)VG_ARRAY_SIZE(r->svc)) {
     snprintf(r->svc[r->nsvc].code, sizeof r->svc[r->nsvc].code, "%s", code);
     r->svc[r->nsvc++].h = h;
@@ -329,8 +331,9 @@ int vg_cli_recommend(cli_t *c, int nw, const char **w) {
   int rc = load(&r);
   if (rc == 0 && *prom) {
     /* Credit goes to approved promoters only. */
-    redisReply *st = redisCommand(c->rc, "HGET %s:promoter:%s status",
-                                  c->cfg.prefix, prom);
+    char key[VG_KEY_MAX];
+    redisReply *st = redisCommand(
+        c->rc, "HGET %s status", vg_key(key, c->cfg.prefix, VG_K_PROMOTER, prom));
     if (st == NULL || st->type != REDIS_REPLY_STRING ||
         strcmp(st->str, "approved") != 0)
       rc = vg_cli_fail("recommend: %s is not an approved promoter (%s)",

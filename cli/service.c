@@ -1,5 +1,5 @@
 /*
- * cli_service.c — `vasgw service ...`: the operator's side of the service
+ * service.c — `vasgw service ...`: the operator's side of the service
  * catalogue (handlers/catalogue.h), written straight to Redis so that every
  * daemon sees it at once.
  *

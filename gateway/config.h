@@ -1,5 +1,5 @@
 /*
- * config.h — vasgw.conf, the INI file of SPEC.md "Configuration".
+ * config.h — vasgw.conf, the INI file of vasgw.conf(5).
  *
  * The keys are a table (config_keys.def: section, key, type, bounds,
  * default, target field), written once and used both to parse and to

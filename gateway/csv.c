@@ -1,5 +1,5 @@
 /*
- * csv.c — see csv.h.  Moved out of cli_service.c when `vasgw feed import`
+ * csv.c — see csv.h.  Moved out of the catalogue import when `vasgw feed import`
  * became its second user.
  */
 #include "gateway/csv.h"

@@ -1,6 +1,5 @@
 /*
- * dlr.c — delivery receipts (ARCHITECTURE.md, gateway/ "text codecs";
- * SPEC.md "Message encoding").
+ * dlr.c — delivery receipts (docs/encoding.md, "Receipts").
  *
  * Two pure jobs.  vg_dlr_parse() reads the SMPP 3.4 appendix B receipt
  * text the way SMSCs actually write it: keys in any case, runs of spaces,

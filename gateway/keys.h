@@ -2,8 +2,8 @@
  * keys.h — the Redis key schema in one place (docs/keys.md explains it).
  *
  * Every key starts with the configured prefix.  Names here are the only
- * spelling of a key in C; the Lua scripts build the few keys they derive
- * from values with the same words.
+ * spelling of a key in C; the Redis Functions (gateway/lua, handlers/lua)
+ * build the keys they derive from values with the same words.
  */
 #ifndef VG_KEYS_H
 #define VG_KEYS_H
@@ -55,6 +55,7 @@ const char *vg_key(char out[VG_KEY_MAX], const char *prefix,
 #define VG_K_STAFF "staff:%s"          /* staff number -> MSISDN */
 #define VG_K_STAFF_SEQ "seq:staff"     /* the last staff number given */
 #define VG_K_PROMOTER_MONTH "promoter:%s:month:%s" /* counters (hash) */
+#define VG_K_PROMOTER_TJ "promoter:%s:tj:%s" /* services recommended that day */
 #define VG_K_SVC_RULES "svc:%s:rules"  /* commission rules by date (zset) */
 #define VG_K_DEV "dev:%s"              /* a development (hash), by order id */
 #define VG_K_DEVS_MONTH "devs:month:%s" /* order ids of a month (zset) */

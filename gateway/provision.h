@@ -1,6 +1,5 @@
 /*
- * provision.h — the activation-order dispatcher (SPEC.md "Activation
- * orders"): orders read from the orders stream are POSTed to the operator's
+ * provision.h — the activation-order dispatcher (docs/webhook.md): orders read from the orders stream are POSTed to the operator's
  * provisioning webhook through gateway/http (libcurl multi on the loop).
  *
  * Per order: order_attempt counts the call in Redis before it is made;

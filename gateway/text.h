@@ -1,7 +1,6 @@
 /*
  * text.h — SMS text codecs: UTF-8 MT text to SMPP parts, and MO short_message
- * bytes back to UTF-8.  Pure functions, no I/O, no logging (ARCHITECTURE.md,
- * gateway/ "text codecs"; SPEC.md "Message encoding").
+ * bytes back to UTF-8.  Pure functions, no I/O, no logging (docs/encoding.md).
  *
  * MT: GSM 03.38 7-bit (data_coding 0, one septet per octet on the wire, as
  * SMPP carries it unpacked) when every character is in the GSM default

@@ -1,6 +1,5 @@
 /*
- * audit.h — the commission ledger's audit rules (SPEC.md, "Commission
- * ledger"): is one development valid, or invalid by which rule, given the
+ * audit.h — the commission ledger's audit rules (docs/promoters.md): is one development valid, or invalid by which rule, given the
  * subscriber's other developments of the service and the operator's facts
  * about the number.
  *

@@ -1,5 +1,5 @@
 /*
- * catalogue.h — the service catalogue (SPEC.md, "Programs": `vasgw service`):
+ * catalogue.h — the service catalogue (`vasgw service`, docs/keys.md):
  * what a service is called, what it costs, the code people reply with, the
  * code the provisioning system knows it by, the promoter's commission and
  * the words of its knowledge SMS.

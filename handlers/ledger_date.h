@@ -1,6 +1,6 @@
 /*
  * ledger_date.h — calendar days and months for the commission ledger
- * (SPEC.md, "Commission ledger"): the audit windows ("the previous 3
+ * (docs/promoters.md): the audit windows ("the previous 3
  * months", "within 2 months of activation") and the month a development
  * is settled in.
  *

@@ -26,7 +26,7 @@
 #define CP_HUI 0x56DEu  /* 回 */
 #define CP_FU 0x590Du   /* 复 */
 
-/* Characters that separate words: the SPEC's "space , ， # *" after NFKC,
+/* Characters that separate words: "space , ， # *" (docs/texting.md) after NFKC,
  * plus every control character (tabs, newlines) and the ideographic comma. */
 static int is_separator(uint32_t c) {
   return c == ' ' || c == ',' || c == '#' || c == '*' || c < 0x20 ||

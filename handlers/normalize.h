@@ -1,6 +1,6 @@
 /*
- * normalize.h — the text normaliser for MO commands (SPEC.md, "What people
- * text"): what a subscriber or promoter typed, reduced to one canonical form
+ * normalize.h — the text normaliser for MO commands (docs/texting.md):
+ * what a subscriber or promoter typed, reduced to one canonical form
  * before handlers/grammar.c matches it against handlers/commands.def.
  *
  * Pure code: no I/O, no logging, no allocation visible to the caller.

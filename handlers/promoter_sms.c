@@ -1,5 +1,5 @@
 /*
- * promoter_sms.c — the promoter conversation by SMS (SPEC.md "Promoters"):
+ * promoter_sms.c — the promoter conversation by SMS (docs/promoters.md):
  * ZC registers, TJ recommends, ZS sends a subscriber the knowledge SMS, CX
  * and CX MX query the commission, YW lists the service codes.
  *
@@ -167,10 +167,12 @@ static void on_services(vg_redis_t *r, redisReply *reply_, void *data,
 
 static void services(vg_mo_job_t *j) {
   const char *P = j->d->cfg->prefix;
+  char index[VG_KEY_MAX], svc[VG_KEY_MAX];
+  vg_key(index, P, "%s", VG_K_SVC_INDEX);
+  vg_key(svc, P, VG_K_SVC, "*"); /* SORT's pattern: each code's hash */
   if (vg_redis_command(j->d->redis, on_services, j,
-                       "SORT %s:svc:index ALPHA GET # GET %s:svc:*->name GET "
-                       "%s:svc:*->enabled",
-                       P, P, P) != 0)
+                       "SORT %s ALPHA GET # GET %s->name GET %s->enabled",
+                       index, svc, svc) != 0)
     abandon(j, "Redis not connected");
 }
 
@@ -312,7 +314,7 @@ static void on_daily(vg_redis_t *r, redisReply *rep, void *data,
     /* Over the limit: give the count back, say so. */
     char day[12], key[VG_KEY_MAX], lim[16];
     vg_clock_day(day, j->now);
-    vg_key(key, j->d->cfg->prefix, VG_K_PROMOTER ":tj:%s", j->from, day);
+    vg_key(key, j->d->cfg->prefix, VG_K_PROMOTER_TJ, j->from, day);
     vg_redis_command(j->d->redis, NULL, NULL, "DECRBY %s %d", key, p->nsvc);
     snprintf(lim, sizeof lim, "%d", limit);
     vg_tpl_var_t v[] = {{"staff_no", p->staff}, {"limit", lim}};
@@ -350,7 +352,7 @@ static void recommend(vg_mo_job_t *j, int knowledge) {
   /* daily_recommend_limit counts the services recommended today. */
   char day[12], key[VG_KEY_MAX];
   vg_clock_day(day, j->now);
-  vg_key(key, j->d->cfg->prefix, VG_K_PROMOTER ":tj:%s", j->from, day);
+  vg_key(key, j->d->cfg->prefix, VG_K_PROMOTER_TJ, j->from, day);
   if (vg_redis_command(j->d->redis, on_daily, j, "INCRBY %s %d", key,
                        p->nsvc) != 0) {
     abandon(j, "Redis not connected");
@@ -450,15 +452,15 @@ static void on_details(vg_redis_t *r, redisReply *rep, void *data,
 
 static void query_detail(vg_mo_job_t *j) {
   const char *P = j->d->cfg->prefix;
-  char key[VG_KEY_MAX];
+  char key[VG_KEY_MAX], dev[VG_KEY_MAX];
   vg_key(key, P, VG_K_DEVS_PROMOTER, j->from);
+  vg_key(dev, P, VG_K_DEV, "*"); /* SORT's pattern: each development */
   /* The newest five (scores are activation times), six fields each. */
   if (vg_redis_command(j->d->redis, on_details, j,
-                       "SORT %s BY %s:dev:*->activated_at DESC LIMIT 0 5 "
-                       "GET %s:dev:*->activated GET %s:dev:*->msisdn "
-                       "GET %s:dev:*->service GET %s:dev:*->service_name "
-                       "GET %s:dev:*->state GET %s:dev:*->rule",
-                       key, P, P, P, P, P, P, P) != 0)
+                       "SORT %s BY %s->activated_at DESC LIMIT 0 5 "
+                       "GET %s->activated GET %s->msisdn GET %s->service "
+                       "GET %s->service_name GET %s->state GET %s->rule",
+                       key, dev, dev, dev, dev, dev, dev, dev) != 0)
     abandon(j, "Redis not connected");
 }
 

@@ -1,6 +1,6 @@
 /*
- * settlement.h — a month's settlement of the commission ledger (SPEC.md,
- * "Commission ledger"): per promoter, how many developments were valid, how
+ * settlement.h — a month's settlement of the commission ledger
+ * (docs/promoters.md): per promoter, how many developments were valid, how
  * many invalid by each rule, and the commission in fen of the valid ones;
  * the month's totals; and the CSV report.
  *

@@ -1,6 +1,5 @@
 /*
- * subscriber.c — the subscriber conversation (SPEC.md "What people text",
- * subscribers): answers to offers, opt-out and opt-in, QX, ZS, help.
+ * subscriber.c — the subscriber conversation (docs/texting.md): answers to offers, opt-out and opt-in, QX, ZS, help.
  *
  * Most commands are one mo_reply run (vg_job_answer): the state
  * change and its answer in one step, idempotent, so an MO handled twice

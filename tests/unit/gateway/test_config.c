@@ -1,5 +1,5 @@
 /*
- * test_config.c — vasgw.conf: defaults, SPEC.md's example, every kind of
+ * test_config.c — vasgw.conf: defaults, the documented example, every kind of
  * error with its exact "FILE:LINE: reason", bounds at their edges and the
  * environment overrides (gateway/config.c).
  */
@@ -17,7 +17,7 @@
 #include "gateway/config.h"
 #include "gateway/vg.h"
 
-/* SPEC.md "Configuration", verbatim. */
+/* The configuration of vasgw.conf(5), every section and key. */
 static const char spec_example[] =
     "[gateway]\n"
     "node = node1                 ; unique per daemon; names its stream "
@@ -186,7 +186,7 @@ static void test_spec_example(void **state) {
   assert_int_equal(cfg.mo_rate_limit_per_min, 10);
   assert_string_equal(cfg.number_segments, segments);
   assert_int_equal(cfg.settlement_day, 15);
-  /* everything else is as the defaults, which match SPEC's example */
+  /* everything else is as the defaults, which match the example */
   vg_config_defaults(&want);
   snprintf(want.templates, sizeof want.templates, "%s",
            "/usr/share/vasgw/templates");

@@ -1,7 +1,7 @@
 /*
  * test_audit.c — handlers/ledger_date.c and handlers/audit.c: the calendar
  * arithmetic of the ledger (leap years, month-end clamping, negative months,
- * years crossed) and each audit rule of SPEC.md "Commission ledger" at the
+ * years crossed) and each audit rule of docs/promoters.md at the
  * edges of its window, the order of the rules, and the per-service windows.
  *
  * Every rule test starts from one development that passes every rule (a

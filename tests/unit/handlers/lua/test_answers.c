@@ -590,14 +590,12 @@ static void test_rate_limit(void **state) {
 }
 
 /*
- * SUSPECTED BUG (handlers/lua/answers.lua, gate): the gate counts the same
- * MO again.  A "proceed" leaves its stream entry pending for the C (ZS, TJ,
- * CX ...); when the node dies before the C answers, another node claims
- * the entry and calls mo_reply with the same MO id.  That call is counted
- * a second time: at the limit it is 'rate' and acknowledged, so the MO is
- * never answered at all; below it, `fast` is reset (last_reply is the
- * answer not made yet).  The behaviour tested is the one believed right:
- * the same MO again passes as before and changes nothing.
+ * The gate counts an MO once.  A "proceed" leaves its stream entry pending
+ * for the C (ZS, TJ, CX ...); when the node dies before the C answers,
+ * another node claims the entry and calls mo_reply with the same MO id.
+ * Counted again, it was 'rate' at the limit and acknowledged unanswered;
+ * below it, `fast` was reset.  The same MO again passes as before and
+ * changes nothing.
  */
 static void test_gate_same_mo_twice(void **state) {
   (void)state;

@@ -256,16 +256,11 @@ static void test_service(void **state) {
 }
 
 /*
- * SUSPECTED BUG (handlers/lua/orders.lua, hooks.order_final): an
- * activation reported done while the service is cancelling makes it
- * active.  states.lua says the opposite ("an activation it reports done
- * makes the service active from any state but cancelling (whose own order
- * decides)"), but SERVICE allows cancelling -> active (for a failed
- * deactivation) and order_final moves to active on any activation done
- * without looking at the state.  The deactivation order under way then
- * finishes on a service no longer cancelling: done leaves it active
- * (SERVICE has no active -> cancelled), so a subscriber's QX is lost.
- * Tested: the behaviour the comment and the brief state, cancelling kept.
+ * An activation reported done while a QX is under way (cancelling) must
+ * not make the service active: the deactivation then finished on a
+ * service no longer cancelling and the subscriber's QX was lost.  The
+ * state table has no 'activated' event for cancelling; the deactivation's
+ * own result decides.
  */
 static const svc_case_t svc_bug_cases[] = {
     {"cancelling", ACTIVATE, "ok", "cancelling", "\"done\""},
