@@ -101,6 +101,9 @@ show_new $promoter 6 7
 
 say "10. Counters:"
 e2e_vasgw stats | sed 's/^/  /'
+echo "  \$ redis-cli FUNCTION LIST     (the logic inside Redis: docs/functions.md)"
+e2e_redis FUNCTION LIST | awk '/^library_name$/ { getline; lib = $0 } /^name$/ { getline; n++ }
+	END { printf "  library %s: %d functions\n", lib, n }'
 echo
 echo "demo finished; stopping Redis, the simulator, the provisioning stub and vasgwd."
 E2E_QUIET_PASS=1 e2e_pass
