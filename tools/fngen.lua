@@ -27,7 +27,7 @@ local function read(path)
   return s
 end
 
-local TYPES = {str = true, bytes = true, int = true, bool = true}
+local TYPES = {str = true, bytes = true, int = true, digits = true, bool = true}
 
 -- The functions of one table: {name, ro, args = {...}, group = name|nil,
 -- each = {...}}, every argument {name, type, doc}.
@@ -55,7 +55,10 @@ local function parse_def(path)
       else
         local name, ty, doc = text:match('^%s+([%w_]+)%s+(%S+)%s*(.-)%s*$')
         if not name then die('%s: expected "NAME TYPE words"', where) end
-        if not TYPES[ty] then die('%s: unknown type %q (str, bytes, int, bool)', where, ty) end
+        if not TYPES[ty] then die('%s: unknown type %q (str, bytes, int, digits, bool)', where, ty) end
+        if name == 'argv' or name == 'g' or name:sub(-1) == '_' then
+          die('%s: %s is a name the readers use for themselves', where, name)
+        end
         local list = fn.group and fn.each or fn.args
         for _, x in ipairs(list) do
           if x.name == name then die('%s: argument %s twice', where, name) end
@@ -72,7 +75,8 @@ end
 
 -- --- C --------------------------------------------------------------------
 
-local CTYPE = {str = 'const char *', bytes = 'vg_bytes_t ', int = 'long long ', bool = 'int '}
+local CTYPE = {str = 'const char *', bytes = 'vg_bytes_t ', int = 'long long ', digits = 'long long ',
+               bool = 'int '}
 
 local function c_fields(out, list)
   for _, x in ipairs(list) do
@@ -83,7 +87,8 @@ end
 
 local function c_puts(out, list, v)
   for _, x in ipairs(list) do
-    out[#out + 1] = string.format('  vg_fcall_%s(c, %s->%s);', x.type, v, x.name)
+    out[#out + 1] = string.format('  vg_fcall_%s(c, %s->%s);', x.type == 'digits' and 'int' or x.type, v,
+      x.name)
   end
 end
 
@@ -129,35 +134,105 @@ end
 
 -- --- Lua ------------------------------------------------------------------
 
+-- An int arrives as a Lua number, for arithmetic; digits (ids, times and
+-- counts only stored or put in keys) stay text, checked the same way:
+-- Redis formats every number argument of redis.call, and Lua every number
+-- it concatenates, at a cost the hot paths (a part, a receipt) notice.
+--
+-- A reader is on the path of every call (mt_resp reads a group per part
+-- answered), so it does the least work when the arguments are right: one
+-- tonumber per number and one test per group; only when that test fails
+-- does the slow path (arg_check) find the argument and say what is wrong.
+-- The test that every int is a whole number and every bool 1 or 0, as
+-- one Lua expression over the locals (or "true").
+local function lua_test(list, at_of)
+  local t = {}
+  for i, x in ipairs(list) do
+    if x.type == 'int' or x.type == 'digits' then
+      local v = x.type == 'int' and x.name or x.name .. '_n'
+      t[#t + 1] = string.format('%s and %s %% 1 == 0', v, v)
+    elseif x.type == 'bool' then
+      local v = 'argv[' .. at_of(i) .. ']'
+      t[#t + 1] = string.format("(%s == '1' or %s == '0')", v, v)
+    end
+  end
+  return #t > 0 and table.concat(t, ' and ') or nil
+end
+
 local function lua_reader(lib, f)
   local out = {}
   local n, k = #f.args, #f.each
   local full = lib .. '_' .. f.name
+  local function spec(list, prefix)
+    local parts = {}
+    for _, x in ipairs(list) do parts[#parts + 1] = "'" .. x.type .. "'" end
+    local names = {}
+    for _, x in ipairs(list) do names[#names + 1] = "'" .. prefix .. x.name .. "'" end
+    return '{' .. table.concat(parts, ', ') .. '}, {' .. table.concat(names, ', ') .. '}'
+  end
   out[#out + 1] = 'ARGS.' .. f.name .. ' = function(argv)'
+  out[#out + 1] = '  local n_ = #argv'
   if f.group then
     out[#out + 1] = string.format(
-      "  if #argv < %d or (#argv - %d) %% %d ~= 0 then arg_count('%s', %d, %d, #argv) end",
-      n, n, k, full, n, k)
+      "  if n_ < %d or (n_ - %d) %% %d ~= 0 then arg_count('%s', %d, %d, n_) end", n, n, k, full, n, k)
   else
-    out[#out + 1] = string.format("  if #argv ~= %d then arg_count('%s', %d, 0, #argv) end", n, full, n)
+    out[#out + 1] = string.format("  if n_ ~= %d then arg_count('%s', %d, 0, n_) end", n, full, n)
   end
-  out[#out + 1] = '  local a = {}'
+  -- the fixed arguments
   for i, x in ipairs(f.args) do
-    out[#out + 1] = string.format("  a.%s = read_%s(argv, %d, '%s', '%s')", x.name, x.type, i, full, x.name)
-  end
-  if f.group then
-    out[#out + 1] = '  local list = {}'
-    out[#out + 1] = string.format('  for g = %d, #argv, %d do', n + 1, k)
-    out[#out + 1] = '    list[#list + 1] = {'
-    for i, x in ipairs(f.each) do
-      out[#out + 1] = string.format("      %s = read_%s(argv, g + %d, '%s', '%s'),", x.name, x.type, i - 1,
-        full, f.group .. '.' .. x.name)
+    if x.type == 'int' then
+      out[#out + 1] = string.format('  local %s = tonumber(argv[%d])', x.name, i)
+    elseif x.type == 'digits' then
+      out[#out + 1] = string.format('  local %s_n = tonumber(argv[%d])', x.name, i)
     end
-    out[#out + 1] = '    }'
-    out[#out + 1] = '  end'
-    out[#out + 1] = '  a.' .. f.group .. ' = list'
   end
-  out[#out + 1] = '  return a'
+  local test = lua_test(f.args, function(i) return i end)
+  if test then
+    out[#out + 1] = string.format("  if not (%s) then arg_check(argv, 0, '%s', %s) end",
+      test, full, spec(f.args, ''))
+  end
+  local fields = {}
+  for i, x in ipairs(f.args) do
+    local v = x.type == 'int' and x.name or x.type == 'bool' and ("argv[" .. i .. "] == '1'")
+      or ('argv[' .. i .. ']')
+    fields[#fields + 1] = x.name .. ' = ' .. v
+  end
+  out[#out + 1] = '  local a_ = {' .. table.concat(fields, ', ') .. '}'
+  if f.group then
+    -- Checked whole before the function runs (it must not find a bad
+    -- argument after it has written), then read one item at a time into
+    -- one table: a.GROUP() is an iterator, and its item is valid only
+    -- during its step of the loop (copy what you keep).
+    local gtest = lua_test(f.each, function(i) return 'g + ' .. (i - 1) end)
+    if gtest then
+      out[#out + 1] = string.format('  for g = %d, n_, %d do', n + 1, k)
+      for i, x in ipairs(f.each) do
+        if x.type == 'int' then
+          out[#out + 1] = string.format('    local %s = tonumber(argv[g + %d])', x.name, i - 1)
+        elseif x.type == 'digits' then
+          out[#out + 1] = string.format('    local %s_n = tonumber(argv[g + %d])', x.name, i - 1)
+        end
+      end
+      out[#out + 1] = string.format("    if not (%s) then arg_check(argv, g - 1, '%s', %s) end",
+        gtest, full, spec(f.each, f.group .. '.'))
+      out[#out + 1] = '  end'
+    end
+    out[#out + 1] = '  a_.' .. f.group .. ' = function()'
+    out[#out + 1] = string.format('    local g, item = %d, {}', n + 1 - k)
+    out[#out + 1] = '    return function()'
+    out[#out + 1] = string.format('      g = g + %d', k)
+    out[#out + 1] = '      if g > n_ then return nil end'
+    for i, x in ipairs(f.each) do
+      local v = x.type == 'int' and ('tonumber(argv[g + ' .. (i - 1) .. '])')
+        or x.type == 'bool' and ("argv[g + " .. (i - 1) .. "] == '1'")
+        or ('argv[g + ' .. (i - 1) .. ']')
+      out[#out + 1] = '      item.' .. x.name .. ' = ' .. v
+    end
+    out[#out + 1] = '      return item'
+    out[#out + 1] = '    end'
+    out[#out + 1] = '  end'
+  end
+  out[#out + 1] = '  return a_'
   out[#out + 1] = 'end'
   return table.concat(out, '\n')
 end
@@ -180,20 +255,17 @@ local function arg_count(fn, fixed, group, got)
   error({err = string.format('ERR %s: expects %d arguments, got %d', fn, fixed, got)})
 end
 
-local function read_str(argv, i) return argv[i] end
-local read_bytes = read_str
-
-local function read_int(argv, i, fn, name)
-  local v = argv[i]
-  if not string.match(v, '^%-?%d+$') then arg_error(fn, i, name, 'must be a whole number', v) end
-  return tonumber(v)
-end
-
-local function read_bool(argv, i, fn, name)
-  local v = argv[i]
-  if v == '1' then return true end
-  if v == '0' then return false end
-  arg_error(fn, i, name, 'must be 1 or 0', v)
+-- The slow path: which of the arguments from argv[base + 1] on, of these
+-- types and names, is not what it must be.
+local function arg_check(argv, base, fn, types, names)
+  for i, ty in ipairs(types) do
+    local v = argv[base + i]
+    if (ty == 'int' or ty == 'digits') and not string.match(v, '^%-?%d+$') then
+      arg_error(fn, base + i, names[i], 'must be a whole number', v)
+    elseif ty == 'bool' and v ~= '1' and v ~= '0' then
+      arg_error(fn, base + i, names[i], 'must be 1 or 0', v)
+    end
+  end
 end]]
 
 local function library(lib, defs, files)
@@ -213,7 +285,9 @@ local function library(lib, defs, files)
     '-- file: (generated from ' .. table.concat(defs, ' ') .. ')',
     READERS,
   }
+  out[#out + 1] = '-- luacheck: push no max line length'
   for _, f in ipairs(fns) do out[#out + 1] = lua_reader(lib, f) end
+  out[#out + 1] = '-- luacheck: pop'
   for _, path in ipairs(files) do
     local src = read(path)
     if src:sub(-1) ~= '\n' then die('%s: no newline at the end', path) end

@@ -21,26 +21,33 @@ local FINAL = {delivered = 1, expired = 1, deleted = 1, undeliverable = 1, rejec
 -- One MT message record and its stream entry (or its place among the
 -- messages held for quiet hours, when `release` is later than `now`),
 -- unless the id exists: the same id queued twice is one message.
--- m: {id, to, text, src, ussd_op (-1: none), its, origin}.  Counts queued
--- or scheduled in `c` (counters()).  Returns true when new.
+-- m: {id, to, text, src, ussd_op (-1: none), its, origin}.  `now` and
+-- `ttl` may be numbers or digits (text).  Counts queued or scheduled in `c`
+-- (counters()).  Returns true when new.
 local function mt_put(P, m, now, ttl, release, c)
   local key = P .. ':msg:' .. m.id
   if redis.call('EXISTS', key) == 1 then return false end
   local rec = {'id', m.id, 'to', m.to, 'text', m.text, 'created', now, 'origin', m.origin}
   local ent = {'id', m.id, 'to', m.to, 'text', m.text}
   -- source, USSD operation and session only when set: most MT has none
-  local opt = {src = m.src or '', ussd_op = (m.ussd_op or -1) >= 0 and m.ussd_op or '', its = m.its or ''}
-  for _, f in ipairs({'src', 'ussd_op', 'its'}) do
-    if opt[f] ~= '' then
-      rec[#rec + 1] = f; rec[#rec + 1] = opt[f]
-      ent[#ent + 1] = f; ent[#ent + 1] = opt[f]
-    end
+  local src, ussd, its = m.src, m.ussd_op, m.its
+  if src and src ~= '' then
+    rec[#rec + 1] = 'src'; rec[#rec + 1] = src
+    ent[#ent + 1] = 'src'; ent[#ent + 1] = src
   end
-  if release > now then
+  if ussd and ussd >= 0 then
+    rec[#rec + 1] = 'ussd_op'; rec[#rec + 1] = ussd
+    ent[#ent + 1] = 'ussd_op'; ent[#ent + 1] = ussd
+  end
+  if its and its ~= '' then
+    rec[#rec + 1] = 'its'; rec[#rec + 1] = its
+    ent[#ent + 1] = 'its'; ent[#ent + 1] = its
+  end
+  if release > 0 and release > tonumber(now) then
     rec[#rec + 1] = 'state'; rec[#rec + 1] = 'scheduled'
     rec[#rec + 1] = 'release_at'; rec[#rec + 1] = release
     redis.call('HSET', key, unpack(rec))
-    redis.call('EXPIRE', key, ttl + math.floor((release - now) / 1000))
+    redis.call('EXPIRE', key, tonumber(ttl) + math.floor((release - tonumber(now)) / 1000))
     redis.call('ZADD', P .. ':mt:scheduled', release, m.id)
     count(c, 'scheduled')
   else
@@ -97,7 +104,7 @@ end
 local function mt_enqueue(a)
   local c = counters()
   local n = 0
-  for _, m in ipairs(a.messages) do
+  for m in a.messages() do
     if mt_put(a.prefix, m, a.created, a.ttl, 0, c) then n = n + 1 end
   end
   count_flush(a.prefix, c)
@@ -133,7 +140,7 @@ local function mt_resp(a)
   local unmatched = tonumber(redis.call('HGET', P .. ':stats', 'dlr_unmatched') or '0') > 0
   local out, acks = {}, {}
   local c = counters()
-  for _, r in ipairs(a.parts) do
+  for r in a.parts() do
     local msg = P .. ':msg:' .. r.id
     local p = 'p' .. r.part .. '.'
     local cur = redis.call('HMGET', msg, 'state', p .. 'status')
@@ -144,13 +151,13 @@ local function mt_resp(a)
     else
       local fresh = not cur[2]
       local late = false
-      if fresh and r.status == 0 and r.key0 ~= '' then
+      if fresh and r.status == '0' and r.key0 ~= '' then
         redis.call('SET', P .. ':smscid:' .. r.key0, r.id .. '|' .. r.part, 'EX', a.ttl)
         if unmatched then late = take_early_receipt(P, msg, p, {r.key0, r.key1, r.key2}, c, now) end
       end
-      if fresh and r.nparts == 1 and not late and (st == 'queued' or st == 'submitted') then
+      if fresh and r.nparts == '1' and not late and (st == 'queued' or st == 'submitted') then
         count(c, 'submitted')
-        if r.status == 0 then
+        if r.status == '0' then
           redis.call('HSET', msg, p .. 'status', r.status, p .. 'smscid', r.smscid, p .. 'resp_at', now,
             'parts', r.nparts, 'submitted_at', r.submitted, 'state', 'accepted', 'accepted_at', now)
           count(c, 'accepted')
@@ -167,11 +174,11 @@ local function mt_resp(a)
         if fresh then
           redis.call('HSET', msg, p .. 'status', r.status, p .. 'smscid', r.smscid, p .. 'resp_at', now,
             'parts', r.nparts)
-          if r.status ~= 0 then redis.call('HSET', msg, p .. 'error', r.status_name) end
+          if r.status ~= '0' then redis.call('HSET', msg, p .. 'error', r.status_name) end
           if redis.call('HSETNX', msg, 'submitted_at', r.submitted) == 1 then count(c, 'submitted') end
         end
-        local done = true
-        for i = 1, r.nparts do
+        local done, nparts = true, tonumber(r.nparts)
+        for i = 1, nparts do
           if redis.call('HEXISTS', msg, 'p' .. i .. '.status') == 0 then
             done = false
             break
@@ -179,7 +186,7 @@ local function mt_resp(a)
         end
         if done then
           acks[#acks + 1] = r.entry
-          out[#out + 1] = settle(msg, r.nparts, c, now)
+          out[#out + 1] = settle(msg, nparts, c, now)
         else
           if st == 'queued' then redis.call('HSET', msg, 'state', 'submitted') end
           out[#out + 1] = 'partial'
@@ -205,7 +212,7 @@ local function dlr(a)
   local P, now = a.prefix, a.now
   local c = counters()
   local out = {}
-  for _, d in ipairs(a.receipts) do
+  for d in a.receipts() do
     local res
     for _, k in ipairs({d.key0, d.key1, d.key2}) do
       local ref = k ~= '' and redis.call('GET', P .. ':smscid:' .. k)

@@ -66,7 +66,7 @@ end
 local function mo_reply(a)
   local P, now, m, mo, kind, svc = a.prefix, a.now, a.msisdn, a.mo, a.kind, a.service
   local T = {}
-  for _, t in ipairs(a.templates) do T[t.name] = t.text end
+  for t in a.templates() do T[t.name] = t.text end
   local reply_id = a.reply ~= '' and a.reply or 're-' .. mo
   local function ack()
     if a.entry ~= '' then

@@ -47,7 +47,7 @@ local function offer_create(a)
   local sub, offers = P .. ':sub:{' .. m .. '}', P .. ':sub:{' .. m .. '}:offers'
   local c = counters()
   local out, todo = {}, {}
-  for _, g in ipairs(a.offers) do
+  for g in a.offers() do
     local ex = redis.call('HMGET', P .. ':offer:' .. g.id, 'state', 'code', 'msg')
     if ex[1] then
       out[#out + 1] = {g.id, 'exists', ex[1], ex[2] or ''}

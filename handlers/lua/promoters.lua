@@ -52,7 +52,7 @@ local function promoter_import(a)
   local P, now = a.prefix, a.now
   local c = counters()
   local out = {}
-  for _, p in ipairs(a.promoters) do
+  for p in a.promoters() do
     local r = promoter_register(P, now, p.msisdn, p.name, p.outlet, 'approved', 'import')
     if r[1] == 1 then
       local text = render(a.template, {name = r[4], staff_no = r[3], outlet = r[5]})

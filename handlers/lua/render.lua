@@ -22,7 +22,7 @@ end
 -- for tools.  -> the text
 local function template_render(a)
   local vars = {}
-  for _, v in ipairs(a.vars) do vars[v.name] = v.value end
+  for v in a.vars() do vars[v.name] = v.value end
   return render(a.text, vars)
 end
 
