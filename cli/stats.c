@@ -56,9 +56,10 @@ static int cmd_stats(cli_t *c) {
   /* Each daemon's live status (written every second, expires after 10). */
   redisReply *nodes = redisCommand(c->rc, "KEYS %s", pattern);
   static const char *const counters[] = {
-      "queued", "submitted", "accepted", "delivered", "failed", "mo",
-      "mo_duplicate", "mo_incomplete", "dlr", "dlr_unmatched",
-      "dlr_late_matched", "dlr_duplicate", "dlr_malformed",
+      "queued", "submitted", "unsent", "accepted", "rejected", "delivered",
+      "failed", "mo", "mo_duplicate", "mo_incomplete", "dlr_received", "dlr",
+      "dlr_unmatched", "dlr_late_matched", "dlr_duplicate", "dlr_replaced",
+      "dlr_malformed",
       /* the subscriber side */
       "scheduled", "offer_sent", "offer_held", "offer_exists",
       "offer_confirmed", "offer_declined", "orders_activate",

@@ -99,6 +99,8 @@ static void on_receipt(vg_inbox_t *in, pending_t *p,
                 "the SMSC");
     const char *argv[] = {"HINCRBY", in->k_stats, "dlr_malformed", "1"};
     vg_redis_command_argv(in->redis, NULL, NULL, 4, argv, NULL);
+    const char *recv[] = {"HINCRBY", in->k_stats, "dlr_received", "1"};
+    vg_redis_command_argv(in->redis, NULL, NULL, 4, recv, NULL);
     answer(p, VG_SMPP_ESME_ROK);
     return;
   }

@@ -32,8 +32,10 @@ typedef struct part_s {
 } part_t;
 
 struct msg_s {
-  char id[VG_MSGID_LEN + 8];
-  char entry[48];
+  /* As read from the stream, whatever their length: an id is refused where
+   * it is made when too long (gateway/lua/base.lua), never cut here. */
+  char *id;
+  char *entry;
   char to[VG_MSGID_KEY_MAX];
   char src[24];
   int ussd_op;
@@ -102,6 +104,8 @@ static void held_remove(vg_outbox_t *o, msg_t *m) {
 }
 
 static void msg_free(msg_t *m) {
+  free(m->id);
+  free(m->entry);
   vg_text_mt_free(&m->enc);
   free(m->parts);
   free(m);
@@ -240,9 +244,10 @@ void vg_outbox_flush(vg_outbox_t *o) {
           .nparts = m->nparts,
           .status = p->status,
           .status_name =
-              p->status == 0  ? "ESME_ROK"
-              : p->status < 0 ? "invalid"
-                              : vg_smpp_status_name((uint32_t)p->status, names[i]),
+              p->status == 0    ? "ESME_ROK"
+              : p->status == -2 ? "text cannot be encoded"
+              : p->status < 0   ? "invalid"
+                                : vg_smpp_status_name((uint32_t)p->status, names[i]),
           .smscid = p->smscid,
           .key0 = keys[i][0],
           .entry = m->entry,
@@ -425,8 +430,8 @@ void vg_outbox_add(vg_outbox_t *o, const char *entry_id, const char *id,
   if (held_find(o, entry_id))
     return;
   msg_t *m = vg_calloc(1, sizeof *m);
-  snprintf(m->entry, sizeof m->entry, "%s", entry_id);
-  snprintf(m->id, sizeof m->id, "%s", id ? id : "");
+  m->entry = vg_strdup(entry_id);
+  m->id = vg_strdup(id ? id : "");
   snprintf(m->to, sizeof m->to, "%s", to ? to : "");
   snprintf(m->src, sizeof m->src, "%s", src ? src : "");
   m->ussd_op = ussd_op && *ussd_op ? atoi(ussd_op) : -1;

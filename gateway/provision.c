@@ -4,6 +4,7 @@
 #include "gateway/provision.h"
 #include "gateway/clock.h"
 #include "gateway/http.h"
+#include "gateway/ids.h"
 #include "gateway/keys.h"
 #include "gateway/log.h"
 #include "gateway/lua/functions.h"
@@ -173,15 +174,21 @@ static uint64_t backoff_ms(const vg_config_t *cfg, int attempt) {
 static void record(job_t *j) {
   vg_provision_t *p = j->p;
   char *sms = NULL;
-  char msgid[96] = "";
+  char msgid[VG_ID_MAX + 1] = "";
   if (strcmp(j->outcome, "retry") != 0) {
     vg_order_outcome_t o = strcmp(j->outcome, "ok") == 0 ? VG_ORDER_DONE
                            : strcmp(j->outcome, "rejected") == 0
                                ? VG_ORDER_REJECTED
                                : VG_ORDER_FAILED;
     sms = p->text ? p->text(p->text_data, &j->f, o, j->reason) : NULL;
-    if (sms)
-      snprintf(msgid, sizeof msgid, "or-%s", j->id);
+    if (sms && vg_id_fmt(msgid, sizeof msgid, "or-%s", j->id) != 0) {
+      /* Order ids are made short enough (gateway/ids.h): this is a bug. */
+      vg_log_error("provision: order %s: id too long for its result SMS's; "
+                   "the result is recorded without an SMS",
+                   j->id);
+      free(sms);
+      sms = NULL;
+    }
   }
   /* The local day and month: a development is credited to the month it
    * was activated in, at the commission rule of that day. */

@@ -3,6 +3,7 @@
  */
 #include "handlers/job.h"
 #include "gateway/clock.h"
+#include "gateway/ids.h"
 #include "gateway/keys.h"
 #include "gateway/log.h"
 #include "gateway/mt_queue.h"
@@ -23,10 +24,10 @@
 #define LOOP_COUNT 5
 #define LOOP_BLOCK_MS (24LL * 3600 * 1000)
 
-/* The id of the answer to an MO: handled twice, answered once. */
-static const char *reply_id(char out[64], const vg_mo_job_t *j) {
-  snprintf(out, 64, "re-%s", j->id);
-  return out;
+/* The id of the answer to an MO: handled twice, answered once.  An MO id
+ * is digits (P:seq:mo), far from VG_ID_MAX. */
+static int reply_id(char out[VG_ID_MAX + 1], const vg_mo_job_t *j) {
+  return vg_id_fmt(out, VG_ID_MAX + 1, "re-%s", j->id);
 }
 
 static void job_free(vg_mo_job_t *j) {
@@ -67,8 +68,12 @@ static void on_queued(vg_redis_t *r, redisReply *reply, void *data,
 
 void vg_job_reply_text(vg_mo_job_t *j, char *text) {
   vg_handlers_t *d = j->d;
-  char id[64];
-  reply_id(id, j);
+  char id[VG_ID_MAX + 1];
+  if (reply_id(id, j) != 0) {
+    free(text);
+    vg_job_abandon(j, "MO id too long for a reply id");
+    return;
+  }
   int ussd = j->ussd_op >= 0;
   vg_mt_t m = {.id = id,
                .to = j->from,

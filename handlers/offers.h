@@ -13,6 +13,7 @@
 
 #include "gateway/config.h"
 #include "gateway/fcall.h"
+#include "gateway/ids.h"
 #include "handlers/templates.h"
 
 #include <hiredis/hiredis.h>
@@ -20,7 +21,7 @@
 #include <stdint.h>
 
 #define VG_OFFER_CODE_MARK "\x1a" /* replaced by the reply code */
-#define VG_OFFER_ID_MAX 40
+#define VG_OFFER_ID_MAX (VG_OFFER_ID_LEN + 1) /* gateway/ids.h */
 
 /* One contact with one subscriber: the offers it makes share it. */
 typedef struct {

@@ -241,9 +241,13 @@ static void make_offers(vg_mo_job_t *j) {
   vg_offer_args_t a;
   vg_offer_args_init(&a, j->d->cfg, &ct, j->now);
   for (int i = 0; i < p->nsvc; i++) {
-    char id[80];
+    char id[VG_OFFER_ID_MAX];
     /* Derived from the MO: handled twice, the same offers. */
-    snprintf(id, sizeof id, "t%s-%d", j->id, i + 1);
+    if (vg_id_fmt(id, sizeof id, "t%s-%d", j->id, i + 1) != 0) {
+      vg_offer_args_free(&a);
+      abandon(j, "MO id too long for an offer id");
+      return;
+    }
     vg_offer_args_add(&a, id, p->svc[i], p->text[i],
                       p->knowledge ? "knowledge" : "recommend");
   }

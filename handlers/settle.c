@@ -3,6 +3,7 @@
  */
 #include "handlers/settle.h"
 #include "gateway/clock.h"
+#include "gateway/ids.h"
 #include "gateway/keys.h"
 #include "gateway/lua/functions.h"
 #include "gateway/mt_queue.h"
@@ -200,6 +201,14 @@ static int write_month(redisContext *rc, const vg_config_t *cfg,
   snprintf(ym, sizeof ym, "%06d", (int)month);
   vg_key(key, P, VG_K_SETTLE, ym);
   const vg_settlement_t *s = &res->s;
+  /* Every SMS id fits (gateway/ids.h), checked before anything is sent. */
+  for (size_t i = 0; i < s->nrows; i++) {
+    char id[VG_ID_MAX + 1];
+    if (vg_id_fmt(id, sizeof id, "st-%s-%s", ym, s->rows[i].promoter) != 0)
+      return fail(err, errsz, VG_EINVAL,
+                  "promoter %s: too long for the settlement SMS's id",
+                  s->rows[i].promoter);
+  }
   redisAppendCommand(rc, "MULTI");
   int cmds = 1;
   for (size_t i = 0; i < n; i++) {
@@ -229,7 +238,7 @@ static int write_month(redisContext *rc, const vg_config_t *cfg,
     unsigned inv = 0;
     for (int k = 1; k < VG_AUDIT_RULE_END; k++)
       inv += r->invalid[k];
-    char valid[16], invalid[16], amount[VG_YUAN_TEXT], id[64];
+    char valid[16], invalid[16], amount[VG_YUAN_TEXT], id[VG_ID_MAX + 1];
     snprintf(valid, sizeof valid, "%u", r->valid);
     snprintf(invalid, sizeof invalid, "%u", inv);
     vg_fen_to_yuan(r->amount_fen, amount, sizeof amount);
@@ -239,7 +248,7 @@ static int write_month(redisContext *rc, const vg_config_t *cfg,
                         {"invalid", invalid},
                         {"amount", amount}};
     char *text = vg_templates_render(t, VG_TPL_SETTLED, v, 5);
-    snprintf(id, sizeof id, "st-%s-%s", ym, r->promoter);
+    vg_id_fmt(id, sizeof id, "st-%s-%s", ym, r->promoter); /* checked */
     vg_mt_batch_t b;
     vg_mt_batch_init(&b, P, cfg->msg_ttl_days * 86400, 1);
     vg_mt_t m = {.id = id,

@@ -69,8 +69,11 @@ static void on_knowledge_svc(vg_redis_t *r, redisReply *reply, void *data,
                            .hold_quiet = 0};
   vg_offer_args_t a;
   vg_offer_args_init(&a, j->d->cfg, &ct, j->now);
-  char id[64];
-  snprintf(id, sizeof id, "k%s", j->id); /* handled twice: one offer */
+  char id[VG_OFFER_ID_MAX];
+  if (vg_id_fmt(id, sizeof id, "k%s", j->id) != 0) { /* handled twice: one offer */
+    vg_job_abandon(j, "MO id too long for an offer id");
+    return;
+  }
   char *text = vg_offer_render(j->d->templates, 1, svc, reply);
   vg_offer_args_add(&a, id, svc, text, "knowledge");
   free(text);

@@ -17,6 +17,20 @@ local hooks = {
   order_final = function() end,
 }
 
+-- The longest id a function makes or takes (gateway/ids.h: VG_ID_MAX, and
+-- VG_OFFER_ID_LEN for offers, whose ids others are made from).  A longer
+-- one is refused where it is made, never cut; a function checks the ids it
+-- will write before it writes anything.
+local ID_MAX, OFFER_ID_MAX = 64, 48
+
+local function check_id(kind, id, max)
+  max = max or ID_MAX
+  if type(id) ~= 'string' or id == '' or #id > max then
+    error({err = string.format('ERR %s id %q is empty or longer than %d bytes', kind, tostring(id), max)})
+  end
+  return id
+end
+
 -- The counters of one call, added to P:stats once at the end: a batch of
 -- a hundred messages is one HINCRBY per counter, not a hundred.
 local function counters()

@@ -16,6 +16,7 @@
 -- outcome unknown, and the caller simply calls again.
 
 local FAILURE = {expired = 1, deleted = 1, undeliverable = 1, rejected = 1, unknown = 1}
+local NOT_SENT = '-2' -- a part's status when the outbox could not send it at all
 local FINAL = {delivered = 1, expired = 1, deleted = 1, undeliverable = 1, rejected = 1, unknown = 1}
 
 -- One MT message record and its stream entry (or its place among the
@@ -25,7 +26,7 @@ local FINAL = {delivered = 1, expired = 1, deleted = 1, undeliverable = 1, rejec
 -- `ttl` may be numbers or digits (text).  Counts queued or scheduled in `c`
 -- (counters()).  Returns true when new.
 local function mt_put(P, m, now, ttl, release, c)
-  local key = P .. ':msg:' .. m.id
+  local key = P .. ':msg:' .. check_id('message', m.id)
   if redis.call('EXISTS', key) == 1 then return false end
   local rec = {'id', m.id, 'to', m.to, 'text', m.text, 'created', now, 'origin', m.origin}
   local ent = {'id', m.id, 'to', m.to, 'text', m.text}
@@ -61,8 +62,9 @@ local function mt_put(P, m, now, ttl, release, c)
 end
 
 -- A message's state from its parts: failed when any part failed (an SMPP
--- error or a failed receipt), delivered when every part is, accepted when
--- every part was answered OK.  Counters move only on a transition.
+-- error, counted rejected too, or a failed receipt), delivered when every
+-- part is, accepted when every part was answered OK.  Counters move only on
+-- a transition.
 local function settle(msg, n, c, now)
   local st = redis.call('HGET', msg, 'state')
   if st == 'delivered' or st == 'failed' then return st end
@@ -75,6 +77,7 @@ local function settle(msg, n, c, now)
       if f[1] ~= '0' then
         redis.call('HSET', msg, 'state', 'failed', 'error', 'smpp:' .. (f[2] or f[1]), 'done_at', now)
         count(c, 'failed')
+        count(c, 'rejected')
         return 'failed'
       end
     end
@@ -102,6 +105,7 @@ end
 -- mt_enqueue: any number of messages in one call (the CLI queues a file in
 -- batches).  -> how many were new (an id already there is skipped).
 local function mt_enqueue(a)
+  for m in a.messages() do check_id('message', m.id) end
   local c = counters()
   local n = 0
   for m in a.messages() do
@@ -156,7 +160,9 @@ local function mt_resp(a)
         if unmatched then late = take_early_receipt(P, msg, p, {r.key0, r.key1, r.key2}, c, now) end
       end
       if fresh and r.nparts == '1' and not late and (st == 'queued' or st == 'submitted') then
-        count(c, 'submitted')
+        -- NOT_SENT: the outbox could not encode the text; nothing went out.
+        local sent = r.status ~= NOT_SENT
+        count(c, sent and 'submitted' or 'unsent')
         if r.status == '0' then
           redis.call('HSET', msg, p .. 'status', r.status, p .. 'smscid', r.smscid, p .. 'resp_at', now,
             'parts', r.nparts, 'submitted_at', r.submitted, 'state', 'accepted', 'accepted_at', now)
@@ -165,8 +171,9 @@ local function mt_resp(a)
         else
           redis.call('HSET', msg, p .. 'status', r.status, p .. 'smscid', r.smscid, p .. 'resp_at', now,
             'parts', r.nparts, 'submitted_at', r.submitted, p .. 'error', r.status_name,
-            'state', 'failed', 'error', 'smpp:' .. r.status_name, 'done_at', now)
+            'state', 'failed', 'error', (sent and 'smpp:' or 'unsent:') .. r.status_name, 'done_at', now)
           count(c, 'failed')
+          if sent then count(c, 'rejected') end
           out[#out + 1] = 'failed'
         end
         acks[#acks + 1] = r.entry
@@ -213,6 +220,7 @@ local function dlr(a)
   local c = counters()
   local out = {}
   for d in a.receipts() do
+    count(c, 'dlr_received')
     local res
     for _, k in ipairs({d.key0, d.key1, d.key2}) do
       local ref = k ~= '' and redis.call('GET', P .. ':smscid:' .. k)
@@ -259,6 +267,7 @@ local function dlr(a)
         res = 'dup'
       elseif kept then
         redis.call('HSET', uk, 'id', d.raw, 'stat', d.stat, 'err', d.err, 'at', now, 'from', d.from)
+        count(c, 'dlr_replaced')
         res = 'unmatched'
       else
         redis.call('HSET', uk, 'id', d.raw, 'stat', d.stat, 'err', d.err, 'at', now, 'from', d.from)

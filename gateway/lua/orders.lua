@@ -59,6 +59,7 @@ end
 -- -> the order's state ("missing" when there is no such order)
 local function order_result(a)
   local P, now = a.prefix, a.now
+  if a.msg_id ~= '' then check_id('message', a.msg_id) end
   local key = P .. ':order:' .. a.order
   local f = redis.call('HMGET', key, 'state', 'logged', 'action', 'msisdn', 'service')
   if not f[1] then return 'missing' end

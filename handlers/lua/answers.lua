@@ -67,7 +67,7 @@ local function mo_reply(a)
   local P, now, m, mo, kind, svc = a.prefix, a.now, a.msisdn, a.mo, a.kind, a.service
   local T = {}
   for t in a.templates() do T[t.name] = t.text end
-  local reply_id = a.reply ~= '' and a.reply or 're-' .. mo
+  local reply_id = check_id('message', a.reply ~= '' and a.reply or 're-' .. mo)
   local function ack()
     if a.entry ~= '' then
       redis.call('XACK', P .. ':mo', 'vasgw', a.entry)

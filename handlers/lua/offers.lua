@@ -44,6 +44,7 @@ end
 --    exists; detail the SMS's id, or the rule that refused it
 local function offer_create(a)
   local P, now, m = a.prefix, a.now, a.msisdn
+  for g in a.offers() do check_id('offer', g.id, OFFER_ID_MAX) end
   local sub, offers = P .. ':sub:{' .. m .. '}', P .. ':sub:{' .. m .. '}:offers'
   local c = counters()
   local out, todo = {}, {}

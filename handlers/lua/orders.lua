@@ -7,7 +7,7 @@
 -- exists).  The catalogue's fields are copied, so the webhook body and the
 -- result SMS do not change with the catalogue.
 local function order_new(P, o)
-  local key = P .. ':order:' .. o.id
+  local key = P .. ':order:' .. check_id('order', o.id)
   if redis.call('EXISTS', key) == 1 then return 0 end
   local s = redis.call('HMGET', P .. ':svc:' .. o.service, 'provision_code', 'name', 'price', 'usage', 'cancel')
   redis.call('HSET', key, 'id', o.id, 'action', o.action, 'msisdn', o.msisdn,

@@ -34,13 +34,13 @@ local function promoter_status(a)
   local f = redis.call('HMGET', k, 'status', 'name', 'staff_no', 'outlet')
   if not f[1] then return {'missing', '', '', ''} end
   if f[1] == a.status then return {'unchanged', f[1], f[2], f[3]} end
+  local id = check_id('message', 'pr-' .. m .. '-' .. a.status .. '-' .. now)
   redis.call('HSET', k, 'status', a.status, 'reason', a.reason, 'updated_at', now)
   redis.call('HINCRBY', P .. ':stats', 'promoters_' .. a.status, 1)
   local text = render(a.template, {name = f[2], staff_no = f[3], outlet = f[4] or '',
                                    reason = a.reason, status = a.status_word})
   local c = counters()
-  mt_put(P, {id = 'pr-' .. m .. '-' .. a.status .. '-' .. now, to = m, text = text, origin = 'promoter'},
-    now, a.msg_ttl, 0, c)
+  mt_put(P, {id = id, to = m, text = text, origin = 'promoter'}, now, a.msg_ttl, 0, c)
   count_flush(P, c)
   return {'changed', f[1], f[2], f[3]}
 end
@@ -50,6 +50,7 @@ end
 -- is left as it is.  -> per promoter {created (1|0), status, staff_no}
 local function promoter_import(a)
   local P, now = a.prefix, a.now
+  for p in a.promoters() do check_id('message', 'pr-' .. p.msisdn .. '-approved-' .. now) end
   local c = counters()
   local out = {}
   for p in a.promoters() do

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "gateway/functions.h"
+#include "gateway/ids.h"
 #include "gateway/lua/functions.h"
 #include "gateway/vg.h"
 #include "tests/unit/redis_server.h"
@@ -157,6 +158,43 @@ static void test_round_trip(void **state) {
             "\"1767225600000\",\"cli\",\"queued\"]");
 }
 
+/* VG_ID_MAX (gateway/ids.h) and the library's ID_MAX are the same number:
+ * a message id of exactly VG_ID_MAX bytes is queued, one byte more is
+ * refused, nothing written. */
+static void test_id_max(void **state) {
+  (void)state;
+  char id[VG_ID_MAX + 2];
+  memset(id, 'x', VG_ID_MAX + 1);
+  for (int len = VG_ID_MAX; len <= VG_ID_MAX + 1; len++) {
+    id[len] = '\0';
+    vg_fcall_t c = VG_FCALL_INIT;
+    vg_fn_mt_enqueue_t a = {.prefix = "vasgw", .created = 1, .ttl = 60};
+    vg_fn_mt_enqueue(&c, &a);
+    vg_fn_mt_enqueue_messages_t m = {.id = id, .to = "8613800138000",
+                                     .text = "hi", .ussd_op = -1,
+                                     .origin = "cli"};
+    vg_fn_mt_enqueue_messages(&c, &m);
+    char *r = vg_test_fcall(&R, &c);
+    vg_fcall_free(&c);
+    if (len == VG_ID_MAX) {
+      assert_string_equal(r, "1");
+    } else {
+      assert_non_null(strstr(r, "message id"));
+      assert_non_null(strstr(r, "longer than 64 bytes"));
+      char key[128];
+      snprintf(key, sizeof key, "EXISTS vasgw:msg:%s", id);
+      VG_EXPECT(vg_test_run(&R, key), "0");
+    }
+    free(r);
+  }
+  /* The C side refuses to make one. */
+  char out[VG_ID_MAX + 1];
+  assert_int_equal(vg_id_fmt(out, sizeof out, "%s", id), VG_ETOOLONG);
+  assert_string_equal(out, "");
+  id[VG_ID_MAX] = '\0';
+  assert_int_equal(vg_id_fmt(out, sizeof out, "%s", id), 0);
+}
+
 int main(void) {
   vg_test_redis_start(&R);
   const struct CMUnitTest tests[] = {
@@ -165,6 +203,7 @@ int main(void) {
       cmocka_unit_test(test_load_replace),
       cmocka_unit_test(test_bad_arguments),
       cmocka_unit_test(test_round_trip),
+      cmocka_unit_test(test_id_max),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   vg_test_redis_stop(&R);
