@@ -164,8 +164,8 @@ static void test_round_trip(void **state) {
 static void test_id_max(void **state) {
   (void)state;
   char id[VG_ID_MAX + 2];
-  memset(id, 'x', VG_ID_MAX + 1);
   for (int len = VG_ID_MAX; len <= VG_ID_MAX + 1; len++) {
+    memset(id, 'x', (size_t)len);
     id[len] = '\0';
     vg_fcall_t c = VG_FCALL_INIT;
     vg_fn_mt_enqueue_t a = {.prefix = "vasgw", .created = 1, .ttl = 60};
