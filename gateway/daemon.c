@@ -292,6 +292,11 @@ static void link_deliver(vg_smpp_link_t *l, const vg_smpp_deliver_t *dl,
   vg_inbox_deliver(d->inbox, l, dl, seq);
 }
 
+static void link_peer_read(vg_smpp_link_t *l, uint64_t upto) {
+  daemon_t *d = l->data;
+  vg_inbox_peer_read(d->inbox, l, upto);
+}
+
 static void link_closed(vg_smpp_link_t *l) {
   daemon_t *d = l->data;
   d->closed_links++;
@@ -512,8 +517,8 @@ vg_daemon_t *vg_daemon_new(const vg_config_t *cfg) {
       .enquire_link_interval_ms = (uint32_t)cfg->enquire_link_interval * 1000,
       .window = (uint32_t)cfg->window,
   };
-  vg_smpp_link_cb_t lcb = {link_bound, link_down, link_submit_resp,
-                           link_deliver, link_closed};
+  vg_smpp_link_cb_t lcb = {link_bound,   link_down,   link_submit_resp,
+                           link_deliver, link_closed, link_peer_read};
   uint32_t rmax = (uint32_t)cfg->reconnect_max * 1000;
   if (cfg->bind == VG_BIND_TRX) {
     opts.role = VG_SMPP_ROLE_TRX;

@@ -3,6 +3,7 @@
  */
 #include "gateway/inbox.h"
 #include "gateway/dlr.h"
+#include "gateway/ids.h"
 #include "gateway/keys.h"
 #include "gateway/log.h"
 #include "gateway/msisdn.h"
@@ -23,6 +24,25 @@ typedef struct receipt_s {
 } receipt_t;
 
 #define RECEIPT_BATCH_MAX 256
+#define DEDUP_LEN 40
+/* Hashes of MO answered with a temporary error, remembered this long and at
+ * most this many: their redelivery is expected. */
+#define NACKED_MAX 4096
+
+/* An MO answered ESME_ROK whose answer the SMSC has not yet been seen to
+ * read: once it has, its redelivery mark in Redis is dropped. */
+typedef struct acked_s {
+  vg_smpp_link_t *link;
+  uint64_t conn, written;
+  char dedup[DEDUP_LEN];
+  char owner[VG_ID_MAX + 1]; /* the MO id (or "part") its mark names */
+  struct acked_s *next;
+} acked_t;
+
+typedef struct {
+  char dedup[DEDUP_LEN];
+  uint64_t at; /* loop ms */
+} nacked_t;
 
 struct vg_inbox_s {
   uv_loop_t *loop;
@@ -31,6 +51,10 @@ struct vg_inbox_s {
   long waiting;
   receipt_t *r_head, *r_tail;
   long nreceipts;
+  acked_t *a_head, *a_tail;   /* answered, not yet read by the SMSC */
+  acked_t *read_head;         /* read by the SMSC: mo_acked this iteration */
+  nacked_t nacked[NACKED_MAX]; /* a ring */
+  size_t nacked_next;
   char k_stats[VG_KEY_MAX];
 };
 
@@ -42,15 +66,76 @@ typedef struct pending_s {
   uint32_t seq;
   int is_data_sm;
   int is_dlr;
+  char dedup[DEDUP_LEN]; /* an MO's, "" for a receipt */
+  char owner[VG_ID_MAX + 1]; /* mo_store's answer: whose mark it is */
 } pending_t;
+
+static void remember_nack(vg_inbox_t *in, const char *dedup) {
+  nacked_t *n = &in->nacked[in->nacked_next++ % NACKED_MAX];
+  snprintf(n->dedup, sizeof n->dedup, "%s", dedup);
+  n->at = uv_now(in->loop);
+}
+
+/* Was this MO answered with a temporary error lately? */
+static int was_nacked(vg_inbox_t *in, const char *dedup) {
+  uint64_t now = uv_now(in->loop);
+  for (size_t i = 0; i < NACKED_MAX; i++) {
+    const nacked_t *n = &in->nacked[i];
+    if (n->dedup[0] && now - n->at < VG_MO_DEDUP_SECONDS * 1000ull &&
+        strcmp(n->dedup, dedup) == 0)
+      return 1;
+  }
+  return 0;
+}
 
 static void answer(pending_t *p, uint32_t status) {
   vg_smpp_link_t *l = p->link;
-  if (l->disconnects == p->conn)
+  vg_inbox_t *in = p->in;
+  if (l->disconnects == p->conn) {
     vg_smpp_session_deliver_resp(l->session, p->seq, status, p->is_data_sm);
+    if (p->dedup[0] && status == VG_SMPP_ESME_ROK) {
+      acked_t *a = vg_malloc(sizeof *a);
+      a->link = l;
+      a->conn = p->conn;
+      a->written = vg_smpp_session_written(l->session);
+      snprintf(a->dedup, sizeof a->dedup, "%s", p->dedup);
+      snprintf(a->owner, sizeof a->owner, "%s", p->owner);
+      a->next = NULL;
+      if (in->a_tail)
+        in->a_tail->next = a;
+      else
+        in->a_head = a;
+      in->a_tail = a;
+    }
+  }
   /* else: that connection is gone; the SMSC delivers it again. */
-  p->in->waiting--;
+  if (p->dedup[0] && status != VG_SMPP_ESME_ROK)
+    remember_nack(in, p->dedup);
+  in->waiting--;
   free(p);
+}
+
+void vg_inbox_peer_read(vg_inbox_t *in, vg_smpp_link_t *l, uint64_t upto) {
+  /* In the order written; those of a connection that is gone are dropped:
+   * the SMSC may not have read them, their marks stay until they lapse. */
+  acked_t **pp = &in->a_head, *last = NULL;
+  while (*pp) {
+    acked_t *a = *pp;
+    int gone = a->link->disconnects != a->conn;
+    if (gone || (a->link == l && a->written <= upto)) {
+      *pp = a->next;
+      if (gone) {
+        free(a);
+      } else {
+        a->next = in->read_head;
+        in->read_head = a;
+      }
+      continue;
+    }
+    last = a;
+    pp = &a->next;
+  }
+  in->a_tail = last;
 }
 
 static void on_stored(vg_redis_t *r, redisReply *reply, void *data,
@@ -62,6 +147,13 @@ static void on_stored(vg_redis_t *r, redisReply *reply, void *data,
     answer(p, VG_SMPP_ESME_RX_T_APPN);
     return;
   }
+  /* {"stored", id} | {"part", ""} | {"dup", id or "part"}: the mark the
+   * SMSC's reading of our answer will clear is the one naming this id. */
+  if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+      reply->element[1]->type == REDIS_REPLY_STRING &&
+      reply->element[1]->len < sizeof p->owner)
+    snprintf(p->owner, sizeof p->owner, "%s",
+             reply->element[1]->len ? reply->element[1]->str : "part");
   if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
       vg_log_enabled(VG_LOG_DEBUG))
     vg_log_debug("inbox: %s %s %s", p->is_dlr ? "receipt" : "MO",
@@ -152,7 +244,29 @@ static void on_receipts_stored(vg_redis_t *r, redisReply *reply, void *data,
   free(b);
 }
 
+/* Forget the MO whose answers the SMSC has read: one call per iteration
+ * (a write lost with the connection only leaves marks that lapse). */
+static void flush_read(vg_inbox_t *in) {
+  if (in->read_head == NULL || !vg_redis_ready(in->redis))
+    return;
+  vg_fcall_t call = VG_FCALL_INIT;
+  vg_fn_mo_acked_t a = {.prefix = in->cfg->prefix};
+  vg_fn_mo_acked(&call, &a);
+  for (acked_t *r = in->read_head; r; r = r->next) {
+    vg_fn_mo_acked_marks_t g = {.dedup = r->dedup, .owner = r->owner};
+    vg_fn_mo_acked_marks(&call, &g);
+  }
+  vg_redis_fcall(in->redis, &call, NULL, NULL); /* copies the arguments */
+  vg_fcall_free(&call);
+  while (in->read_head) {
+    acked_t *r = in->read_head;
+    in->read_head = r->next;
+    free(r);
+  }
+}
+
 void vg_inbox_flush(vg_inbox_t *in) {
+  flush_read(in);
   while (in->r_head) {
     receipt_batch_t *b = vg_malloc(sizeof *b);
     b->n = 0;
@@ -232,8 +346,12 @@ static void on_mo(vg_inbox_t *in, pending_t *p, const vg_smpp_deliver_t *d) {
                            (unsigned char)d->data_coding};
   h = fnv(h, meta, 2);
   h = fnv(h, d->sm, d->sm_len);
-  char dedup[40], ussd[16], its[8];
+  char dedup[DEDUP_LEN], ussd[16], its[8], conn[128];
   snprintf(dedup, sizeof dedup, "%016" PRIx64 ".%zu", h, d->sm_len);
+  snprintf(p->dedup, sizeof p->dedup, "%s", dedup);
+  /* The connection it came on: a redelivery comes on another one. */
+  snprintf(conn, sizeof conn, "%s/%s/%" PRIu64, in->cfg->node,
+           p->link->name, p->conn);
   if (d->ussd_service_op >= 0)
     snprintf(ussd, sizeof ussd, "%d", d->ussd_service_op);
   else
@@ -260,7 +378,9 @@ static void on_mo(vg_inbox_t *in, pending_t *p, const vg_smpp_deliver_t *d) {
       .seq = concat.present ? concat.seq : 1,
       .deadline = t + (int64_t)in->cfg->mo_reassembly_wait * 1000,
       .dedup_ttl = VG_MO_DEDUP_SECONDS,
-      .error = error};
+      .error = error,
+      .conn = conn,
+      .redelivery = was_nacked(in, dedup)};
   if (vg_log_enabled(VG_LOG_DEBUG)) {
     char masked[VG_MSISDN_MAX + 8];
     vg_msisdn_mask(from, in->cfg->country_code, masked, sizeof masked);
@@ -280,6 +400,8 @@ void vg_inbox_deliver(vg_inbox_t *in, vg_smpp_link_t *l,
   pending_t *p = vg_malloc(sizeof *p);
   p->in = in;
   p->link = l;
+  p->dedup[0] = '\0';
+  p->owner[0] = '\0';
   p->conn = l->disconnects;
   p->seq = seq;
   p->is_data_sm = d->is_data_sm;
@@ -320,4 +442,16 @@ vg_inbox_t *vg_inbox_new(uv_loop_t *loop, const vg_config_t *cfg,
   return in;
 }
 
-void vg_inbox_free(vg_inbox_t *in) { free(in); }
+void vg_inbox_free(vg_inbox_t *in) {
+  while (in->a_head) {
+    acked_t *a = in->a_head;
+    in->a_head = a->next;
+    free(a);
+  }
+  while (in->read_head) {
+    acked_t *a = in->read_head;
+    in->read_head = a->next;
+    free(a);
+  }
+  free(in);
+}

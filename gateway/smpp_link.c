@@ -92,9 +92,15 @@ static void s_notice(vg_smpp_session_t *s, const char *what) {
   vg_log_warn("smpp %s: %s", l->name, what);
 }
 
+static void s_peer_read(vg_smpp_session_t *s, uint64_t upto) {
+  vg_smpp_link_t *l = link_of(s);
+  if (l->cb.peer_read)
+    l->cb.peer_read(l, upto);
+}
+
 static const vg_smpp_session_cb_t session_cb = {
-    s_write, s_bound, s_bind_failed, s_submit_resp, s_deliver,
-    s_unbound, s_fatal, s_notice};
+    s_write,  s_bound, s_bind_failed, s_submit_resp, s_deliver,
+    s_unbound, s_fatal, s_notice,     s_peer_read};
 
 /* --- writing ---------------------------------------------------------------- */
 

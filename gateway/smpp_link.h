@@ -25,6 +25,9 @@ typedef struct {
   void (*deliver)(vg_smpp_link_t *l, const vg_smpp_deliver_t *d,
                   uint32_t seq);
   void (*closed)(vg_smpp_link_t *l); /* after vg_smpp_link_close */
+  /* The SMSC read every PDU up to number `upto` (smpp_session.h,
+   * peer_read); may be NULL. */
+  void (*peer_read)(vg_smpp_link_t *l, uint64_t upto);
 } vg_smpp_link_cb_t;
 
 struct vg_smpp_link_s {

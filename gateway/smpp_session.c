@@ -30,6 +30,7 @@ typedef struct req_s {
   req_kind_t kind;
   void *tag;
   uint64_t deadline;
+  uint64_t written; /* its number among the PDUs written (s->written) */
   struct req_s *next;
 } req_t;
 
@@ -46,6 +47,9 @@ struct vg_smpp_session_s {
   req_t *free_reqs;
   uint32_t nsubmit;
   int enquire_outstanding;
+  uint64_t written;   /* PDUs written so far */
+  uint64_t peer_read; /* the SMSC has read up to this one */
+  int proof_wanted;   /* an answer ESME_ROK was written after the last request */
   uint64_t last_rx_ms;
   unsigned generation; /* bumped by reset: feed stops using stale input */
 };
@@ -166,14 +170,26 @@ static uint32_t take_seq(vg_smpp_session_t *s) {
 
 /* --- sending ---------------------------------------------------------------- */
 
-static void send_pdu(vg_smpp_session_t *s, SMPP_PDU *pdu) {
+/* Pack and write; 1 when written (counted in s->written). */
+static int send_pdu(vg_smpp_session_t *s, SMPP_PDU *pdu) {
   Octstr *os = smpp_pdu_pack(NULL, pdu);
   smpp_pdu_destroy(pdu);
   if (os == NULL)
-    return;
+    return 0;
   s->cb.write(s, (const unsigned char *)octstr_get_cstr(os),
               (size_t)octstr_len(os));
   octstr_destroy(os);
+  s->written++;
+  return 1;
+}
+
+/* Write a request: its number is noted, so that its answer proves the SMSC
+ * read what came before it; a request is proof enough for the answers
+ * written before it. */
+static void send_request(vg_smpp_session_t *s, SMPP_PDU *pdu, req_t *r) {
+  if (send_pdu(s, pdu))
+    s->proof_wanted = 0;
+  r->written = s->written;
 }
 
 /* A header-only PDU (generic_nack, *_resp without body) built by hand is
@@ -274,8 +290,7 @@ int vg_smpp_session_open(vg_smpp_session_t *s, uint64_t now_ms) {
   s->in_len = 0;
   s->last_rx_ms = now_ms;
   s->enquire_outstanding = 0;
-  req_add(s, seq, REQ_BIND, NULL, now_ms);
-  send_pdu(s, pdu);
+  send_request(s, pdu, req_add(s, seq, REQ_BIND, NULL, now_ms));
   return 0;
 }
 
@@ -283,6 +298,7 @@ void vg_smpp_session_reset(vg_smpp_session_t *s) {
   s->state = VG_SMPP_CLOSED;
   s->in_len = 0;
   s->enquire_outstanding = 0;
+  s->proof_wanted = 0; /* what was not proven read, the SMSC delivers again */
   s->generation++;
   drop_requests(s);
 }
@@ -394,7 +410,17 @@ static void on_response(vg_smpp_session_t *s, uint32_t id, uint32_t status,
   r = req_take(s, seq);
   req_kind_t kind = r->kind;
   void *tag = r->tag;
+  uint64_t upto = r->written;
   req_release(s, r);
+  /* An answer to a request means the SMSC read everything before it. */
+  if (upto > s->peer_read) {
+    s->peer_read = upto;
+    unsigned gen = s->generation;
+    if (s->cb.peer_read)
+      s->cb.peer_read(s, upto);
+    if (s->generation != gen)
+      return;
+  }
 
   switch (kind) {
   case REQ_BIND:
@@ -576,12 +602,15 @@ void vg_smpp_session_tick(vg_smpp_session_t *s, uint64_t now_ms) {
       }
     }
   }
+  /* An enquire_link when the link has been quiet, or to learn that the
+   * SMSC read our answers to its messages (peer_read). */
   if (s->state == VG_SMPP_BOUND && !s->enquire_outstanding &&
-      now_ms - s->last_rx_ms >= s->opts.enquire_link_interval_ms) {
+      (s->proof_wanted ||
+       now_ms - s->last_rx_ms >= s->opts.enquire_link_interval_ms)) {
     uint32_t seq = take_seq(s);
-    req_add(s, seq, REQ_ENQUIRE, NULL, now_ms);
     s->enquire_outstanding = 1;
-    send_pdu(s, smpp_pdu_create(enquire_link, seq));
+    send_request(s, smpp_pdu_create(enquire_link, seq),
+                 req_add(s, seq, REQ_ENQUIRE, NULL, now_ms));
   }
 }
 
@@ -622,8 +651,7 @@ int vg_smpp_session_submit(vg_smpp_session_t *s, const vg_smpp_submit_t *m,
   if (m->its_session_info)
     p->its_session_info =
         octstr_create_from_data((const char *)m->its_session_info, 2);
-  req_add(s, seq, REQ_SUBMIT, tag, now_ms);
-  send_pdu(s, pdu);
+  send_request(s, pdu, req_add(s, seq, REQ_SUBMIT, tag, now_ms));
   return 0;
 }
 
@@ -632,15 +660,21 @@ void vg_smpp_session_deliver_resp(vg_smpp_session_t *s, uint32_t seq,
   if (s->state == VG_SMPP_CLOSED)
     return; /* the connection is gone; the SMSC will redeliver */
   send_simple(s, is_data_sm ? data_sm_resp : deliver_sm_resp, seq, status);
+  if (status == VG_SMPP_ESME_ROK)
+    s->proof_wanted = 1;
+}
+
+uint64_t vg_smpp_session_written(const vg_smpp_session_t *s) {
+  return s->written;
 }
 
 int vg_smpp_session_unbind(vg_smpp_session_t *s, uint64_t now_ms) {
   if (s->state != VG_SMPP_BOUND)
     return VG_ENOTCONN;
   uint32_t seq = take_seq(s);
-  req_add(s, seq, REQ_UNBIND, NULL, now_ms);
   s->state = VG_SMPP_UNBINDING;
-  send_pdu(s, smpp_pdu_create(unbind, seq));
+  send_request(s, smpp_pdu_create(unbind, seq),
+               req_add(s, seq, REQ_UNBIND, NULL, now_ms));
   return 0;
 }
 

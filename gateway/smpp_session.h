@@ -132,6 +132,13 @@ typedef struct {
   void (*fatal)(vg_smpp_session_t *s, const char *reason);
   /* A PDU the session answered on its own that the owner may log. */
   void (*notice)(vg_smpp_session_t *s, const char *what);
+  /*
+   * The SMSC has read every PDU we wrote up to number `upto`
+   * (vg_smpp_session_written): it answered a request written after them,
+   * and reads in order.  So a deliver_sm_resp among them has reached it and
+   * the SMSC will not deliver that message again.  May be NULL.
+   */
+  void (*peer_read)(vg_smpp_session_t *s, uint64_t upto);
 } vg_smpp_session_cb_t;
 
 /* Create a session (CLOSED).  `data` is the owner's, reachable as s->data. */
@@ -165,9 +172,18 @@ void vg_smpp_session_tick(vg_smpp_session_t *s, uint64_t now_ms);
 int vg_smpp_session_submit(vg_smpp_session_t *s, const vg_smpp_submit_t *m,
                            void *tag, uint64_t now_ms);
 
-/* Answer an inbound message (deliver_sm_resp or data_sm_resp). */
+/*
+ * Answer an inbound message (deliver_sm_resp or data_sm_resp).  An answer
+ * ESME_ROK asks for proof that the SMSC read it: when no request written
+ * after it is answered first, the next tick sends an enquire_link whose
+ * answer gives peer_read.
+ */
 void vg_smpp_session_deliver_resp(vg_smpp_session_t *s, uint32_t seq,
                                   uint32_t status, int is_data_sm);
+
+/* How many PDUs the session has written so far (over all connections):
+ * right after vg_smpp_session_deliver_resp, the number of that answer. */
+uint64_t vg_smpp_session_written(const vg_smpp_session_t *s);
 
 /* Send unbind; `unbound` fires on unbind_resp (or fatal on timeout). */
 int vg_smpp_session_unbind(vg_smpp_session_t *s, uint64_t now_ms);

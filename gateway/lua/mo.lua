@@ -18,25 +18,38 @@ local function new_mo(P, m)
   return id
 end
 
--- mo_store: one deliver_sm (or data_sm) that is not a receipt.  A
--- redelivery (the same dedup hash within dedup_ttl) is stored once.  A part
--- of a concatenated message waits in P:mo:asm:<from>:<ref>:<total> until
--- the last part comes, then the whole text is one MO.
+-- mo_store: one deliver_sm (or data_sm) that is not a receipt.  Stored
+-- unless it is a redelivery, i.e. something the SMSC may deliver again
+-- (docs/delivery.md, "Redelivered MO"): the same bytes (dedup) as a message
+-- stored within dedup_ttl whose ESME_ROK the SMSC has not been seen to read
+-- (mo_acked forgets those it has read), when it comes on another connection
+-- (the first answer was lost with its connection), or when the gateway
+-- answered this message with a temporary error (`redelivery`); a part of a
+-- concatenated message seen before is always one.  The same one-part
+-- message again on the same connection is a new message: a person who
+-- sends "Y" twice means it twice.  A part of a concatenated message waits in
+-- P:mo:asm:<from>:<ref>:<total> until the last part comes, then the whole
+-- text is one MO.
 -- -> {"stored", mo id} | {"part", ""} | {"dup", mo id or "part"}
 local function mo_store(a)
   local P = a.prefix
   local dk = P .. ':mo:dedup:' .. a.dedup
   local seen = redis.call('GET', dk)
   if seen then
-    redis.call('HINCRBY', P .. ':stats', 'mo_duplicate', 1)
-    return {'dup', seen}
+    local id, conn = string.match(seen, '^([^|]*)|(.*)$')
+    -- A part of a concatenated message cannot be sent again by a person
+    -- (the phone numbers its parts): the same part is always a redelivery.
+    if a.redelivery or conn ~= a.conn or a.total > 1 then
+      redis.call('HINCRBY', P .. ':stats', 'mo_duplicate', 1)
+      return {'dup', id or seen}
+    end
   end
   local m = {from = a.from, to = a.to, text = a.text, dcs = a.dcs, ussd_op = a.ussd_op,
              its = a.its, received = a.received, ttl = a.ttl, complete = '1', parts = '1',
              missing = '', error = a.error}
   if a.total <= 1 then
     local id = new_mo(P, m)
-    redis.call('SET', dk, id, 'EX', a.dedup_ttl)
+    redis.call('SET', dk, id .. '|' .. a.conn, 'EX', a.dedup_ttl)
     return {'stored', id}
   end
   local ak = P .. ':mo:asm:' .. a.from .. ':' .. a.ref .. ':' .. a.total
@@ -45,7 +58,7 @@ local function mo_store(a)
   redis.call('HSETNX', ak, 'at', a.received)
   redis.call('HSETNX', ak, 'total', a.total)
   redis.call('EXPIRE', ak, a.ttl)
-  redis.call('SET', dk, 'part', 'EX', a.dedup_ttl)
+  redis.call('SET', dk, 'part|' .. a.conn, 'EX', a.dedup_ttl)
   local parts = {}
   for i = 1, a.total do
     local t = redis.call('HGET', ak, 'p' .. i)
@@ -62,6 +75,24 @@ local function mo_store(a)
   m.text = table.concat(parts)
   m.parts = tostring(a.total)
   return {'stored', new_mo(P, m)}
+end
+
+-- mo_acked: the SMSC has read our ESME_ROK to these messages (marks: their
+-- dedup hashes and the id each mark names), so it will not deliver them
+-- again: forget them, and the same text sent again, on any connection, is a
+-- new message.  A mark that names another id is a later message with the
+-- same bytes whose answer is not yet proven read: it stays.
+-- -> how many marks were dropped
+local function mo_acked(a)
+  local n = 0
+  for m in a.marks() do
+    local dk = a.prefix .. ':mo:dedup:' .. m.dedup
+    local v = redis.call('GET', dk)
+    if v and string.sub(v, 1, #m.owner + 1) == m.owner .. '|' then
+      n = n + redis.call('DEL', dk)
+    end
+  end
+  return n
 end
 
 -- mo_expire: concatenated MO whose last parts did not come within

@@ -54,6 +54,8 @@ typedef struct {
   char fatal_reason[128];
   size_t out_len_at_fatal; /* to check the nack went out before fatal */
   int nnotice;
+  int npeer_read;
+  uint64_t peer_read_upto; /* last peer_read: the SMSC read up to this PDU */
 
   /* Last deliver, copied: the struct is only valid during the callback. */
   int ndeliver;
@@ -186,9 +188,16 @@ static void cb_notice(vg_smpp_session_t *s, const char *what) {
   f->nnotice++;
 }
 
+static void cb_peer_read(vg_smpp_session_t *s, uint64_t upto) {
+  fx_t *f = fx_of(s);
+  assert_true(upto > f->peer_read_upto); /* only ever forward */
+  f->npeer_read++;
+  f->peer_read_upto = upto;
+}
+
 static const vg_smpp_session_cb_t callbacks = {
-    cb_write,   cb_bound,   cb_bind_failed, cb_submit_resp,
-    cb_deliver, cb_unbound, cb_fatal,       cb_notice};
+    cb_write,   cb_bound,  cb_bind_failed, cb_submit_resp, cb_deliver,
+    cb_unbound, cb_fatal,  cb_notice,      cb_peer_read};
 
 static fx_t *fx_new(vg_smpp_role_t role) {
   fx_t *f = vg_calloc(1, sizeof *f);
@@ -1468,6 +1477,89 @@ static void test_deliver_to_transmitter(void **state) {
   fx_free(f);
 }
 
+/*
+ * An ESME_ROK to an MO is only known to have reached the SMSC when it
+ * answers something we wrote after it (it reads in order).  With nothing
+ * else to send, the next tick asks with an enquire_link.
+ */
+static void test_peer_read_by_enquire_link(void **state) {
+  fx_t *f = *state;
+  bind_ok(f, 0);
+  assert_int_equal(f->npeer_read, 1); /* the bind, answered */
+  uint64_t bind_no = f->peer_read_upto;
+
+  feed_pdu(f, mo_pdu(0x47), 10);
+  vg_smpp_session_deliver_resp(f->s, 0x47, VG_SMPP_ESME_ROK, 0);
+  uint64_t answer_no = vg_smpp_session_written(f->s);
+  assert_true(answer_no > bind_no);
+  assert_int_equal(expect_out(f, deliver_sm_resp, 0), 0x47);
+  assert_int_equal(f->npeer_read, 1);
+
+  /* Long before the idle interval: the proof is asked for at once. */
+  vg_smpp_session_tick(f->s, 11);
+  uint32_t seq = expect_out(f, enquire_link, 0);
+  assert_int_equal(out_pending(f), 0);
+  assert_int_equal(f->npeer_read, 1); /* not yet answered */
+  vg_smpp_session_tick(f->s, 12);
+  assert_int_equal(out_pending(f), 0); /* one at a time */
+
+  feed_pdu(f, smpp_pdu_create(enquire_link_resp, seq), 20);
+  assert_int_equal(f->npeer_read, 2);
+  assert_true(f->peer_read_upto > answer_no);
+  assert_int_equal(f->peer_read_upto, vg_smpp_session_written(f->s));
+
+  /* Proven: nothing more until the link is idle. */
+  vg_smpp_session_tick(f->s, 21);
+  assert_int_equal(out_pending(f), 0);
+  vg_smpp_session_tick(f->s, 20 + T_ENQ);
+  expect_out(f, enquire_link, 0);
+}
+
+/* A submit_sm written after the answer is proof enough: no enquire_link. */
+static void test_peer_read_by_submit(void **state) {
+  fx_t *f = *state;
+  bind_ok(f, 0);
+  feed_pdu(f, mo_pdu(0x50), 10);
+  vg_smpp_session_deliver_resp(f->s, 0x50, VG_SMPP_ESME_ROK, 0);
+  uint64_t answer_no = vg_smpp_session_written(f->s);
+  expect_out(f, deliver_sm_resp, 0);
+  uint32_t seq = submit(f, 7, 11);
+  vg_smpp_session_tick(f->s, 12);
+  assert_int_equal(out_pending(f), 0);
+
+  feed_pdu(f, submit_resp_pdu(seq, 0, "M1"), 30);
+  assert_int_equal(f->npeer_read, 2);
+  assert_true(f->peer_read_upto > answer_no);
+  assert_resp(f, 0, 7, 0, "M1");
+}
+
+/*
+ * An answer the SMSC may not have read: the temporary error (it delivers
+ * again anyway) asks for no proof, and after a reset nothing from the old
+ * connection is proven by the new one's answers.
+ */
+static void test_peer_read_not_wanted(void **state) {
+  fx_t *f = *state;
+  bind_ok(f, 0);
+  feed_pdu(f, mo_pdu(0x51), 10);
+  vg_smpp_session_deliver_resp(f->s, 0x51, VG_SMPP_ESME_RX_T_APPN, 0);
+  expect_out(f, deliver_sm_resp, VG_SMPP_ESME_RX_T_APPN);
+  vg_smpp_session_tick(f->s, 11);
+  assert_int_equal(out_pending(f), 0);
+
+  feed_pdu(f, mo_pdu(0x52), 20);
+  vg_smpp_session_deliver_resp(f->s, 0x52, VG_SMPP_ESME_ROK, 0);
+  expect_out(f, deliver_sm_resp, 0);
+  vg_smpp_session_tick(f->s, 21);
+  uint32_t seq = expect_out(f, enquire_link, 0);
+  vg_smpp_session_reset(f->s);
+  /* The answer to the lost enquire_link, late: it proves nothing. */
+  feed_pdu(f, smpp_pdu_create(enquire_link_resp, seq), 22);
+  assert_int_equal(f->npeer_read, 1);
+  vg_smpp_session_tick(f->s, 23);
+  assert_int_equal(out_pending(f), 0); /* closed: nothing written */
+}
+
 static void test_deliver_resp_after_close(void **state) {
   fx_t *f = *state;
   bind_ok(f, 0);
@@ -1528,6 +1620,9 @@ int main(void) {
       T(test_deliver_before_bound),
       T(test_deliver_to_transmitter),
       T(test_deliver_resp_after_close),
+      T(test_peer_read_by_enquire_link),
+      T(test_peer_read_by_submit),
+      T(test_peer_read_not_wanted),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   gwlib_shutdown();

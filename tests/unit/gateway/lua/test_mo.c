@@ -130,6 +130,10 @@ static const char *const dup_counter[] = {"mo_duplicate", NULL};
 
 /* --- mo_store: one part --------------------------------------------------- */
 
+/* Two connections of a node to the SMSC (node/bind/connection number). */
+#define CONN1 "n1/trx/1"
+#define CONN2 "n1/trx/2"
+
 /* A one-part SMS from M, UCS-2 (dcs 8), received at T0. */
 static vg_fn_mo_store_t sms(const char *dedup, const char *text) {
   vg_fn_mo_store_t a = {.prefix = P,
@@ -148,7 +152,9 @@ static vg_fn_mo_store_t sms(const char *dedup, const char *text) {
                         .seq = 1,
                         .deadline = DEADLINE,
                         .dedup_ttl = 120,
-                        .error = ""};
+                        .error = "",
+                        .conn = CONN1,
+                        .redelivery = 0};
   return a;
 }
 
@@ -204,31 +210,70 @@ static void test_store_single(void **state) {
     VG_EXPECT(vg_test_run(&R, "TTL vasgw:mo:1"), NUM(604800));
     VG_EXPECT(entries(), k->entry);
     VG_EXPECT(vg_test_run(&R, "GET vasgw:seq:mo"), "\"1\"");
-    /* The redelivery filter: this deliver_sm is MO 1 for dedup_ttl. */
-    VG_EXPECT(vg_test_run(&R, "GET vasgw:mo:dedup:h1"), "\"1\"");
+    /* The redelivery filter: this deliver_sm is MO 1, received on CONN1,
+     * until the SMSC reads our answer (mo_acked) or dedup_ttl passes. */
+    VG_EXPECT(vg_test_run(&R, "GET vasgw:mo:dedup:h1"), "\"1|" CONN1 "\"");
     VG_EXPECT(vg_test_run(&R, "TTL vasgw:mo:dedup:h1"), "120");
     VG_EXPECT(stats(), "mo=1");
-    /* The SMSC delivers it again (our deliver_sm_resp was lost): stored
-     * once, the redelivery counted. */
+    /* The SMSC delivers it again, because we answered it with a temporary
+     * error (the store's reply was lost): stored once, counted. */
+    vg_fcall_free(&c);
+    a.redelivery = 1;
+    vg_fn_mo_store(&c, &a);
     again(&c, "[\"dup\",\"1\"]", dup_counter);
     VG_EXPECT(stats(), "mo=1 mo_duplicate=1");
+    /* ... or on another connection, ours lost before it read our answer. */
+    vg_fcall_free(&c);
+    a.redelivery = 0;
+    a.conn = CONN2;
+    vg_fn_mo_store(&c, &a);
+    again(&c, "[\"dup\",\"1\"]", dup_counter);
+    VG_EXPECT(stats(), "mo=1 mo_duplicate=2");
     vg_fcall_free(&c);
   }
 }
 
-/* Ids count up; another deliver_sm is another MO, and the same one after
- * the window (its dedup key lapsed) is one too. */
+/* Ids count up.  The same text again on the same connection is a new
+ * message (a person sent it twice); on another connection it is a
+ * redelivery until the SMSC has read our answer (mo_acked), a new message
+ * after. */
 static void test_store_ids(void **state) {
   vg_fn_mo_store_t a = sms("h1", "Y");
   vg_fn_mo_store_t b = sms("h2", "N");
   VG_EXPECT(store(&a), "[\"stored\",\"1\"]");
   VG_EXPECT(store(&b), "[\"stored\",\"2\"]");
-  VG_EXPECT(store(&a), "[\"dup\",\"1\"]");
-  vg_test_setup(&R, (const char *const[]){"DEL vasgw:mo:dedup:h1", NULL});
   VG_EXPECT(store(&a), "[\"stored\",\"3\"]");
-  VG_EXPECT(vg_test_run(&R, "HMGET vasgw:mo:3 id text"), "[\"3\",\"Y\"]");
-  VG_EXPECT(vg_test_run(&R, "XLEN vasgw:mo"), "3");
-  VG_EXPECT(stats(), "mo=3 mo_duplicate=1");
+  VG_EXPECT(vg_test_run(&R, "GET vasgw:mo:dedup:h1"), "\"3|" CONN1 "\"");
+  a.conn = CONN2;
+  VG_EXPECT(store(&a), "[\"dup\",\"3\"]");
+  /* The SMSC read our answer to 1: the mark names 3, whose answer it has
+   * not been seen to read, so it stays. */
+  vg_fcall_t c = VG_FCALL_INIT;
+  vg_fn_mo_acked_t k = {.prefix = P};
+  vg_fn_mo_acked(&c, &k);
+  vg_fn_mo_acked_marks_t m0 = {.dedup = "h1", .owner = "1"};
+  vg_fn_mo_acked_marks(&c, &m0);
+  VG_EXPECT(vg_test_fcall(&R, &c), "0");
+  vg_fcall_free(&c);
+  VG_EXPECT(vg_test_run(&R, "GET vasgw:mo:dedup:h1"), "\"3|" CONN1 "\"");
+  /* It read our answers to 3 and 2 (and the dup of 3): again is a message
+   * again. */
+  vg_fn_mo_acked(&c, &k);
+  vg_fn_mo_acked_marks_t m1 = {.dedup = "h1", .owner = "3"},
+                         m2 = {.dedup = "h2", .owner = "2"},
+                         m3 = {.dedup = "h1", .owner = "3"};
+  vg_fn_mo_acked_marks(&c, &m1);
+  vg_fn_mo_acked_marks(&c, &m2);
+  vg_fn_mo_acked_marks(&c, &m3);
+  VG_EXPECT(vg_test_fcall(&R, &c), "2");
+  again(&c, "0", NULL);
+  vg_fcall_free(&c);
+  VG_EXPECT(vg_test_run(&R, "EXISTS vasgw:mo:dedup:h1 vasgw:mo:dedup:h2"),
+            "0");
+  VG_EXPECT(store(&a), "[\"stored\",\"4\"]");
+  VG_EXPECT(vg_test_run(&R, "HMGET vasgw:mo:4 id text"), "[\"4\",\"Y\"]");
+  VG_EXPECT(vg_test_run(&R, "XLEN vasgw:mo"), "4");
+  VG_EXPECT(stats(), "mo=4 mo_duplicate=1");
   (void)state;
 }
 
