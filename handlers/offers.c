@@ -30,9 +30,13 @@ void vg_offer_args_init(vg_offer_args_t *a, const vg_config_t *cfg,
     if (release < 0)
       release = 0;
   }
+  /* YYYYMM: the month the promoter's counters go to (the recommendation
+   * is made now) */
   vg_clock_day(a->day, now);
-  /* YYYYMM: the month the promoter's counters go to */
   snprintf(a->month, sizeof a->month, "%.6s", a->day);
+  /* The day the contact counts on: a held offer's SMS goes at release. */
+  if (release > 0)
+    vg_clock_day(a->day, release);
   vg_fn_offer_create_t f = {
       .prefix = cfg->prefix,
       .now = now,

@@ -6,12 +6,13 @@ local CODE_MARK = '\26' -- where the reply code goes in an offer's SMS
 
 -- The subscriber's offers, read from the code map P:sub:{<M>}:offers (a
 -- code whose offer record is gone is dropped from the map): those still
--- open to an answer (pending or declined, not lapsed) by code, and the rest
--- newest first.
+-- open to an answer (pending or declined, not lapsed) by code, the rest
+-- newest first, and the codes of held offers (their SMS, not yet sent,
+-- carries the code: no other offer may take it).
 local function offers_of(P, m, now)
   local offers = P .. ':sub:{' .. m .. '}:offers'
   local map = redis.call('HGETALL', offers)
-  local open, past = {}, {}
+  local open, past, held = {}, {}, {}
   for i = 1, #map, 2 do
     local id = map[i + 1]
     local o = redis.call('HMGET', P .. ':offer:' .. id, 'state', 'service', 'expires', 'created',
@@ -21,7 +22,9 @@ local function offers_of(P, m, now)
     else
       local e = {code = map[i], id = id, state = o[1], svc = o[2], exp = tonumber(o[3]),
                  created = tonumber(o[4]), order = o[5], channel = o[6], promoter = o[7]}
-      if (o[1] == 'pending' or o[1] == 'declined') and e.exp > now then
+      if o[1] == 'held' then
+        held[#held + 1] = e
+      elseif (o[1] == 'pending' or o[1] == 'declined') and e.exp > now then
         open[#open + 1] = e
       else
         past[#past + 1] = e
@@ -30,7 +33,27 @@ local function offers_of(P, m, now)
   end
   table.sort(open, function(x, y) return tonumber(x.code) < tonumber(y.code) end)
   table.sort(past, function(x, y) return x.created > y.created end)
-  return open, past
+  return open, past, held
+end
+
+-- Why subscriber m may not be offered service svc, or nil.  offer_create
+-- asks when the offer is made, the release of a held offer again when its
+-- SMS is due (`since`: when the offer was made; a cancellation after it is
+-- recent whatever cancel_block says).
+local function service_refusal(P, m, svc, marketing, now, cancel_block, since)
+  local en = redis.call('HGET', P .. ':svc:' .. svc, 'enabled')
+  if not en then return 'unknown_service' end
+  if en ~= '1' then return 'service_disabled' end
+  local st = service_state(P, m, svc)
+  if st == 'active' or st == 'cancelling' then return 'already_subscribed' end
+  if st == 'ordering' then return 'order_in_progress' end
+  if marketing and st == 'cancelled' then
+    local at = tonumber(redis.call('HGET', P .. ':sub:{' .. m .. '}', 'svc:' .. svc .. ':at') or '0')
+    if (since and at >= since) or (cancel_block > 0 and now - at < cancel_block) then
+      return 'cancelled_recently'
+    end
+  end
+  return nil
 end
 
 -- offer_create: the offers of one contact with one subscriber, checked
@@ -53,25 +76,7 @@ local function offer_create(a)
     if ex[1] then
       out[#out + 1] = {g.id, 'exists', ex[1], ex[2] or ''}
     else
-      local why
-      local en = redis.call('HGET', P .. ':svc:' .. g.service, 'enabled')
-      if not en then
-        why = 'unknown_service'
-      elseif en ~= '1' then
-        why = 'service_disabled'
-      end
-      if not why then
-        local st = service_state(P, m, g.service)
-        local at = redis.call('HGET', sub, 'svc:' .. g.service .. ':at')
-        if st == 'active' or st == 'cancelling' then
-          why = 'already_subscribed'
-        elseif st == 'ordering' then
-          why = 'order_in_progress'
-        elseif a.marketing and st == 'cancelled' and a.cancel_block > 0 and
-            now - tonumber(at or '0') < a.cancel_block then
-          why = 'cancelled_recently'
-        end
-      end
+      local why = service_refusal(P, m, g.service, a.marketing, now, a.cancel_block)
       -- An open offer of the same service: a second one would only put the
       -- service twice in the subscriber's list.  Marketing is refused; a
       -- subscriber who asks again (ZS) gets the SMS again with that code.
@@ -100,6 +105,11 @@ local function offer_create(a)
     for _, t in ipairs(todo) do out[t.at] = {t.id, 'refused', why, ''} end
     todo = {}
   end
+  -- A held offer is a contact when its SMS goes: it counts on the day of
+  -- its release (`day` is that day) and at that time, which later
+  -- contacts are measured from.
+  local held = a.release > now
+  local contact_at = held and a.release or now
   local daykey = sub .. ':day:' .. a.day
   if #todo > 0 and a.marketing then
     local f = redis.call('HMGET', sub, 'optout', 'last_contact')
@@ -113,8 +123,9 @@ local function offer_create(a)
   end
   local used = {}
   if #todo > 0 then
-    local open = offers_of(P, m, now)
+    local open, _, held_offers = offers_of(P, m, now)
     for _, e in ipairs(open) do used[e.code] = true end
+    for _, e in ipairs(held_offers) do used[e.code] = true end
   end
   local sent = 0
   for _, t in ipairs(todo) do
@@ -131,16 +142,20 @@ local function offer_create(a)
       used[code] = true
       local msgid = 'of-' .. t.id
       local key = P .. ':offer:' .. t.id
-      offer_event(P, t.id, 'made', {'id', t.id, 'msisdn', m, 'service', t.svc,
+      -- Open for offer_ttl from when the subscriber gets it.
+      local wait = held and a.release - now or 0
+      offer_event(P, t.id, held and 'hold' or 'made', {'id', t.id, 'msisdn', m, 'service', t.svc,
         'source', a.source, 'channel', a.channel, 'promoter', a.promoter,
         'campaign', a.campaign, 'code', code, 'kind', t.kind,
-        'created', now, 'expires', now + a.offer_ttl, 'msg', msgid})
-      redis.call('PEXPIRE', key, a.offer_ttl + a.keep)
+        'created', now, 'expires', now + wait + a.offer_ttl, 'msg', msgid})
+      redis.call('PEXPIRE', key, wait + a.offer_ttl + a.keep)
       redis.call('HSET', offers, code, t.id)
-      redis.call('PEXPIRE', offers, a.offer_ttl + a.keep)
+      if redis.call('PTTL', offers) < wait + a.offer_ttl + a.keep then
+        redis.call('PEXPIRE', offers, wait + a.offer_ttl + a.keep)
+      end
       mt_put(P, {id = msgid, to = m, text = (string.gsub(t.text, CODE_MARK, code)), src = a.src,
                  origin = 'offer'}, now, a.msg_ttl, a.release, c)
-      out[t.at] = {t.id, a.release > now and 'held' or 'sent', msgid, code}
+      out[t.at] = {t.id, held and 'held' or 'sent', msgid, code}
       sent = sent + 1
     end
   end
@@ -149,7 +164,7 @@ local function offer_create(a)
       redis.call('HINCRBY', P .. ':promoter:' .. a.promoter .. ':month:' .. a.month, 'recommended', sent)
     end
     if a.marketing then
-      redis.call('HSET', sub, 'last_contact', now)
+      redis.call('HSET', sub, 'last_contact', contact_at)
       redis.call('INCR', daykey)
       redis.call('EXPIRE', daykey, 172800)
     end
@@ -261,11 +276,48 @@ local function offer_answer(P, now, m, kind, code, mo, iso)
   return {'confirmed', target.id, oid, target.svc, name(target.svc)}
 end
 
--- An offer held for quiet hours is not sent to a number that opted out
--- while it waited for the morning.
-hooks.release_check = function(P, _, msg)
-  if msg.origin == 'offer' and redis.call('HGET', P .. ':sub:{' .. msg.to .. '}', 'optout') == '1' then
-    return 'opted_out'
+-- An offer held for quiet hours is sent only if it could be made now:
+-- every rule a marketing offer is made under is checked again, in this
+-- step, with the subscriber's state as it is when the SMS is due.  The
+-- contact itself was counted when the offer was made (at its release time,
+-- on its release day), so the interval and the daily cap hold already;
+-- opting out, the service, the subscriber's state of it and another offer
+-- of it sent meanwhile may have changed.  Sent: the offer is open from
+-- now (pending) for as long as it was to be; not sent: it is withdrawn
+-- with the reason, which its SMS fails with.
+hooks.release_check = function(P, id, msg, now)
+  if msg.origin ~= 'offer' then return nil end
+  local oid = string.sub(id, 4) -- of-<offer id>
+  local key = P .. ':offer:' .. oid
+  local o = redis.call('HMGET', key, 'state', 'msisdn', 'service', 'created', 'expires')
+  if o[1] ~= 'held' then return 'offer_' .. (o[1] or 'gone') end
+  local m, svc = o[2], o[3]
+  local why
+  if redis.call('HGET', P .. ':sub:{' .. m .. '}', 'optout') == '1' then
+    why = 'opted_out'
+  else
+    why = service_refusal(P, m, svc, true, now, 0, tonumber(o[4]))
   end
+  if not why then
+    local open = offers_of(P, m, now)
+    for _, e in ipairs(open) do
+      if e.state == 'pending' and e.svc == svc then why = 'offer_pending' end
+    end
+  end
+  if why then
+    offer_event(P, oid, 'withdraw', {'withdrawn_at', now, 'withdrawn', why})
+    redis.call('HINCRBY', P .. ':stats', 'offer_withdrawn:' .. why, 1)
+    return why
+  end
+  -- Released later than planned (no daemon ran at the time): the
+  -- subscriber still gets the whole time to answer.
+  local late = now - tonumber(msg.release_at or now)
+  local fields = {'released_at', now}
+  if late > 0 then
+    fields[#fields + 1] = 'expires'; fields[#fields + 1] = tonumber(o[5]) + late
+    local ttl = redis.call('PTTL', key)
+    if ttl > 0 then redis.call('PEXPIRE', key, ttl + late) end
+  end
+  offer_event(P, oid, 'release', fields)
   return nil
 end

@@ -6,21 +6,28 @@
 --
 -- An offer, P:offer:<id> field state (handlers/lua/offers.lua):
 --
---   (none) --made--> pending --decline--> declined
---                      |  |                 |  |
---                      |  +--confirm--------+--+--> confirmed   (its order is queued)
---                      +--supersede------------+--> superseded  (another offer of the
---                                                  service was confirmed, or the
---                                                  subscriber holds it already)
+--   (none) --hold--> held --release--> pending          (its SMS held for quiet
+--      |               |                                 hours is sent)
+--      |               +--withdraw--> withdrawn         (a rule no longer met
+--      |                                                 when it was due)
+--      +--made--> pending --decline--> declined
+--                   |  |                 |  |
+--                   |  +--confirm--------+--+--> confirmed   (its order is queued)
+--                   +--supersede------------+--> superseded  (another offer of the
+--                                               service was confirmed, or the
+--                                               subscriber holds it already)
 --
+-- A held offer is not open to an answer: the subscriber has not seen it.
 -- An offer past its `expires` has lapsed, whatever its state says: no
 -- event is needed for time to pass.
 local OFFER = {
-  none = {made = 'pending'},
+  none = {made = 'pending', hold = 'held'},
+  held = {release = 'pending', withdraw = 'withdrawn'},
   pending = {decline = 'declined', confirm = 'confirmed', supersede = 'superseded'},
   declined = {confirm = 'confirmed', supersede = 'superseded'},
   confirmed = {},
   superseded = {},
+  withdrawn = {},
 }
 
 -- A subscriber's state of one service, P:sub:{<M>} field svc:<CODE>, with

@@ -18,7 +18,6 @@
 
 #include "gateway/lua/functions.h"
 #include "gateway/vg.h"
-#include "handlers/lua/functions.h"
 #include "tests/unit/redis_server.h"
 
 static vg_test_redis_t R;
@@ -1004,31 +1003,21 @@ static const release_case_t release_cases[] = {
      "[]",
      "[\"h1\",\"" NUM(T_REL) "\"]",
      "scheduled=1"},
-    /* The business's last word (hooks.release_check): an offer to a
-     * number that opted out while it waited is not sent. */
-    {"offer, opted out meanwhile",
-     {HELD("h1", "offer", SRC), "HSET vasgw:stats scheduled 1", OPTOUT("1"),
-      NULL},
+    /* The business's last word (hooks.release_check, its cases in
+     * tests/unit/handlers/lua/test_offers.c): it refuses an offer whose
+     * record is gone; the message fails with the reason it gives. */
+    {"refused by the business",
+     {HELD("h1", "offer", SRC), "HSET vasgw:stats scheduled 1", NULL},
      T_REL,
      "0",
-     "created=" NUM(T0) " done_at=" NUM(T_REL) " error=opted_out id=h1 "
+     "created=" NUM(T0) " done_at=" NUM(T_REL) " error=offer_gone id=h1 "
      "origin=offer release_at=" NUM(T_REL) " src=10658000 state=failed "
      "text=hi to=" M,
      "[]",
      "[]",
      "failed=1 scheduled=0"},
-    {"offer, opted in again",
-     {HELD("h1", "offer", SRC), "HSET vasgw:stats scheduled 1", OPTOUT("0"),
-      NULL},
-     T_REL,
-     "1",
-     H_REC("offer") " released_at=" NUM(T_REL) " src=10658000 "
-                       "state=queued text=hi to=" M,
-     "[[" H_ENT ",\"src\",\"10658000\"]]",
-     "[]",
-     "queued=1 scheduled=0"},
-    /* Only offers are the opt-out's business: a message the operator sent
-     * goes. */
+    /* Only offers are the business's: a message the operator sent goes,
+     * whatever the subscriber's opt-out says. */
     {"not an offer, opted out",
      {HELD("h1", "cli", SRC), "HSET vasgw:stats scheduled 1", OPTOUT("1"),
       NULL},
@@ -1081,11 +1070,11 @@ static void test_release_counts(void **state) {
           "HSET vasgw:stats scheduled 4", OPTOUT("1"), NULL});
   vg_fcall_t c = VG_FCALL_INIT;
   release_call(&c, 5000, 2);
-  /* b (refused: an offer to a number opted out) and c; a waits for the
-   * next call. */
+  /* b (refused: an offer without its record) and c; a waits for the next
+   * call. */
   VG_EXPECT(vg_test_fcall(&R, &c), "1");
   VG_EXPECT(vg_test_run(&R, "HMGET vasgw:msg:b state error"),
-            "[\"failed\",\"opted_out\"]");
+            "[\"failed\",\"offer_gone\"]");
   VG_EXPECT(entries("vasgw:mt"),
             "[[\"id\",\"c\",\"to\",\"" M "\",\"text\",\"3\"]]");
   VG_EXPECT(stats(), "failed=1 queued=1 scheduled=2");
@@ -1095,67 +1084,6 @@ static void test_release_counts(void **state) {
   VG_EXPECT(vg_test_run(&R, "ZRANGE vasgw:mt:scheduled 0 -1"), "[\"d\"]");
   VG_EXPECT(vg_test_run(&R, "HGET vasgw:msg:d state"), "\"scheduled\"");
   VG_EXPECT(stats(), "failed=1 queued=2 scheduled=1");
-  vg_fcall_free(&c);
-  (void)state;
-}
-
-/* The whole way, as the business makes it: an offer held by offer_create
- * for quiet hours (counted in scheduled), the subscriber opting out
- * meanwhile, and the release failing it instead of sending it. */
-static void test_release_held_offer(void **state) {
-  vg_test_setup(&R, (const char *const[]){
-                        "HSET vasgw:svc:CL code CL name 彩铃 enabled 1",
-                        "HSET vasgw:svc:SJB code SJB name 手机报 enabled 1",
-                        NULL});
-  vg_fn_offer_create_t a = {.prefix = P,
-                            .now = T0,
-                            .msisdn = M,
-                            .source = "api",
-                            .channel = "api",
-                            .promoter = "",
-                            .campaign = "",
-                            .offer_ttl = 48 * 3600000LL,
-                            .keep = 7 * 86400000LL,
-                            .interval = 0,
-                            .cancel_block = 0,
-                            .max_per_day = 10,
-                            .day = "20260101",
-                            .marketing = 0,
-                            .release = T_REL,
-                            .msg_ttl = TTL,
-                            .src = "10658000",
-                            .month = "202601"};
-  /* o1 may go a second before o2 (two contacts, each its own hold). */
-  vg_fcall_t c = VG_FCALL_INIT;
-  vg_fn_offer_create_offers_t g1 = {
-      .id = "o1", .service = "CL", .text = "回复\x1a", .kind = "recommend"};
-  vg_fn_offer_create_offers_t g2 = {
-      .id = "o2", .service = "SJB", .text = "回复\x1a", .kind = "recommend"};
-  a.release = T_REL - 1000;
-  vg_fn_offer_create(&c, &a);
-  vg_fn_offer_create_offers(&c, &g1);
-  VG_EXPECT(vg_test_fcall(&R, &c), "[[\"o1\",\"held\",\"of-o1\",\"1\"]]");
-  a.release = T_REL;
-  vg_fn_offer_create(&c, &a);
-  vg_fn_offer_create_offers(&c, &g2);
-  VG_EXPECT(vg_test_fcall(&R, &c), "[[\"o2\",\"held\",\"of-o2\",\"2\"]]");
-  VG_EXPECT(vg_test_run(&R, "HGET vasgw:stats scheduled"), "\"2\"");
-  /* o1 released before the opt-out ... */
-  release_call(&c, T_REL - 1000, 1000);
-  VG_EXPECT(vg_test_fcall(&R, &c), "1");
-  /* ... o2 after it. */
-  vg_test_setup(&R, (const char *const[]){OPTOUT("1"), NULL});
-  release_call(&c, T_REL, 1000);
-  VG_EXPECT(vg_test_fcall(&R, &c), "0");
-  again(&c, "0", NULL);
-  VG_EXPECT(vg_test_run(&R, "HMGET vasgw:msg:of-o1 state text origin src"),
-            "[\"queued\",\"回复1\",\"offer\",\"10658000\"]");
-  VG_EXPECT(vg_test_run(&R, "HMGET vasgw:msg:of-o2 state error done_at"),
-            "[\"failed\",\"opted_out\",\"" NUM(T_REL) "\"]");
-  VG_EXPECT(entries("vasgw:mt"), "[[\"id\",\"of-o1\",\"to\",\"" M
-                                 "\",\"text\",\"回复1\",\"src\",\"10658000\"]]");
-  VG_EXPECT(vg_test_run(&R, "HMGET vasgw:stats scheduled queued failed"),
-            "[\"0\",\"1\",\"1\"]");
   vg_fcall_free(&c);
   (void)state;
 }
@@ -1175,7 +1103,6 @@ int main(void) {
       cmocka_unit_test_setup(test_dlr_batch, setup),
       cmocka_unit_test_setup(test_release, setup),
       cmocka_unit_test_setup(test_release_counts, setup),
-      cmocka_unit_test_setup(test_release_held_offer, setup),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   vg_test_redis_stop(&R);

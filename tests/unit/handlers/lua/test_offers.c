@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "gateway/vg.h"
+#include "gateway/lua/functions.h"
 #include "handlers/lua/functions.h"
 #include "tests/unit/redis_server.h"
 
@@ -44,6 +45,9 @@ static int setup(void **state) {
 }
 
 /* --- offer_create -------------------------------------------------------- */
+
+static char *answer(const char *mo, const char *kind, const char *code,
+                    long long now);
 
 /* The contact of a case: a promoter's marketing contact unless changed. */
 static vg_fn_offer_create_t contact(void) {
@@ -258,18 +262,177 @@ static void test_create_codes(void **state) {
   VG_EXPECT(create(&a, "o13", svc[1]), "[[\"o13\",\"sent\",\"of-o13\",\"5\"]]");
 }
 
-/* Quiet hours: the SMS is held until `release`; the offer is made. */
+/* Quiet hours: the SMS is held until `release`; the offer is made held,
+ * open for offer_ttl from then, and counted as a contact at its release
+ * (last_contact, and the day the C passes: the release's). */
+#define REL 1767229200000LL /* NOW + 1 h */
+#define REL_S "1767229200000"
+#define TTL_MS (48 * 3600000LL)
+
 static void test_create_held(void **state) {
   vg_fn_offer_create_t a = contact();
-  a.release = NOW + 3600000;
+  a.release = REL;
+  a.day = "20260102";
   VG_EXPECT(create(&a, "o1", "CL"), "[[\"o1\",\"held\",\"of-o1\",\"1\"]]");
   VG_EXPECT(vg_test_run(&R, "HMGET vasgw:msg:of-o1 state release_at"),
-            "[\"scheduled\",\"" NUM(1767229200000) "\"]");
+            "[\"scheduled\",\"" REL_S "\"]");
   VG_EXPECT(vg_test_run(&R, "ZSCORE vasgw:mt:scheduled of-o1"),
-            "\"" NUM(1767229200000) "\"");
+            "\"" REL_S "\"");
   VG_EXPECT(vg_test_run(&R, "XLEN vasgw:mt"), "0");
   VG_EXPECT(vg_test_run(&R, "HMGET vasgw:stats scheduled offer_held"),
             "[\"1\",\"1\"]");
+  VG_EXPECT(vg_test_run(&R, "HMGET vasgw:offer:o1 state code expires"),
+            "[\"held\",\"1\",\"" NUM(1767402000000) "\"]"); /* REL + 48 h */
+  VG_EXPECT(vg_test_run(&R, "HGET " SUB " last_contact"), "\"" REL_S "\"");
+  VG_EXPECT(vg_test_run(&R, "GET " SUB ":day:20260102"), "\"1\"");
+  VG_EXPECT(vg_test_run(&R, "EXISTS " SUB ":day:20260101"), "0");
+  /* The record lives as long after its (later) expiry as any other. */
+  char *pttl = vg_test_run(&R, "PTTL vasgw:offer:o1");
+  long long ms = atoll(pttl);
+  free(pttl);
+  assert_true(ms > REL - NOW + TTL_MS + 7 * DAY - 60000);
+  assert_true(ms <= REL - NOW + TTL_MS + 7 * DAY);
+}
+
+/* The release of the held offers at `now`: how many were sent. */
+static char *release_at(long long now) {
+  vg_fcall_t c = VG_FCALL_INIT;
+  vg_fn_mt_release_t r = {.prefix = P, .now = now, .max = 100};
+  vg_fn_mt_release(&c, &r);
+  char *out = vg_test_fcall(&R, &c);
+  vg_fcall_free(&c);
+  return out;
+}
+
+/* An offer the subscriber has not seen is not open to an answer: a "Y",
+ * its code or an "N" finds nothing to act on, and its code stays taken. */
+static void test_held_not_answerable(void **state) {
+  vg_fn_offer_create_t a = contact();
+  a.release = REL;
+  free(create(&a, "o1", "CL"));
+  VG_EXPECT(answer("m1", "confirm", "Y", NOW + 1000),
+            "[\"answered\",\"no_offer\",\"\",\"\"]");
+  VG_EXPECT(answer("m2", "confirm", "1", NOW + 2000),
+            "[\"answered\",\"no_offer\",\"\",\"\"]");
+  VG_EXPECT(answer("m3", "decline", "", NOW + 3000),
+            "[\"answered\",\"no_offer\",\"\",\"\"]");
+  VG_EXPECT(vg_test_run(&R, "HGET vasgw:offer:o1 state"), "\"held\"");
+  VG_EXPECT(vg_test_run(&R, "EXISTS vasgw:order:Ao1"), "0");
+  VG_EXPECT(vg_test_run(&R, "XLEN vasgw:orders"), "0");
+  /* The subscriber asks for SJB meanwhile: it gets code 2, not 1. */
+  a = contact();
+  a.marketing = 0;
+  a.now = NOW + 4000;
+  VG_EXPECT(create(&a, "o2", "SJB"), "[[\"o2\",\"sent\",\"of-o2\",\"2\"]]");
+  /* Released, it is open: "1" confirms it. */
+  VG_EXPECT(release_at(REL), "1");
+  VG_EXPECT(vg_test_run(&R, "HMGET vasgw:offer:o1 state released_at"),
+            "[\"pending\",\"" REL_S "\"]");
+  VG_EXPECT(answer("m4", "code", "1", REL + 1000),
+            "[\"answered\",\"confirm_received\",\"o1\",\"Ao1\"]");
+  (void)state;
+}
+
+/* At release every rule the offer was made under is checked again against
+ * the subscriber's state then; the first that fails withdraws the offer
+ * and fails its SMS with the rule's name. */
+typedef struct {
+  const char *name;
+  const char *meanwhile[4]; /* what happened while it was held */
+  int zs;                   /* the subscriber asked for CL meanwhile */
+  const char *why;          /* NULL: sent */
+} release_case_t;
+
+static const release_case_t release_cases[] = {
+    {"nothing changed", {NULL}, 0, NULL},
+    {"opted out", {"HSET " SUB " optout 1"}, 0, "opted_out"},
+    {"opted out and in again", {"HSET " SUB " optout 0"}, 0, NULL},
+    {"service disabled", {"HSET vasgw:svc:CL enabled 0"}, 0,
+     "service_disabled"},
+    {"service removed", {"DEL vasgw:svc:CL"}, 0, "unknown_service"},
+    {"subscribed elsewhere", {"HSET " SUB " svc:CL active"}, 0,
+     "already_subscribed"},
+    {"being cancelled", {"HSET " SUB " svc:CL cancelling"}, 0,
+     "already_subscribed"},
+    {"activation under way", {"HSET " SUB " svc:CL ordering"}, 0,
+     "order_in_progress"},
+    {"cancelled after the offer was made",
+     {"HSET " SUB " svc:CL cancelled svc:CL:at " NUM(1767225601000)}, 0,
+     "cancelled_recently"},
+    {"cancelled long before", /* the offer was made past the block */
+     {"HSET " SUB " svc:CL cancelled svc:CL:at " NUM(1740000000000)}, 0, NULL},
+    {"the subscriber asked for it (ZS) and got it", {NULL}, 1,
+     "offer_pending"},
+};
+
+static void test_release_rechecks(void **state) {
+  (void)state;
+  for (size_t i = 0; i < VG_ARRAY_SIZE(release_cases); i++) {
+    const release_case_t *k = &release_cases[i];
+    print_message("case: %s\n", k->name);
+    setup(NULL);
+    vg_fn_offer_create_t a = contact();
+    a.release = REL;
+    VG_EXPECT(create(&a, "o1", "CL"), "[[\"o1\",\"held\",\"of-o1\",\"1\"]]");
+    vg_test_setup(&R, k->meanwhile);
+    if (k->zs) {
+      vg_fn_offer_create_t z = contact();
+      z.marketing = 0;
+      z.now = NOW + 60000;
+      VG_EXPECT(create(&z, "k1", "CL"), "[[\"k1\",\"sent\",\"of-k1\",\"2\"]]");
+    }
+    VG_EXPECT(release_at(REL), k->why ? "0" : "1");
+    if (k->why) {
+      char want[160];
+      snprintf(want, sizeof want, "[\"withdrawn\",\"%s\",\"" REL_S "\"]",
+               k->why);
+      VG_EXPECT(vg_test_run(&R, "HMGET vasgw:offer:o1 state withdrawn "
+                                "withdrawn_at"),
+                want);
+      snprintf(want, sizeof want, "[\"failed\",\"%s\"]", k->why);
+      VG_EXPECT(vg_test_run(&R, "HMGET vasgw:msg:of-o1 state error"), want);
+      snprintf(want, sizeof want, "HGET vasgw:stats offer_withdrawn:%s",
+               k->why);
+      VG_EXPECT(vg_test_run(&R, want), "\"1\"");
+      VG_EXPECT(vg_test_run(&R, "HMGET vasgw:stats scheduled failed"),
+                "[\"0\",\"1\"]");
+    } else {
+      VG_EXPECT(vg_test_run(&R, "HMGET vasgw:offer:o1 state expires"),
+                "[\"pending\",\"" NUM(1767402000000) "\"]");
+      VG_EXPECT(vg_test_run(&R, "HMGET vasgw:msg:of-o1 state"),
+                "[\"queued\"]");
+      VG_EXPECT(vg_test_run(&R, "HMGET vasgw:stats scheduled queued"),
+                k->zs ? "[\"0\",\"2\"]" : "[\"0\",\"1\"]");
+    }
+    /* Every node runs the release every second: nothing moves again. */
+    char *before = vg_test_snapshot(&R, NULL);
+    VG_EXPECT(release_at(REL + 1000), "0");
+    char *after = vg_test_snapshot(&R, NULL);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+  }
+}
+
+/* Released late (no daemon ran when it was due): the subscriber still has
+ * the whole offer_ttl to answer, and the record lives as much longer. */
+static void test_release_late(void **state) {
+  vg_fn_offer_create_t a = contact();
+  a.release = REL;
+  free(create(&a, "o1", "CL"));
+  VG_EXPECT(release_at(REL + 600000), "1");
+  VG_EXPECT(vg_test_run(&R, "HMGET vasgw:offer:o1 state expires released_at"),
+            "[\"pending\",\"" NUM(1767402600000) "\",\"" NUM(1767229800000)
+            "\"]");
+  /* An offer whose state changed while it was due is not sent either. */
+  setup(state);
+  free(create(&a, "o1", "CL"));
+  vg_test_setup(&R, (const char *const[]){"HSET vasgw:offer:o1 state "
+                                          "superseded",
+                                          NULL});
+  VG_EXPECT(release_at(REL), "0");
+  VG_EXPECT(vg_test_run(&R, "HMGET vasgw:msg:of-o1 state error"),
+            "[\"failed\",\"offer_superseded\"]");
 }
 
 /* The same offer id twice: the second call answers "exists" and changes
@@ -506,6 +669,9 @@ int main(void) {
       cmocka_unit_test_setup(test_create_pending, setup),
       cmocka_unit_test_setup(test_create_codes, setup),
       cmocka_unit_test_setup(test_create_held, setup),
+      cmocka_unit_test_setup(test_held_not_answerable, setup),
+      cmocka_unit_test_setup(test_release_rechecks, setup),
+      cmocka_unit_test_setup(test_release_late, setup),
       cmocka_unit_test_setup(test_create_twice, setup),
       cmocka_unit_test_setup(test_confirm_one, setup),
       cmocka_unit_test_setup(test_confirm_after_order, setup),
