@@ -3,12 +3,16 @@
  * MO texts, each with its exact normalised form and its exact meaning
  * (command, argument error, keyword, offer code, arguments).  One table row
  * per text; any wrong table entry, separator rule or slot check fails a row.
+ * Every keyword of commands.def has a row of its own, and docs/texting.md's
+ * keyword table lists exactly commands.def's keywords: a word added to one
+ * and not the others fails here.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -70,6 +74,13 @@ static const gram_case_t cases[] = {
     {"Y 确认", 0, "Y 确认", C(CONFIRM), OK_, "Y", "Y", ""},
     {"1开通", 0, "1开通", C(CONFIRM), OK_, "1", "1", ""},
     {"Y 谢谢", 0, "Y 谢谢", C(CONFIRM), E(EXTRA), "Y", "Y", ""},
+    /* English, as a person writes it */
+    {"YES", 0, "YES", C(CONFIRM), OK_, "YES", "YES", ""},
+    {"yes", 0, "YES", C(CONFIRM), OK_, "YES", "YES", ""},
+    {"Yes!", 0, "YES", C(CONFIRM), OK_, "YES", "YES", ""},
+    {"ＹＥＳ", 0, "YES", C(CONFIRM), OK_, "YES", "YES", ""},
+    {"yes 确认", 0, "YES 确认", C(CONFIRM), OK_, "YES", "YES", ""},
+    {"Yes please", 0, "YES PLEASE", C(CONFIRM), E(EXTRA), "YES", "YES", ""},
     /* offer codes */
     {"2", 0, "2", C(CODE), OK_, "", "2", ""},
     {"２", 0, "2", C(CODE), OK_, "", "2", ""},
@@ -87,6 +98,11 @@ static const gram_case_t cases[] = {
     {"不需要，谢谢", 0, "不需要 谢谢", C(DECLINE), E(EXTRA), "不需要", "",
      ""},
     {"不需要。。。", 0, "不需要", C(DECLINE), OK_, "不需要", "", ""},
+    {"不用", 0, "不用", C(DECLINE), OK_, "不用", "", ""},
+    {"不用，谢谢", 0, "不用 谢谢", C(DECLINE), E(EXTRA), "不用", "", ""},
+    {"NO", 0, "NO", C(DECLINE), OK_, "NO", "", ""},
+    {"no.", 0, "NO", C(DECLINE), OK_, "NO", "", ""},
+    {"No thanks", 0, "NO THANKS", C(DECLINE), E(EXTRA), "NO", "", ""},
     /* opt-out / opt-in */
     {"TD", 0, "TD", C(OPTOUT), OK_, "TD", "", ""},
     {"ｔｄ", 0, "TD", C(OPTOUT), OK_, "TD", "", ""},
@@ -98,6 +114,8 @@ static const gram_case_t cases[] = {
     {"stop", 0, "STOP", C(OPTOUT), OK_, "STOP", "", ""},
     {"STOP\xf0\x9f\x98\xa1\xf0\x9f\x98\xa1", 0, "STOP", C(OPTOUT), OK_,
      "STOP", "", ""},
+    {"unsubscribe", 0, "UNSUBSCRIBE", C(OPTOUT), OK_, "UNSUBSCRIBE", "", ""},
+    {"STOP 退订", 0, "STOP 退订", C(OPTOUT), OK_, "STOP", "", ""},
     {"DY", 0, "DY", C(OPTIN), OK_, "DY", "", ""},
     {"订阅", 0, "订阅", C(OPTIN), OK_, "订阅", "", ""},
     {"Start", 0, "START", C(OPTIN), OK_, "START", "", ""},
@@ -107,6 +125,13 @@ static const gram_case_t cases[] = {
     {"QX", 0, "QX", C(CANCEL), E(MISSING_SERVICE), "QX", "", ""},
     {"QX 彩铃", 0, "QX 彩铃", C(CANCEL), E(BAD_SERVICE), "QX", "", ""},
     {"QX CL SJB", 0, "QX CL SJB", C(CANCEL), E(EXTRA), "QX", "", "CL"},
+    /* QX is 取消's pinyin: the word itself, and in English */
+    {"取消 CL", 0, "取消 CL", C(CANCEL), OK_, "取消", "", "CL"},
+    {"取消cl", 0, "取消CL", C(CANCEL), OK_, "取消", "", "CL"},
+    {"回复取消CL", 0, "取消CL", C(CANCEL), OK_, "取消", "", "CL"},
+    {"取消", 0, "取消", C(CANCEL), E(MISSING_SERVICE), "取消", "", ""},
+    {"cancel cl", 0, "CANCEL CL", C(CANCEL), OK_, "CANCEL", "", "CL"},
+    {"CANCEL", 0, "CANCEL", C(CANCEL), E(MISSING_SERVICE), "CANCEL", "", ""},
     {"ZS CL", 0, "ZS CL", C(KNOWLEDGE), OK_, "ZS", "", "CL"},
     {"zs cl?", 0, "ZS CL", C(KNOWLEDGE), OK_, "ZS", "", "CL"},
     {"ZS 13800138000 CL", 0, "ZS 13800138000 CL", C(KNOWLEDGE), OK_, "ZS",
@@ -273,9 +298,135 @@ static void test_parse_limits(void **state) {
                       "missing msisdn");
 }
 
+/* commands.def's rows, as the grammar reads them. */
+static const struct {
+  vg_cmd_id_t id;
+  const char *keywords;
+} rows[] = {
+#define CMD(name, keywords, args, family) {VG_CMD_##name, keywords},
+#include "handlers/commands.def"
+};
+
+/* Calls fn(id, keyword, len, arg) for every keyword of commands.def. */
+static void each_keyword(void (*fn)(vg_cmd_id_t, const char *, size_t, void *),
+                         void *arg) {
+  for (size_t r = 0; r < VG_ARRAY_SIZE(rows); r++)
+    for (const char *k = rows[r].keywords; *k;) {
+      size_t n = strcspn(k, "|");
+      fn(rows[r].id, k, n, arg);
+      k += n + (k[n] == '|');
+    }
+}
+
+static void keyword_has_case(vg_cmd_id_t id, const char *kw, size_t n,
+                             void *arg) {
+  size_t *missing = arg;
+  for (size_t i = 0; i < VG_ARRAY_SIZE(cases); i++)
+    if (cases[i].cmd == id && strlen(cases[i].keyword) == n &&
+        memcmp(cases[i].keyword, kw, n) == 0)
+      return;
+  print_error("keyword \"%.*s\" (%s) has no row in the table\n", (int)n, kw,
+              vg_command_name(id));
+  (*missing)++;
+}
+
+static void test_every_keyword_tested(void **state) {
+  size_t missing = 0;
+  (void)state;
+  each_keyword(keyword_has_case, &missing);
+  assert_int_equal(missing, 0);
+}
+
+/* The keywords column of docs/texting.md's "The keywords" table: every
+ * `word` in it, "|"-separated. */
+static char *documented_keywords(void) {
+  FILE *f = fopen(VG_SRCDIR "/docs/texting.md", "r");
+  assert_non_null(f);
+  char line[1024];
+  size_t cap = 4096, len = 0;
+  char *out = calloc(1, cap);
+  int in_table = 0;
+  assert_non_null(out);
+  while (fgets(line, sizeof line, f)) {
+    if (strncmp(line, "### The keywords", 16) == 0)
+      in_table = 1;
+    else if (in_table && strncmp(line, "Argument shapes", 15) == 0)
+      break;
+    if (!in_table || strncmp(line, "| ", 2) != 0)
+      continue;
+    /* | command | keywords | arguments | whose | */
+    char *col = strchr(line + 1, '|');
+    char *end = col ? strchr(col + 1, '|') : NULL;
+    if (end == NULL)
+      continue;
+    *end = '\0';
+    for (char *p = strchr(col, '`'); p; p = strchr(p + 1, '`')) {
+      char *q = strchr(p + 1, '`');
+      if (q == NULL)
+        break;
+      assert_true(len + (size_t)(q - p) + 1 < cap);
+      len += (size_t)sprintf(out + len, "%s%.*s", len ? "|" : "",
+                             (int)(q - p - 1), p + 1);
+      p = q;
+    }
+  }
+  fclose(f);
+  return out;
+}
+
+static int in_list(const char *list, const char *w, size_t n) {
+  for (const char *k = list; *k;) {
+    size_t l = strcspn(k, "|");
+    if (l == n && memcmp(k, w, n) == 0)
+      return 1;
+    k += l + (k[l] == '|');
+  }
+  return 0;
+}
+
+typedef struct {
+  const char *doc;
+  char all[1024];
+  size_t len, undocumented;
+} doc_check_t;
+
+static void keyword_documented(vg_cmd_id_t id, const char *kw, size_t n,
+                               void *arg) {
+  doc_check_t *d = arg;
+  if (!in_list(d->doc, kw, n)) {
+    print_error("keyword \"%.*s\" (%s) is not in docs/texting.md\n", (int)n,
+                kw, vg_command_name(id));
+    d->undocumented++;
+  }
+  d->len += (size_t)snprintf(d->all + d->len, sizeof d->all - d->len, "%s%.*s",
+                             d->len ? "|" : "", (int)n, kw);
+}
+
+static void test_keywords_documented(void **state) {
+  doc_check_t d = {.doc = documented_keywords()};
+  size_t unknown = 0;
+  (void)state;
+  each_keyword(keyword_documented, &d);
+  /* ... and the document promises no word the grammar does not know. */
+  for (const char *k = d.doc; *k;) {
+    size_t l = strcspn(k, "|");
+    if (!in_list(d.all, k, l)) {
+      print_error("docs/texting.md lists \"%.*s\", commands.def does not\n",
+                  (int)l, k);
+      unknown++;
+    }
+    k += l + (k[l] == '|');
+  }
+  free((void *)d.doc);
+  assert_int_equal(d.undocumented, 0);
+  assert_int_equal(unknown, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_table),
+      cmocka_unit_test(test_every_keyword_tested),
+      cmocka_unit_test(test_keywords_documented),
       cmocka_unit_test(test_normalize_limits),
       cmocka_unit_test(test_parse_limits),
   };
