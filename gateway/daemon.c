@@ -18,13 +18,20 @@
 #include "gateway/provision.h"
 #include "gateway/lua/functions.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define READ_BLOCK_MS 1000
+/* The node's claim (P:running:<node>) lives this long unless renewed; it
+ * is renewed every second. */
+#define CLAIM_TTL_MS 5000
+/* Without Redis this long, the links unbind until it is back. */
+#define VG_REDIS_GRACE_MS 10000
 
 typedef struct vg_daemon_s daemon_t;
 
@@ -64,6 +71,12 @@ struct vg_daemon_s {
   int unbinding;
   uint64_t unbind_deadline;
   int closed_links;
+  /* Running as the node: claimed, its claim renewed, and since when Redis
+   * has been lost (0: it is not). */
+  char instance[300]; /* host/pid/started ms */
+  int claimed, claiming;
+  int links_started, links_paused;
+  uint64_t redis_lost_at;
 };
 
 /* --- stream readers ------------------------------------------------------- */
@@ -144,7 +157,9 @@ static void create_group(reader_t *rd);
 
 static void reader_kick(reader_t *rd) {
   daemon_t *d = rd->d;
-  if (rd->reading || !vg_redis_ready(&rd->conn) || d->stopping)
+  /* Not before this process runs as the node: the consumer name, and the
+   * pending entries under it, are the node's. */
+  if (rd->reading || !vg_redis_ready(&rd->conn) || d->stopping || !d->claimed)
     return;
   if (!rd->group_ready) {
     create_group(rd);
@@ -302,9 +317,136 @@ static void link_closed(vg_smpp_link_t *l) {
   d->closed_links++;
 }
 
+/* --- running as the node ----------------------------------------------------- */
+
+static void stop(daemon_t *d, const char *why);
+static void kick_all(daemon_t *d);
+
+/* A holder "host/pid/started" that is a dead process of this host: a
+ * previous run of ours (same pid: a restarted container), or a pid that is
+ * gone.  Its claim may be taken at once instead of waiting for it to lapse. */
+static int holder_dead(const daemon_t *d, const char *holder) {
+  char host[256];
+  if (gethostname(host, sizeof host) != 0)
+    return 0;
+  host[sizeof host - 1] = '\0';
+  size_t hl = strlen(host);
+  if (strncmp(holder, host, hl) != 0 || holder[hl] != '/')
+    return 0;
+  char *end;
+  long pid = strtol(holder + hl + 1, &end, 10);
+  if (*end != '/' || pid <= 0)
+    return 0;
+  if (pid == (long)getpid())
+    return strcmp(holder, d->instance) != 0;
+  return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+static void claim(daemon_t *d, const char *stale);
+
+static void on_claim(vg_redis_t *r, redisReply *reply, void *data,
+                     const char *err) {
+  daemon_t *d = data;
+  d->claiming = 0;
+  if (err || d->stopping)
+    return; /* Redis is gone: tried again when it is back */
+  const char *holder = reply->type == REDIS_REPLY_STRING ? reply->str : "";
+  if (holder[0] == '\0') {
+    if (!d->claimed)
+      vg_log_info("running as node %s (%s)", d->cfg->node, d->instance);
+    d->claimed = 1;
+    d->redis_lost_at = 0;
+    if (!d->links_started) {
+      d->links_started = 1;
+      for (int i = 0; i < d->nlinks; i++)
+        vg_smpp_link_start(&d->links[i]);
+    } else if (d->links_paused) {
+      d->links_paused = 0;
+      vg_log_info("Redis is back: binding to the SMSC again");
+      for (int i = 0; i < d->nlinks; i++)
+        vg_smpp_link_resume(&d->links[i]);
+    }
+    kick_all(d);
+    return;
+  }
+  if (holder_dead(d, holder)) {
+    vg_log_info("node %s: taking over from %s, which is no longer running",
+                d->cfg->node, holder);
+    claim(d, holder);
+    return;
+  }
+  vg_log_error("node %s is already running: %s (host/pid/started) holds it; "
+               "two vasgwd must not share a [gateway] node name: give this "
+               "one its own, or stop the other",
+               d->cfg->node, holder);
+  d->claimed = 0;
+  d->exit_status = 1;
+  stop(d, "node name in use");
+}
+
+/* Take or renew P:running:<node> (lock_hold). */
+static void claim(daemon_t *d, const char *stale) {
+  if (d->claiming || !vg_redis_ready(&d->redis))
+    return;
+  char name[VG_KEY_MAX];
+  snprintf(name, sizeof name, VG_K_NODE_OWNER, d->cfg->node);
+  vg_fn_lock_hold_t a = {.prefix = d->cfg->prefix,
+                         .name = name,
+                         .holder = d->instance,
+                         .stale = stale,
+                         .ttl = CLAIM_TTL_MS};
+  vg_fcall_t call = VG_FCALL_INIT;
+  vg_fn_lock_hold(&call, &a);
+  if (vg_redis_fcall(&d->redis, &call, on_claim, d) == 0)
+    d->claiming = 1;
+  vg_fcall_free(&call);
+}
+
+/* Every second: without Redis for longer than VG_REDIS_GRACE_MS, unbind,
+ * so that the SMSC keeps the MO for us (or gives them to another node)
+ * instead of hearing a temporary error for each; bind again once Redis is
+ * back and the node claimed again (on_claim). */
+static void watch_redis(daemon_t *d) {
+  if (vg_redis_ready(&d->redis)) {
+    claim(d, "");
+    return;
+  }
+  uint64_t now = uv_now(d->loop);
+  if (d->redis_lost_at == 0) {
+    d->redis_lost_at = now;
+    return;
+  }
+  if (d->links_started && !d->links_paused &&
+      now - d->redis_lost_at >= VG_REDIS_GRACE_MS) {
+    d->links_paused = 1;
+    vg_log_warn("Redis unreachable for %d s: unbinding from the SMSC until "
+                "it is back",
+                VG_REDIS_GRACE_MS / 1000);
+    for (int i = 0; i < d->nlinks; i++)
+      vg_smpp_link_pause(&d->links[i]);
+  }
+}
+
+/* On a clean stop the node is free at once for its next run. */
+static void unclaim(daemon_t *d) {
+  if (!d->claimed || !vg_redis_ready(&d->redis))
+    return;
+  char name[VG_KEY_MAX];
+  snprintf(name, sizeof name, VG_K_NODE_OWNER, d->cfg->node);
+  vg_fn_lock_release_t a = {
+      .prefix = d->cfg->prefix, .name = name, .holder = d->instance};
+  vg_fcall_t call = VG_FCALL_INIT;
+  vg_fn_lock_release(&call, &a);
+  vg_redis_fcall(&d->redis, &call, NULL, NULL);
+  vg_fcall_free(&call);
+  d->claimed = 0;
+}
+
 /* --- status published for `vasgw stats` ---------------------------------------- */
 
 static void publish_status(daemon_t *d) {
+  if (!d->claimed)
+    return; /* the node's status is the running one's */
   char key[VG_KEY_MAX];
   vg_key(key, d->cfg->prefix, VG_K_NODE, d->cfg->node);
   long held, in_flight, throttled;
@@ -376,6 +518,8 @@ static void release_held(daemon_t *d) {
 /* --- shutdown ------------------------------------------------------------------ */
 
 static void close_all(daemon_t *d) {
+  unclaim(d);
+  vg_redis_flush(&d->redis);
   vg_redis_stop(&d->redis);
   vg_redis_stop(&d->mt_reader.conn);
   vg_redis_stop(&d->mo_reader.conn);
@@ -419,6 +563,9 @@ static void on_housekeeping(uv_timer_t *t) {
     shutdown_step(d);
     return;
   }
+  watch_redis(d);
+  if (!d->claimed)
+    return; /* nothing is ours to do before we run as the node */
   vg_inbox_expire(d->inbox);
   release_held(d);
   if (d->hooks.tick)
@@ -431,6 +578,10 @@ static void on_housekeeping(uv_timer_t *t) {
     d->last_claim = now;
     claim_idle(d);
   }
+  kick_all(d);
+}
+
+static void kick_all(daemon_t *d) {
   reader_kick(&d->mt_reader);
   reader_kick(&d->mo_reader);
   reader_kick(&d->order_reader);
@@ -480,6 +631,7 @@ static void on_flush(uv_prepare_t *h) {
 
 static void redis_connected(vg_redis_t *r) {
   daemon_t *d = r->data;
+  claim(d, ""); /* the links start, or bind again, once it is ours */
   vg_outbox_pump(d->outbox);
 }
 
@@ -573,12 +725,19 @@ int vg_daemon_run(vg_daemon_t *d) {
               PACKAGE_VERSION, cfg->node, cfg->smsc_host, cfg->smsc_port,
               cfg->bind == VG_BIND_TRX ? "transceiver" : "transmitter+receiver",
               cfg->redis_host, cfg->redis_port, cfg->prefix);
+  char host[256];
+  if (gethostname(host, sizeof host) != 0)
+    snprintf(host, sizeof host, "unknown");
+  host[sizeof host - 1] = '\0';
+  snprintf(d->instance, sizeof d->instance, "%s/%ld/%" PRId64, host,
+           (long)getpid(), vg_now_ms());
+  /* The links bind once Redis is ready and this process runs as the node
+   * (on_claim): an SMSC's MO would only get temporary errors before. */
+  vg_log_info("waiting for Redis before binding to the SMSC");
   vg_redis_start(&d->redis);
   vg_redis_start(&d->mt_reader.conn);
   vg_redis_start(&d->mo_reader.conn);
   vg_redis_start(&d->order_reader.conn);
-  for (int i = 0; i < d->nlinks; i++)
-    vg_smpp_link_start(&d->links[i]);
 
   uv_run(loop, UV_RUN_DEFAULT);
 

@@ -55,6 +55,8 @@ struct vg_inbox_s {
   acked_t *read_head;         /* read by the SMSC: mo_acked this iteration */
   nacked_t nacked[NACKED_MAX]; /* a ring */
   size_t nacked_next;
+  long nrefused[2];            /* MO, receipts refused since the last log */
+  uint64_t refused_logged_at;  /* 0: not refusing */
   char k_stats[VG_KEY_MAX];
 };
 
@@ -138,15 +140,50 @@ void vg_inbox_peer_read(vg_inbox_t *in, vg_smpp_link_t *l, uint64_t upto) {
   in->a_tail = last;
 }
 
+/* A deliver_sm Redis could not take, answered with a temporary error (the
+ * SMSC delivers it again).  The first of a run is logged at once; after
+ * that one line per REFUSED_LOG_MS says how many more, so that an outage
+ * under load is visible without a line per message. */
+#define REFUSED_LOG_MS 10000
+
+static void refused(vg_inbox_t *in, int is_dlr, long n, const char *err) {
+  uint64_t now = uv_now(in->loop);
+  in->nrefused[is_dlr ? 1 : 0] += n;
+  if (in->refused_logged_at && now - in->refused_logged_at < REFUSED_LOG_MS)
+    return;
+  if (in->refused_logged_at == 0)
+    vg_log_warn("inbox: cannot store a %s: %s; answering ESME_RX_T_APPN, "
+                "the SMSC delivers it again",
+                is_dlr ? "receipt" : "MO", err);
+  else
+    vg_log_warn("inbox: %ld MO and %ld receipts answered ESME_RX_T_APPN in "
+                "the last %d s (Redis: %s)",
+                in->nrefused[0], in->nrefused[1], REFUSED_LOG_MS / 1000, err);
+  in->refused_logged_at = now;
+  in->nrefused[0] = in->nrefused[1] = 0;
+}
+
+/* Stored again: the run of refusals is over; say how it ended. */
+static void stored_again(vg_inbox_t *in) {
+  if (in->refused_logged_at == 0)
+    return;
+  if (in->nrefused[0] || in->nrefused[1])
+    vg_log_warn("inbox: %ld MO and %ld receipts more answered ESME_RX_T_APPN",
+                in->nrefused[0], in->nrefused[1]);
+  vg_log_info("inbox: storing again");
+  in->refused_logged_at = 0;
+  in->nrefused[0] = in->nrefused[1] = 0;
+}
+
 static void on_stored(vg_redis_t *r, redisReply *reply, void *data,
                       const char *err) {
   pending_t *p = data;
   if (err) {
-    vg_log_warn("inbox: cannot store %s: %s; answering ESME_RX_T_APPN",
-                p->is_dlr ? "receipt" : "MO", err);
+    refused(p->in, p->is_dlr, 1, err);
     answer(p, VG_SMPP_ESME_RX_T_APPN);
     return;
   }
+  stored_again(p->in);
   /* {"stored", id} | {"part", ""} | {"dup", id or "part"}: the mark the
    * SMSC's reading of our answer will clear is the one naming this id. */
   if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
@@ -230,11 +267,12 @@ typedef struct {
 static void on_receipts_stored(vg_redis_t *r, redisReply *reply, void *data,
                                const char *err) {
   receipt_batch_t *b = data;
+  vg_inbox_t *in = b->r[0]->p->in; /* a batch is never empty */
   int ok = !err && reply->type == REDIS_REPLY_ARRAY && reply->elements == b->n;
   if (!ok)
-    vg_log_warn("inbox: cannot store %zu receipts: %s; answering "
-                "ESME_RX_T_APPN",
-                b->n, err ? err : "unexpected reply");
+    refused(in, 1, (long)b->n, err ? err : "unexpected reply");
+  else
+    stored_again(in);
   for (size_t i = 0; i < b->n; i++) {
     if (ok && vg_log_enabled(VG_LOG_DEBUG))
       vg_log_debug("inbox: receipt %s", reply->element[i]->str);
@@ -295,6 +333,7 @@ void vg_inbox_flush(vg_inbox_t *in) {
       vg_fn_dlr_receipts(&call, &g);
     }
     if (vg_redis_fcall(in->redis, &call, on_receipts_stored, b) != 0) {
+      refused(in, 1, (long)b->n, "not connected");
       for (size_t i = 0; i < b->n; i++) {
         answer(b->r[i]->p, VG_SMPP_ESME_RX_T_APPN);
         free(b->r[i]);
@@ -389,8 +428,10 @@ static void on_mo(vg_inbox_t *in, pending_t *p, const vg_smpp_deliver_t *d) {
   }
   vg_fcall_t call = VG_FCALL_INIT;
   vg_fn_mo_store(&call, &a);
-  if (vg_redis_fcall(in->redis, &call, on_stored, p) != 0)
+  if (vg_redis_fcall(in->redis, &call, on_stored, p) != 0) {
+    refused(in, 0, 1, "not connected");
     answer(p, VG_SMPP_ESME_RX_T_APPN);
+  }
   vg_fcall_free(&call);
   free(text);
 }

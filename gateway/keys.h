@@ -28,6 +28,7 @@ const char *vg_key(char out[VG_KEY_MAX], const char *prefix,
 #define VG_K_SMSCID "smscid:%s"       /* canonical SMSC id -> "msgid|part" */
 #define VG_K_DLR_UNMATCHED "dlr:unmatched:%s"
 #define VG_K_NODE "node:%s"           /* a daemon's live status (hash, TTL) */
+#define VG_K_NODE_OWNER "running:%s" /* the vasgwd running as node %s (string, TTL) */
 #define VG_K_AUDIT "audit"            /* operator actions (stream, kept) */
 
 /* The subscriber side (docs/keys.md, "Offers and orders").  Keys of one

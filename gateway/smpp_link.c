@@ -324,6 +324,23 @@ void vg_smpp_link_stop(vg_smpp_link_t *l) {
     drop_transport(l, NULL);
 }
 
+void vg_smpp_link_pause(vg_smpp_link_t *l) {
+  if (l->paused)
+    return;
+  l->paused = 1;
+  vg_smpp_link_stop(l);
+}
+
+void vg_smpp_link_resume(vg_smpp_link_t *l) {
+  if (!l->paused)
+    return;
+  l->paused = 0;
+  l->stopping = 0;
+  l->backoff_ms = 1000;
+  /* Still closing after the unbind: the close schedules the reconnect. */
+  start_connect(l);
+}
+
 int vg_smpp_link_is_down(const vg_smpp_link_t *l) {
   return !l->tcp_open && !l->connecting;
 }

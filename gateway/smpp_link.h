@@ -49,7 +49,8 @@ struct vg_smpp_link_s {
   size_t out_len, out_cap;
   int tcp_open;     /* tcp handle initialised and not yet closed */
   int connecting;
-  int stopping;     /* no reconnect: shutting down */
+  int stopping;     /* no reconnect: shutting down, or paused */
+  int paused;       /* stopped by vg_smpp_link_pause, until resumed */
   int closing_handles;
   int bound;        /* bound since the last connect: 'down' is owed */
   uint64_t binds, bind_failures, disconnects;
@@ -70,6 +71,13 @@ void vg_smpp_link_start(vg_smpp_link_t *l);
 /* Stop reconnecting; unbind when bound (the socket closes on unbind_resp or
  * timeout), close otherwise. */
 void vg_smpp_link_stop(vg_smpp_link_t *l);
+
+/* Unbind as vg_smpp_link_stop does, and stay down until
+ * vg_smpp_link_resume: the owner cannot take messages for a while. */
+void vg_smpp_link_pause(vg_smpp_link_t *l);
+
+/* Connect and bind again after vg_smpp_link_pause (nothing otherwise). */
+void vg_smpp_link_resume(vg_smpp_link_t *l);
 
 /* Release every handle; cb.closed fires when all are closed. */
 void vg_smpp_link_close(vg_smpp_link_t *l);

@@ -672,6 +672,62 @@ static void test_lock_release(void **state) {
   (void)state;
 }
 
+/* --- lock_hold ------------------------------------------------------------ */
+
+typedef struct {
+  const char *name;
+  const char *setup[2];
+  const char *stale;
+  const char *want; /* the reply ("" held) */
+  const char *left; /* the lock after */
+  int renewed;      /* its TTL is the new one */
+} hold_case_t;
+
+#define RUN "vasgw:running:n1"
+
+static const hold_case_t hold_cases[] = {
+    {"free", {NULL}, "", "\"\"", "\"h/42/1000\"", 1},
+    {"ours: renewed", {"SET " RUN " h/42/1000 PX 100", NULL}, "", "\"\"",
+     "\"h/42/1000\"", 1},
+    /* Another live process: it keeps it, and we learn who. */
+    {"another's", {"SET " RUN " h/7/500 PX 60000", NULL}, "", "\"h/7/500\"",
+     "\"h/7/500\"", 0},
+    {"another's, someone else stale", {"SET " RUN " h/7/500 PX 60000", NULL},
+     "h/8/500", "\"h/7/500\"", "\"h/7/500\"", 0},
+    /* The caller found that holder dead: taken over. */
+    {"a dead one's", {"SET " RUN " h/7/500 PX 60000", NULL}, "h/7/500",
+     "\"\"", "\"h/42/1000\"", 1},
+};
+
+static void test_lock_hold(void **state) {
+  for (size_t i = 0; i < VG_ARRAY_SIZE(hold_cases); i++) {
+    const hold_case_t *k = &hold_cases[i];
+    print_message("case: %s\n", k->name);
+    vg_test_redis_reset(&R);
+    vg_test_setup(&R, k->setup);
+    vg_fn_lock_hold_t a = {.prefix = P,
+                           .name = "running:n1",
+                           .holder = "h/42/1000",
+                           .stale = k->stale,
+                           .ttl = 5000};
+    vg_fcall_t c = VG_FCALL_INIT;
+    vg_fn_lock_hold(&c, &a);
+    VG_EXPECT(vg_test_fcall(&R, &c), k->want);
+    VG_EXPECT(vg_test_run(&R, "GET " RUN), k->left);
+    char *ttl = vg_test_run(&R, "PTTL " RUN);
+    long long ms = atoll(ttl);
+    free(ttl);
+    if (k->renewed)
+      assert_true(ms > 4000 && ms <= 5000);
+    else
+      assert_true(ms > 5000);
+    /* Renewing is the same call again: the same answer. */
+    VG_EXPECT(vg_test_fcall(&R, &c), k->want);
+    vg_fcall_free(&c);
+  }
+  (void)state;
+}
+
 int main(void) {
   vg_test_redis_start(&R);
   const struct CMUnitTest tests[] = {
@@ -681,6 +737,7 @@ int main(void) {
       cmocka_unit_test_setup(test_result_missing, setup),
       cmocka_unit_test_setup(test_order_flow, setup),
       cmocka_unit_test_setup(test_lock_release, setup),
+      cmocka_unit_test_setup(test_lock_hold, setup),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   vg_test_redis_stop(&R);

@@ -1,0 +1,72 @@
+#!/bin/bash
+# vasgwd binds to the SMSC only while it can take messages: not before
+# Redis is ready, and not while Redis has been gone for longer than 10 s
+# (it unbinds, and binds again when Redis is back).  It runs as its
+# [gateway] node only when no other live vasgwd does: a second one with the
+# same node name is refused with a clear error, and never binds; a clean
+# stop frees the name at once, and a crashed one's name is taken over at
+# once on the same host.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
+e2e_init redis_gate
+e2e_start_redis
+e2e_start_sim
+e2e_write_conf gateway.node=n1
+e2e_stop_redis # its port stays in the configuration: Redis is down
+
+log=$E2E_DIR/vasgwd.log
+count() { grep -cF -- "$1" "$log" || true; }
+
+# 1. No Redis: it tries Redis and does not bind.
+e2e_start_vasgwd
+e2e_wait_for "vasgwd waiting for Redis" 10 eval '[ "$(count "waiting for Redis before binding")" -ge 1 ]'
+fails() { [ "$(grep -c "redis .*127.0.0.1:$REDIS_PORT" "$log")" -ge "$1" ]; }
+e2e_wait_for "two failed Redis connects" 15 fails 2
+e2e_assert_eq "no connection to the SMSC without Redis" "0" "$(e2e_count_events connect)"
+e2e_restart_redis
+e2e_wait_bound
+e2e_assert_eq "one bind, once Redis was up" "1" "$(e2e_count_events bind)"
+e2e_assert_match "it runs as its node" "running as node n1 " "$(cat "$log")"
+
+# 2. A second vasgwd with the same node name: refused while the first runs.
+st=0
+timeout 20 "$top_builddir/vasgwd" -c "$E2E_CONF" >"$E2E_DIR/vasgwd-second.log" 2>&1 || st=$?
+e2e_assert_eq "the second vasgwd exits 1" "1" "$st"
+e2e_assert_match "it says the node is taken and what to do" \
+	"node n1 is already running: .* holds it; two vasgwd must not share a \[gateway\] node name" \
+	"$(cat "$E2E_DIR/vasgwd-second.log")"
+e2e_assert_eq "it never connected to the SMSC" "1" "$(e2e_count_events connect)"
+e2e_vasgwd_alive || e2e_fail "the first vasgwd died"
+# The first still works: an MO is answered.
+e2e_mo 8613800138000 BZ
+e2e_wait_sms 8613800138000 1
+
+# A clean stop frees the name: the next run takes it at once.
+e2e_stop_vasgwd
+e2e_assert_eq "stopped cleanly" "0" "$VASGWD_STATUS"
+e2e_assert_eq "the name is free" "0" "$(e2e_redis EXISTS vasgw:running:n1)"
+e2e_start_vasgwd
+e2e_wait_bound
+# A crashed one (SIGKILL) leaves its claim; on the same host the next run
+# sees the process is gone and takes over without waiting for it to lapse.
+e2e_kill_vasgwd
+e2e_assert_eq "the claim outlives the crash" "1" "$(e2e_redis EXISTS vasgw:running:n1)"
+binds=$(e2e_count_events bind)
+e2e_start_vasgwd
+e2e_wait_for "bound again after the crash" 10 eval '[ "$(e2e_count_events bind)" -gt "$binds" ]'
+e2e_assert_eq "taken over from the dead process" "1" "$(count "which is no longer running")"
+
+# 3. Redis lost for longer than the grace: unbind; back: bind again.
+unbinds=$(e2e_count_events unbind)
+binds=$(e2e_count_events bind)
+e2e_stop_redis
+e2e_wait_for "vasgwd unbinds without Redis" 30 eval '[ "$(e2e_count_events unbind)" -gt "$unbinds" ]'
+e2e_assert_eq "it said why" "1" "$(count "Redis unreachable for 10 s: unbinding from the SMSC until it is back")"
+e2e_assert_eq "and stays unbound" "$binds" "$(e2e_count_events bind)"
+e2e_vasgwd_alive || e2e_fail "vasgwd died without Redis"
+e2e_restart_redis
+e2e_wait_for "bound again with Redis back" 20 eval '[ "$(e2e_count_events bind)" -gt "$binds" ]'
+e2e_assert_eq "it said so" "1" "$(count "Redis is back: binding to the SMSC again")"
+e2e_mo 8613800138001 BZ
+e2e_wait_sms 8613800138001 1
+e2e_assert_eq "one answer each" "1 1" "$(e2e_sms_count 8613800138000) $(e2e_sms_count 8613800138001)"
+e2e_pass
