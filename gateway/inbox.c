@@ -70,6 +70,7 @@ typedef struct pending_s {
   int is_dlr;
   char dedup[DEDUP_LEN]; /* an MO's, "" for a receipt */
   char owner[VG_ID_MAX + 1]; /* mo_store's answer: whose mark it is */
+  char about[192]; /* an MO's "from <masked> to <dest>, ...", for the log */
 } pending_t;
 
 static void remember_nack(vg_inbox_t *in, const char *dedup) {
@@ -191,10 +192,19 @@ static void on_stored(vg_redis_t *r, redisReply *reply, void *data,
       reply->element[1]->len < sizeof p->owner)
     snprintf(p->owner, sizeof p->owner, "%s",
              reply->element[1]->len ? reply->element[1]->str : "part");
-  if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
-      vg_log_enabled(VG_LOG_DEBUG))
-    vg_log_debug("inbox: %s %s %s", p->is_dlr ? "receipt" : "MO",
-                 reply->element[0]->str, reply->element[1]->str);
+  /* One line per MO at info, with its id and the masked number, so that a
+   * subscriber's conversation can be followed with grep (the answer is
+   * MT re-<id>, logged by the outbox). */
+  if (!p->is_dlr && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
+    const char *what = reply->element[0]->str, *id = reply->element[1]->str;
+    if (strcmp(what, "stored") == 0)
+      vg_log_info("MO %s %s: stored", id, p->about);
+    else if (strcmp(what, "part") == 0)
+      vg_log_info("MO part %s: stored, waiting for the other parts", p->about);
+    else
+      vg_log_info("MO %s %s: redelivery of a message stored already, dropped",
+                  id, p->about);
+  }
   answer(p, VG_SMPP_ESME_ROK);
 }
 
@@ -264,6 +274,26 @@ typedef struct {
   receipt_t *r[RECEIPT_BATCH_MAX];
 } receipt_batch_t;
 
+/* One line per receipt: by the MT's id for one that matched (with the
+ * outbox's lines for that id, grep follows the message), by the SMSC's id
+ * for one kept unmatched. */
+static void log_receipt(const receipt_t *rc, const redisReply *e) {
+  if (e->type != REDIS_REPLY_ARRAY || e->elements != 3)
+    return;
+  const char *res = e->element[0]->str, *id = e->element[1]->str,
+             *state = e->element[2]->str;
+  if (strcmp(res, "matched") == 0)
+    vg_log_info("MT %s: receipt %s%s%s (SMSC id %s): %s", id, rc->stat,
+                rc->err[0] ? " err " : "", rc->err, rc->raw, state);
+  else if (strcmp(res, "unmatched") == 0)
+    vg_log_info("receipt %s for SMSC id %s matches no message yet: kept "
+                "(dlr_unmatched)",
+                rc->stat, rc->raw);
+  else
+    vg_log_debug("receipt %s for SMSC id %s (MT %s): a duplicate", rc->stat,
+                 rc->raw, id[0] ? id : "?");
+}
+
 static void on_receipts_stored(vg_redis_t *r, redisReply *reply, void *data,
                                const char *err) {
   receipt_batch_t *b = data;
@@ -274,8 +304,8 @@ static void on_receipts_stored(vg_redis_t *r, redisReply *reply, void *data,
   else
     stored_again(in);
   for (size_t i = 0; i < b->n; i++) {
-    if (ok && vg_log_enabled(VG_LOG_DEBUG))
-      vg_log_debug("inbox: receipt %s", reply->element[i]->str);
+    if (ok)
+      log_receipt(b->r[i], reply->element[i]);
     answer(b->r[i]->p, ok ? VG_SMPP_ESME_ROK : VG_SMPP_ESME_RX_T_APPN);
     free(b->r[i]);
   }
@@ -420,12 +450,14 @@ static void on_mo(vg_inbox_t *in, pending_t *p, const vg_smpp_deliver_t *d) {
       .error = error,
       .conn = conn,
       .redelivery = was_nacked(in, dedup)};
-  if (vg_log_enabled(VG_LOG_DEBUG)) {
-    char masked[VG_MSISDN_MAX + 8];
-    vg_msisdn_mask(from, in->cfg->country_code, masked, sizeof masked);
-    vg_log_debug("inbox: MO from %s dcs %d, %zu bytes, part %lld/%lld", masked,
-                 d->data_coding, d->sm_len, a.seq, a.total);
-  }
+  char masked[VG_MSISDN_MAX + 8];
+  vg_msisdn_mask(from, in->cfg->country_code, masked, sizeof masked);
+  int n = snprintf(p->about, sizeof p->about,
+                   "from %s to %.24s, %zu bytes dcs %d%s%s", masked, d->dest,
+                   d->sm_len, d->data_coding, error[0] ? ", " : "", error);
+  if (a.total > 1 && n > 0 && (size_t)n < sizeof p->about)
+    snprintf(p->about + n, sizeof p->about - (size_t)n, ", part %lld/%lld",
+             a.seq, a.total);
   vg_fcall_t call = VG_FCALL_INIT;
   vg_fn_mo_store(&call, &a);
   if (vg_redis_fcall(in->redis, &call, on_stored, p) != 0) {
@@ -443,6 +475,7 @@ void vg_inbox_deliver(vg_inbox_t *in, vg_smpp_link_t *l,
   p->link = l;
   p->dedup[0] = '\0';
   p->owner[0] = '\0';
+  p->about[0] = '\0';
   p->conn = l->disconnects;
   p->seq = seq;
   p->is_data_sm = d->is_data_sm;

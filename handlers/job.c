@@ -63,6 +63,7 @@ static void on_queued(vg_redis_t *r, redisReply *reply, void *data,
     vg_job_abandon(j, err);
     return;
   }
+  vg_log_info("dispatch: MO %s: answered (MT re-%s)", j->id, j->id);
   vg_job_finish(j);
 }
 
@@ -130,17 +131,31 @@ static void on_answer(vg_redis_t *r, redisReply *reply, void *data,
     j->then(j);
     return;
   }
-  if (strcmp(outcome, "silent") == 0 && strcmp(what, "help_sent_today") != 0) {
+  /* One line per MO handled, by its id: with the inbox's "MO <id> from
+   * ...: stored" and the outbox's lines for MT re-<id>, grep by id follows
+   * the conversation. */
+  if (strcmp(outcome, "silent") == 0) {
     /* Stored, counted, not answered. */
     char masked[VG_MSISDN_MAX + 8];
     vg_msisdn_mask(j->from, j->d->cfg->country_code, masked, sizeof masked);
+    const char *why = strcmp(what, "rate") == 0   ? "over mo_rate_limit_per_min"
+                      : strcmp(what, "loop") == 0 ? "auto-responder loop"
+                      : strcmp(what, "help_sent_today") == 0
+                          ? "help sent already today"
+                      : strcmp(what, "answered_before") == 0
+                          ? "answered before (read again)"
+                          : what;
     vg_log_info("dispatch: MO %s from %s not answered: %s", j->id, masked,
-                strcmp(what, "rate") == 0 ? "over mo_rate_limit_per_min"
-                                          : "auto-responder loop");
-  } else if (strcmp(outcome, "answered") == 0 && reply->elements >= 4 &&
-             *reply->element[3]->str) {
-    vg_log_info("dispatch: MO %s: %s (offer %s, order %s)", j->id, what,
-                reply->element[2]->str, reply->element[3]->str);
+                why);
+  } else if (strcmp(outcome, "answered") == 0 && reply->elements >= 4) {
+    const char *offer = reply->element[2]->str, *order = reply->element[3]->str;
+    const char *mt = j->reply[0] ? j->reply : NULL;
+    char re[VG_ID_MAX + 1];
+    if (mt == NULL)
+      mt = reply_id(re, j) == 0 ? re : "?";
+    vg_log_info("dispatch: MO %s: answered %s (MT %s%s%s%s%s)", j->id, what, mt,
+                *offer ? ", offer " : "", offer, *order ? ", order " : "",
+                order);
   }
   /* The script acknowledged the entry. */
   j->d->handled++;

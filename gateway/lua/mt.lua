@@ -214,14 +214,15 @@ end
 -- the number the receipt comes from (when the SMSC says): "1000" read as
 -- hex is another message's decimal id 4096, and a receipt that arrives
 -- before its own submit_sm_resp must not land on that one.
--- -> per receipt "matched", "dup" or "unmatched"
+-- -> per receipt {"matched", message id, its state now} | {"dup", message id
+--    or "", ""} | {"unmatched", "", ""}
 local function dlr(a)
   local P, now = a.prefix, a.now
   local c = counters()
   local out = {}
   for d in a.receipts() do
     count(c, 'dlr_received')
-    local res
+    local res, rid, rstate = nil, '', ''
     for _, k in ipairs({d.key0, d.key1, d.key2}) do
       local ref = k ~= '' and redis.call('GET', P .. ':smscid:' .. k)
       local sep = ref and string.find(ref, '|', 1, true)
@@ -231,6 +232,7 @@ local function dlr(a)
       local p = part and 'p' .. part .. '.'
       local f = msg and redis.call('HMGET', msg, 'to', p .. 'dlr', 'state', 'parts', p .. 'status') or {}
       if f[1] and (d.from == '' or f[1] == d.from) then
+        rid = id
         if f[2] and FINAL[f[2]] then
           count(c, 'dlr_duplicate')
           res = 'dup'
@@ -241,17 +243,19 @@ local function dlr(a)
             redis.call('HSET', msg, p .. 'dlr', d.stat, p .. 'dlr_err', d.err, p .. 'dlr_at', now,
               'state', 'delivered', 'done_at', now)
             count(c, 'delivered')
+            rstate = 'delivered'
           else
             redis.call('HSET', msg, p .. 'dlr', d.stat, p .. 'dlr_err', d.err, p .. 'dlr_at', now,
               'state', 'failed', 'error', 'dlr:' .. d.stat .. ' err:' .. d.err, 'done_at', now)
             count(c, 'failed')
+            rstate = 'failed'
           end
           count(c, 'dlr')
           res = 'matched'
         else
           redis.call('HSET', msg, p .. 'dlr', d.stat, p .. 'dlr_err', d.err, p .. 'dlr_at', now)
           count(c, 'dlr')
-          settle(msg, tonumber(f[4] or '1'), c, now)
+          rstate = settle(msg, tonumber(f[4] or '1'), c, now)
           res = 'matched'
         end
         break
@@ -276,7 +280,7 @@ local function dlr(a)
         res = 'unmatched'
       end
     end
-    out[#out + 1] = res
+    out[#out + 1] = {res, res == 'unmatched' and '' or rid, rstate or ''}
   end
   count_flush(P, c)
   return out

@@ -642,6 +642,12 @@ typedef struct {
   const char *record, *stats, *unmatched;
 } dlr_case_t;
 
+/* dlr's answer for one receipt: matched to m1, in the state it is in now;
+ * a duplicate (of m1's, or of one kept unmatched); kept unmatched. */
+#define MATCHED(st) "[[\"matched\",\"m1\",\"" st "\"]]"
+#define DUP_OF(id) "[[\"dup\",\"" id "\",\"\"]]"
+#define UNMATCHED "[[\"unmatched\",\"\",\"\"]]"
+
 /* m1 as the SMSC accepted it (one part, SMSC id 0A1B). */
 #define R_ACCEPTED ACCEPTED CREATED ID P1_OK TAIL("1", "accepted")
 #define S_ACCEPTED "accepted=1 queued=1 submitted=1"
@@ -649,8 +655,8 @@ typedef struct {
 static const dlr_case_t dlr_cases[] = {
     {"delivered",
      RCPT("delivered", "000", M, "a1b", ""),
-     "[\"matched\"]",
-     "[\"dup\"]",
+     MATCHED("delivered"),
+     DUP_OF("m1"),
      "dlr_duplicate",
      "1",
      ACCEPTED CREATED DONE(T_DLR) ID P_DLR(1, "delivered", "000", T_DLR) P1_OK
@@ -659,8 +665,8 @@ static const dlr_case_t dlr_cases[] = {
      ""},
     {"delivered, no number said",
      RCPT("delivered", "000", "", "a1b", ""),
-     "[\"matched\"]",
-     "[\"dup\"]",
+     MATCHED("delivered"),
+     DUP_OF("m1"),
      "dlr_duplicate",
      "1",
      ACCEPTED CREATED DONE(T_DLR) ID P_DLR(1, "delivered", "000", T_DLR) P1_OK
@@ -669,8 +675,8 @@ static const dlr_case_t dlr_cases[] = {
      ""},
     {"delivered, found under the second spelling",
      RCPT("delivered", "000", M, "2587", "a1b"),
-     "[\"matched\"]",
-     "[\"dup\"]",
+     MATCHED("delivered"),
+     DUP_OF("m1"),
      "dlr_duplicate",
      "1",
      ACCEPTED CREATED DONE(T_DLR) ID P_DLR(1, "delivered", "000", T_DLR) P1_OK
@@ -679,8 +685,8 @@ static const dlr_case_t dlr_cases[] = {
      ""},
     {"undeliverable",
      RCPT("undeliverable", "001", M, "a1b", ""),
-     "[\"matched\"]",
-     "[\"dup\"]",
+     MATCHED("failed"),
+     DUP_OF("m1"),
      "dlr_duplicate",
      "1",
      ACCEPTED CREATED DONE(T_DLR) " error=dlr:undeliverable err:001" ID
@@ -689,8 +695,8 @@ static const dlr_case_t dlr_cases[] = {
      ""},
     {"expired, no err",
      RCPT("expired", "", M, "a1b", ""),
-     "[\"matched\"]",
-     "[\"dup\"]",
+     MATCHED("failed"),
+     DUP_OF("m1"),
      "dlr_duplicate",
      "1",
      ACCEPTED CREATED DONE(T_DLR) " error=dlr:expired err:" ID
@@ -699,8 +705,8 @@ static const dlr_case_t dlr_cases[] = {
      ""},
     {"rejected",
      RCPT("rejected", "012", M, "a1b", ""),
-     "[\"matched\"]",
-     "[\"dup\"]",
+     MATCHED("failed"),
+     DUP_OF("m1"),
      "dlr_duplicate",
      "1",
      ACCEPTED CREATED DONE(T_DLR) " error=dlr:rejected err:012" ID
@@ -712,8 +718,8 @@ static const dlr_case_t dlr_cases[] = {
      * again is a duplicate. */
     {"from another number",
      RCPT("delivered", "000", OTHER, "a1b", ""),
-     "[\"unmatched\"]",
-     "[\"dup\"]",
+     UNMATCHED,
+     DUP_OF(""),
      "dlr_duplicate",
      "1",
      R_ACCEPTED,
@@ -721,8 +727,8 @@ static const dlr_case_t dlr_cases[] = {
      "a1b"},
     {"unknown id",
      RCPT("delivered", "000", M, "ffff", "65535"),
-     "[\"unmatched\"]",
-     "[\"dup\"]",
+     UNMATCHED,
+     DUP_OF(""),
      "dlr_duplicate",
      "1",
      R_ACCEPTED,
@@ -734,8 +740,8 @@ static const dlr_case_t dlr_cases[] = {
      * duplicates. */
     {"enroute",
      RCPT("enroute", "000", M, "a1b", ""),
-     "[\"matched\"]",
-     "[\"matched\"]",
+     MATCHED("accepted"),
+     MATCHED("accepted"),
      "dlr",
      "2",
      ACCEPTED CREATED ID P_DLR(1, "enroute", "000", T_DLR) P1_OK
@@ -772,7 +778,7 @@ static void test_dlr(void **state) {
 /* What an unmatched receipt keeps, for the response that takes it. */
 static void test_dlr_unmatched_record(void **state) {
   const vg_fn_dlr_receipts_t r = RCPT("delivered", "000", M, "a1b", "2587");
-  VG_EXPECT(dlr(T_EARLY, &r), "[\"unmatched\"]");
+  VG_EXPECT(dlr(T_EARLY, &r), UNMATCHED);
   VG_EXPECT(record("vasgw:dlr:unmatched:a1b"),
             "at=" NUM(T_EARLY) " err=000 from=" M " id=0A1B stat=delivered");
   VG_EXPECT(vg_test_run(&R, "TTL vasgw:dlr:unmatched:a1b"), NUM(604800));
@@ -798,21 +804,21 @@ typedef struct {
 static const parts_case_t parts_cases[] = {
     {"both delivered",
      {D1, D2},
-     {"[\"matched\"]", "[\"matched\"]"},
+     {MATCHED("accepted"), MATCHED("delivered")},
      "\"accepted\"",
      ACCEPTED CREATED DONE(T_DLR) ID P_DLR(1, "delivered", "000", T_DLR) P1_OK
          P_DLR(2, "delivered", "000", T_DLR) P2_OK TAIL("2", "delivered"),
      "accepted=1 delivered=1 dlr=2 dlr_duplicate=2 queued=1 submitted=1"},
     {"the second delivered first",
      {D2, D1},
-     {"[\"matched\"]", "[\"matched\"]"},
+     {MATCHED("accepted"), MATCHED("delivered")},
      "\"accepted\"",
      ACCEPTED CREATED DONE(T_DLR) ID P_DLR(1, "delivered", "000", T_DLR) P1_OK
          P_DLR(2, "delivered", "000", T_DLR) P2_OK TAIL("2", "delivered"),
      "accepted=1 delivered=1 dlr=2 dlr_duplicate=2 queued=1 submitted=1"},
     {"one delivered, the other expired",
      {D1, X2},
-     {"[\"matched\"]", "[\"matched\"]"},
+     {MATCHED("accepted"), MATCHED("failed")},
      "\"accepted\"",
      ACCEPTED CREATED DONE(T_DLR) " error=dlr:expired err:" ID
          P_DLR(1, "delivered", "000", T_DLR) P1_OK
@@ -820,7 +826,7 @@ static const parts_case_t parts_cases[] = {
      "accepted=1 dlr=2 dlr_duplicate=2 failed=1 queued=1 submitted=1"},
     {"the first undeliverable, then the second delivered",
      {U1, D2},
-     {"[\"matched\"]", "[\"matched\"]"},
+     {MATCHED("failed"), MATCHED("failed")},
      "\"failed\"",
      ACCEPTED CREATED DONE(T_DLR) " error=dlr:undeliverable err:001" ID
          P_DLR(1, "undeliverable", "001", T_DLR) P1_OK
@@ -844,7 +850,7 @@ static void test_dlr_parts(void **state) {
       if (j == 0)
         VG_EXPECT(vg_test_run(&R, "HGET vasgw:msg:m1 state"), k->first);
       static const char *const dup[] = {"dlr_duplicate", NULL};
-      again(&c, "[\"dup\"]", dup);
+      again(&c, DUP_OF("m1"), dup);
       vg_fcall_free(&c);
     }
     VG_EXPECT(record("vasgw:msg:m1"), k->record);
@@ -864,7 +870,7 @@ static void test_dlr_before_resp(void **state) {
   queued("m1", M, e1);
   const vg_fn_dlr_receipts_t early = {"delivered", "000", "1000", M,
                                       "1000", "4096", ""};
-  VG_EXPECT(dlr(T_EARLY, &early), "[\"unmatched\"]");
+  VG_EXPECT(dlr(T_EARLY, &early), UNMATCHED);
   VG_EXPECT(vg_test_run(&R, "HMGET vasgw:msg:m2 state p1.dlr"),
             "[\"accepted\",nil]");
   VG_EXPECT(record("vasgw:dlr:unmatched:1000"),
@@ -873,7 +879,7 @@ static void test_dlr_before_resp(void **state) {
   static const char *const dup[] = {"dlr_duplicate", NULL};
   vg_fcall_t c = VG_FCALL_INIT;
   dlr_call(&c, T_EARLY, &early, 1);
-  again(&c, "[\"dup\"]", dup);
+  again(&c, DUP_OF(""), dup);
   /* m1's response: the receipt taken, m1 delivered at once. */
   const part_t m1ok[] = {{1, 1, 0, "ESME_ROK", "1000", "1000", "4096"}};
   VG_EXPECT(resp("m1", e1, m1ok, 1), "[\"delivered\"]");
@@ -886,11 +892,11 @@ static void test_dlr_before_resp(void **state) {
                      "submitted=2");
   /* The receipt again, now that m1 is answered: a duplicate on m1. */
   dlr_call(&c, T_DLR, &early, 1);
-  again(&c, "[\"dup\"]", dup);
+  again(&c, DUP_OF("m1"), dup);
   /* m2's own receipt. */
   const vg_fn_dlr_receipts_t own = {"delivered", "000", "4096", OTHER,
                                     "4096", "16534", ""};
-  VG_EXPECT(dlr(T_DLR, &own), "[\"matched\"]");
+  VG_EXPECT(dlr(T_DLR, &own), "[[\"matched\",\"m2\",\"delivered\"]]");
   VG_EXPECT(vg_test_run(&R, "HMGET vasgw:msg:m2 state p1.dlr"),
             "[\"delivered\",\"delivered\"]");
   vg_fcall_free(&c);
@@ -907,12 +913,12 @@ static void test_dlr_early_final_replaces(void **state) {
                                         "1000", "4096", ""};
   const vg_fn_dlr_receipts_t delivered = {"delivered", "000", "1000", M,
                                           "1000", "4096", ""};
-  VG_EXPECT(dlr(T_EARLY, &enroute), "[\"unmatched\"]");
-  VG_EXPECT(dlr(T_EARLY + 10, &delivered), "[\"unmatched\"]");
+  VG_EXPECT(dlr(T_EARLY, &enroute), UNMATCHED);
+  VG_EXPECT(dlr(T_EARLY + 10, &delivered), UNMATCHED);
   VG_EXPECT(record("vasgw:dlr:unmatched:1000"),
             "at=" NUM(1767225601510) " err=000 from=" M
             " id=1000 stat=delivered");
-  VG_EXPECT(dlr(T_EARLY + 20, &enroute), "[\"dup\"]");
+  VG_EXPECT(dlr(T_EARLY + 20, &enroute), DUP_OF(""));
   VG_EXPECT(record("vasgw:dlr:unmatched:1000"),
             "at=" NUM(1767225601510) " err=000 from=" M
             " id=1000 stat=delivered");
@@ -937,11 +943,13 @@ static void test_dlr_batch(void **state) {
       RCPT("delivered", "000", M, "bbb", "")};
   vg_fcall_t c = VG_FCALL_INIT;
   dlr_call(&c, T_DLR, r, 3);
-  VG_EXPECT(vg_test_fcall(&R, &c), "[\"matched\",\"dup\",\"unmatched\"]");
+  VG_EXPECT(vg_test_fcall(&R, &c), "[[\"matched\",\"m1\",\"delivered\"],"
+                                   "[\"dup\",\"m1\",\"\"],"
+                                   "[\"unmatched\",\"\",\"\"]]");
   VG_EXPECT(stats(), "accepted=1 delivered=1 dlr=1 dlr_duplicate=1 "
                      "dlr_unmatched=1 queued=1 submitted=1");
   static const char *const dup[] = {"dlr_duplicate", NULL};
-  again(&c, "[\"dup\",\"dup\",\"dup\"]", dup);
+  again(&c, "[[\"dup\",\"m1\",\"\"],[\"dup\",\"m1\",\"\"],[\"dup\",\"\",\"\"]]", dup);
   VG_EXPECT(vg_test_run(&R, "HGET vasgw:stats dlr_duplicate"), "\"4\"");
   vg_fcall_free(&c);
   (void)state;
