@@ -502,6 +502,17 @@ static void publish_status(daemon_t *d) {
   vg_redis_command(&d->redis, NULL, NULL, "EXPIRE %s 10", key);
 }
 
+/* A copy of the counters every 10 s, for `vasgw stats` rates (any node;
+ * the function writes one copy per period). */
+static void snapshot_stats(daemon_t *d) {
+  vg_fn_stats_snapshot_t a = {
+      .prefix = d->cfg->prefix, .every = 10000, .keep = 360};
+  vg_fcall_t call = VG_FCALL_INIT;
+  vg_fn_stats_snapshot(&call, &a);
+  vg_redis_fcall(&d->redis, &call, NULL, NULL);
+  vg_fcall_free(&call);
+}
+
 /* --- MT held for quiet hours ---------------------------------------------- */
 
 /* Every second: the held messages now due join the MT stream (any node may
@@ -571,6 +582,7 @@ static void on_housekeeping(uv_timer_t *t) {
   if (d->hooks.tick)
     d->hooks.tick(d->hooks.data);
   publish_status(d);
+  snapshot_stats(d);
   uint64_t now = uv_now(d->loop);
   /* Look for a dead node's entries four times per idle period. */
   uint64_t every = (uint64_t)d->cfg->claim_idle * 250;

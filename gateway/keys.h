@@ -21,6 +21,7 @@ const char *vg_key(char out[VG_KEY_MAX], const char *prefix,
 #define VG_K_MT_STREAM "mt"           /* MT queue (stream) */
 #define VG_K_MO_STREAM "mo"           /* stored MO for the dispatcher */
 #define VG_K_STATS "stats"            /* counters (hash) */
+#define VG_K_STATS_HISTORY "stats:history" /* copies of them (stream) */
 #define VG_K_ASM_PENDING "mo:asm:pending" /* MO reassemblies by deadline */
 /* Per-object keys, with printf arguments: */
 #define VG_K_MSG "msg:%s"             /* MT message record (hash) */

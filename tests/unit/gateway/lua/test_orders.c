@@ -3,7 +3,8 @@
  * redis-server: the start of a webhook call (order_attempt), what it came
  * to (order_result: the order's state, the subscriber's service and the
  * promoter's development through hooks.order_final, the result SMS, the
- * stream entry), and a lock given back by its holder only (lock_release).
+ * stream entry), a lock given back by its holder only (lock_release) or
+ * held and renewed (lock_hold), and the counters' history (stats_snapshot).
  * Table-driven; every call is also made a second time to prove that the
  * repeat (a reply lost with the connection) changes nothing.
  */
@@ -728,6 +729,47 @@ static void test_lock_hold(void **state) {
   (void)state;
 }
 
+/* --- stats_snapshot ------------------------------------------------------- */
+
+static char *snapshot(long long every, long long keep) {
+  vg_fn_stats_snapshot_t a = {.prefix = P, .every = every, .keep = keep};
+  vg_fcall_t c = VG_FCALL_INIT;
+  vg_fn_stats_snapshot(&c, &a);
+  char *r = vg_test_fcall(&R, &c);
+  vg_fcall_free(&c);
+  return r;
+}
+
+/* A copy of P:stats when the last is `every` old; nothing before anything
+ * is counted; the stream is trimmed to about `keep`. */
+static void test_stats_snapshot(void **state) {
+  vg_test_redis_reset(&R);
+  VG_EXPECT(snapshot(10000, 360), "0");
+  VG_EXPECT(vg_test_run(&R, "EXISTS vasgw:stats:history"), "0");
+  vg_test_setup(&R, (const char *const[]){
+                        "HSET vasgw:stats queued 5 submitted 4", NULL});
+  VG_EXPECT(snapshot(10000, 360), "1");
+  char *e = vg_test_run(&R, "XREVRANGE vasgw:stats:history + - COUNT 1");
+  assert_non_null(strstr(e, "[\"queued\",\"5\",\"submitted\",\"4\"]"));
+  free(e);
+  /* Every node calls it every second: too soon, nothing written. */
+  VG_EXPECT(snapshot(10000, 360), "0");
+  VG_EXPECT(vg_test_run(&R, "XLEN vasgw:stats:history"), "1");
+  /* Its time come (here: at once), the counters as they are now. */
+  vg_test_setup(&R, (const char *const[]){"HINCRBY vasgw:stats queued 1",
+                                          NULL});
+  VG_EXPECT(snapshot(0, 360), "1");
+  e = vg_test_run(&R, "XREVRANGE vasgw:stats:history + - COUNT 1");
+  assert_non_null(strstr(e, "[\"queued\",\"6\",\"submitted\",\"4\"]"));
+  free(e);
+  for (int i = 0; i < 300; i++)
+    free(snapshot(0, 10));
+  char *n = vg_test_run(&R, "XLEN vasgw:stats:history");
+  assert_true(atoi(n) >= 10 && atoi(n) < 200);
+  free(n);
+  (void)state;
+}
+
 int main(void) {
   vg_test_redis_start(&R);
   const struct CMUnitTest tests[] = {
@@ -738,6 +780,7 @@ int main(void) {
       cmocka_unit_test_setup(test_order_flow, setup),
       cmocka_unit_test_setup(test_lock_release, setup),
       cmocka_unit_test_setup(test_lock_hold, setup),
+      cmocka_unit_test_setup(test_stats_snapshot, setup),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   vg_test_redis_stop(&R);
