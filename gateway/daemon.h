@@ -33,6 +33,8 @@ typedef struct {
   const char *ussd_op; /* "" for SMS */
   const char *its;     /* its_session_info hex, "" if none */
   int complete;        /* 0: parts never came (docs/encoding.md) */
+  const char *error;   /* "undecodable": `text` is the octets in hex, not
+                          text to read a command in; "" otherwise */
 } vg_mo_t;
 
 typedef struct {

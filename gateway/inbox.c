@@ -401,12 +401,15 @@ static void on_mo(vg_inbox_t *in, pending_t *p, const vg_smpp_deliver_t *d) {
   int rc = vg_text_decode_mo(d->data_coding, (d->esm_class & 0x40) != 0,
                              d->sm, d->sm_len, &concat, &text, &tlen);
   if (rc != 0) {
-    /* Keep what came, as hex, so nothing acknowledged is lost. */
+    /* Keep what came, as hex, so nothing acknowledged is lost.  A part
+     * whose header was sound stays a part (VG_ENOTTEXT): its message is
+     * put together and is undecodable as a whole. */
     error = "undecodable";
     text = vg_malloc(d->sm_len * 2 + 1);
     hex(d->sm, d->sm_len, text);
     tlen = d->sm_len * 2;
-    concat.present = 0;
+    if (rc != VG_ENOTTEXT)
+      concat.present = 0;
   }
   uint64_t h = 1469598103934665603ull;
   h = fnv(h, d->source, strlen(d->source) + 1);

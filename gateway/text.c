@@ -22,7 +22,6 @@
 #include "gateway/vg.h"
 
 #define GSM_ESC 0x1B
-#define REPLACEMENT_CHAR 0xFFFDu
 
 /* Concatenation UDH written on MT parts: UDHL 05, IEI 00, IEL 03, ref n i. */
 #define MT_UDH_LEN 6
@@ -492,100 +491,141 @@ static int dcs_alphabet(int dcs) {
 }
 
 /*
+ * The decoders below write UTF-8 at out[*o] and return 0, or VG_ENOTTEXT
+ * as soon as the octets cannot be text in their alphabet.  There is no
+ * U+FFFD: a body that is not text is not guessed at, because a guess can
+ * be a command ("005900" would read "Y" and a replacement character, and
+ * confirm an offer).  The caller keeps such a body as octets
+ * (docs/encoding.md, "Text that is not text").
+ */
+
+/*
  * GSM septets, one per octet.  An escape followed by a septet the extension
  * table lacks shows the basic character (TS 23.038 6.2.1.1); 1B 1B shows a
- * space; a trailing escape is dropped.  Octets above 0x7F are not septets
- * and become U+FFFD.
+ * space.  An octet above 0x7F is no septet, and an escape with nothing, or
+ * no septet, after it is half a character: not text.
  */
-static void decode_gsm(const unsigned char *d, size_t n, char *out,
-                       size_t *o) {
+static int decode_gsm(const unsigned char *d, size_t n, char *out,
+                      size_t *o) {
   size_t i;
 
   for (i = 0; i < n; i++) {
     uint8_t c = d[i];
-    if (c > 0x7F) {
-      utf8_put(out, o, REPLACEMENT_CHAR);
-    } else if (c == GSM_ESC) {
-      uint32_t e;
-      if (i + 1 >= n)
-        break;
-      c = d[++i];
-      if (c == GSM_ESC)
-        e = 0x20;
-      else if (c > 0x7F)
-        e = REPLACEMENT_CHAR;
-      else if ((e = gsm_ext_to_ucs(c)) == 0)
-        e = gsm_basic[c];
-      utf8_put(out, o, e);
-    } else {
+    uint32_t e;
+    if (c > 0x7F)
+      return VG_ENOTTEXT;
+    if (c != GSM_ESC) {
       utf8_put(out, o, gsm_basic[c]);
+      continue;
     }
+    if (i + 1 >= n || d[i + 1] > 0x7F)
+      return VG_ENOTTEXT;
+    c = d[++i];
+    if (c == GSM_ESC)
+      e = 0x20;
+    else if ((e = gsm_ext_to_ucs(c)) == 0)
+      e = gsm_basic[c];
+    utf8_put(out, o, e);
   }
+  return 0;
 }
 
-/* UTF-16BE: pairs joined, lone surrogates and a dangling odd octet become
- * U+FFFD. */
-static void decode_ucs2(const unsigned char *d, size_t n, char *out,
-                        size_t *o) {
+/*
+ * U+0000 in an alphabet that has it (IA5, Latin-1, UCS-2).  Some SMSCs end
+ * short_message with the NUL of a C string, so NULs at the very end are
+ * padding: the text ends before them (`unit`: octets per character).  A
+ * NUL with text after it would cut that text short wherever vasgw handles
+ * it as a C string: the body is then not text.
+ */
+static size_t before_padding(const unsigned char *d, size_t n, size_t unit) {
+  while (n >= unit && d[n - unit] == 0 && d[n - 1] == 0)
+    n -= unit;
+  return n;
+}
+
+/* IA5 (7-bit ASCII) when `ia5`, else Latin-1: one character per octet. */
+static int decode_octets(const unsigned char *d, size_t n, int ia5,
+                         char *out, size_t *o) {
+  n = before_padding(d, n, 1);
+  for (size_t i = 0; i < n; i++) {
+    if (d[i] == 0 || (ia5 && d[i] > 0x7F))
+      return VG_ENOTTEXT;
+    utf8_put(out, o, d[i]);
+  }
+  return 0;
+}
+
+/* UTF-16BE: an odd number of octets, a high surrogate not followed by a
+ * low one or a low one not preceded by a high one is not text; pairs are
+ * joined. */
+static int decode_ucs2(const unsigned char *d, size_t n, char *out,
+                       size_t *o) {
   size_t i = 0;
 
-  while (i + 1 < n) {
+  if (n % 2 != 0)
+    return VG_ENOTTEXT;
+  n = before_padding(d, n, 2);
+  while (i < n) {
     uint32_t u = (uint32_t)d[i] << 8 | d[i + 1];
     i += 2;
-    if (u >= 0xD800 && u <= 0xDBFF && i + 1 < n) {
-      uint32_t lo = (uint32_t)d[i] << 8 | d[i + 1];
-      if (lo >= 0xDC00 && lo <= 0xDFFF) {
-        i += 2;
-        utf8_put(out, o, 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00));
-        continue;
-      }
+    if (u == 0 || (u >= 0xDC00 && u <= 0xDFFF))
+      return VG_ENOTTEXT; /* a NUL before text, or a low surrogate first */
+    if (u >= 0xD800 && u <= 0xDBFF) {
+      uint32_t lo = i < n ? ((uint32_t)d[i] << 8 | d[i + 1]) : 0;
+      if (lo < 0xDC00 || lo > 0xDFFF)
+        return VG_ENOTTEXT; /* a high surrogate alone */
+      i += 2;
+      u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
     }
-    if (u >= 0xD800 && u <= 0xDFFF)
-      u = REPLACEMENT_CHAR;
     utf8_put(out, o, u);
   }
-  if (i < n)
-    utf8_put(out, o, REPLACEMENT_CHAR);
+  return 0;
 }
 
 int vg_text_decode_mo(int dcs, int udhi, const unsigned char *data,
                       size_t len, vg_concat_t *concat, char **utf8,
                       size_t *utf8_len) {
   vg_concat_t c = {0, 0, 0, 0};
-  size_t hdr = 0, n, i, o = 0;
+  size_t hdr = 0, n, o = 0;
   const unsigned char *d;
   char *out;
+  int rc = 0;
 
+  *utf8 = NULL;
   if (data == NULL && len > 0)
     return VG_EINVAL;
   if (udhi) {
-    int rc = parse_udh(data, len, &c, &hdr);
+    rc = parse_udh(data, len, &c, &hdr);
     if (rc < 0)
       return rc;
   }
+  /* The header was sound: which part this is holds even when the part's
+   * text does not decode. */
   if (concat != NULL)
     *concat = c;
   d = hdr > 0 ? data + hdr : data; /* no arithmetic on a NULL, empty body */
   n = len - hdr;
 
-  /* Worst case 3 UTF-8 octets per input octet (one GSM octet -> U+20AC or
-   * U+FFFD; two UCS-2 octets -> at most 3, four -> 4). */
+  /* Worst case 3 UTF-8 octets per input octet (one GSM octet -> U+20AC;
+   * two UCS-2 octets -> at most 3, four -> 4). */
   out = vg_malloc(3 * n + 1);
   switch (dcs_alphabet(dcs)) {
   case ALPHA_GSM:
-    decode_gsm(d, n, out, &o);
+    rc = decode_gsm(d, n, out, &o);
     break;
   case ALPHA_IA5:
-    for (i = 0; i < n; i++)
-      utf8_put(out, &o, d[i] < 0x80 ? d[i] : REPLACEMENT_CHAR);
+    rc = decode_octets(d, n, 1, out, &o);
     break;
   case ALPHA_LATIN1:
-    for (i = 0; i < n; i++)
-      utf8_put(out, &o, d[i]);
+    rc = decode_octets(d, n, 0, out, &o);
     break;
   case ALPHA_UCS2:
-    decode_ucs2(d, n, out, &o);
+    rc = decode_ucs2(d, n, out, &o);
     break;
+  }
+  if (rc != 0) {
+    free(out);
+    return rc;
   }
   out[o] = '\0';
   *utf8 = out;

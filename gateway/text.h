@@ -60,12 +60,18 @@ typedef struct {
  * Decode an MO short_message.  `udhi` is esm_class & 0x40.  The UDH is
  * parsed (concatenation IEs into `concat`, others skipped) and removed; the
  * rest is decoded by `dcs`: 0 GSM 03.38 (unpacked septets, escapes),
- * 1 IA5/ASCII, 3 Latin-1, 8 UCS-2 big-endian (surrogate pairs joined; a lone
- * surrogate becomes U+FFFD).  Any other dcs is decoded as Latin-1 when it
- * has the 8-bit data class bits or GSM otherwise (0xF0 class: bit 2 set
- * means 8-bit).  Returns 0 with a NUL-terminated malloc'd UTF-8 string in
- * *utf8 (length in *utf8_len), or VG_EPDU when the UDH is malformed (length
- * beyond the data).  Never reads beyond `len`.
+ * 1 IA5/ASCII, 3 Latin-1, 8 UCS-2 big-endian (surrogate pairs joined).  Any
+ * other dcs is decoded as Latin-1 when it has the 8-bit data class bits or
+ * GSM otherwise (0xF0 class: bit 2 set means 8-bit).  Returns 0 with a
+ * NUL-terminated malloc'd UTF-8 string in *utf8 (length in *utf8_len);
+ * VG_EPDU when the UDH is malformed (length beyond the data); or
+ * VG_ENOTTEXT when the body is not text in its alphabet: an odd number of
+ * UCS-2 octets, a lone or reversed surrogate, an octet above 0x7F in GSM
+ * or IA5, a GSM escape with no septet after it, a NUL with text after it
+ * (NULs at the end are padding and dropped).  Nothing is replaced by
+ * U+FFFD: a guess could read as a command.  On VG_ENOTTEXT `concat` is
+ * filled (the header was sound); on any error *utf8 is NULL.  Never reads
+ * beyond `len`.
  */
 int vg_text_decode_mo(int dcs, int udhi, const unsigned char *data,
                       size_t len, vg_concat_t *concat, char **utf8,

@@ -27,7 +27,8 @@
   XX(ENOTCONN, "not connected")                                              \
   XX(EBUSY, "busy")                                                          \
   XX(ENOTFOUND, "not found")                                                 \
-  XX(EIO, "input/output error")
+  XX(EIO, "input/output error")                                              \
+  XX(ENOTTEXT, "not text in its data_coding")
 
 typedef enum {
   VG_OK = 0,

@@ -28,6 +28,13 @@ void vg_dispatch_mo(void *data, const vg_mo_t *mo) {
     vg_job_reply(j, VG_TPL_USSD_MENU, vars, 1);
     return;
   }
+  if (mo->error && *mo->error) {
+    /* Its octets are not text (docs/encoding.md): no command is read in
+     * them, none is guessed, and the subscriber is told so. */
+    vg_log_debug("dispatch: MO %s: %s", j->id, mo->error);
+    vg_job_answer(j, "unreadable", "", "", 1);
+    return;
+  }
   char norm_text[512];
   if (vg_text_normalize(j->text, strlen(j->text), norm_text,
                         sizeof norm_text) != 0)

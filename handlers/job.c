@@ -101,7 +101,8 @@ void vg_job_reply(vg_mo_job_t *j, vg_tpl_id_t tpl,
 
 /* The templates mo_reply may answer with. */
 static const vg_tpl_id_t answer_templates[] = {
-    VG_TPL_HELP,           VG_TPL_USAGE_CANCEL,      VG_TPL_USAGE_KNOWLEDGE,
+    VG_TPL_HELP,           VG_TPL_UNREADABLE,
+    VG_TPL_USAGE_CANCEL,   VG_TPL_USAGE_KNOWLEDGE,
     VG_TPL_UNKNOWN_SERVICE, VG_TPL_OPTED_OUT,        VG_TPL_OPTED_IN,
     VG_TPL_CANCEL_RECEIVED, VG_TPL_PROCESSING,       VG_TPL_CANCEL_NOT_ACTIVE,
     VG_TPL_CONFIRM_RECEIVED, VG_TPL_CHOOSE,          VG_TPL_CHOOSE_ITEM,

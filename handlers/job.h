@@ -59,9 +59,10 @@ vg_mo_job_t *vg_job_new(vg_handlers_t *h, const vg_mo_t *mo,
                         const char *from);
 
 /*
- * Call mo_reply for the job: `kind` is what to do (help, unknown, confirm,
- * code, decline, optout, optin, cancel, unknown_service, say: answer with
- * the template named `code` about `service`, register, register_auto),
+ * Call mo_reply for the job: `kind` is what to do (help, unknown,
+ * unreadable, confirm, code, decline, optout, optin, cancel,
+ * unknown_service, say: answer with the template named `code` about
+ * `service`, register, register_auto),
  * `gate` 1 to pass the MO gate first.  The job ends when the function
  * answers, unless kind is "proceed": then, if the gate lets it through,
  * j->then(j) runs.

@@ -2,7 +2,9 @@
 -- reassembled when concatenated, handed to the dispatcher through the
 -- stream P:mo (docs/keys.md, "MO"; docs/delivery.md).
 
--- A new MO record and the stream entry carrying what the dispatcher needs.
+-- A new MO record and the stream entry carrying what the dispatcher needs
+-- (error "undecodable": the text is not text, and is kept as octets in hex:
+-- the dispatcher must not read a command in it).
 -- -> its id (P:seq:mo counts them)
 local function new_mo(P, m)
   local id = tostring(redis.call('INCR', P .. ':seq:mo'))
@@ -12,7 +14,7 @@ local function new_mo(P, m)
     'parts', m.parts, 'missing', m.missing, 'error', m.error)
   redis.call('EXPIRE', key, m.ttl)
   redis.call('XADD', P .. ':mo', '*', 'id', id, 'from', m.from, 'to', m.to, 'text', m.text,
-    'ussd_op', m.ussd_op, 'its', m.its, 'complete', m.complete)
+    'ussd_op', m.ussd_op, 'its', m.its, 'complete', m.complete, 'error', m.error)
   redis.call('HINCRBY', P .. ':stats', 'mo', 1)
   if m.complete == '0' then redis.call('HINCRBY', P .. ':stats', 'mo_incomplete', 1) end
   return id
@@ -29,7 +31,8 @@ end
 -- message again on the same connection is a new message: a person who
 -- sends "Y" twice means it twice.  A part of a concatenated message waits in
 -- P:mo:asm:<from>:<ref>:<total> until the last part comes, then the whole
--- text is one MO.
+-- text is one MO; one undecodable part makes the whole MO undecodable (the
+-- rest alone could read as a command).
 -- -> {"stored", mo id} | {"part", ""} | {"dup", mo id or "part"}
 local function mo_store(a)
   local P = a.prefix
@@ -54,6 +57,7 @@ local function mo_store(a)
   end
   local ak = P .. ':mo:asm:' .. a.from .. ':' .. a.ref .. ':' .. a.total
   redis.call('HSET', ak, 'p' .. a.seq, a.text)
+  if a.error ~= '' then redis.call('HSET', ak, 'error', a.error) end
   for _, f in ipairs({'from', 'to', 'dcs', 'ussd_op', 'its'}) do redis.call('HSETNX', ak, f, a[f]) end
   redis.call('HSETNX', ak, 'at', a.received)
   redis.call('HSETNX', ak, 'total', a.total)
@@ -70,6 +74,7 @@ local function mo_store(a)
   end
   -- Received when its first part was, as when it is delivered incomplete.
   m.received = redis.call('HGET', ak, 'at')
+  m.error = redis.call('HGET', ak, 'error') or ''
   redis.call('DEL', ak)
   redis.call('ZREM', P .. ':mo:asm:pending', ak)
   m.text = table.concat(parts)
@@ -114,7 +119,8 @@ local function mo_expire(a)
       end
       new_mo(P, {from = h.from, to = h.to, text = table.concat(text), dcs = h.dcs,
                  ussd_op = h.ussd_op, its = h.its, received = h.at, ttl = a.ttl, complete = '0',
-                 parts = tostring(total), missing = table.concat(missing, ','), error = ''})
+                 parts = tostring(total), missing = table.concat(missing, ','),
+                 error = h.error or ''})
     end
     redis.call('DEL', ak)
   end

@@ -54,7 +54,8 @@ local function service_codes(P)
 end
 
 -- mo_reply: the kinds of answer (the handlers' C decides the kind):
---   help | unknown (help, at most once a day) | confirm | code | decline |
+--   help | unknown (help, at most once a day) | unreadable (an MO that is
+--   not text: every time it passes the gate) | confirm | code | decline |
 --   optout | optin | cancel (QX service) | unknown_service |
 --   say (answer with template `code` about `service`) |
 --   register, register_auto (ZC: code = name, service = outlet) |
@@ -105,6 +106,7 @@ local function mo_reply(a)
     return redis.call('HGET', P .. ':svc:' .. code, 'name') or code
   end
   if kind == 'help' then return answer('help', {}) end
+  if kind == 'unreadable' then return answer('unreadable', {}) end
   if kind == 'register' or kind == 'register_auto' then
     local r = promoter_register(P, now, m, a.code, svc, kind == 'register_auto' and 'approved' or 'pending', 'sms')
     local v = {name = r[4], staff_no = r[3], outlet = r[5], status = word(T.words_status, r[2])}

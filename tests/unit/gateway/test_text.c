@@ -74,6 +74,22 @@ static void assert_mo(int dcs, int udhi, const void *data, size_t len,
   free(out);
 }
 
+/* The body is not text in its alphabet: VG_ENOTTEXT, no text.  Decoded
+ * from an exact-size heap copy, so ASan sees any read past `len`. */
+static void assert_not_text(int dcs, int udhi, const void *data, size_t len) {
+  char *out = (char *)"untouched";
+  size_t olen = 12345;
+  vg_concat_t c;
+  unsigned char *copy = malloc(len ? len : 1);
+
+  assert_non_null(copy);
+  memcpy(copy, data, len);
+  assert_int_equal(vg_text_decode_mo(dcs, udhi, copy, len, &c, &out, &olen),
+                   VG_ENOTTEXT);
+  assert_null(out);
+  free(copy);
+}
+
 /* ---- MT: alphabet -------------------------------------------------------- */
 
 static void test_gsm_ascii(void **state) {
@@ -460,40 +476,145 @@ static void test_too_long(void **state) {
 static void test_mo_gsm(void **state) {
   static const unsigned char d[] = {'H', 'i', 0x00, 0x02, 0x1B, 0x65,
                                     0x1B, 0x3C, 0x1B, 0x3E, 0x11, 0x7F};
-  static const unsigned char unk[] = {0x1B, 'A', 0x1B, 0x1B, 'z', 0x1B};
-  static const unsigned char high[] = {'a', 0x80};
+  static const unsigned char unk[] = {0x1B, 'A', 0x1B, 0x1B, 'z'};
+  static const unsigned char euro_last[] = {'Y', 0x1B, 0x65};
   (void)state;
 
   assert_mo(VG_DCS_GSM, 0, d, sizeof(d), "Hi@$€[]_à");
-  /* escape + unknown septet shows the basic one; 1B 1B a space; a trailing
-   * escape nothing */
+  /* escape + unknown septet shows the basic one; 1B 1B a space */
   assert_mo(VG_DCS_GSM, 0, unk, sizeof(unk), "A z");
-  assert_mo(VG_DCS_GSM, 0, high, sizeof(high), "a\xEF\xBF\xBD");
+  /* an escape pair may end the text */
+  assert_mo(VG_DCS_GSM, 0, euro_last, sizeof(euro_last), "Y€");
   assert_mo(VG_DCS_GSM, 0, "", 0, "");
+  /* septet 0 is '@', not a NUL: nothing is padding in GSM */
+  assert_mo(VG_DCS_GSM, 0, "Y\0", 2, "Y@");
+}
+
+/* GSM that is not GSM: half an escape, an octet that is no septet. */
+static void test_mo_gsm_not_text(void **state) {
+  static const unsigned char esc_last[] = {'Y', 0x1B};
+  static const unsigned char esc_only[] = {0x1B};
+  static const unsigned char esc_esc_esc[] = {'Y', 0x1B, 0x1B, 0x1B};
+  static const unsigned char esc_high[] = {'Y', 0x1B, 0x80};
+  static const unsigned char high[] = {'a', 0x80};
+  static const unsigned char high_first[] = {0xFF, 'Y'};
+  /* "是" in UTF-8, sent as if it were GSM or IA5 */
+  static const unsigned char utf8[] = {0xE6, 0x98, 0xAF};
+  (void)state;
+
+  assert_not_text(VG_DCS_GSM, 0, esc_last, sizeof(esc_last));
+  assert_not_text(VG_DCS_GSM, 0, esc_only, sizeof(esc_only));
+  assert_not_text(VG_DCS_GSM, 0, esc_esc_esc, sizeof(esc_esc_esc));
+  assert_not_text(VG_DCS_GSM, 0, esc_high, sizeof(esc_high));
+  assert_not_text(VG_DCS_GSM, 0, high, sizeof(high));
+  assert_not_text(VG_DCS_GSM, 0, high_first, sizeof(high_first));
+  assert_not_text(VG_DCS_GSM, 0, utf8, sizeof(utf8));
+  assert_not_text(VG_DCS_IA5, 0, utf8, sizeof(utf8));
 }
 
 static void test_mo_ia5_latin1(void **state) {
   (void)state;
 
   assert_mo(VG_DCS_IA5, 0, "Hi@[x", 5, "Hi@[x");
-  assert_mo(VG_DCS_IA5, 0, "a\xE9", 2, "a\xEF\xBF\xBD");
   assert_mo(VG_DCS_LATIN1, 0, "caf\xE9 \xA3", 6, "café £");
+  /* SMPP has no UTF-8 data_coding: UTF-8 octets labelled Latin-1 are
+   * Latin-1 characters, as labelled (every octet is one). */
+  assert_mo(VG_DCS_LATIN1, 0, "\xE6\x98\xAF", 3, "æ\xC2\x98¯");
+  /* The NUL that ends a C string, once or more: padding. */
+  assert_mo(VG_DCS_IA5, 0, "Y\0", 2, "Y");
+  assert_mo(VG_DCS_IA5, 0, "Y\0\0\0", 4, "Y");
+  assert_mo(VG_DCS_LATIN1, 0, "Y\0", 2, "Y");
+  assert_mo(VG_DCS_IA5, 0, "\0", 1, "");
+  assert_not_text(VG_DCS_IA5, 0, "a\xE9", 2);
+  assert_not_text(VG_DCS_IA5, 0, "\x80", 1);
+  /* A NUL with text after it: cut short anywhere it is a C string. */
+  assert_not_text(VG_DCS_IA5, 0, "\0Y", 2);
+  assert_not_text(VG_DCS_IA5, 0, "Y\0N", 3);
+  assert_not_text(VG_DCS_LATIN1, 0, "Y\0\0N\0", 5);
 }
 
 static void test_mo_ucs2(void **state) {
   static const unsigned char ok[] = {0x4F, 0x60, 0x59, 0x7D, 0xD8,
                                      0x3D, 0xDE, 0x00, 0x00, 0x21};
-  static const unsigned char lone_hi[] = {0xD8, 0x3D, 0x00, 0x41};
-  static const unsigned char lone_lo[] = {0xDE, 0x00, 0x00, 0x41};
-  static const unsigned char hi_at_end[] = {0x00, 0x41, 0xD8, 0x3D};
-  static const unsigned char odd[] = {0x00, 0x41, 0x00};
+  static const unsigned char pair_only[] = {0xD8, 0x3D, 0xDE, 0x00};
+  static const unsigned char pair_first[] = {0xD8, 0x3D, 0xDC, 0x4D, 0x00,
+                                             0x59};
+  static const unsigned char two_pairs[] = {0xD8, 0x3D, 0xDE, 0x00,
+                                            0xDB, 0xFF, 0xDF, 0xFF};
+  static const unsigned char padded[] = {0x00, 0x59, 0x00, 0x00};
+  static const unsigned char fffd[] = {0xFF, 0xFD}; /* sent as such */
   (void)state;
 
   assert_mo(VG_DCS_UCS2, 0, ok, sizeof(ok), "你好😀!");
-  assert_mo(VG_DCS_UCS2, 0, lone_hi, sizeof(lone_hi), "\xEF\xBF\xBD" "A");
-  assert_mo(VG_DCS_UCS2, 0, lone_lo, sizeof(lone_lo), "\xEF\xBF\xBD" "A");
-  assert_mo(VG_DCS_UCS2, 0, hi_at_end, sizeof(hi_at_end), "A\xEF\xBF\xBD");
-  assert_mo(VG_DCS_UCS2, 0, odd, sizeof(odd), "A\xEF\xBF\xBD");
+  assert_mo(VG_DCS_UCS2, 0, pair_only, sizeof(pair_only), "😀");
+  assert_mo(VG_DCS_UCS2, 0, pair_first, sizeof(pair_first), "👍Y");
+  assert_mo(VG_DCS_UCS2, 0, two_pairs, sizeof(two_pairs),
+            "😀\xF4\x8F\xBF\xBF");
+  assert_mo(VG_DCS_UCS2, 0, padded, sizeof(padded), "Y");
+  assert_mo(VG_DCS_UCS2, 0, fffd, sizeof(fffd), "\xEF\xBF\xBD");
+  assert_mo(VG_DCS_UCS2, 0, "", 0, "");
+}
+
+/* UCS-2 that is not UTF-16: each would have decoded, with U+FFFD, to
+ * something the grammar reads ("Y", "A"). */
+static void test_mo_ucs2_not_text(void **state) {
+  static const unsigned char odd_y[] = {0x00, 0x59, 0x00};
+  static const unsigned char odd_one[] = {0x59};
+  static const unsigned char odd_pair[] = {0xD8, 0x3D, 0xDE, 0x00, 0x00};
+  static const unsigned char hi_alone[] = {0xD8, 0x3D, 0x00, 0x59};
+  static const unsigned char hi_at_end[] = {0x00, 0x59, 0xD8, 0x3D};
+  static const unsigned char hi_hi_lo[] = {0xD8, 0x3D, 0xD8, 0x3D, 0xDE, 0x00};
+  static const unsigned char hi_then_pad[] = {0x00, 0x59, 0xD8, 0x3D, 0x00,
+                                              0x00};
+  static const unsigned char lo_alone[] = {0xDE, 0x00, 0x00, 0x59};
+  static const unsigned char lo_at_end[] = {0x00, 0x59, 0xDE, 0x00};
+  static const unsigned char reversed[] = {0xDE, 0x00, 0xD8, 0x3D};
+  static const unsigned char pair_lo[] = {0xD8, 0x3D, 0xDE, 0x00, 0xDE, 0x00};
+  static const unsigned char nul_first[] = {0x00, 0x00, 0x00, 0x59};
+  static const unsigned char nul_inside[] = {0x00, 0x59, 0x00, 0x00, 0x00,
+                                             0x4E};
+  const struct {
+    const unsigned char *d;
+    size_t n;
+  } bad[] = {
+      {odd_y, sizeof(odd_y)},         {odd_one, sizeof(odd_one)},
+      {odd_pair, sizeof(odd_pair)},   {hi_alone, sizeof(hi_alone)},
+      {hi_at_end, sizeof(hi_at_end)}, {hi_hi_lo, sizeof(hi_hi_lo)},
+      {hi_then_pad, sizeof(hi_then_pad)}, {lo_alone, sizeof(lo_alone)},
+      {lo_at_end, sizeof(lo_at_end)}, {reversed, sizeof(reversed)},
+      {pair_lo, sizeof(pair_lo)},     {nul_first, sizeof(nul_first)},
+      {nul_inside, sizeof(nul_inside)},
+  };
+  (void)state;
+
+  for (size_t i = 0; i < VG_ARRAY_SIZE(bad); i++) {
+    print_message("  case %zu\n", i);
+    assert_not_text(VG_DCS_UCS2, 0, bad[i].d, bad[i].n);
+    /* the coding groups that mean UCS-2 decode the same way */
+    assert_not_text(0x18, 0, bad[i].d, bad[i].n);
+    assert_not_text(0xE0, 0, bad[i].d, bad[i].n);
+  }
+}
+
+/* A part whose text is not text still says which part it is: its header
+ * was sound, so the message can still be put together (and refused as a
+ * whole). */
+static void test_mo_not_text_keeps_concat(void **state) {
+  static const unsigned char d[] = {0x05, 0x00, 0x03, 0x2A, 0x02,
+                                    0x02, 0x00, 0x59, 0x00};
+  vg_concat_t c;
+  char *out = NULL;
+  size_t n;
+  (void)state;
+
+  assert_int_equal(
+      vg_text_decode_mo(VG_DCS_UCS2, 1, d, sizeof(d), &c, &out, &n),
+      VG_ENOTTEXT);
+  assert_null(out);
+  assert_int_equal(c.present, 1);
+  assert_int_equal(c.ref, 0x2A);
+  assert_int_equal(c.total, 2);
+  assert_int_equal(c.seq, 2);
 }
 
 /* data_coding values other than 0/1/3/8, by their coding group. */
@@ -506,7 +627,7 @@ static void test_mo_other_dcs(void **state) {
   assert_mo(0xF4, 0, d, 2, "A\xC3\xA9"); /* class group, 8-bit */
   assert_mo(0xF5, 0, d, 2, "A\xC3\xA9");
   assert_mo(0xF0, 0, g, 2, "@é"); /* class group, GSM */
-  assert_mo(0xF1, 0, d, 2, "A\xEF\xBF\xBD");
+  assert_not_text(0xF1, 0, d, 2);
   assert_mo(0x04, 0, d, 2, "A\xC3\xA9"); /* SMPP/GSM 8-bit binary */
   assert_mo(0x02, 0, d, 2, "A\xC3\xA9"); /* SMPP octet unspecified */
   assert_mo(0x06, 0, d, 2, "A\xC3\xA9"); /* SMPP Cyrillic: octets kept */
@@ -515,6 +636,8 @@ static void test_mo_other_dcs(void **state) {
   assert_mo(0xE0, 0, d, 2, "\xE4\x87\xA9"); /* message waiting, UCS-2 */
   assert_mo(0x10, 0, g, 2, "@é"); /* general group, GSM */
   assert_mo(0xC0, 0, g, 2, "@é"); /* message waiting, GSM */
+  /* binary with a NUL inside is kept as octets, not cut at the NUL */
+  assert_not_text(0x04, 0, "\x01\x00\x02", 3);
 }
 
 static void test_mo_udh_8bit(void **state) {
@@ -535,11 +658,15 @@ static void test_mo_udh_8bit(void **state) {
   assert_string_equal(out, "Hi");
   free(out);
 
-  /* Without udhi the same octets are text. */
+  /* Without udhi the header is body: Latin-1 with a NUL inside, which is
+   * no text (it would be cut short at the NUL). */
+  assert_not_text(VG_DCS_LATIN1, 0, d, sizeof(d));
+  /* ... and from its third octet on, text with control characters. */
   assert_int_equal(
-      vg_text_decode_mo(VG_DCS_LATIN1, 0, d, sizeof(d), &c, &out, &n), 0);
+      vg_text_decode_mo(VG_DCS_LATIN1, 0, d + 2, sizeof(d) - 2, &c, &out, &n),
+      0);
   assert_int_equal(c.present, 0);
-  assert_int_equal(n, 8);
+  assert_int_equal(n, 6);
   free(out);
 }
 
@@ -743,8 +870,11 @@ int main(void) {
       cmocka_unit_test(test_long_chinese),
       cmocka_unit_test(test_too_long),
       cmocka_unit_test(test_mo_gsm),
+      cmocka_unit_test(test_mo_gsm_not_text),
       cmocka_unit_test(test_mo_ia5_latin1),
       cmocka_unit_test(test_mo_ucs2),
+      cmocka_unit_test(test_mo_ucs2_not_text),
+      cmocka_unit_test(test_mo_not_text_keeps_concat),
       cmocka_unit_test(test_mo_other_dcs),
       cmocka_unit_test(test_mo_udh_8bit),
       cmocka_unit_test(test_mo_udh_16bit_and_skipped_ies),

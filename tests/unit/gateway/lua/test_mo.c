@@ -179,18 +179,21 @@ typedef struct {
   "complete=1 dcs=" dcs " error=" error " from=" M " id=1 its=" its          \
   " missing= parts=1 received_at=" NUM(T0) " text=" text " to=" SN          \
   " ussd_op=" ussd
-#define ENT(text, ussd, its)                                                \
+#define ENT(text, ussd, its, error)                                         \
   "[[\"id\",\"1\",\"from\",\"" M "\",\"to\",\"" SN "\",\"text\",\"" text     \
-  "\",\"ussd_op\",\"" ussd "\",\"its\",\"" its "\",\"complete\",\"1\"]]"
+  "\",\"ussd_op\",\"" ussd "\",\"its\",\"" its "\",\"complete\",\"1\","         \
+  "\"error\",\"" error "\"]]"
 
 static const single_case_t single_cases[] = {
     {"SMS", "你好", 8, "", "", "", REC("8", "", "", "你好", ""),
-     ENT("你好", "", "")},
+     ENT("你好", "", "", "")},
     {"USSD with session", "*123#", 15, "1", "0A01", "",
-     REC("15", "", "0A01", "*123#", "1"), ENT("*123#", "1", "0A01")},
-    /* Not decodable: kept as hex, said so. */
+     REC("15", "", "0A01", "*123#", "1"), ENT("*123#", "1", "0A01", "")},
+    /* Not decodable: kept as hex, said so, also to the dispatcher (which
+     * must not read a command in it). */
     {"undecodable", "FFFE00", 8, "", "", "undecodable",
-     REC("8", "undecodable", "", "FFFE00", ""), ENT("FFFE00", "", "")},
+     REC("8", "undecodable", "", "FFFE00", ""),
+     ENT("FFFE00", "", "", "undecodable")},
 };
 
 static void test_store_single(void **state) {
@@ -361,7 +364,7 @@ static void test_store_concat(void **state) {
               "to=" SN " ussd_op=");
     VG_EXPECT(entries(), "[[\"id\",\"1\",\"from\",\"" M "\",\"to\",\"" SN
                          "\",\"text\",\"第一第二第三\",\"ussd_op\",\"\","
-                         "\"its\",\"\",\"complete\",\"1\"]]");
+                         "\"its\",\"\",\"complete\",\"1\",\"error\",\"\"]]");
     VG_EXPECT(vg_test_run(&R, "EXISTS " ASM " vasgw:mo:asm:pending"), "0");
     VG_EXPECT(stats(), "mo=1 mo_duplicate=3");
   }
@@ -392,6 +395,52 @@ static void test_store_concat_two(void **state) {
   (void)state;
 }
 
+/* One part whose text was not text (the inbox sends its octets in hex and
+ * error "undecodable"): the message is still put together, and the whole
+ * of it is undecodable, whichever part it was and whenever it came.  The
+ * other parts alone ("Y") must not reach the grammar as a command. */
+static void test_store_concat_undecodable(void **state) {
+  for (int bad = 1; bad <= 2; bad++) {
+    for (int first = 1; first <= 2; first++) {
+      print_message("case: part %d undecodable, part %d first\n", bad, first);
+      setup(state);
+      vg_fn_mo_store_t p[3] = {{0}, part(7, 2, 1, T0), part(7, 2, 2, T0)};
+      p[3 - bad].text = (vg_bytes_t){"Y", 1};
+      p[bad].text = (vg_bytes_t){"050003070202005900", 18};
+      p[bad].error = "undecodable";
+      VG_EXPECT(store(&p[first]), "[\"part\",\"\"]");
+      VG_EXPECT(store(&p[3 - first]), "[\"stored\",\"1\"]");
+      VG_EXPECT(vg_test_run(&R, "HMGET vasgw:mo:1 error complete parts text"),
+                bad == 1 ? "[\"undecodable\",\"1\",\"2\","
+                           "\"050003070202005900Y\"]"
+                         : "[\"undecodable\",\"1\",\"2\","
+                           "\"Y050003070202005900\"]");
+      char *e = entries();
+      assert_non_null(strstr(e, "\"error\",\"undecodable\""));
+      free(e);
+    }
+  }
+  /* Delivered incomplete, the part that came undecodable: so is the MO. */
+  setup(state);
+  vg_fn_mo_store_t a = part(7, 3, 2, T0);
+  a.text = (vg_bytes_t){"0059", 4};
+  a.error = "undecodable";
+  VG_EXPECT(store(&a), "[\"part\",\"\"]");
+  vg_fn_mo_store_t b = part(7, 3, 1, T0);
+  b.text = (vg_bytes_t){"Y", 1};
+  VG_EXPECT(store(&b), "[\"part\",\"\"]");
+  vg_fcall_t c = VG_FCALL_INIT;
+  vg_fn_mo_expire_t x = {.prefix = P, .now = DEADLINE, .ttl = TTL};
+  vg_fn_mo_expire(&c, &x);
+  VG_EXPECT(vg_test_fcall(&R, &c), "1");
+  vg_fcall_free(&c);
+  VG_EXPECT(vg_test_run(&R, "HMGET vasgw:mo:1 error complete missing text"),
+            "[\"undecodable\",\"0\",\"3\",\"Y0059\"]");
+  char *e = entries();
+  assert_non_null(strstr(e, "\"error\",\"undecodable\""));
+  free(e);
+}
+
 /* --- mo_expire ------------------------------------------------------------ */
 
 static void expire_call(vg_fcall_t *c, long long now) {
@@ -414,7 +463,7 @@ typedef struct {
   parts " received_at=" NUM(T0) " text=" text " to=" SN " ussd_op="
 #define INC_ENT(text)                                                      \
   "[[\"id\",\"1\",\"from\",\"" M "\",\"to\",\"" SN "\",\"text\",\"" text    \
-  "\",\"ussd_op\",\"\",\"its\",\"\",\"complete\",\"0\"]]"
+  "\",\"ussd_op\",\"\",\"its\",\"\",\"complete\",\"0\",\"error\",\"\"]]"
 
 /* What came, in part order, marked incomplete with the numbers of the
  * parts that did not come; received_at is the first part's. */
@@ -492,6 +541,7 @@ int main(void) {
       cmocka_unit_test_setup(test_store_bytes, setup),
       cmocka_unit_test_setup(test_store_concat, setup),
       cmocka_unit_test_setup(test_store_concat_two, setup),
+      cmocka_unit_test_setup(test_store_concat_undecodable, setup),
       cmocka_unit_test_setup(test_expire, setup),
       cmocka_unit_test_setup(test_expire_then_redelivered, setup),
   };

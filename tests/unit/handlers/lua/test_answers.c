@@ -133,6 +133,7 @@ static void expect_checks(const check_t *c) {
  * SMS shows which was used and with what. */
 static const char *const templates[][2] = {
     {"help", "help {{service_number}}"},
+    {"unreadable", "unreadable {{service_number}}"},
     {"opted_out", "out {{service_number}}"},
     {"opted_in", "in"},
     {"unknown_service", "unknown {{service_code}}: {{codes}}"},
@@ -233,6 +234,14 @@ static const kind_case_t kind_cases[] = {
     {"unknown, help sent today", {"SET " SUB ":help m0 EX 86400"}, "unknown",
      "", "", SILENT("help_sent_today"), NULL, "",
      {{"GET " SUB ":help", "\"m0\""}, {NULL, NULL}}, SILENT("help_sent_today")},
+    /* An MO that is not text: told so every time, not the help of the day,
+     * and nothing else is done. */
+    {"unreadable", {NULL}, "unreadable", "", "", ANSWERED("unreadable", ""),
+     "unreadable 10658000", "queued=1",
+     {{"EXISTS " SUB ":help", "0"}, {"HASH " SUB, ""}, {NULL, NULL}}, NULL},
+    {"unreadable, help sent today", {"SET " SUB ":help m0 EX 86400"},
+     "unreadable", "", "", ANSWERED("unreadable", ""), "unreadable 10658000",
+     "queued=1", {{"GET " SUB ":help", "\"m0\""}, {NULL, NULL}}, NULL},
     /* TD and DY: the flag, when, and a counter each. */
     {"optout", {NULL}, "optout", "", "", ANSWERED("opted_out", ""),
      "out 10658000", "optout=1 queued=1",
