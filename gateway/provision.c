@@ -9,6 +9,7 @@
 #include "gateway/log.h"
 #include "gateway/lua/functions.h"
 #include "gateway/mt_queue.h"
+#include "gateway/text.h"
 #include "gateway/vg.h"
 
 #include <jansson.h>
@@ -52,10 +53,19 @@ struct job_s {
    * each webhook call. */
   char call[24];
   /* The last call's outcome, kept until order_result has recorded it. */
-  char outcome[12], detail[128], reason[256];
+  char outcome[12], detail[128], reason[VG_PROVISION_REASON_MAX + 1];
   long duration_ms;
   int64_t next_at;
 };
+
+size_t vg_provision_reason(const char *reason,
+                           char out[VG_PROVISION_REASON_MAX + 1]) {
+  size_t len = strlen(reason);
+  size_t keep = vg_text_utf8_prefix(reason, len, VG_PROVISION_REASON_MAX);
+  memcpy(out, reason, keep);
+  out[keep] = '\0';
+  return len;
+}
 
 const char *vg_order_field(const vg_order_fields_t *f, const char *name) {
   for (size_t i = 0; i < f->n; i++)
@@ -240,8 +250,14 @@ static void classify(job_t *j, const vg_http_result_t *res) {
       reason = json_string_value(json_object_get(body, "reason"));
     }
   }
-  if (reason)
-    snprintf(j->reason, sizeof j->reason, "%s", reason);
+  if (reason) {
+    size_t len = vg_provision_reason(reason, j->reason);
+    if (len > strlen(j->reason))
+      vg_log_warn("provision: order %s: the reason is %zu bytes, more than "
+                  "the %d kept: cut to %zu bytes, after its last whole "
+                  "character (docs/webhook.md)",
+                  j->id, len, VG_PROVISION_REASON_MAX, strlen(j->reason));
+  }
   if (res->status >= 200 && res->status < 300 && result &&
       strcmp(result, "ok") == 0) {
     snprintf(j->outcome, sizeof j->outcome, "ok");

@@ -36,8 +36,22 @@ typedef struct {
 
 const char *vg_order_field(const vg_order_fields_t *f, const char *name);
 
+/* The most of a provisioning system's `reason` that is kept, in bytes of
+ * UTF-8 (docs/webhook.md): it is read by a subscriber in an SMS. */
+#define VG_PROVISION_REASON_MAX 255
+
+/*
+ * `reason` as vasgw keeps it, in `out`: whole when it is at most
+ * VG_PROVISION_REASON_MAX bytes, else cut at the last character boundary
+ * within them (never inside a character).  Returns strlen(reason), which
+ * is more than strlen(out) when it was cut.
+ */
+size_t vg_provision_reason(const char *reason,
+                           char out[VG_PROVISION_REASON_MAX + 1]);
+
 /* The result SMS (malloc'd UTF-8), or NULL for none.  `reason` is the
- * provisioning system's, "" when it gave none. */
+ * provisioning system's as kept (vg_provision_reason), "" when it gave
+ * none. */
 typedef char *(*vg_provision_text_cb)(void *data, const vg_order_fields_t *f,
                                       vg_order_outcome_t outcome,
                                       const char *reason);

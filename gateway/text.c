@@ -634,6 +634,18 @@ int vg_text_decode_mo(int dcs, int udhi, const unsigned char *data,
   return 0;
 }
 
+size_t vg_text_utf8_prefix(const char *s, size_t len, size_t max) {
+  size_t n = max;
+
+  if (len <= max)
+    return len;
+  /* s[n] is the first octet left out: while it continues a sequence, that
+   * sequence's start is left out too. */
+  while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+    n--;
+  return n;
+}
+
 char *vg_text_join_parts(char *const *texts, size_t total, int *complete) {
   size_t i, n = 0, o = 0;
   int all = 1;

@@ -78,6 +78,16 @@ int vg_text_decode_mo(int dcs, int udhi, const unsigned char *data,
                       size_t *utf8_len);
 
 /*
+ * How much of s[0..len) to keep so that it is at most `max` bytes and ends
+ * on a character boundary: `len` when it fits, else the length of the
+ * longest prefix within `max` that does not end inside a UTF-8 sequence.
+ * For the places that keep a text of someone else's making (a
+ * provisioning system's reason) at a documented maximum: a cut inside a
+ * character would make an SMS that cannot be encoded.
+ */
+size_t vg_text_utf8_prefix(const char *s, size_t len, size_t max);
+
+/*
  * Join reassembled parts: `texts[i]` is the UTF-8 text of part i+1 or NULL
  * when missing.  Returns a malloc'd string of the parts present in order;
  * *complete is 1 when none was missing.

@@ -798,6 +798,37 @@ static void test_mo_udh_malformed(void **state) {
   }
 }
 
+/* ---- keeping a text at a maximum ----------------------------------------- */
+
+static void test_utf8_prefix(void **state) {
+  char *a255 = rep("a", 255), *zh85 = rep("是", 85), *zh86 = rep("是", 86);
+  char *a_zh85 = cat3("a", zh85, ""), *a253 = rep("a", 253);
+  char *emoji = cat3(a253, "😀", "");
+  (void)state;
+
+  /* Within the maximum: whole. */
+  assert_int_equal(vg_text_utf8_prefix(a255, 255, 255), 255);
+  assert_int_equal(vg_text_utf8_prefix(zh85, 255, 255), 255);
+  assert_int_equal(vg_text_utf8_prefix("", 0, 255), 0);
+  /* One over: the last whole character within it. */
+  assert_int_equal(vg_text_utf8_prefix(a255, 255, 254), 254);
+  assert_int_equal(vg_text_utf8_prefix(zh86, 258, 255), 255);
+  assert_int_equal(vg_text_utf8_prefix(a_zh85, 256, 255), 253);
+  assert_int_equal(vg_text_utf8_prefix(zh85, 255, 254), 252);
+  assert_int_equal(vg_text_utf8_prefix(zh85, 255, 253), 252);
+  /* A 4-octet character across the maximum goes whole. */
+  assert_int_equal(vg_text_utf8_prefix(emoji, 257, 256), 253);
+  assert_int_equal(vg_text_utf8_prefix(emoji, 257, 257), 257);
+  assert_int_equal(vg_text_utf8_prefix("是", 3, 2), 0);
+  assert_int_equal(vg_text_utf8_prefix("是", 3, 0), 0);
+  free(a255);
+  free(zh85);
+  free(zh86);
+  free(a_zh85);
+  free(a253);
+  free(emoji);
+}
+
 /* ---- MT -> MO round trip and reassembly ---------------------------------- */
 
 static void test_roundtrip_gsm_multipart(void **state) {
@@ -880,6 +911,7 @@ int main(void) {
       cmocka_unit_test(test_mo_udh_16bit_and_skipped_ies),
       cmocka_unit_test(test_mo_udh_bad_numbers_ignored),
       cmocka_unit_test(test_mo_udh_malformed),
+      cmocka_unit_test(test_utf8_prefix),
       cmocka_unit_test(test_roundtrip_gsm_multipart),
       cmocka_unit_test(test_join_parts_missing),
   };
