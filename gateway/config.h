@@ -24,6 +24,7 @@ typedef struct {
   char log_file[512];   /* "" = stderr */
   int msg_ttl_days;     /* message records lapse after this (default 7) */
   int claim_idle;       /* s before a dead node's stream entries are claimed */
+  int max_parts;        /* the longest MT, in SMS parts (default 10) */
 
   /* [redis] */
   char redis_host[256];

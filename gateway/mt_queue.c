@@ -10,6 +10,39 @@
 #include <string.h>
 #include <sys/random.h>
 
+int vg_mt_text_verdict(int encoded, size_t nparts, int max_parts,
+                       char why[VG_MT_WHY_MAX]) {
+  why[0] = '\0';
+  if (encoded == VG_EUTF8)
+    snprintf(why, VG_MT_WHY_MAX, "text cannot be encoded: not valid UTF-8");
+  else if (encoded == VG_ETEXT)
+    snprintf(why, VG_MT_WHY_MAX, "text cannot be encoded: empty");
+  else if (encoded == VG_ETOOLONG)
+    snprintf(why, VG_MT_WHY_MAX,
+             "text too long: more than %d parts, at most %d ([gateway] "
+             "max_parts)", VG_TEXT_MAX_PARTS, max_parts);
+  else if (encoded != 0)
+    snprintf(why, VG_MT_WHY_MAX, "text cannot be encoded: %s",
+             vg_strerror(encoded));
+  else if (nparts > (size_t)max_parts)
+    snprintf(why, VG_MT_WHY_MAX,
+             "text too long: %zu parts, at most %d ([gateway] max_parts)",
+             nparts, max_parts);
+  else
+    return 0;
+  return encoded ? encoded : VG_ETOOLONG;
+}
+
+int vg_mt_check_text(const char *text, size_t len, int max_parts, int *nparts,
+                     char why[VG_MT_WHY_MAX]) {
+  vg_text_mt_t enc;
+  int rc = vg_text_encode_mt(text ? text : "", text ? len : 0, 0, &enc);
+  *nparts = rc == 0 ? (int)enc.nparts : 0;
+  if (rc == 0)
+    vg_text_mt_free(&enc);
+  return vg_mt_text_verdict(rc, (size_t)*nparts, max_parts, why);
+}
+
 void vg_mt_new_id(char out[VG_MSGID_LEN]) {
   uint64_t v = 0;
   if (getrandom(&v, sizeof v, 0) != (ssize_t)sizeof v)

@@ -10,10 +10,28 @@
 #define VG_MT_QUEUE_H
 
 #include "gateway/fcall.h"
+#include "gateway/text.h"
 
 #include <stddef.h>
 
 #define VG_MSGID_LEN 24
+
+/*
+ * Can `len` bytes of `text` go out as an SMS of at most `max_parts` parts
+ * ([gateway] max_parts)?  The check of every producer, made where the
+ * message is made (the CLI refuses it; the daemon's outbox, which every MT
+ * passes, records it unsent): a text is sent whole or not at all, never
+ * cut.  0 with *nparts set; else VG_ETOOLONG (*nparts the parts it takes,
+ * 0 beyond VG_TEXT_MAX_PARTS), VG_EUTF8 or VG_ETEXT (empty), with `why` in
+ * words: "text too long: 11 parts, at most 10 ([gateway] max_parts)".
+ */
+#define VG_MT_WHY_MAX 96
+int vg_mt_check_text(const char *text, size_t len, int max_parts, int *nparts,
+                     char why[VG_MT_WHY_MAX]);
+/* The same verdict on what vg_text_encode_mt() returned (`encoded`) and the
+ * parts it made, for a caller that keeps the encoding (the outbox). */
+int vg_mt_text_verdict(int encoded, size_t nparts, int max_parts,
+                       char why[VG_MT_WHY_MAX]);
 
 /* A new message id: 16 random hex digits. */
 void vg_mt_new_id(char out[VG_MSGID_LEN]);

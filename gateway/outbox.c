@@ -42,6 +42,7 @@ struct msg_s {
   unsigned char its[2];
   int has_its;
   vg_text_mt_t enc;
+  char *unsent; /* why it cannot be sent (status -2), NULL when it can */
   int nparts;
   int nsaved;
   part_t *parts;
@@ -106,6 +107,7 @@ static void held_remove(vg_outbox_t *o, msg_t *m) {
 static void msg_free(msg_t *m) {
   free(m->id);
   free(m->entry);
+  free(m->unsent);
   vg_text_mt_free(&m->enc);
   free(m->parts);
   free(m);
@@ -245,7 +247,7 @@ void vg_outbox_flush(vg_outbox_t *o) {
           .status = p->status,
           .status_name =
               p->status == 0    ? "ESME_ROK"
-              : p->status == -2 ? "text cannot be encoded"
+              : p->status == -2 ? (m->unsent ? m->unsent : "not sent")
               : p->status < 0   ? "invalid"
                                 : vg_smpp_status_name((uint32_t)p->status, names[i]),
           .smscid = p->smscid,
@@ -451,10 +453,21 @@ void vg_outbox_add(vg_outbox_t *o, const char *entry_id, const char *id,
 
   int rc = vg_text_encode_mt(text ? text : "", text ? strlen(text) : 0,
                              o->concat_ref++, &m->enc);
-  if (rc != 0 || m->id[0] == '\0') {
-    /* Cannot be sent as it stands: record it failed (one pseudo-part). */
-    vg_log_warn("outbox: message %s cannot be encoded: %s", m->id,
-                vg_strerror(rc));
+  char why[VG_MT_WHY_MAX];
+  /* Every MT passes here, whoever made it (a reply rendered inside Redis,
+   * an offer, an order's result, a promoter's or the settlement's SMS): one
+   * over [gateway] max_parts is not sent at all, never cut. */
+  if (vg_mt_text_verdict(rc, rc == 0 ? m->enc.nparts : 0, o->cfg->max_parts,
+                         why) != 0 ||
+      m->id[0] == '\0') {
+    /* Cannot be sent as it stands: record it failed, unsent (one
+     * pseudo-part), with why. */
+    if (m->id[0] == '\0')
+      snprintf(why, sizeof why, "no message id");
+    vg_log_warn("outbox: message %s not sent: %s", m->id, why);
+    m->unsent = vg_strdup(why);
+    if (rc == 0)
+      vg_text_mt_free(&m->enc);
     memset(&m->enc, 0, sizeof m->enc);
     m->nparts = 1;
     m->parts = vg_calloc(1, sizeof *m->parts);

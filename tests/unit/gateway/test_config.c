@@ -121,6 +121,7 @@ static void test_defaults(void **state) {
   assert_string_equal(cfg.country_code, "86");
   assert_string_equal(cfg.log_file, "");
   assert_int_equal(cfg.msg_ttl_days, 7);
+  assert_int_equal(cfg.max_parts, 10);
   assert_string_equal(cfg.redis_host, "127.0.0.1");
   assert_int_equal(cfg.redis_port, 6379);
   assert_int_equal(cfg.redis_db, 0);
@@ -308,6 +309,19 @@ static void test_int_bounds(void **state) {
   expect_error("[gateway]\nmsg_ttl_days = 0\n",
                "vasgw.conf:2: [gateway] msg_ttl_days = 0: must be between 1 "
                "and 365");
+  /* the longest MT: 1 part to the concatenation UDH's 255 */
+  for (int v = 0; v <= 256; v += 1 + (v > 0 && v < 255) * 253) {
+    char text[64], want[128];
+    snprintf(text, sizeof text, "[gateway]\nmax_parts = %d\n", v);
+    snprintf(want, sizeof want, "vasgw.conf:2: [gateway] max_parts = %d: "
+             "must be between 1 and 255", v);
+    if (v == 0 || v == 256) {
+      expect_error(text, want);
+    } else {
+      assert_int_equal(load(text), 0);
+      assert_int_equal(cfg.max_parts, v);
+    }
+  }
 }
 
 static void test_not_an_integer(void **state) {
@@ -318,6 +332,8 @@ static void test_not_an_integer(void **state) {
                "vasgw.conf:2: [smsc] window = : not an integer");
   expect_error("[smsc]\ntps = 1.5\n",
                "vasgw.conf:2: [smsc] tps = 1.5: not an integer");
+  expect_error("[gateway]\nmax_parts = ten\n",
+               "vasgw.conf:2: [gateway] max_parts = ten: not an integer");
 }
 
 static void test_string_limits(void **state) {
