@@ -197,7 +197,7 @@ static void on_offers(vg_redis_t *r, redisReply *rep, void *data,
   vg_tpl_var_t all[] = {
       {"staff_no", p->staff}, {"msisdn", national}, {"list", ""}};
   for (size_t i = 0; i < n; i++) {
-    char reason[128];
+    char reason[VG_TPL_WORD_MAX + 1];
     if (strcmp(res[i].status, "refused") == 0) {
       unknown |= strcmp(res[i].detail, "unknown_service") == 0;
       vg_templates_word(j->d->templates, VG_TPL_WORDS_RULES, res[i].detail,
@@ -426,7 +426,7 @@ static void on_details(vg_redis_t *r, redisReply *rep, void *data,
        i += 6) {
     const char *day = str(rep, i), *msisdn = str(rep, i + 1);
     const char *st = str(rep, i + 4), *rule = str(rep, i + 5);
-    char date[8], masked[VG_MSISDN_MAX + 8], word[64];
+    char date[8], masked[VG_MSISDN_MAX + 8], word[VG_TPL_WORD_MAX + 1];
     snprintf(date, sizeof date, "%.2s-%.2s", strlen(day) == 8 ? day + 4 : "",
              strlen(day) == 8 ? day + 6 : "");
     vg_msisdn_mask(msisdn, j->d->cfg->country_code, masked, sizeof masked);
@@ -486,7 +486,7 @@ static void on_promoter(vg_redis_t *r, redisReply *rep, void *data,
     return;
   }
   if (strcmp(p->status, "approved") != 0) {
-    char word[64];
+    char word[VG_TPL_WORD_MAX + 1];
     vg_templates_word(j->d->templates, VG_TPL_WORDS_STATUS,
                       *p->status ? p->status : "pending", word, sizeof word);
     vg_tpl_var_t v[] = {{"staff_no", *p->staff ? p->staff : "-"},

@@ -121,6 +121,12 @@ static int check_words(const char *path, const char *text, const char *vars,
                  key + 1, vars);
         return -1;
       }
+      size_t wl = n - (size_t)(eq - p) - 1;
+      if (wl > VG_TPL_WORD_MAX) {
+        snprintf(err, errsz, "%s:%d: the text of '%s' is %zu bytes, at most %d",
+                 path, line, key + 1, wl, VG_TPL_WORD_MAX);
+        return -1;
+      }
     }
     p = e ? e + 1 : p + n;
   }
@@ -227,6 +233,15 @@ const char *vg_templates_raw(const vg_templates_t *t, vg_tpl_id_t id) {
   return t->text[id];
 }
 
+/* s[0..n) into out, as much as fits after whole characters. */
+static void copy_whole(char *out, size_t outsz, const char *s, size_t n) {
+  if (outsz == 0)
+    return;
+  n = vg_text_utf8_prefix(s, n, outsz - 1);
+  memcpy(out, s, n);
+  out[n] = '\0';
+}
+
 const char *vg_templates_word(const vg_templates_t *t, vg_tpl_id_t id,
                               const char *key, char *out, size_t outsz) {
   size_t kl = strlen(key);
@@ -234,11 +249,11 @@ const char *vg_templates_word(const vg_templates_t *t, vg_tpl_id_t id,
     const char *e = strchr(p, '\n');
     size_t n = e ? (size_t)(e - p) : strlen(p);
     if (n > kl && strncmp(p, key, kl) == 0 && p[kl] == '=') {
-      snprintf(out, outsz, "%.*s", (int)(n - kl - 1), p + kl + 1);
+      copy_whole(out, outsz, p + kl + 1, n - kl - 1);
       return out;
     }
     p = e ? e + 1 : p + n;
   }
-  snprintf(out, outsz, "%s", key); /* not a listed key: the key itself */
+  copy_whole(out, outsz, key, kl); /* not a listed key: the key itself */
   return out;
 }

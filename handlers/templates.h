@@ -36,9 +36,15 @@ typedef struct {
 char *vg_templates_render(const vg_templates_t *t, vg_tpl_id_t id,
                           const vg_tpl_var_t *vars, size_t nvars);
 
+/* The longest text of one key of a word list, in bytes of UTF-8: a longer
+ * one stops loading with its file and line, so that a word always fits
+ * the answer it goes into, whole. */
+#define VG_TPL_WORD_MAX 63
+
 /* The text of `key` in a word list (a template whose placeholders are
- * "=keys": "key=text" lines), copied into `out`; the key itself when it is
- * not in the list. */
+ * "=keys": "key=text" lines), copied into `out` (VG_TPL_WORD_MAX + 1 bytes
+ * hold any listed word); the key itself when it is not in the list.  What
+ * does not fit `out` is cut after a whole character, never inside one. */
 const char *vg_templates_word(const vg_templates_t *t, vg_tpl_id_t id,
                               const char *key, char *out, size_t outsz);
 

@@ -94,6 +94,31 @@ static void test_broken_templates(void **state) {
   write_file("expired.txt", "过期{{service_name\n");
   expect_load_error("expired.txt:1: '{{' without '}}'");
   write_file("expired.txt", "过期\n");
+  /* A word longer than any answer keeps: refused, not cut (63 bytes is the
+   * most: 21 Chinese characters). */
+  write_file("words_status.txt", "pending=待审核\napproved="
+             "已审核已审核已审核已审核已审核已审核已审核x\n"
+             "rejected=未通过\ndisabled=已停用\n");
+  expect_load_error("words_status.txt:2: the text of 'approved' is 64 bytes, "
+                    "at most 63");
+  write_file("words_status.txt", "pending=待审核\napproved="
+             "已审核已审核已审核已审核已审核已审核已审核\n"
+             "rejected=未通过\ndisabled=已停用\n");
+  {
+    char err[512];
+    vg_templates_t *t = vg_templates_load(tmpdir, "zh_CN", err, sizeof err);
+    if (t == NULL)
+      fail_msg("a word of 63 bytes: %s", err);
+    char w[VG_TPL_WORD_MAX + 1], small[8];
+    assert_string_equal(vg_templates_word(t, VG_TPL_WORDS_STATUS, "approved",
+                                          w, sizeof w),
+                        "已审核已审核已审核已审核已审核已审核已审核");
+    /* A smaller buffer gets whole characters only. */
+    assert_string_equal(vg_templates_word(t, VG_TPL_WORDS_STATUS, "approved",
+                                          small, sizeof small),
+                        "已审");
+    vg_templates_free(t);
+  }
   /* A missing file. */
   char path[512];
   snprintf(path, sizeof path, "%s/zh_CN/no_offer.txt", tmpdir);
