@@ -9,7 +9,6 @@
  * line is the latest action.  Exit status (cli.h): 0, 1 (Redis), 2 (usage).
  */
 #include "cli/cli.h"
-#include "gateway/clock.h"
 #include "gateway/keys.h"
 #include "gateway/vg.h"
 
@@ -65,11 +64,6 @@ static int parse_since(const char *s, long long *ms) {
   return 0;
 }
 
-/* "2026-11-22 21:40:05", local. */
-static const char *local_time(char out[48], long long ms) {
-  return vg_cli_local(out, ms, "%Y-%m-%d %H:%M:%S");
-}
-
 /* One stream entry's field, or "" (entries are written by vg_cli_audit, but
  * a hand-written one may lack a field). */
 static const char *entry_field(const redisReply *fields, const char *name) {
@@ -86,8 +80,6 @@ static long long entry_ms(const redisReply *e) {
 }
 
 static void print_json(const redisReply *r) {
-  char iso[32];
-
   printf("[");
   for (size_t k = r->elements; k-- > 0;) {
     const redisReply *e = r->element[k];
@@ -95,8 +87,8 @@ static void print_json(const redisReply *r) {
     long long ms = entry_ms(e);
     printf("%s{\"id\":", k + 1 == r->elements ? "" : ",");
     vg_cli_json_str(stdout, e->element[0]->str);
-    printf(",\"at\":%lld,\"time\":", ms);
-    vg_cli_json_str(stdout, vg_clock_iso(iso, ms));
+    printf(",\"at\":%lld", ms);
+    vg_cli_json_time(stdout, "at", ms);
     static const char *const names[] = {"user", "host", "action", "detail"};
     for (size_t i = 0; i < VG_ARRAY_SIZE(names); i++) {
       printf(",\"%s\":", names[i]);
@@ -108,7 +100,7 @@ static void print_json(const redisReply *r) {
 }
 
 static void print_text(const redisReply *r, const char *since) {
-  char when[48];
+  char when[VG_CLI_WHEN_MAX];
 
   if (r->elements == 0) {
     if (since)
@@ -120,7 +112,7 @@ static void print_text(const redisReply *r, const char *since) {
   for (size_t k = r->elements; k-- > 0;) {
     const redisReply *e = r->element[k];
     const redisReply *f = e->element[1];
-    printf("%s  %s  %s  %s\n", local_time(when, entry_ms(e)),
+    printf("%s  %s  %s  %s\n", vg_cli_local(when, entry_ms(e), VG_CLI_TIME),
            entry_field(f, "user"), entry_field(f, "action"),
            entry_field(f, "detail"));
   }

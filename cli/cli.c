@@ -2,6 +2,7 @@
  * cli.c — see cli.h.
  */
 #include "cli/cli.h"
+#include "gateway/clock.h"
 #include "gateway/csv.h"
 #include "gateway/keys.h"
 #include "gateway/redis.h"
@@ -145,25 +146,54 @@ void vg_cli_cell(const char *s, size_t w, int right, const char *after) {
     printf("%s%*s%s", s, pad, "", after);
 }
 
-const char *vg_cli_local(char out[48], long long ms, const char *fmt) {
+const char *vg_cli_local(char out[VG_CLI_WHEN_MAX], long long ms,
+                         vg_cli_when_t how) {
   time_t t = (time_t)(ms / 1000);
   struct tm tm;
   if (ms <= 0 || localtime_r(&t, &tm) == NULL)
     return strcpy(out, "-");
-  strftime(out, 48, fmt, &tm);
+  if (how == VG_CLI_RFC3339)
+    return vg_clock_iso(out, ms); /* the webhook's form too */
+  if (how == VG_CLI_DAY) {
+    strftime(out, VG_CLI_WHEN_MAX, "%Y-%m-%d", &tm);
+    return out;
+  }
+  /* strftime's %z has no colon ("+0800"): the offset is written here. */
+  long off = tm.tm_gmtoff / 60;
+  char sign = off < 0 ? '-' : '+';
+  if (off < 0)
+    off = -off;
+  size_t n = strftime(out, VG_CLI_WHEN_MAX, "%Y-%m-%d %H:%M:%S", &tm);
+  snprintf(out + n, VG_CLI_WHEN_MAX - n, " %c%02ld:%02ld", sign, off / 60,
+           off % 60);
   return out;
 }
 
-const char *vg_cli_time(char out[32], long long ms) {
-  if (ms <= 0) {
-    snprintf(out, 32, "-");
-    return out;
-  }
-  time_t t = (time_t)(ms / 1000);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return out;
+void vg_cli_json_time(FILE *out, const char *field, long long ms) {
+  size_t n = strlen(field);
+  if (n >= 2 && strcmp(field + n - 2, "at") == 0 &&
+      (n == 2 || field[n - 3] == '_'))
+    n = n == 2 ? 0 : n - 3;
+  fprintf(out, ",\"%.*s%stime\":", (int)n, field, n ? "_" : "");
+  char when[VG_CLI_WHEN_MAX];
+  if (ms <= 0)
+    fputs("null", out);
+  else
+    vg_cli_json_str(out, vg_cli_local(when, ms, VG_CLI_RFC3339));
+}
+
+long long vg_cli_rfc3339_ms(const char *s) {
+  int y, mo, d, h, mi, sec, oh, om, used = 0;
+  char sign;
+  if (s == NULL ||
+      sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c%2d:%2d%n", &y, &mo, &d, &h, &mi,
+             &sec, &sign, &oh, &om, &used) != 9 ||
+      s[used] != '\0' || (sign != '+' && sign != '-'))
+    return -1;
+  struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
+                  .tm_hour = h, .tm_min = mi, .tm_sec = sec};
+  long long off = (oh * 60LL + om) * 60 * (sign == '-' ? -1 : 1);
+  return ((long long)timegm(&tm) - off) * 1000;
 }
 
 char *vg_cli_read_file(const char *path, size_t *len) {

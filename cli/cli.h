@@ -72,13 +72,31 @@ size_t vg_cli_width(const char *s);
 void vg_cli_cell(const char *s, size_t w, int right, const char *after);
 
 /*
- * A time in ms since the epoch in local time ([gateway] timezone), with
- * strftime's `fmt` ("%Y-%m-%d %H:%M"); "-" for 0 or less.  Returns `out`.
+ * Times, one rule for every command (the same moment reads the same day
+ * wherever it is shown): local to [gateway] timezone (main has set TZ),
+ * with the offset, from `ms` since the epoch.
+ *   VG_CLI_TIME     "2026-12-01 08:05:03 +08:00"   text output
+ *   VG_CLI_DAY      "2026-12-01"                   a day (a table's column)
+ *   VG_CLI_RFC3339  "2026-12-01T08:05:03+08:00"    --json
+ * "-" for 0 or less (no such time).  Returns `out`.
  */
-const char *vg_cli_local(char out[48], long long ms, const char *fmt);
+typedef enum { VG_CLI_TIME, VG_CLI_DAY, VG_CLI_RFC3339 } vg_cli_when_t;
+#define VG_CLI_WHEN_MAX 48
+const char *vg_cli_local(char out[VG_CLI_WHEN_MAX], long long ms,
+                         vg_cli_when_t how);
 
-/* A time in ms since the epoch as UTC "YYYY-MM-DDTHH:MM:SSZ" ("-" if 0). */
-const char *vg_cli_time(char out[32], long long ms);
+/*
+ * A time in --json, beside the milliseconds the record stores (which the
+ * caller prints, as before, for programs that count): `,"NAME_time":"RFC
+ * 3339"`, NAME being `field` less a trailing "_at" ("done_at" -> done_time,
+ * "created" -> created_time, "at" -> time); null when there is no such
+ * time.
+ */
+void vg_cli_json_time(FILE *out, const char *field, long long ms);
+
+/* An RFC 3339 time as stored in a record ("2026-11-22T10:15:00+08:00", an
+ * order's requested_at) -> ms since the epoch; -1 when it is not one. */
+long long vg_cli_rfc3339_ms(const char *s);
 
 /*
  * The whole of `path` ("-": standard input) in a malloc'd buffer the caller

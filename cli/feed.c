@@ -31,28 +31,25 @@
 
 /* --- output -------------------------------------------------------------------- */
 
-/* "2026-11-22 21:40", local. */
-static const char *local_minute(char out[48], long long ms) {
-  return vg_cli_local(out, ms, "%Y-%m-%d %H:%M");
-}
-
 /* The file was imported before: say when and by whom. */
 static void print_known(cli_t *c, const char *path,
                         const vg_feed_import_result_t *r) {
   const char *user = *r->imported_by ? r->imported_by : "?";
-  char when[48];
+  char when[VG_CLI_WHEN_MAX];
 
   if (c->json) {
     printf("{\"file\":");
     vg_cli_json_str(stdout, path);
     printf(",\"sha256\":\"%s\",\"rows\":%lld,\"new_facts\":0,"
-           "\"already_imported\":true,\"imported_at\":%lld,\"user\":",
+           "\"already_imported\":true,\"imported_at\":%lld",
            r->sha256, r->previous_rows, r->imported_at);
+    vg_cli_json_time(stdout, "imported_at", r->imported_at);
+    printf(",\"user\":");
     vg_cli_json_str(stdout, *r->imported_by ? r->imported_by : "");
     printf("}\n");
   } else {
     printf("%s: already imported on %s by %s; 0 new facts\n", path,
-           r->imported_at ? local_minute(when, r->imported_at) : "?", user);
+           r->imported_at ? vg_cli_local(when, r->imported_at, VG_CLI_TIME) : "?", user);
   }
 }
 

@@ -46,7 +46,7 @@ static int order_show(cli_t *c, const char *id) {
     freeReplyObject(h);
     return vg_cli_fail("Redis: %s", c->rc->errstr);
   }
-  char t1[32], t2[32];
+  char t1[VG_CLI_WHEN_MAX], t2[VG_CLI_WHEN_MAX];
   if (c->json) {
     printf("{");
     for (size_t i = 0; i < VG_ARRAY_SIZE(fields); i++) {
@@ -55,18 +55,28 @@ static int order_show(cli_t *c, const char *id) {
       printf(":");
       vg_cli_json_str(stdout, vg_cli_str(h, fields[i]));
     }
-    printf(",\"attempts\":%lld,\"created\":%lld,\"done_at\":%lld,"
-           "\"calls\":[",
-           vg_cli_num(h, "attempts"), vg_cli_num(h, "created"), vg_cli_num(h, "done_at"));
+    printf(",\"attempts\":%lld,\"created\":%lld", vg_cli_num(h, "attempts"),
+           vg_cli_num(h, "created"));
+    vg_cli_json_time(stdout, "created", vg_cli_num(h, "created"));
+    printf(",\"done_at\":%lld", vg_cli_num(h, "done_at"));
+    vg_cli_json_time(stdout, "done_at", vg_cli_num(h, "done_at"));
+    printf(",\"calls\":[");
   } else {
     printf("order %s\n", id);
-    for (size_t i = 1; i < VG_ARRAY_SIZE(fields); i++)
-      if (*vg_cli_str(h, fields[i]))
-        printf("  %-15s %s\n", fields[i], vg_cli_str(h, fields[i]));
+    for (size_t i = 1; i < VG_ARRAY_SIZE(fields); i++) {
+      const char *v = vg_cli_str(h, fields[i]);
+      /* requested_at is stored as the webhook sent it, RFC 3339. */
+      if (strcmp(fields[i], "requested_at") == 0 && vg_cli_rfc3339_ms(v) > 0)
+        v = vg_cli_local(t1, vg_cli_rfc3339_ms(v), VG_CLI_TIME);
+      if (*v)
+        printf("  %-15s %s\n", fields[i], v);
+    }
     printf("  %-15s %lld\n", "attempts", vg_cli_num(h, "attempts"));
-    printf("  %-15s %s\n", "created", vg_cli_time(t1, vg_cli_num(h, "created")));
+    printf("  %-15s %s\n", "created",
+           vg_cli_local(t1, vg_cli_num(h, "created"), VG_CLI_TIME));
     if (vg_cli_num(h, "done_at"))
-      printf("  %-15s %s\n", "done", vg_cli_time(t2, vg_cli_num(h, "done_at")));
+      printf("  %-15s %s\n", "done",
+             vg_cli_local(t2, vg_cli_num(h, "done_at"), VG_CLI_TIME));
     if (at->elements)
       printf("  calls:\n");
   }
@@ -75,9 +85,10 @@ static int order_show(cli_t *c, const char *id) {
     char *copy = vg_strdup(at->element[i]->str);
     split_attempt(copy, &a);
     if (c->json) {
-      printf("%s{\"attempt\":%s,\"at\":%s,\"duration_ms\":%s,\"outcome\":",
-             i ? "," : "", a.v[0], *a.v[1] ? a.v[1] : "0",
-             *a.v[2] ? a.v[2] : "0");
+      printf("%s{\"attempt\":%s,\"at\":%s", i ? "," : "", a.v[0],
+             *a.v[1] ? a.v[1] : "0");
+      vg_cli_json_time(stdout, "at", strtoll(a.v[1], NULL, 10));
+      printf(",\"duration_ms\":%s,\"outcome\":", *a.v[2] ? a.v[2] : "0");
       vg_cli_json_str(stdout, a.v[3]);
       printf(",\"detail\":");
       vg_cli_json_str(stdout, a.v[4]);
@@ -86,7 +97,8 @@ static int order_show(cli_t *c, const char *id) {
       printf("}");
     } else {
       printf("    #%-3s %s  %6s ms  %-8s %s%s%s\n", a.v[0],
-             vg_cli_time(t1, strtoll(a.v[1], NULL, 10)), a.v[2], a.v[3],
+             vg_cli_local(t1, strtoll(a.v[1], NULL, 10), VG_CLI_TIME), a.v[2],
+             a.v[3],
              a.v[4], *a.v[5] ? "  " : "", a.v[5]);
     }
     free(copy);
@@ -120,7 +132,7 @@ static int order_list(cli_t *c, const char *state, long limit) {
       break;
     if (h->type == REDIS_REPLY_ARRAY && h->elements &&
         (!state || strcmp(vg_cli_str(h, "state"), state) == 0)) {
-      char t[32];
+      char t[VG_CLI_WHEN_MAX];
       if (c->json) {
         printf("%s{", shown ? "," : "");
         for (size_t k = 0; k < VG_ARRAY_SIZE(fields); k++) {
@@ -129,13 +141,15 @@ static int order_list(cli_t *c, const char *state, long limit) {
           printf(":");
           vg_cli_json_str(stdout, vg_cli_str(h, fields[k]));
         }
-        printf(",\"attempts\":%lld,\"created\":%lld}", vg_cli_num(h, "attempts"),
+        printf(",\"attempts\":%lld,\"created\":%lld", vg_cli_num(h, "attempts"),
                vg_cli_num(h, "created"));
+        vg_cli_json_time(stdout, "created", vg_cli_num(h, "created"));
+        printf("}");
       } else {
         printf("%-28s %-10s %-9s %-15s %-8s %-8s %s\n", vg_cli_str(h, "id"),
                vg_cli_str(h, "action"), vg_cli_str(h, "state"), vg_cli_str(h, "msisdn"),
                vg_cli_str(h, "service"), vg_cli_str(h, "attempts"),
-               vg_cli_time(t, vg_cli_num(h, "created")));
+               vg_cli_local(t, vg_cli_num(h, "created"), VG_CLI_TIME));
       }
       shown++;
     }

@@ -22,11 +22,13 @@
  * malformed number, a reason too long).
  */
 #include "cli/cli.h"
+#include "gateway/clock.h"
 #include "gateway/csv.h"
 #include "gateway/keys.h"
 #include "gateway/msisdn.h"
 #include "handlers/lua/functions.h"
 #include "gateway/vg.h"
+#include "handlers/ledger_date.h"
 #include "handlers/promoters.h"
 #include "handlers/templates.h"
 
@@ -36,7 +38,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <uniwidth.h>
 
 static const char *const statuses[] = {"pending", "approved", "rejected",
@@ -279,16 +280,6 @@ out:
 
 /* --- list, show ----------------------------------------------------------- */
 
-/* The local calendar day of a time in ms, "2026-11-22" ("-" if none). */
-static const char *local_date(char out[48], long long ms) {
-  return vg_cli_local(out, ms, "%Y-%m-%d");
-}
-
-/* "2026-11-22 10:15:00 +0800", local ("-" if none). */
-static const char *local_time(char out[48], long long ms) {
-  return vg_cli_local(out, ms, "%Y-%m-%d %H:%M:%S %z");
-}
-
 /* The fields of the record, as stored; the times are numbers. */
 static const char *const text_fields[] = {"msisdn", "staff_no", "name",
                                           "outlet", "status",   "reason",
@@ -299,8 +290,10 @@ static void print_record_json(const redisReply *h) {
     printf("%s\"%s\":", i ? "," : "", text_fields[i]);
     vg_cli_json_str(stdout, vg_cli_str(h, text_fields[i]));
   }
-  printf(",\"registered_at\":%lld,\"updated_at\":%lld", vg_cli_num(h, "registered_at"),
-         vg_cli_num(h, "updated_at"));
+  printf(",\"registered_at\":%lld", vg_cli_num(h, "registered_at"));
+  vg_cli_json_time(stdout, "registered_at", vg_cli_num(h, "registered_at"));
+  printf(",\"updated_at\":%lld", vg_cli_num(h, "updated_at"));
+  vg_cli_json_time(stdout, "updated_at", vg_cli_num(h, "updated_at"));
 }
 
 static void print_table(redisReply **h, size_t n) {
@@ -309,7 +302,7 @@ static void print_table(redisReply **h, size_t n) {
   static const char *const col[] = {"msisdn", "staff_no", "name", "outlet",
                                     "status"};
   size_t w[6];
-  char d[48];
+  char d[VG_CLI_WHEN_MAX];
 
   for (int k = 0; k < 6; k++)
     w[k] = strlen(head[k]);
@@ -322,8 +315,8 @@ static void print_table(redisReply **h, size_t n) {
   for (size_t i = 0; i < n; i++) {
     for (int k = 0; k < 5; k++)
       vg_cli_cell(vg_cli_str(h[i], col[k]), w[k], 0, "  ");
-    vg_cli_cell(local_date(d, vg_cli_num(h[i], "registered_at")), w[5], 0,
-                "\n");
+    vg_cli_cell(vg_cli_local(d, vg_cli_num(h[i], "registered_at"), VG_CLI_DAY),
+                w[5], 0, "\n");
   }
 }
 
@@ -436,17 +429,12 @@ int vg_cli_promoter_show(cli_t *c, int nw, const char **words) {
   if (vg_cli_connect(c) || (!msisdn[0] && resolve_staff(c, pos[0], msisdn)))
     return 1;
 
-  /* This month and the last, local time. */
-  char month[2][16];
-  time_t t = (time_t)(vg_now_ms() / 1000);
-  struct tm tm;
-  localtime_r(&t, &tm);
-  strftime(month[0], sizeof month[0], "%Y%m", &tm);
-  tm.tm_mday = 1; /* mktime() makes month 0 - 1 December of the year before */
-  tm.tm_mon--;
-  tm.tm_isdst = -1;
-  mktime(&tm);
-  strftime(month[1], sizeof month[1], "%Y%m", &tm);
+  /* This month and the last, local time ([gateway] timezone). */
+  char month[2][16], today[12];
+  int32_t day = (int32_t)atol(vg_clock_day(today, vg_now_ms()));
+  snprintf(month[0], sizeof month[0], "%d", (int)vg_date_month(day));
+  snprintf(month[1], sizeof month[1], "%d",
+           (int)vg_date_month(vg_date_add_months(day, -1)));
 
   vg_key(key, c->cfg.prefix, VG_K_PROMOTER, msisdn);
   redisAppendCommand(c->rc, "HGETALL %s", key);
@@ -470,7 +458,7 @@ int vg_cli_promoter_show(cli_t *c, int nw, const char **words) {
   if (rc != 0)
     goto out;
 
-  char t1[48], t2[48], y1[32], y2[32];
+  char t1[VG_CLI_WHEN_MAX], t2[VG_CLI_WHEN_MAX], y1[32], y2[32];
   if (c->json) {
     printf("{");
     print_record_json(h[0]);
@@ -494,8 +482,9 @@ int vg_cli_promoter_show(cli_t *c, int nw, const char **words) {
     printf("  %-12s %s\n", "reason", vg_cli_str(h[0], "reason"));
   printf("  %-12s %s\n", "source", vg_cli_str(h[0], "source"));
   printf("  %-12s %s\n", "registered",
-         local_time(t1, vg_cli_num(h[0], "registered_at")));
-  printf("  %-12s %s\n", "updated", local_time(t2, vg_cli_num(h[0], "updated_at")));
+         vg_cli_local(t1, vg_cli_num(h[0], "registered_at"), VG_CLI_TIME));
+  printf("  %-12s %s\n", "updated",
+         vg_cli_local(t2, vg_cli_num(h[0], "updated_at"), VG_CLI_TIME));
   printf("  %-8s %11s %9s %9s %5s %7s %14s %14s\n", "month", "recommended",
          "confirmed", "activated", "valid", "invalid", "pending (yuan)",
          "settled (yuan)");

@@ -194,14 +194,17 @@ out:
 
 
 static void print_time(const char *label, const char *ms) {
+  char when[VG_CLI_WHEN_MAX];
   if (ms == NULL || *ms == '\0')
     return;
-  time_t t = (time_t)(strtoll(ms, NULL, 10) / 1000);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  char buf[32];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  printf("  %-12s %s\n", label, buf);
+  printf("  %-12s %s\n", label,
+         vg_cli_local(when, strtoll(ms, NULL, 10), VG_CLI_TIME));
+}
+
+/* A field of P:msg:<id> that holds a time in ms: "created", "*_at". */
+static int time_field(const char *f) {
+  size_t n = strlen(f);
+  return strcmp(f, "created") == 0 || (n > 3 && strcmp(f + n - 3, "_at") == 0);
 }
 
 static int cmd_msg_show(cli_t *c, const char *id) {
@@ -226,6 +229,9 @@ static int cmd_msg_show(cli_t *c, const char *id) {
       vg_cli_json_str(stdout, h->element[i]->str);
       printf(":");
       vg_cli_json_str(stdout, h->element[i + 1]->str);
+      if (time_field(h->element[i]->str))
+        vg_cli_json_time(stdout, h->element[i]->str,
+                         strtoll(h->element[i + 1]->str, NULL, 10));
     }
     printf("}\n");
     freeReplyObject(h);
@@ -239,6 +245,8 @@ static int cmd_msg_show(cli_t *c, const char *id) {
     printf("  %-12s %s\n", "error", vg_cli_field(h, "error"));
   printf("  %-12s %s\n", "parts", parts ? parts : "(not yet encoded)");
   print_time("created", vg_cli_field(h, "created"));
+  print_time("held until", vg_cli_field(h, "release_at"));
+  print_time("released", vg_cli_field(h, "released_at"));
   print_time("submitted", vg_cli_field(h, "submitted_at"));
   print_time("accepted", vg_cli_field(h, "accepted_at"));
   print_time("done", vg_cli_field(h, "done_at"));

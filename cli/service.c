@@ -49,17 +49,20 @@ static void print_json(const vg_service_t *s) {
     printf("%s\"%s\":", f ? "," : "", vg_service_field_name((vg_svc_field_t)f));
     if (f == VG_SVC_F_ENABLED)
       printf("%s", s->enabled ? "true" : "false");
-    else if (f == VG_SVC_F_COMMISSION_FEN || f == VG_SVC_F_CREATED ||
-             f == VG_SVC_F_UPDATED)
+    else if (f == VG_SVC_F_COMMISSION_FEN)
       printf("%s", buf);
-    else
+    else if (f == VG_SVC_F_CREATED || f == VG_SVC_F_UPDATED) {
+      printf("%s", buf);
+      vg_cli_json_time(stdout, vg_service_field_name((vg_svc_field_t)f),
+                       f == VG_SVC_F_CREATED ? s->created_ms : s->updated_ms);
+    } else
       vg_cli_json_str(stdout, buf);
   }
   printf("}");
 }
 
 static void print_show(const vg_service_t *s) {
-  char y[32], t[32];
+  char y[32], t[VG_CLI_WHEN_MAX];
 
   printf("service %s (%s)\n", s->code, s->enabled ? "enabled" : "disabled");
   printf("  %-15s %s\n", "name", s->name);
@@ -70,8 +73,8 @@ static void print_show(const vg_service_t *s) {
   printf("  %-15s %s\n", "knowledge", s->knowledge);
   printf("  %-15s %s\n", "usage", s->usage);
   printf("  %-15s %s\n", "cancel", s->cancel);
-  printf("  %-15s %s\n", "created", vg_cli_time(t, s->created_ms));
-  printf("  %-15s %s\n", "updated", vg_cli_time(t, s->updated_ms));
+  printf("  %-15s %s\n", "created", vg_cli_local(t, s->created_ms, VG_CLI_TIME));
+  printf("  %-15s %s\n", "updated", vg_cli_local(t, s->updated_ms, VG_CLI_TIME));
 }
 
 static void print_table(const vg_service_t *s, size_t n) {

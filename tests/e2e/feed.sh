@@ -83,7 +83,7 @@ before=$(e2e_redis --raw DBSIZE)
 facts_before=$(facts 8613800138000; facts 8613900139000)
 e2e_expect_status again 0 feed import "$E2E_DIR/good.csv"
 e2e_assert_match "again: said so" \
-	"^$E2E_DIR/good\\.csv: already imported on [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} by $me; 0 new facts\$" \
+	"^$E2E_DIR/good\\.csv: already imported on [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} \\+08:00 by $me; 0 new facts\$" \
 	"$(out again)"
 cp "$E2E_DIR/good.csv" "$E2E_DIR/copy.csv"
 e2e_expect_status again_json 0 --json feed import "$E2E_DIR/copy.csv"
@@ -131,7 +131,7 @@ e2e_expect_status usage2 2 feed export x.csv
 # --- the audit log ---------------------------------------------------------------------------
 e2e_expect_status log 0 audit-log
 log=$(out log)
-ts='[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}'
+ts='[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} \+08:00'
 grep -qE "^$ts  $me  service\\.add  CL: 彩铃, 5元/月, commission 300 fen" <<<"$log" ||
 	e2e_fail "audit-log: no service.add of CL in: $log"
 grep -qE "^$ts  $me  service\\.set  CL: price=6元/月, knowledge=朋友来电听到您选的歌" <<<"$log" ||

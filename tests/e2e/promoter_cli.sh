@@ -163,7 +163,7 @@ text=$(e2e_cli show_text promoter show 10001) || e2e_fail "show: $(e2e_cli_err s
 grep -q '^promoter 8613900139000$' <<<"$text" || e2e_fail "show: title in: $text"
 grep -q "^  ${this_month:0:4}-${this_month:4:2} .* 12 .* 10\\.50 *0\\.00\$" <<<"$text" ||
 	e2e_fail "show: this month's row in: $text"
-grep -q "^  registered   $today [0-9:]* +0800\$" <<<"$text" || e2e_fail "show: local time in: $text"
+grep -q "^  registered   $today [0-9:]* +08:00\$" <<<"$text" || e2e_fail "show: local time in: $text"
 e2e_expect_status show_no_staff 1 promoter show 10099
 e2e_assert_match "unknown staff no." 'no promoter with staff no\. 10099' "$(e2e_cli_err show_no_staff)"
 e2e_expect_status show_none 1 promoter show 13700137999
