@@ -117,6 +117,37 @@ int vg_cli_each_line(const char *path,
   return bad;
 }
 
+int vg_cli_each_record(const char *path,
+                       int (*row)(void *data, size_t nth,
+                                  const vg_csv_row_t *r),
+                       void *data) {
+  size_t len;
+  char *buf = vg_cli_read_file(path, &len);
+  if (buf == NULL) {
+    vg_cli_fail("%s: cannot read: %s", path, strerror(errno));
+    return -1;
+  }
+  vg_csv_t p;
+  vg_csv_row_t r = {0};
+  char why[256];
+  int got, bad = 0;
+  size_t nth = 0;
+  vg_csv_init(&p, buf, len);
+  p.comments = 1;
+  while ((got = vg_csv_next(&p, &r, why, sizeof why)) != 0) {
+    if (got < 0) {
+      vg_cli_bad_row(path, r.line, "%s", why);
+      bad++;
+      nth++;
+    } else if (!vg_csv_row_blank(&r)) {
+      bad += row(data, nth++, &r) != 0;
+    }
+  }
+  vg_csv_row_free(&r);
+  free(buf);
+  return bad;
+}
+
 int vg_cli_refuse(const char *cmd, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);

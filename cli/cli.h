@@ -8,6 +8,7 @@
 #define VG_CLI_CLI_H
 
 #include "gateway/config.h"
+#include "gateway/csv.h"
 #include "gateway/fcall.h"
 
 #include <hiredis/hiredis.h>
@@ -52,6 +53,20 @@ long long vg_cli_num(const redisReply *h, const char *name);
 int vg_cli_each_line(const char *path,
                      int (*line)(void *data, long lineno, char *text),
                      void *data);
+
+/*
+ * Each record of the CSV file `path` ("-": standard input), read by the
+ * imports' RFC 4180 reader (gateway/csv.h: a byte order mark skipped,
+ * quoted fields, CRLF or LF), blank records and lines starting with "#"
+ * skipped.  `row` gets every other record with its place among them (0:
+ * the first, which may be a header) and returns 0, or 1 when it is bad (it
+ * tells why); a record that cannot be read is told here as FILE:LINE.
+ * Returns how many were bad, or -1 when the file cannot be read (told).
+ */
+int vg_cli_each_record(const char *path,
+                       int (*row)(void *data, size_t nth,
+                                  const vg_csv_row_t *r),
+                       void *data);
 
 /* "vasgw: FILE:LINE: reason" on stderr: one bad row of an imported file. */
 void vg_cli_bad_row(const char *path, long line, const char *fmt, ...)

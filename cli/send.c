@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "gateway/clock.h"
 #include "gateway/config.h"
+#include "gateway/csv.h"
 #include "gateway/keys.h"
 #include "gateway/msisdn.h"
 #include "gateway/mt_queue.h"
@@ -21,6 +22,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* --- send ------------------------------------------------------------------ */
@@ -31,18 +33,11 @@ static int check_message(cli_t *c, const char *where, const char *msisdn,
   const char *why = NULL;
   if (vg_msisdn_normalize(msisdn, c->cfg.country_code, norm, &why) != 0)
     return vg_cli_fail("%smalformed number '%s': %s", where, msisdn, why);
-  vg_text_mt_t enc;
-  int rc = vg_text_encode_mt(text, strlen(text), 0, &enc);
-  if (rc == VG_ETEXT)
-    return vg_cli_fail("%sempty text", where);
-  if (rc == VG_EUTF8)
-    return vg_cli_fail("%stext is not valid UTF-8", where);
-  if (rc == VG_ETOOLONG)
-    return vg_cli_fail("%stext too long (more than %d parts)", where,
-                VG_TEXT_MAX_PARTS);
-  if (rc != 0)
-    return vg_cli_fail("%stext cannot be encoded: %s", where, vg_strerror(rc));
-  vg_text_mt_free(&enc);
+  char refused[VG_MT_WHY_MAX];
+  int nparts;
+  if (vg_mt_check_text(text, strlen(text), c->cfg.max_parts, &nparts,
+                       refused) != 0)
+    return vg_cli_fail("%s%s", where, refused);
   return 0;
 }
 
@@ -57,15 +52,22 @@ static vg_mt_t cli_message(const char *id, const char *to, const char *text) {
   return m;
 }
 
-static int read_enqueue_reply(cli_t *c) {
+/* The reply of one mt_enqueue call: how many of its messages were new
+ * (an id already queued is not queued again), or -1 (reported). */
+static long long read_enqueue_reply(cli_t *c) {
   redisReply *r = NULL;
-  if (redisGetReply(c->rc, (void **)&r) != REDIS_OK)
-    return vg_cli_fail("Redis: %s", c->rc->errstr);
-  int rc = 0;
-  if (r->type == REDIS_REPLY_ERROR)
-    rc = vg_cli_fail("Redis: %s", r->str);
+  if (redisGetReply(c->rc, (void **)&r) != REDIS_OK) {
+    vg_cli_fail("Redis: %s", c->rc->errstr);
+    return -1;
+  }
+  long long n = -1;
+  if (r->type == REDIS_REPLY_INTEGER)
+    n = r->integer;
+  else
+    vg_cli_fail("Redis: %s", r->type == REDIS_REPLY_ERROR ? r->str
+                                                          : "unexpected reply");
   freeReplyObject(r);
-  return rc;
+  return n;
 }
 
 static int cmd_send(cli_t *c, const char *msisdn, const char *text) {
@@ -82,8 +84,11 @@ static int cmd_send(cli_t *c, const char *msisdn, const char *text) {
   vg_mt_batch_add(&b, &m);
   append_batch(c, &b);
   vg_mt_batch_free(&b);
-  if (read_enqueue_reply(c))
+  long long queued = read_enqueue_reply(c);
+  if (queued < 0)
     return 1;
+  if (queued != 1)
+    return vg_cli_fail("message %s was not queued: the id exists", id);
   if (c->json) {
     printf("{\"id\":");
     vg_cli_json_str(stdout, id);
@@ -96,9 +101,18 @@ static int cmd_send(cli_t *c, const char *msisdn, const char *text) {
   return 0;
 }
 
+/*
+ * send --file: "msisdn,text" records, read by the RFC 4180 reader of every
+ * other import (gateway/csv.h): a byte order mark (Excel's) is skipped, a
+ * text holding a comma, a quote or a line break is in double quotes, CRLF
+ * or LF.  A first record "msisdn,text" is a header.  An unquoted text may
+ * still hold commas, as before: its fields are joined again.
+ */
 typedef struct {
+  long line;
   char to[VG_MSISDN_MAX];
   char *text;
+  char id[VG_MSGID_LEN];
 } line_t;
 
 typedef struct {
@@ -108,85 +122,118 @@ typedef struct {
   size_t n, cap;
 } send_file_t;
 
-static int send_file_line(void *data, long lineno, char *text) {
-  send_file_t *sf = data;
-  char *comma = strchr(text, ',');
-  char where[256];
-  snprintf(where, sizeof where, "%s:%ld: ", sf->path, lineno);
-  if (comma == NULL) {
-    vg_cli_fail("%sexpected 'msisdn,text'", where);
-    return 1;
+static int is_header(const vg_csv_row_t *r) {
+  return r->n == 2 && strcasecmp(r->f[0], "msisdn") == 0 &&
+         strcasecmp(r->f[1], "text") == 0;
+}
+
+/* One record: 0, or 1 when it is bad (told as FILE:LINE: reason). */
+static int send_file_row(send_file_t *sf, const vg_csv_row_t *r) {
+  char where[300];
+  snprintf(where, sizeof where, "%s:%ld: ", sf->path, r->line);
+  if (r->n < 2)
+    return vg_cli_fail("%sexpected 'msisdn,text'", where);
+  if (r->n > 2 && r->quoted)
+    return vg_cli_fail("%s%zu fields; expected 'msisdn,text' (quote the "
+                       "whole text when it holds a comma: "
+                       "13800138000,\"a, b\")", where, r->n);
+  /* An unquoted text with commas: the fields after the number, joined. */
+  size_t len = 0;
+  for (size_t i = 1; i < r->n; i++)
+    len += strlen(r->f[i]) + 1;
+  char *text = vg_malloc(len);
+  text[0] = '\0';
+  for (size_t i = 1; i < r->n; i++) {
+    if (i > 1)
+      strcat(text, ",");
+    strcat(text, r->f[i]);
   }
-  *comma = '\0';
   if (sf->n == sf->cap) {
-    sf->cap *= 2;
+    sf->cap = sf->cap ? sf->cap * 2 : 1024;
     sf->lines = vg_realloc(sf->lines, sf->cap * sizeof *sf->lines);
   }
-  if (check_message(sf->c, where, text, comma + 1, sf->lines[sf->n].to))
+  line_t *l = &sf->lines[sf->n];
+  if (check_message(sf->c, where, r->f[0], text, l->to)) {
+    free(text);
     return 1;
-  sf->lines[sf->n++].text = vg_strdup(comma + 1);
+  }
+  l->line = r->line;
+  l->text = text;
+  sf->n++;
   return 0;
 }
 
-static int cmd_send_file(cli_t *c, const char *path) {
-  send_file_t sf = {.c = c, .path = path, .cap = 1024};
-  sf.lines = vg_malloc(sf.cap * sizeof *sf.lines);
-  /* Check the whole file first: nothing is queued from a file with errors. */
-  int bad = vg_cli_each_line(path, send_file_line, &sf);
-  line_t *lines = sf.lines;
-  size_t n = sf.n;
-  if (bad < 0) {
-    free(lines);
-    return 1;
-  }
-  int rc = 0;
-  if (bad) {
-    rc = vg_cli_fail("%s: %d bad line%s; nothing queued", path, bad,
-              bad == 1 ? "" : "s");
-    goto out;
-  }
-  if (vg_cli_connect(c)) {
-    rc = 1;
-    goto out;
-  }
-  /* Batches of 100 messages per script run, 10 runs per round trip. */
-  char (*ids)[VG_MSGID_LEN] = vg_malloc((n ? n : 1) * sizeof *ids);
+/* One record of the file; the first may be the header. */
+static int send_file_record(void *data, size_t nth, const vg_csv_row_t *r) {
+  return nth == 0 && is_header(r) ? 0 : send_file_row(data, r);
+}
+
+/* Queue every line, 100 messages a call and 10 calls a round trip; the
+ * count of messages queued is what the calls answered, line by line of
+ * the batches. */
+static int send_file_queue(send_file_t *sf, size_t *queued) {
+  cli_t *c = sf->c;
   vg_mt_batch_t b;
   vg_mt_batch_init(&b, c->cfg.prefix, c->cfg.msg_ttl_days * 86400, 100);
   size_t done = 0;
-  while (done < n && rc == 0) {
-    size_t runs = 0;
-    for (; runs < 10 && done < n; runs++) {
+  int rc = 0;
+  *queued = 0;
+  while (done < sf->n && rc == 0) {
+    size_t runs = 0, sizes[10];
+    for (; runs < 10 && done < sf->n; runs++) {
       vg_mt_batch_reset(&b);
-      for (; done < n && b.count < b.max; done++) {
-        vg_mt_new_id(ids[done]);
-        vg_mt_t m = cli_message(ids[done], lines[done].to, lines[done].text);
+      for (; done < sf->n && b.count < b.max; done++) {
+        line_t *l = &sf->lines[done];
+        vg_mt_new_id(l->id);
+        vg_mt_t m = cli_message(l->id, l->to, l->text);
         vg_mt_batch_add(&b, &m);
       }
+      sizes[runs] = b.count;
       append_batch(c, &b);
     }
-    for (size_t i = 0; i < runs; i++)
-      if (read_enqueue_reply(c))
+    for (size_t i = 0; i < runs; i++) {
+      long long n = read_enqueue_reply(c);
+      if (n < 0)
         rc = 1;
+      else if ((size_t)n != sizes[i])
+        rc = vg_cli_fail("%s: %zu messages sent to Redis in one call, %lld "
+                         "queued", sf->path, sizes[i], n);
+      else
+        *queued += (size_t)n;
+    }
   }
   vg_mt_batch_free(&b);
+  return rc;
+}
+
+static int cmd_send_file(cli_t *c, const char *path) {
+  send_file_t sf = {.c = c, .path = path};
+  /* Check the whole file first: nothing is queued from a file with errors. */
+  int bad = vg_cli_each_record(path, send_file_record, &sf), rc = 0;
+  size_t queued = 0;
+  if (bad < 0)
+    rc = 1;
+  else if (bad)
+    rc = vg_cli_fail("%s: %d bad line%s; nothing queued", path, bad,
+                     bad == 1 ? "" : "s");
+  else if (vg_cli_connect(c) || send_file_queue(&sf, &queued))
+    rc = 1;
   if (rc == 0) {
     if (c->json) {
-      printf("{\"queued\":%zu,\"ids\":[", n);
-      for (size_t i = 0; i < n; i++)
-        printf("%s\"%s\"", i ? "," : "", ids[i]);
+      printf("{\"lines\":%zu,\"queued\":%zu,\"ids\":[", sf.n, queued);
+      for (size_t i = 0; i < sf.n; i++)
+        printf("%s\"%s\"", i ? "," : "", sf.lines[i].id);
       printf("]}\n");
     } else {
-      for (size_t i = 0; i < n; i++)
-        printf("%s\n", ids[i]);
+      for (size_t i = 0; i < sf.n; i++)
+        printf("%s\n", sf.lines[i].id);
     }
-    fprintf(stderr, "vasgw: %zu message%s queued\n", n, n == 1 ? "" : "s");
+    fprintf(stderr, "vasgw: %zu message%s queued\n", queued,
+            queued == 1 ? "" : "s");
   }
-  free(ids);
-out:
-  for (size_t i = 0; i < n; i++)
-    free(lines[i].text);
-  free(lines);
+  for (size_t i = 0; i < sf.n; i++)
+    free(sf.lines[i].text);
+  free(sf.lines);
   return rc;
 }
 

@@ -22,6 +22,7 @@ static void row_clear(vg_csv_row_t *r) {
   for (size_t i = 0; i < r->n; i++)
     free(r->f[i]);
   r->n = 0;
+  r->quoted = 0;
 }
 
 void vg_csv_row_free(vg_csv_row_t *r) {
@@ -98,6 +99,7 @@ int vg_csv_next(vg_csv_t *p, vg_csv_row_t *r, char *why, size_t whysz) {
         tmp[tlen++] = ch;
       }
       row_add(r, tmp ? tmp : "", tlen);
+      r->quoted++;
       if (p->pos < p->len && p->buf[p->pos] != ',' &&
           p->buf[p->pos] != '\r' && p->buf[p->pos] != '\n') {
         snprintf(why, whysz, "text after the closing quote of field %zu",

@@ -14,11 +14,15 @@
 
 #include <stddef.h>
 
-/* One record: its fields (NUL-terminated, malloc'd) and its first line. */
+/* One record: its fields (NUL-terminated, malloc'd), its first line, and
+ * how many of its fields were quoted (a caller that joins fields again,
+ * `vasgw send --file`'s unquoted text with commas, can tell when that would
+ * not give back what was written). */
 typedef struct vg_csv_row_s {
   char **f;
   size_t n, cap;
   long line;
+  size_t quoted;
 } vg_csv_row_t;
 
 /* The reader's state over a buffer the caller owns and keeps alive. */
