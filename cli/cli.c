@@ -89,34 +89,6 @@ long long vg_cli_num(const redisReply *h, const char *name) {
   return strtoll(vg_cli_str(h, name), NULL, 10);
 }
 
-int vg_cli_each_line(const char *path,
-                     int (*line)(void *data, long lineno, char *text),
-                     void *data) {
-  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-  if (f == NULL) {
-    vg_cli_fail("%s: cannot open: %s", path, strerror(errno));
-    return -1;
-  }
-  char *buf = NULL;
-  size_t bufcap = 0;
-  ssize_t len;
-  long lineno = 0;
-  int bad = 0;
-  while ((len = getline(&buf, &bufcap, f)) >= 0) {
-    lineno++;
-    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-      buf[--len] = '\0';
-    if (len == 0 || buf[0] == '#')
-      continue;
-    if (line(data, lineno, buf) != 0)
-      bad++;
-  }
-  free(buf);
-  if (f != stdin)
-    fclose(f);
-  return bad;
-}
-
 int vg_cli_each_record(const char *path,
                        int (*row)(void *data, size_t nth,
                                   const vg_csv_row_t *r),

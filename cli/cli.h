@@ -45,16 +45,6 @@ const char *vg_cli_str(const redisReply *h, const char *name);
 long long vg_cli_num(const redisReply *h, const char *name);
 
 /*
- * Call `line` for each line of `path` ("-": stdin) without its line end,
- * skipping empty lines and "#" comments.  `line` returns 0, or non-zero for
- * a bad line (it reports it).  Returns how many lines were bad, or -1 when
- * the file cannot be read (reported).
- */
-int vg_cli_each_line(const char *path,
-                     int (*line)(void *data, long lineno, char *text),
-                     void *data);
-
-/*
  * Each record of the CSV file `path` ("-": standard input), read by the
  * imports' RFC 4180 reader (gateway/csv.h: a byte order mark skipped,
  * quoted fields, CRLF or LF), blank records and lines starting with "#"

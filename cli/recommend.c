@@ -10,8 +10,10 @@
  * the same script as everywhere else (handlers/offers.h).
  */
 #include "cli/cli.h"
+#include "gateway/csv.h"
 #include "gateway/keys.h"
 #include "gateway/msisdn.h"
+#include "gateway/mt_queue.h"
 #include "gateway/redis_sync.h"
 #include "gateway/vg.h"
 #include "handlers/offers.h"
@@ -23,30 +25,83 @@
 
 #define MAX_SVCS 16
 
+/* A service named on the command line or in the file: its record, read
+ * once before any offer is made, and its SMS rendered once. */
+typedef struct {
+  char code[16];
+  redisReply *h;
+  char *text;
+} svc_t;
+
 typedef struct {
   cli_t *c;
   vg_templates_t *tpl;
   int knowledge;
-  /* Service hashes already read, by code: a file names few services. */
-  struct {
-    char code[16];
-    redisReply *h;
-  } svc[64];
-  int nsvc;
+  svc_t *svc;
+  size_t nsvc, capsvc;
 } rec_t;
 
-static const redisReply *service_hash(rec_t *r, const char *code) {
-  for (int i = 0; i < r->nsvc; i++)
+static svc_t *service(rec_t *r, const char *code) {
+  for (size_t i = 0; i < r->nsvc; i++)
     if (strcmp(r->svc[i].code, code) == 0)
-      return r->svc[i].h;
-  char key[VG_KEY_MAX];
-  redisReply *h = redisCommand(r->c->rc, "HGETALL %s",
-                               vg_key(key, r->c->cfg.prefix, VG_K_SVC, code));
-  if (r->nsvc < (int)VG_ARRAY_SIZE(r->svc)) {
-    snprintf(r->svc[r->nsvc].code, sizeof r->svc[r->nsvc].code, "%s", code);
-    r->svc[r->nsvc++].h = h;
+      return &r->svc[i];
+  return NULL;
+}
+
+static void want_service(rec_t *r, const char *code) {
+  if (service(r, code))
+    return;
+  if (r->nsvc == r->capsvc) {
+    r->capsvc = r->capsvc ? r->capsvc * 2 : 16;
+    r->svc = vg_realloc(r->svc, r->capsvc * sizeof *r->svc);
   }
-  return h;
+  svc_t *s = &r->svc[r->nsvc++];
+  memset(s, 0, sizeof *s);
+  snprintf(s->code, sizeof s->code, "%s", code);
+}
+
+/* The SMS of a service must fit [gateway] max_parts, the reply code (one
+ * digit, put in by offer_create) in its place: else no offer is made. */
+static int check_length(rec_t *r, const svc_t *s) {
+  char *t = vg_strdup(s->text), why[VG_MT_WHY_MAX];
+  for (char *m = t; (m = strstr(m, VG_OFFER_CODE_MARK)) != NULL; m++)
+    *m = '1';
+  int nparts, rc = 0;
+  if (vg_mt_check_text(t, strlen(t), r->c->cfg.max_parts, &nparts, why) != 0)
+    rc = vg_cli_fail("recommend: the %s SMS of %s: %s; no offer made",
+                     r->knowledge ? "knowledge" : "recommendation", s->code,
+                     why);
+  free(t);
+  return rc;
+}
+
+/*
+ * Read every service wanted and render its SMS, before any offer is sent.
+ * The offers are pipelined (their replies read later), so no other command
+ * may be sent and waited for while they are on the way: a blocking read
+ * then takes an offer's reply for its own, and every count after it is
+ * wrong.  Reading the services first keeps the two apart.
+ */
+static int read_services(rec_t *r) {
+  char key[VG_KEY_MAX];
+  for (size_t i = 0; i < r->nsvc; i++)
+    redisAppendCommand(r->c->rc, "HGETALL %s",
+                       vg_key(key, r->c->cfg.prefix, VG_K_SVC, r->svc[i].code));
+  int rc = 0;
+  for (size_t i = 0; i < r->nsvc; i++) {
+    redisReply *h = NULL;
+    if (redisGetReply(r->c->rc, (void **)&h) != REDIS_OK)
+      return vg_cli_fail("Redis: %s", r->c->rc->errstr);
+    if (h->type != REDIS_REPLY_ARRAY && rc == 0)
+      rc = vg_cli_fail("Redis: HGETALL of service %s: %s", r->svc[i].code,
+                       h->type == REDIS_REPLY_ERROR ? h->str
+                                                    : "unexpected reply");
+    r->svc[i].h = h;
+    r->svc[i].text = vg_offer_render(r->tpl, r->knowledge, r->svc[i].code, h);
+    if (rc == 0)
+      rc = check_length(r, &r->svc[i]);
+  }
+  return rc;
 }
 
 static void upcase(char *s) {
@@ -69,14 +124,33 @@ static void append_offers(rec_t *r, const char *msisdn, char svcs[][16],
   for (int i = 0; i < n; i++) {
     char id[VG_OFFER_ID_MAX];
     vg_offer_new_id(id, now);
-    const redisReply *h = service_hash(r, svcs[i]);
-    char *text = vg_offer_render(r->tpl, r->knowledge, svcs[i], h);
-    vg_offer_args_add(&a, id, svcs[i], text,
+    vg_offer_args_add(&a, id, svcs[i], service(r, svcs[i])->text,
                       r->knowledge ? "knowledge" : "recommend");
-    free(text);
   }
   vg_redis_sync_append(r->c->rc, &a.call);
   vg_offer_args_free(&a);
+}
+
+/*
+ * The reply to one subscriber's offer_create: exactly one result per
+ * service asked for, in order, or the call failed (reported, 1).  A reply
+ * that does not match its request is never counted.
+ */
+static int read_results(rec_t *r, const char *where, int n,
+                        vg_offer_result_t res[MAX_SVCS]) {
+  redisReply *rep = NULL;
+  if (redisGetReply(r->c->rc, (void **)&rep) != REDIS_OK)
+    return vg_cli_fail("%sRedis: %s", where, r->c->rc->errstr);
+  int rc = 0;
+  if (rep->type == REDIS_REPLY_ERROR)
+    rc = vg_cli_fail("%sRedis function offer_create: %s", where, rep->str);
+  else if (rep->type != REDIS_REPLY_ARRAY || rep->elements != (size_t)n ||
+           vg_offer_results(rep, res, MAX_SVCS) != (size_t)n)
+    rc = vg_cli_fail("%soffer_create answered %zu results for %d offers",
+                     where, rep->type == REDIS_REPLY_ARRAY ? rep->elements : 0,
+                     n);
+  freeReplyObject(rep);
+  return rc;
 }
 
 static int load(rec_t *r) {
@@ -85,36 +159,33 @@ static int load(rec_t *r) {
                              sizeof err);
   if (r->tpl == NULL)
     return vg_cli_fail("%s", err);
-  return vg_cli_connect(r->c);
+  if (vg_cli_connect(r->c))
+    return 1;
+  return read_services(r);
 }
 
 static void release(rec_t *r) {
-  for (int i = 0; i < r->nsvc; i++)
+  for (size_t i = 0; i < r->nsvc; i++) {
     freeReplyObject(r->svc[i].h);
+    free(r->svc[i].text);
+  }
+  free(r->svc);
   vg_templates_free(r->tpl);
 }
 
 static int recommend_one(rec_t *r, const char *msisdn, char svcs[][16],
                          int n, const char *promoter) {
   append_offers(r, msisdn, svcs, n, promoter, vg_now_ms());
-  redisReply *rep = NULL;
-  if (redisGetReply(r->c->rc, (void **)&rep) != REDIS_OK)
-    return vg_cli_fail("Redis: %s", r->c->rc->errstr);
-  if (rep->type == REDIS_REPLY_ERROR) {
-    int rc = vg_cli_fail("Redis function offer_create: %s", rep->str);
-    freeReplyObject(rep);
-    return rc;
-  }
   vg_offer_result_t res[MAX_SVCS];
-  size_t k = vg_offer_results(rep, res, MAX_SVCS);
-  freeReplyObject(rep);
+  if (read_results(r, "", n, res))
+    return 1;
   int any = 0;
   if (r->c->json) {
     printf("{\"msisdn\":");
     vg_cli_json_str(stdout, msisdn);
     printf(",\"offers\":[");
   }
-  for (size_t i = 0; i < k; i++) {
+  for (int i = 0; i < n; i++) {
     int refused = strcmp(res[i].status, "refused") == 0;
     int exists = strcmp(res[i].status, "exists") == 0;
     any |= !refused;
@@ -151,135 +222,184 @@ static int recommend_one(rec_t *r, const char *msisdn, char svcs[][16],
   return any ? 0 : 1;
 }
 
-/* "msisdn,SVC[ SVC...]" lines; every line is checked before any offer. */
+/* --- recommend --file ----------------------------------------------------- */
+
+/*
+ * One line of the file and what became of each of its offers: an index
+ * into the outcomes seen ("sent", "refused:opted_out"), so that a file of
+ * 100,000 lines keeps 16 bytes a line.  The totals are counted from these,
+ * and from nothing else.
+ */
 typedef struct {
+  long line;
   char to[VG_MSISDN_MAX];
   char svcs[MAX_SVCS][16];
   int n;
+  unsigned char outcome[MAX_SVCS];
 } line_t;
 
-static int parse_svcs(char *s, char svcs[][16], int *n) {
-  *n = 0;
-  for (char *w = strtok(s, " ,;"); w; w = strtok(NULL, " ,;")) {
-    if (*n == MAX_SVCS || strlen(w) > 8)
-      return -1;
-    snprintf(svcs[(*n)++], 16, "%s", w);
-    upcase(svcs[*n - 1]);
-  }
-  return *n ? 0 : -1;
-}
+typedef struct {
+  char name[64];
+} outcome_t;
 
 typedef struct {
   rec_t *r;
   const char *path;
   line_t *lines;
   size_t n, cap;
+  outcome_t *outcomes; /* at most 256: the statuses and the rules */
+  size_t noutcomes;
 } file_t;
 
-static int file_line(void *data, long lineno, char *text) {
-  file_t *f = data;
+/* The codes of one field: separated by blanks, commas or semicolons. */
+static int add_svcs(char *s, line_t *l) {
+  for (char *w = strtok(s, " \t,;"); w; w = strtok(NULL, " \t,;")) {
+    if (l->n == MAX_SVCS || strlen(w) > 8)
+      return -1;
+    snprintf(l->svcs[l->n++], 16, "%s", w);
+    upcase(l->svcs[l->n - 1]);
+  }
+  return 0;
+}
+
+/* One record "msisdn,SVC[ SVC...]" (the codes may also be in further
+ * fields): 0, or 1 when it is bad (told). */
+static int file_row(file_t *f, const vg_csv_row_t *row) {
   if (f->n == f->cap) {
-    f->cap *= 2;
+    f->cap = f->cap ? f->cap * 2 : 1024;
     f->lines = vg_realloc(f->lines, f->cap * sizeof *f->lines);
   }
   line_t *l = &f->lines[f->n];
-  char *comma = strchr(text, ',');
+  memset(l, 0, sizeof *l);
+  l->line = row->line;
   const char *why = NULL;
-  if (comma == NULL)
+  if (row->n < 2)
     why = "expected 'msisdn,SERVICE[ SERVICE...]'";
-  else {
-    *comma = '\0';
-    if (vg_msisdn_normalize(text, f->r->c->cfg.country_code, l->to, NULL) != 0)
-      why = "malformed MSISDN";
-    else if (parse_svcs(comma + 1, l->svcs, &l->n) != 0)
-      why = "expected 1 to 16 service codes of at most 8 characters";
-  }
+  else if (vg_msisdn_normalize(row->f[0], f->r->c->cfg.country_code, l->to,
+                               NULL) != 0)
+    why = "malformed MSISDN";
+  else
+    for (size_t i = 1; i < row->n && !why; i++)
+      if (add_svcs(row->f[i], l) != 0)
+        why = "expected 1 to 16 service codes of at most 8 characters";
+  if (!why && l->n == 0)
+    why = "expected 1 to 16 service codes of at most 8 characters";
   if (why) {
-    vg_cli_fail("%s:%ld: %s", f->path, lineno, why);
+    vg_cli_bad_row(f->path, row->line, "%s", why);
     return 1;
   }
+  for (int i = 0; i < l->n; i++)
+    want_service(f->r, l->svcs[i]);
   f->n++;
   return 0;
 }
 
-static int recommend_file(rec_t *r, const char *path) {
-  file_t fl = {.r = r, .path = path, .cap = 1024};
-  fl.lines = vg_malloc(fl.cap * sizeof *fl.lines);
-  int bad = vg_cli_each_line(path, file_line, &fl);
-  line_t *lines = fl.lines;
-  size_t n = fl.n;
-  if (bad < 0) {
-    free(lines);
-    return 1;
-  }
-  int rc = 0;
-  if (bad) {
-    rc = vg_cli_fail("%s: %d bad line%s; no offer made", path, bad,
-                     bad == 1 ? "" : "s");
-    goto out;
-  }
-  if ((rc = load(r)) != 0)
-    goto out;
-  /* Counts by status and by refusal rule. */
-  struct {
-    char name[48];
-    long n;
-  } counts[32];
-  int ncounts = 0;
+static int file_record(void *data, size_t nth, const vg_csv_row_t *r) {
+  (void)nth;
+  return file_row(data, r);
+}
+
+/* The index of outcome `name`, added when new; -1 past 256 (the statuses
+ * and the rules are far fewer: reported as a failure, never folded). */
+static int outcome(file_t *f, const char *name) {
+  for (size_t i = 0; i < f->noutcomes; i++)
+    if (strcmp(f->outcomes[i].name, name) == 0)
+      return (int)i;
+  if (f->noutcomes == 256)
+    return -1;
+  f->outcomes = vg_realloc(f->outcomes,
+                           (f->noutcomes + 1) * sizeof *f->outcomes);
+  snprintf(f->outcomes[f->noutcomes].name, sizeof f->outcomes->name, "%s",
+           name);
+  return (int)f->noutcomes++;
+}
+
+/* Every line's offers, 200 lines a round trip; each line's outcomes kept. */
+static int make_offers(file_t *f) {
   size_t done = 0;
-  while (done < n && rc == 0) {
-    size_t batch = n - done < 200 ? n - done : 200;
+  while (done < f->n) {
+    size_t batch = f->n - done < 200 ? f->n - done : 200;
     int64_t now = vg_now_ms();
-    for (size_t i = 0; i < batch; i++)
-      append_offers(r, lines[done + i].to, lines[done + i].svcs,
-                    lines[done + i].n, "", now);
     for (size_t i = 0; i < batch; i++) {
-      redisReply *rep = NULL;
-      if (redisGetReply(r->c->rc, (void **)&rep) != REDIS_OK) {
-        rc = vg_cli_fail("Redis: %s (after %zu lines)", r->c->rc->errstr,
-                         done + i);
-        break;
-      }
+      line_t *l = &f->lines[done + i];
+      append_offers(f->r, l->to, l->svcs, l->n, "", now);
+    }
+    int rc = 0;
+    for (size_t i = 0; i < batch; i++) {
+      line_t *l = &f->lines[done + i];
       vg_offer_result_t res[MAX_SVCS];
-      size_t k = vg_offer_results(rep, res, MAX_SVCS);
-      if (rep->type == REDIS_REPLY_ERROR)
-        rc = vg_cli_fail("Redis function offer_create: %s", rep->str);
-      freeReplyObject(rep);
-      for (size_t j = 0; j < k; j++) {
-        char key[48];
-        if (strcmp(res[j].status, "refused") == 0)
-          snprintf(key, sizeof key, "refused:%s", res[j].detail);
+      char where[300];
+      snprintf(where, sizeof where, "%s:%ld: ", f->path, l->line);
+      if (rc == 0 && read_results(f->r, where, l->n, res) != 0) {
+        /* What the lines after it got is not known: nothing is counted. */
+        rc = vg_cli_fail("%s: stopped at line %ld; the lines before it got "
+                         "their offers", f->path, l->line);
+        continue;
+      }
+      if (rc != 0) {
+        redisReply *skip = NULL;
+        if (redisGetReply(f->r->c->rc, (void **)&skip) == REDIS_OK)
+          freeReplyObject(skip);
+        continue;
+      }
+      for (int k = 0; k < l->n && rc == 0; k++) {
+        char name[64];
+        if (strcmp(res[k].status, "refused") == 0)
+          snprintf(name, sizeof name, "refused:%s", res[k].detail);
         else
-          snprintf(key, sizeof key, "%s", res[j].status);
-        int x = 0;
-        while (x < ncounts && strcmp(counts[x].name, key) != 0)
-          x++;
-        if (x == ncounts && ncounts < (int)VG_ARRAY_SIZE(counts)) {
-          snprintf(counts[ncounts].name, sizeof counts[ncounts].name, "%s",
-                   key);
-          counts[ncounts++].n = 0;
-        }
-        if (x < ncounts)
-          counts[x].n++;
+          snprintf(name, sizeof name, "%s", res[k].status);
+        int x = outcome(f, name);
+        if (x < 0)
+          rc = vg_cli_fail("%s:%ld: more than 256 kinds of outcome", f->path,
+                           l->line);
+        else
+          l->outcome[k] = (unsigned char)x;
       }
     }
+    if (rc)
+      return rc;
     done += batch;
   }
-  if (r->c->json) {
-    printf("{\"lines\":%zu", done);
-    for (int i = 0; i < ncounts; i++) {
+  return 0;
+}
+
+/* The totals, counted from the lines' outcomes: lines, offers, and a
+ * count per outcome in the order first seen. */
+static void print_totals(const file_t *f, int json) {
+  long *count = vg_calloc(f->noutcomes ? f->noutcomes : 1, sizeof *count);
+  size_t offers = 0;
+  for (size_t i = 0; i < f->n; i++)
+    for (int k = 0; k < f->lines[i].n; k++, offers++)
+      count[f->lines[i].outcome[k]]++;
+  if (json) {
+    printf("{\"lines\":%zu,\"offers\":%zu", f->n, offers);
+    for (size_t i = 0; i < f->noutcomes; i++) {
       printf(",");
-      vg_cli_json_str(stdout, counts[i].name);
-      printf(":%ld", counts[i].n);
+      vg_cli_json_str(stdout, f->outcomes[i].name);
+      printf(":%ld", count[i]);
     }
     printf("}\n");
   } else {
-    printf("%zu subscribers\n", done);
-    for (int i = 0; i < ncounts; i++)
-      printf("  %-32s %ld\n", counts[i].name, counts[i].n);
+    printf("%zu subscriber%s, %zu offer%s\n", f->n, f->n == 1 ? "" : "s",
+           offers, offers == 1 ? "" : "s");
+    for (size_t i = 0; i < f->noutcomes; i++)
+      printf("  %-32s %ld\n", f->outcomes[i].name, count[i]);
   }
-out:
-  free(lines);
+  free(count);
+}
+
+static int recommend_file(rec_t *r, const char *path) {
+  file_t f = {.r = r, .path = path};
+  int bad = vg_cli_each_record(path, file_record, &f), rc = 0;
+  if (bad < 0)
+    rc = 1;
+  else if (bad)
+    rc = vg_cli_fail("%s: %d bad line%s; no offer made", path, bad,
+                     bad == 1 ? "" : "s");
+  else if ((rc = load(r)) == 0 && (rc = make_offers(&f)) == 0)
+    print_totals(&f, r->c->json);
+  free(f.lines);
+  free(f.outcomes);
   return rc;
 }
 
@@ -328,6 +448,8 @@ int vg_cli_recommend(cli_t *c, int nw, const char **w) {
       return vg_cli_usage_error(
           "recommend: a promoter cannot recommend to their own number");
   }
+  for (int i = 0; i < n; i++)
+    want_service(&r, svcs[i]);
   int rc = load(&r);
   if (rc == 0 && *prom) {
     /* Credit goes to approved promoters only. */
