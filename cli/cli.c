@@ -60,6 +60,13 @@ void vg_cli_json_str(FILE *out, const char *s) {
   fputc('"', out);
 }
 
+void vg_cli_json_member(const char *name, const char *value, int first) {
+  printf("%s", first ? "" : ",");
+  vg_cli_json_str(stdout, name);
+  putchar(':');
+  vg_cli_json_str(stdout, value);
+}
+
 int vg_cli_connect(cli_t *c) {
   char err[1024];
   c->rc = vg_redis_sync_connect(&c->cfg, err, sizeof err);

@@ -27,6 +27,8 @@ int vg_cli_usage_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 /* A JSON string literal with escapes. */
 void vg_cli_json_str(FILE *out, const char *s);
+/* `"name":"value"` on stdout, after a comma unless `first`. */
+void vg_cli_json_member(const char *name, const char *value, int first);
 
 /* Connect, AUTH, SELECT and load the Functions library (redis_sync.h);
  * 0 or 1 (reported). */
