@@ -383,15 +383,13 @@ static uint64_t fnv(uint64_t h, const void *b, size_t n) {
 }
 
 static void on_mo(vg_inbox_t *in, pending_t *p, const vg_smpp_deliver_t *d) {
-  char from[VG_MSISDN_MAX + 24];
-  const char *why = NULL;
+  const char *why = NULL, *from = d->source;
   char norm[VG_MSISDN_MAX];
-  /* Alphanumeric or short-code senders are kept as sent. */
+  /* Alphanumeric or short-code senders are kept as sent, whole (SMPP
+   * allows 64 characters in a data_sm). */
   if (d->source_ton != 5 &&
       vg_msisdn_normalize(d->source, in->cfg->country_code, norm, &why) == 0)
-    snprintf(from, sizeof from, "%s", norm);
-  else
-    snprintf(from, sizeof from, "%.39s", d->source);
+    from = norm;
 
   vg_concat_t concat;
   memset(&concat, 0, sizeof concat);

@@ -66,3 +66,14 @@ int64_t vg_now_ms(void) {
   gettimeofday(&tv, NULL);
   return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
+
+int vg_copy(char *dst, size_t size, const char *src) {
+  size_t n = strlen(src);
+  if (n >= size) {
+    if (size)
+      dst[0] = '\0';
+    return VG_ETOOLONG;
+  }
+  memcpy(dst, src, n + 1);
+  return 0;
+}

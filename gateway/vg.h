@@ -64,4 +64,10 @@ void vg_free(void *p);
 /* Wall-clock milliseconds since the epoch (UTC). */
 int64_t vg_now_ms(void);
 
+/* Copy `src` into `dst` (`size` bytes with the NUL): 0, or VG_ETOOLONG
+ * when it does not fit (`dst` is then ""), never a cut copy.  For values
+ * from outside (Redis records, replies, the environment) that a fixed
+ * buffer holds: one that does not fit is an error where it is read. */
+int vg_copy(char *dst, size_t size, const char *src);
+
 #endif

@@ -15,9 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gateway/ids.h"
 #include "gateway/msisdn.h"
 
-#define VG_DEV_ID_MAX 63   /* an order id, in bytes */
+#define VG_DEV_ID_MAX VG_ID_MAX /* an order id, in bytes */
 #define VG_LEDGER_SVC_MAX 8 /* a service code (== VG_SVC_CODE_MAX) */
 
 /* The rules, in the order they are tried: XX(ID, "name").  The name is what

@@ -21,6 +21,13 @@ void vg_dispatch_mo(void *data, const vg_mo_t *mo) {
     return;
   }
   vg_mo_job_t *j = vg_job_new(d, mo, norm);
+  if (j == NULL) {
+    vg_log_warn("dispatch: MO entry %.60s: a field is longer than vasgw "
+                "writes (not from mo_store): not answered",
+                mo->entry);
+    vg_job_ack(d, mo->entry);
+    return;
+  }
   if (j->ussd_op >= 0) {
     /* The promoter menu's first screen; the menus come with the promoter
      * side. */

@@ -202,14 +202,17 @@ void vg_job_answer(vg_mo_job_t *j, const char *kind, const char *code,
 vg_mo_job_t *vg_job_new(vg_handlers_t *h, const vg_mo_t *mo,
                         const char *from) {
   vg_mo_job_t *j = vg_calloc(1, sizeof *j);
+  if (vg_copy(j->entry, sizeof j->entry, mo->entry) ||
+      vg_copy(j->id, sizeof j->id, mo->id) ||
+      vg_copy(j->from, sizeof j->from, from) ||
+      vg_copy(j->its, sizeof j->its, mo->its ? mo->its : "")) {
+    free(j);
+    return NULL;
+  }
   h->in_progress++;
   j->d = h;
-  snprintf(j->entry, sizeof j->entry, "%s", mo->entry);
-  snprintf(j->id, sizeof j->id, "%s", mo->id);
-  snprintf(j->from, sizeof j->from, "%s", from);
   j->text = vg_strdup(mo->text ? mo->text : "");
   j->ussd_op = mo->ussd_op && *mo->ussd_op ? atoi(mo->ussd_op) : -1;
-  snprintf(j->its, sizeof j->its, "%s", mo->its ? mo->its : "");
   j->now = vg_now_ms();
   return j;
 }

@@ -17,6 +17,7 @@
 
 #include "gateway/config.h"
 #include "gateway/daemon.h"
+#include "gateway/ids.h"
 #include "gateway/msisdn.h"
 #include "gateway/redis.h"
 #include "handlers/grammar.h"
@@ -38,8 +39,8 @@ typedef struct vg_mo_job_s vg_mo_job_t;
 /* One MO being handled. */
 struct vg_mo_job_s {
   vg_handlers_t *d;
-  char entry[48];
-  char id[48];
+  char entry[VG_ENTRY_ID_MAX];
+  char id[VG_ID_MAX + 1];
   char from[VG_MSISDN_MAX]; /* normalised */
   char *text;               /* as received */
   vg_command_t cmd;         /* the parsed text */
@@ -49,12 +50,14 @@ struct vg_mo_job_s {
   /* The id our answer will have when it is not "re-<MO id>" (a ZS is
    * answered by its knowledge SMS): mo_reply's gate and its "answered
    * before" check look at that message.  "" for re-<MO id>. */
-  char reply[64];
+  char reply[VG_ID_MAX + 1];
   void *state; /* the handler's own data, freed by the handler */
   void (*then)(vg_mo_job_t *j); /* after vg_job_answer(..."proceed") */
 };
 
-/* A job for `mo` from `from` (normalised), time now. */
+/* A job for `mo` from `from` (normalised), time now; NULL when the entry's
+ * id, MO id or USSD session field is longer than mo_store makes them (an
+ * entry not written by vasgw): it is not handled with a cut id. */
 vg_mo_job_t *vg_job_new(vg_handlers_t *h, const vg_mo_t *mo,
                         const char *from);
 

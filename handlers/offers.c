@@ -78,11 +78,14 @@ void vg_offer_args_free(vg_offer_args_t *a) {
   memset(a, 0, sizeof *a);
 }
 
-static void copy(char *dst, size_t sz, const redisReply *r) {
-  snprintf(dst, sz, "%s",
-           r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
-               ? r->str
-               : "");
+/* A field of the library's answer: 0, or VG_ETOOLONG (never cut: the
+ * library makes ids of at most VG_ID_MAX bytes, so it is not its answer). */
+static int copy(char *dst, size_t sz, const redisReply *r) {
+  return vg_copy(dst, sz,
+                 r && (r->type == REDIS_REPLY_STRING ||
+                       r->type == REDIS_REPLY_STATUS)
+                     ? r->str
+                     : "");
 }
 
 size_t vg_offer_results(const redisReply *r, vg_offer_result_t *out,
@@ -94,10 +97,14 @@ size_t vg_offer_results(const redisReply *r, vg_offer_result_t *out,
     const redisReply *e = r->element[i];
     if (e->type != REDIS_REPLY_ARRAY || e->elements < 4)
       continue;
-    copy(out[n].id, sizeof out[n].id, e->element[0]);
-    copy(out[n].status, sizeof out[n].status, e->element[1]);
-    copy(out[n].detail, sizeof out[n].detail, e->element[2]);
-    copy(out[n].code, sizeof out[n].code, e->element[3]);
+    if (copy(out[n].id, sizeof out[n].id, e->element[0]) |
+        copy(out[n].status, sizeof out[n].status, e->element[1]) |
+        copy(out[n].detail, sizeof out[n].detail, e->element[2]) |
+        copy(out[n].code, sizeof out[n].code, e->element[3])) {
+      /* Not the library's answer: said so, not shown cut. */
+      snprintf(out[n].status, sizeof out[n].status, "error");
+      snprintf(out[n].detail, sizeof out[n].detail, "unexpected answer");
+    }
     n++;
   }
   return n;

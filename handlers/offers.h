@@ -55,7 +55,8 @@ void vg_offer_args_free(vg_offer_args_t *a);
 typedef struct {
   char id[VG_OFFER_ID_MAX];
   char status[16]; /* sent | held | refused | exists */
-  char detail[48]; /* message id when sent or held; the rule when refused */
+  char detail[VG_ID_MAX + 1]; /* message id when sent or held; the rule when
+                              * refused */
   char code[8];    /* the reply code */
 } vg_offer_result_t;
 

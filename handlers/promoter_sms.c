@@ -18,6 +18,7 @@
 #include "gateway/msisdn.h"
 #include "gateway/vg.h"
 #include "handlers/promoter_sms.h"
+#include "handlers/catalogue.h"
 #include "handlers/offers.h"
 #include "handlers/promoters.h"
 
@@ -33,7 +34,7 @@ typedef struct {
   char to[VG_MSISDN_MAX]; /* the subscriber of TJ / ZS */
   int nsvc, knowledge;
   char svc[MAX_SVCS][VG_CMD_ARG_MAX];
-  char svc_name[MAX_SVCS][96];
+  char svc_name[MAX_SVCS][VG_SVC_UTF8_BYTES(VG_SVC_NAME_MAX)];
   char *text[MAX_SVCS]; /* each offer's SMS, rendered */
   char month[VG_CMD_ARG_MAX]; /* CX: the month asked for */
   int waiting;          /* catalogue reads outstanding */
@@ -271,8 +272,15 @@ static void on_service(vg_redis_t *r, redisReply *rep, void *data,
     p->text[s->i] = vg_offer_render(j->d->templates, p->knowledge,
                                     p->svc[s->i], rep);
     const char *name = vg_reply_field(rep, "name");
-    snprintf(p->svc_name[s->i], sizeof p->svc_name[s->i], "%s",
-             name ? name : p->svc[s->i]);
+    /* A name longer than the catalogue takes (a record changed by hand)
+     * is not cut: the code stands for it. */
+    if (vg_copy(p->svc_name[s->i], sizeof p->svc_name[s->i],
+                name ? name : p->svc[s->i]) != 0) {
+      vg_log_warn("promoter: service %s: its name is longer than %d "
+                  "characters; the code is shown instead",
+                  p->svc[s->i], VG_SVC_NAME_MAX);
+      vg_copy(p->svc_name[s->i], sizeof p->svc_name[s->i], p->svc[s->i]);
+    }
   }
   free(s);
   if (--p->waiting > 0)

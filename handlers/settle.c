@@ -35,13 +35,18 @@ static const char *field(const redisReply *h, const char *name) {
   return v ? v : "";
 }
 
-/* A development from its hash. */
-static void dev_from(vg_dev_t *d, const redisReply *h) {
+/* A development from its hash: 0, or the name of a field too long for
+ * what `credit` writes (a record changed by hand), which is not cut. */
+static const char *dev_from(vg_dev_t *d, const redisReply *h) {
   memset(d, 0, sizeof *d);
-  snprintf(d->id, sizeof d->id, "%s", field(h, "id"));
-  snprintf(d->promoter, sizeof d->promoter, "%s", field(h, "promoter"));
-  snprintf(d->msisdn, sizeof d->msisdn, "%s", field(h, "msisdn"));
-  snprintf(d->service, sizeof d->service, "%s", field(h, "service"));
+  if (vg_copy(d->id, sizeof d->id, field(h, "id")))
+    return "id";
+  if (vg_copy(d->promoter, sizeof d->promoter, field(h, "promoter")))
+    return "promoter";
+  if (vg_copy(d->msisdn, sizeof d->msisdn, field(h, "msisdn")))
+    return "msisdn";
+  if (vg_copy(d->service, sizeof d->service, field(h, "service")))
+    return "service";
   d->activated = (int32_t)atol(field(h, "activated"));
   d->amount_fen = atoll(field(h, "amount_fen"));
   const char *st = field(h, "state");
@@ -52,6 +57,7 @@ static void dev_from(vg_dev_t *d, const redisReply *h) {
   if (d->state == VG_DEV_INVALID &&
       vg_audit_rule_parse(field(h, "rule"), &d->rule))
     d->rule = VG_AUDIT_OK;
+  return NULL;
 }
 
 vg_dev_t *vg_devs_load(redisContext *rc, const char *prefix,
@@ -71,11 +77,24 @@ vg_dev_t *vg_devs_load(redisContext *rc, const char *prefix,
       free(devs);
       return NULL;
     }
+    const char *too_long = NULL;
     if (h->type == REDIS_REPLY_ARRAY && h->elements)
-      dev_from(&devs[(*n)++], h);
+      too_long = dev_from(&devs[(*n)++], h);
     else if (h->type == REDIS_REPLY_ERROR)
       bad = 1;
     freeReplyObject(h);
+    if (too_long) {
+      fail(err, errsz, VG_EINVAL,
+           "development %s: field %s is longer than a development's can be",
+           ids->element[i]->str, too_long);
+      for (size_t k = i + 1; k < ids->elements; k++) {
+        redisReply *rest = NULL;
+        if (redisGetReply(rc, (void **)&rest) == REDIS_OK)
+          freeReplyObject(rest);
+      }
+      free(devs);
+      return NULL;
+    }
   }
   if (bad) {
     fail(err, errsz, VG_EREDIS, "Redis: cannot read the developments");
@@ -181,8 +200,9 @@ static int audit_month(redisContext *rc, const char *prefix, vg_dev_t *devs,
 
 /* Who holds a month's lock: this host and process. */
 static void holder(char *out, size_t outsz) {
-  char host[64] = "?";
-  gethostname(host, sizeof host);
+  char host[256];
+  if (gethostname(host, sizeof host) != 0)
+    snprintf(host, sizeof host, "?");
   host[sizeof host - 1] = '\0';
   snprintf(out, outsz, "%s:%d", host, (int)getpid());
 }
@@ -302,21 +322,33 @@ static int write_month(redisContext *rc, const vg_config_t *cfg,
   return rc_;
 }
 
-/* The promoters' records, one per row. */
-static void load_who(redisContext *rc, const char *prefix,
-                     vg_settle_result_t *res) {
+/* The promoters' records, one per row: 0, or VG_EINVAL when a field is
+ * longer than a promoter's can be (a record changed by hand: the report
+ * does not show it cut). */
+static int load_who(redisContext *rc, const char *prefix,
+                    vg_settle_result_t *res, char *err, size_t errsz) {
   res->who = vg_calloc(res->s.nrows ? res->s.nrows : 1, sizeof *res->who);
   for (size_t i = 0; i < res->s.nrows; i++) {
     char key[VG_KEY_MAX];
     redisReply *h = redisCommand(
         rc, "HGETALL %s", vg_key(key, prefix, VG_K_PROMOTER, res->s.rows[i].promoter));
     vg_settle_who_t *w = &res->who[i];
-    snprintf(w->msisdn, sizeof w->msisdn, "%s", res->s.rows[i].promoter);
-    snprintf(w->staff, sizeof w->staff, "%s", field(h, "staff_no"));
-    snprintf(w->name, sizeof w->name, "%s", field(h, "name"));
-    snprintf(w->outlet, sizeof w->outlet, "%s", field(h, "outlet"));
+    const char *bad = vg_copy(w->msisdn, sizeof w->msisdn,
+                              res->s.rows[i].promoter)          ? "msisdn"
+                      : vg_copy(w->staff, sizeof w->staff,
+                                field(h, "staff_no"))           ? "staff_no"
+                      : vg_copy(w->name, sizeof w->name,
+                                field(h, "name"))               ? "name"
+                      : vg_copy(w->outlet, sizeof w->outlet,
+                                field(h, "outlet"))             ? "outlet"
+                                                                : NULL;
     freeReplyObject(h);
+    if (bad)
+      return fail(err, errsz, VG_EINVAL,
+                  "promoter %s: field %s is longer than a promoter's can be",
+                  res->s.rows[i].promoter, bad);
   }
+  return 0;
 }
 
 static char *report_csv(const vg_settle_result_t *res) {
@@ -364,7 +396,7 @@ int vg_settle_month(redisContext *rc, const vg_config_t *cfg,
                 "%04d-%02d is not over (its developments may still come); "
                 "--force to settle it anyway",
                 month / 100, month % 100);
-  char ym[8], key[VG_KEY_MAX], lock[VG_KEY_MAX], me[128];
+  char ym[8], key[VG_KEY_MAX], lock[VG_KEY_MAX], me[300];
   snprintf(ym, sizeof ym, "%06d", (int)month);
   vg_key(key, P, VG_K_SETTLE, ym);
   vg_key(lock, P, VG_K_SETTLE_LOCK, ym);
@@ -412,7 +444,8 @@ int vg_settle_month(redisContext *rc, const vg_config_t *cfg,
       rc_ = fail(err, errsz, VG_EINVAL, "%s", why);
       goto out;
     }
-  load_who(rc, P, out);
+  if ((rc_ = load_who(rc, P, out, err, errsz)) != 0)
+    goto out;
   out->csv = report_csv(out);
   if (before) {
     /* The stored report is the settled one; totals are recounted from the

@@ -20,6 +20,7 @@
 #include "gateway/config.h"
 #include "gateway/msisdn.h"
 #include "handlers/audit.h"
+#include "handlers/promoters.h"
 #include "handlers/settlement.h"
 #include "handlers/templates.h"
 
@@ -27,9 +28,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* What the report and the SMS show of a promoter. */
+/* What the report and the SMS show of a promoter: room for the longest
+ * name and outlet vg_promoter_check_* accept (4-byte characters too). */
 typedef struct {
-  char msisdn[VG_MSISDN_MAX], staff[16], name[96], outlet[128];
+  char msisdn[VG_MSISDN_MAX], staff[16];
+  char name[VG_PROMOTER_UTF8_BYTES(VG_PROMOTER_NAME_MAX)];
+  char outlet[VG_PROMOTER_UTF8_BYTES(VG_PROMOTER_OUTLET_MAX)];
 } vg_settle_who_t;
 
 typedef enum {

@@ -122,7 +122,13 @@ void vg_subscriber_handle(vg_mo_job_t *j) {
     if (c->err == VG_CMD_ERR_NONE && c->argc == 1) {
       j->then = knowledge;
       /* The knowledge SMS is the answer (its offer id: see knowledge). */
-      snprintf(j->reply, sizeof j->reply, "of-k%s", j->id);
+      if (vg_id_fmt(j->reply, sizeof j->reply, "of-k%s", j->id) != 0) {
+        vg_log_warn("dispatch: MO %s: its id is too long for a knowledge "
+                    "offer's: not answered",
+                    j->id);
+        vg_job_finish(j);
+        return;
+      }
       vg_job_answer(j, "proceed", "", "", 1);
       return;
     }

@@ -195,6 +195,27 @@ static void test_id_max(void **state) {
   assert_int_equal(vg_id_fmt(out, sizeof out, "%s", id), 0);
 }
 
+/* vg_copy, for values from outside that a fixed buffer holds: the longest
+ * that fits is copied whole, one byte more is refused and leaves "". */
+static void test_copy(void **state) {
+  (void)state;
+  char buf[8], src[10];
+  memset(src, 'y', 7);
+  src[7] = '\0';
+  assert_int_equal(vg_copy(buf, sizeof buf, src), 0);
+  assert_string_equal(buf, "yyyyyyy");
+  src[7] = 'y';
+  src[8] = '\0';
+  assert_int_equal(vg_copy(buf, sizeof buf, src), VG_ETOOLONG);
+  assert_string_equal(buf, "");
+  assert_int_equal(vg_copy(buf, sizeof buf, ""), 0);
+  assert_string_equal(buf, "");
+  /* A character is never split: the whole value is refused. */
+  assert_int_equal(vg_copy(buf, sizeof buf, "彩铃彩"), VG_ETOOLONG);
+  assert_int_equal(vg_copy(buf, sizeof buf, "彩铃"), 0);
+  assert_string_equal(buf, "彩铃");
+}
+
 int main(void) {
   vg_test_redis_start(&R);
   const struct CMUnitTest tests[] = {
@@ -204,6 +225,7 @@ int main(void) {
       cmocka_unit_test(test_bad_arguments),
       cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_id_max),
+      cmocka_unit_test(test_copy),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   vg_test_redis_stop(&R);
