@@ -143,6 +143,28 @@ static void help_one(FILE *out, const command_t *c) {
                "--help')\n");
 }
 
+/* Is `opt` ("--name" or "--name=value") one of the options the usage of
+ * `c` names?  "[any option of service add]" names that command's too. */
+static int option_known(const command_t *c, const char *opt) {
+  size_t ol = strcspn(opt, "=");
+  for (const char *p = strstr(c->args, "--"); p; p = strstr(p + 2, "--")) {
+    size_t len = strspn(p + 2, "abcdefghijklmnopqrstuvwxyz-") + 2;
+    if (len == ol && strncmp(p, opt, ol) == 0)
+      return 1;
+  }
+  static const char any[] = "any option of ";
+  const char *a = strstr(c->args, any);
+  if (a) {
+    a += sizeof any - 1;
+    size_t wl = strcspn(a, "]");
+    for (size_t i = 0; i < NCOMMANDS; i++)
+      if (strlen(commands[i].words) == wl &&
+          strncmp(commands[i].words, a, wl) == 0 && &commands[i] != c)
+        return option_known(&commands[i], opt);
+  }
+  return 0;
+}
+
 /* A family without its subcommand ("vasgw service"), or no such command. */
 static int unknown(int nw, const char **words) {
   int any = 0;
@@ -217,6 +239,13 @@ int main(int argc, char **argv) {
   }
   if (cmd == NULL)
     return unknown(nw, words);
+  /* A mistyped option is a usage error before anything is read: the same
+   * answer with or without a configuration. */
+  for (int i = used; i < nw; i++)
+    if (strncmp(words[i], "--", 2) == 0 && words[i][2] != '\0' &&
+        !option_known(cmd, words[i]))
+      return vg_cli_usage_error("%s: unknown option '%.*s'", cmd->words,
+                                (int)strcspn(words[i], "="), words[i]);
   char err[512];
   if (vg_config_load(path, &c.cfg, err, sizeof err) != 0)
     return vg_cli_fail("%s", err);

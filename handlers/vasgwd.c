@@ -106,7 +106,12 @@ int main(int argc, char **argv) {
   const char *path = vg_config_default_path();
   int check = 0;
   for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+    if (strcmp(argv[i], "-c") == 0) {
+      if (i + 1 == argc || argv[i + 1][0] == '\0') {
+        fprintf(stderr, "vasgwd: option '-c' needs a file name: "
+                        "vasgwd -c /path/to/vasgw.conf\n");
+        return 2;
+      }
       path = argv[++i];
     } else if (strcmp(argv[i], "--check") == 0) {
       check = 1;
