@@ -134,6 +134,10 @@ const char *vg_offer_rule_text(const char *rule) {
 
 char *vg_offer_render(const vg_templates_t *t, int knowledge,
                       const char *service, const redisReply *svc) {
+  /* No entry: offer_create refuses the service before it looks at the
+   * text, so there is nothing to word (and no SMS with a gap for a price). */
+  if (svc == NULL || svc->type != REDIS_REPLY_ARRAY || svc->elements == 0)
+    return vg_strdup("");
   const char *name = vg_reply_field(svc, "name");
   char *optout = vg_templates_render(t, VG_TPL_OPTOUT_NOTE, NULL, 0);
   vg_tpl_var_t vars[] = {

@@ -70,8 +70,9 @@ const char *vg_offer_rule_text(const char *rule);
 
 /*
  * The offer SMS of a service: VG_TPL_KNOWLEDGE when `knowledge`, else
- * VG_TPL_RECOMMEND, from the service's HGETALL reply (NULL or empty: the
- * code stands for the name).  malloc'd.
+ * VG_TPL_RECOMMEND, from the service's HGETALL reply; "" when the reply is
+ * NULL or empty (no such service: offer_create refuses it as
+ * unknown_service before it reads the text).  malloc'd.
  */
 char *vg_offer_render(const vg_templates_t *t, int knowledge,
                       const char *service, const redisReply *svc);

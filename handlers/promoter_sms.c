@@ -478,6 +478,18 @@ static void query_detail(vg_mo_job_t *j) {
 
 /* --- the promoter's record, then the command ------------------------------------ */
 
+char *vg_promoter_refusal(const vg_templates_t *t, const char *status,
+                          const char *staff_no) {
+  /* Never registered: nothing to quote, how to register instead.  (A "-"
+   * for the staff number and the status read "工号-，-".) */
+  if (*status == '\0')
+    return vg_templates_render(t, VG_TPL_PROMOTER_UNREGISTERED, NULL, 0);
+  char word[VG_TPL_WORD_MAX + 1];
+  vg_templates_word(t, VG_TPL_WORDS_STATUS, status, word, sizeof word);
+  vg_tpl_var_t v[] = {{"staff_no", staff_no}, {"status", word}};
+  return vg_templates_render(t, VG_TPL_PROMOTER_ONLY, v, 2);
+}
+
 static void on_promoter(vg_redis_t *r, redisReply *rep, void *data,
                         const char *err) {
   vg_mo_job_t *j = data;
@@ -494,12 +506,7 @@ static void on_promoter(vg_redis_t *r, redisReply *rep, void *data,
     return;
   }
   if (strcmp(p->status, "approved") != 0) {
-    char word[VG_TPL_WORD_MAX + 1];
-    vg_templates_word(j->d->templates, VG_TPL_WORDS_STATUS,
-                      *p->status ? p->status : "pending", word, sizeof word);
-    vg_tpl_var_t v[] = {{"staff_no", *p->staff ? p->staff : "-"},
-                        {"status", *p->status ? word : "-"}};
-    reply(j, render(j, VG_TPL_PROMOTER_ONLY, v, 2));
+    reply(j, vg_promoter_refusal(j->d->templates, p->status, p->staff));
     return;
   }
   switch (j->cmd.cmd) {

@@ -32,9 +32,32 @@ typedef struct {
   const char *value;
 } vg_tpl_var_t;
 
-/* Render into a malloc'd string (trailing newline removed). */
+/*
+ * Render into a malloc'd string (trailing newline removed).  A placeholder
+ * of the text given no value, or a blank one (vg_templates_blank), that
+ * templates.def does not mark "?name" is a bug of the caller: it is logged
+ * as an error and counted (vg_templates_defects), and the text is
+ * rendered with the gap.
+ */
 char *vg_templates_render(const vg_templates_t *t, vg_tpl_id_t id,
                           const vg_tpl_var_t *vars, size_t nvars);
+
+/* A value that says nothing: NULL, "", or only spaces and '-' (the
+ * stand-in a caller writes for a value it does not have, as in "工号-"). */
+int vg_templates_blank(const char *value);
+
+/* May placeholder name[0..len) of `id` be given empty ("?name")? */
+int vg_templates_may_be_empty(vg_tpl_id_t id, const char *name, size_t len);
+
+/* 1, with the placeholder's name in `name`, when the text of `id` uses a
+ * placeholder that `vars` give no value or a blank one and that may not be
+ * empty; 0 when every one has its value. */
+int vg_templates_missing(const vg_templates_t *t, vg_tpl_id_t id,
+                         const vg_tpl_var_t *vars, size_t nvars, char *name,
+                         size_t namesz);
+
+/* How many renderings so far had such a gap (for the tests). */
+long vg_templates_defects(void);
 
 /* The longest text of one key of a word list, in bytes of UTF-8: a longer
  * one stops loading with its file and line, so that a word always fits

@@ -136,10 +136,37 @@ static void test_render(void **state) {
   char *s = vg_templates_render(t, VG_TPL_REJECTED, v, 2);
   assert_string_equal(s, "抱歉，彩铃未能开通：余额不足。");
   free(s);
-  /* A placeholder without a value renders empty. */
+  long d0 = vg_templates_defects();
+  /* A placeholder without a value, or with a stand-in, renders empty or as
+   * given, and is a defect: counted (and logged). */
+  char name[32];
   s = vg_templates_render(t, VG_TPL_REJECTED, v, 1);
   assert_string_equal(s, "抱歉，彩铃未能开通：。");
   free(s);
+  assert_int_equal(vg_templates_defects(), d0 + 1);
+  assert_int_equal(vg_templates_missing(t, VG_TPL_REJECTED, v, 1, name,
+                                        sizeof name), 1);
+  assert_string_equal(name, "reason");
+  vg_tpl_var_t dash[] = {{"service_name", "彩铃"}, {"reason", " - "}};
+  free(vg_templates_render(t, VG_TPL_REJECTED, dash, 2));
+  assert_int_equal(vg_templates_defects(), d0 + 2);
+  /* "?usage": an activation SMS without the catalogue's usage text is
+   * fine; without the price it is not. */
+  vg_tpl_var_t act[] = {{"service_name", "彩铃"}, {"service_code", "CL"},
+                        {"price", "5元/月"},     {"usage", ""},
+                        {"cancel", ""}};
+  assert_int_equal(vg_templates_missing(t, VG_TPL_ACTIVATED, act, 5, name,
+                                        sizeof name), 0);
+  act[2].value = "";
+  assert_int_equal(vg_templates_missing(t, VG_TPL_ACTIVATED, act, 5, name,
+                                        sizeof name), 1);
+  assert_string_equal(name, "price");
+  assert_true(vg_templates_may_be_empty(VG_TPL_ACTIVATED, "usage", 5));
+  assert_false(vg_templates_may_be_empty(VG_TPL_ACTIVATED, "price", 5));
+  assert_true(vg_templates_blank(NULL) && vg_templates_blank("") &&
+              vg_templates_blank("-") && vg_templates_blank(" -- "));
+  assert_false(vg_templates_blank("0") || vg_templates_blank("-1") ||
+               vg_templates_blank("—"));
   vg_templates_free(t);
 }
 
@@ -210,10 +237,17 @@ static void test_offer_render(void **state) {
   assert_string_equal(s, "【彩铃】来电听歌。 资费：5元/月。使用：拨12530。 取消：回复QX "
                          "CL。 回复" VG_OFFER_CODE_MARK "开通，回复TD退订");
   free(s);
-  /* No catalogue entry: the code stands for the name. */
+  /* No catalogue entry: no text (the offer is refused, unknown_service),
+   * rather than one with a gap for the price. */
+  long defects = vg_templates_defects();
   s = vg_offer_render(t, 0, "XX", NULL);
-  assert_string_equal(s, "【XX】。回复" VG_OFFER_CODE_MARK "开通，回复TD退订");
+  assert_string_equal(s, "");
   free(s);
+  r.elements = 0;
+  s = vg_offer_render(t, 1, "XX", &r);
+  assert_string_equal(s, "");
+  free(s);
+  assert_int_equal(vg_templates_defects(), defects);
   vg_templates_free(t);
 }
 
