@@ -20,6 +20,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,8 +62,13 @@ static void want_service(rec_t *r, const char *code) {
 }
 
 /* The SMS of a service must fit [gateway] max_parts, the reply code (one
- * digit, put in by offer_create) in its place: else no offer is made. */
+ * digit, put in by offer_create) in its place: else no offer is made.  A
+ * service not in the catalogue, or disabled, is refused by offer_create
+ * with its rule, its SMS never made: not checked. */
 static int check_length(rec_t *r, const svc_t *s) {
+  const char *enabled = vg_cli_field(s->h, "enabled");
+  if (enabled == NULL || strcmp(enabled, "1") != 0)
+    return 0;
   char *t = vg_strdup(s->text), why[VG_MT_WHY_MAX];
   for (char *m = t; (m = strstr(m, VG_OFFER_CODE_MARK)) != NULL; m++)
     *m = '1';
@@ -328,7 +334,7 @@ static int make_offers(file_t *f) {
     for (size_t i = 0; i < batch; i++) {
       line_t *l = &f->lines[done + i];
       vg_offer_result_t res[MAX_SVCS];
-      char where[300];
+      char where[PATH_MAX + 32]; /* the file was read: its name fits */
       snprintf(where, sizeof where, "%s:%ld: ", f->path, l->line);
       if (rc == 0 && read_results(f->r, where, l->n, res) != 0) {
         /* What the lines after it got is not known: nothing is counted. */

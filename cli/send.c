@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -129,7 +130,7 @@ static int is_header(const vg_csv_row_t *r) {
 
 /* One record: 0, or 1 when it is bad (told as FILE:LINE: reason). */
 static int send_file_row(send_file_t *sf, const vg_csv_row_t *r) {
-  char where[300];
+  char where[PATH_MAX + 32]; /* the file was read: its name fits */
   snprintf(where, sizeof where, "%s:%ld: ", sf->path, r->line);
   if (r->n < 2)
     return vg_cli_fail("%sexpected 'msisdn,text'", where);
