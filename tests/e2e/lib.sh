@@ -21,6 +21,12 @@
 # provisioning stub, vasgwd) runs in its own process group and is killed when
 # the script exits, however it exits. On failure the logs are printed and the
 # work directory is kept.
+#
+# e2e_pass first runs the end-of-test check (e2e__end_check, below) in every
+# test that started a vasgwd: the queues drained, no message left queued or
+# submitted, the counters adding up, the offers consistent, every vasgwd
+# exiting 0 on SIGTERM in time, no sanitizer report.  A test that leaves
+# something behind on purpose says so with e2e_end_allow WHAT WHY.
 # Uses only bash, curl, redis-cli, redis-server and node.
 #
 # Exit status follows automake: 0 pass, 1 fail, 99 hard error (a tool is missing).
@@ -31,6 +37,9 @@
 #   E2E_KEEP=1       keep the work directory even when the test passes
 #   E2E_VERBOSE=1    print every helper step
 #   E2E_NPM=0        do not run `npm ci` when node-smpp is not installed
+#   E2E_END_WAIT=S   how long the end check waits for the queues to drain (20)
+#   E2E_SIM_NODE_MODULES=DIR  the simulator's node_modules (make distcheck
+#                    uses the source tree's: no npm, no network)
 
 # ---------------------------------------------------------------------------
 # locations
@@ -57,6 +66,10 @@ PROV_URL=
 PROV_PID=
 VASGWD_PID=
 VASGWD_STATUS=
+E2E__VASGWD_EVER=      # 1 once a vasgwd was started (the end check runs)
+E2E__VASGWD_STOPS=()   # "pid:name:signal:status" of each vasgwd stopped by the test
+E2E__END_ALLOWED=()    # "WHAT:why" from e2e_end_allow
+declare -A E2E__VASGWD_RT=()   # pid -> [smsc] response_timeout when started
 
 # ---------------------------------------------------------------------------
 # reporting
@@ -90,11 +103,13 @@ e2e_missing() {
 	exit 99
 }
 
-# e2e_pass — the test passed.
+# e2e_pass — the test passed: unless a check failed earlier, run the
+# end-of-test check (when a vasgwd was started) and exit 0.
 e2e_pass() {
 	if [ -n "${E2E_DIR:-}" ] && [ -s "$E2E_DIR/.failed" ]; then
 		e2e_fail "a check failed earlier (in a subshell): $(head -n1 "$E2E_DIR/.failed")"
 	fi
+	if [ -n "$E2E__VASGWD_EVER" ]; then e2e__end_check; fi
 	printf 'PASS: %s\n' "${E2E_NAME:-e2e}"
 	exit 0
 }
@@ -164,8 +179,9 @@ e2e_init() {
 	e2e__debug "work directory $E2E_DIR"
 }
 
-e2e__track() {   # PID NAME
+e2e__track() {   # PID NAME (a NAME vasgwd* is a vasgwd: the end check stops it)
 	E2E_PIDS+=("$1:$2")
+	case $2 in vasgwd*) E2E__VASGWD_EVER=1 ;; esac
 }
 
 e2e__untrack() {   # PID
@@ -205,11 +221,26 @@ e2e__cleanup() {
 	if [ -n "${E2E_DIR:-}" ] && [ -s "$E2E_DIR/.failed" ] && [ "$status" -eq 0 ]; then
 		status=1
 	fi
-	# stop in reverse start order (vasgwd before the simulator and redis)
+	# stop in reverse start order (vasgwd before the simulator and redis);
+	# a vasgwd that hangs on SIGTERM or exits otherwise than 0 fails the test
 	local i entry
 	for ((i = ${#E2E_PIDS[@]} - 1; i >= 0; i--)); do
 		entry=${E2E_PIDS[i]}
-		e2e__stop "${entry%%:*}" TERM 5 >/dev/null 2>&1
+		case ${entry#*:} in
+		vasgwd*)
+			e2e__term_vasgwd "${entry%%:*}" "${entry#*:}"
+			case $? in
+			0) ;;
+			2) if ! e2e__end_allowed exit; then
+				printf 'FAIL: %s: %s\n' "${E2E_NAME:-e2e}" "$E2E__TERM_WHY" >&2
+				[ "$status" -eq 0 ] && status=1
+			fi ;;
+			*) printf 'FAIL: %s: %s\n' "${E2E_NAME:-e2e}" "$E2E__TERM_WHY" >&2
+				[ "$status" -eq 0 ] && status=1 ;;
+			esac
+			;;
+		*) e2e__stop "${entry%%:*}" TERM 5 >/dev/null 2>&1 ;;
+		esac
 	done
 	# A sanitizer report from vasgwd or the CLI fails the test, whatever
 	# the test itself asserted (the suite runs once under ASan + UBSan).
@@ -344,8 +375,22 @@ e2e_redis() {
 # ---------------------------------------------------------------------------
 # SMSC simulator
 
+# e2e__sim_node_path — make the simulator's npm packages (node-smpp) found,
+# from the first of: E2E_SIM_NODE_MODULES, a node_modules directory given
+# from outside (deploy/quickstart.sh gives make distcheck the source tree's,
+# so that the tests of the tarball install nothing and need no network);
+# the source tree's tests/smsc-sim/node_modules (quickstart's npm ci); the
+# build tree's, installed there with npm ci unless E2E_NPM=0.
 e2e__sim_node_path() {
 	local sim=$top_srcdir/tests/smsc-sim b=$top_builddir/tests/smsc-sim
+	local m=${E2E_SIM_NODE_MODULES:-}
+	if [ -n "$m" ]; then
+		[ -d "$m/smpp" ] ||
+			e2e_missing "E2E_SIM_NODE_MODULES=$m has no smpp package (cd tests/smsc-sim && npm ci)"
+		m=$(cd "$m" && pwd)
+		export NODE_PATH="$m${NODE_PATH:+:$NODE_PATH}"
+		return 0
+	fi
 	if [ -d "$sim/node_modules/smpp" ]; then
 		return 0
 	fi
@@ -550,13 +595,32 @@ e2e_prov_count_calls() {
 # ---------------------------------------------------------------------------
 # the subscriber side: MO in, SMS out, the catalogue
 
-# e2e_mo FROM TEXT — the SMSC delivers an SMS from FROM; fails unless vasgw
-# answers the deliver_sm with status 0.
+# e2e_mo [--redeliver] FROM TEXT — the SMSC delivers an SMS from FROM; fails
+# unless vasgw answers the deliver_sm with status 0.
+# --redeliver: the simulator's redelivery mode (tests/smsc-sim/README.md):
+# vasgw's deliver_sm_resp is "lost" (the SMSC closes the link on reading
+# it), and once vasgw has reconnected and bound again the same deliver_sm is
+# sent again; both answers must be status 0.  Events: deliver_sm (attempt 1,
+# "redeliver":true), deliver_sm_resp_lost, drop (reason resp-lost),
+# redeliver, deliver_sm (attempt 2, "redelivery_of", "same_bytes":true),
+# deliver_sm_resp.  The simulator's answer is left in $E2E_DIR/mo.json.
 e2e_mo() {
-	local body r
-	body=$(node -e 'process.stdout.write(JSON.stringify({from: process.argv[1], text: process.argv[2]}))' "$1" "$2")
+	local body r redeliver=false
+	if [ "${1:-}" = --redeliver ]; then
+		redeliver=true
+		shift
+	fi
+	body=$(node -e 'const a = process.argv;
+const o = {from: a[1], text: a[2]};
+if (a[3] === "true") o.redeliver = true;
+process.stdout.write(JSON.stringify(o))' "$1" "$2" "$redeliver")
 	r=$(e2e_sim POST /mo "$body") || e2e_fail "POST /mo failed: $r"
+	printf '%s\n' "$r" >"$E2E_DIR/mo.json"
 	[ "$(e2e_json statuses <<<"$r")" = "[0]" ] || e2e_fail "MO '$2' from $1: deliver_sm_resp $r"
+	if [ "$redeliver" = true ]; then
+		[ "$(e2e_json lost_statuses <<<"$r")" = "[0]" ] ||
+			e2e_fail "MO '$2' from $1: the deliver_sm_resp lost was not 0: $r"
+	fi
 }
 
 # e2e_sms_to NUM — the text of every submit_sm to NUM, one a line, in order.
@@ -705,6 +769,7 @@ e2e_start_vasgwd() {
 	VASGWD_PID=$!
 	VASGWD_STATUS=
 	e2e__track "$VASGWD_PID" vasgwd
+	E2E__VASGWD_RT[$VASGWD_PID]=$(e2e__conf_rt "$E2E_CONF")
 	e2e__debug "vasgwd started (pid $VASGWD_PID)"
 }
 
@@ -715,10 +780,15 @@ e2e_vasgwd_alive() {
 
 # e2e_stop_vasgwd [SIGNAL] [GRACE_S] — stop vasgwd (default TERM, 20 s grace),
 # sets VASGWD_STATUS to its exit status (128+n when killed by signal n).
+# The end check requires status 0 of every vasgwd stopped with TERM or INT
+# (unless e2e_end_allow exit); one stopped with another signal (KILL: see
+# e2e_kill_vasgwd) was stopped so on purpose and its status is the test's
+# business.
 e2e_stop_vasgwd() {
 	[ -n "$VASGWD_PID" ] || e2e_fail "e2e_stop_vasgwd: vasgwd is not running"
 	VASGWD_STATUS=0
 	e2e__stop "$VASGWD_PID" "${1:-TERM}" "${2:-20}" || VASGWD_STATUS=$?
+	E2E__VASGWD_STOPS+=("$VASGWD_PID:vasgwd:${1:-TERM}:$VASGWD_STATUS")
 	VASGWD_PID=
 	e2e__debug "vasgwd stopped, status $VASGWD_STATUS"
 }
@@ -728,10 +798,380 @@ e2e_kill_vasgwd() {
 	e2e_stop_vasgwd KILL 5
 }
 
-# e2e_vasgw ARGS... — run the CLI against this test's configuration.
+# e2e_vasgw ARGS... — run the CLI against this test's configuration.  Its
+# stderr is also kept, one file a call ($E2E_DIR/cli-*.stderr, removed when
+# empty), for the sanitizer scan; it reaches the caller's stderr once the
+# call has ended.
 e2e_vasgw() {
 	# shellcheck disable=SC2119  # defaults only
 	[ -f "$E2E_CONF" ] || e2e_write_conf
+	if [ -z "${E2E_DIR:-}" ] || [ ! -d "$E2E_DIR" ]; then   # no work directory
+		# shellcheck disable=SC2086
+		${VASGW_WRAPPER:-} "$top_builddir/vasgw" -c "$E2E_CONF" "$@"
+		return
+	fi
+	local err=$E2E_DIR/cli-${EPOCHREALTIME/[.,]/}-$BASHPID.stderr st=0
 	# shellcheck disable=SC2086
-	${VASGW_WRAPPER:-} "$top_builddir/vasgw" -c "$E2E_CONF" "$@"
+	${VASGW_WRAPPER:-} "$top_builddir/vasgw" -c "$E2E_CONF" "$@" 2>>"$err" || st=$?
+	if [ -s "$err" ]; then cat "$err" >&2; else rm -f "$err"; fi
+	return "$st"
+}
+
+# ---------------------------------------------------------------------------
+# the end-of-test check (run by e2e_pass in every test that started a vasgwd)
+#
+#  a. the work is done: within $E2E_END_WAIT (20) s the MT stream P:mt has
+#     no entries and its group vasgw nothing pending, and P:mo and P:orders
+#     have nothing pending (XPENDING's count) and nothing unread by that
+#     group (a missing stream or group is empty);
+#  b. no message P:msg:* is queued or submitted (scheduled is fine: held
+#     for quiet hours);
+#  c. the counters of P:stats add up (a missing field is 0):
+#       queued       = submitted + unsent
+#       submitted    = accepted + rejected
+#       dlr_received = dlr + dlr_duplicate + dlr_unmatched + dlr_late_matched
+#                      + dlr_replaced + dlr_malformed
+#  d. every offer P:offer:* is pending, declined, confirmed, superseded, held
+#     or withdrawn, and a confirmed one's `order` is an existing P:order:*;
+#  e. every vasgwd still running (the main one, and any other the test
+#     tracked with e2e__track PID vasgwd*) exits 0 on SIGTERM within its
+#     [smsc] response_timeout + 5 s; one the test stopped with SIGTERM (or
+#     INT) must have exited 0 too, and none may have ended by itself;
+#  f. no sanitizer report (AddressSanitizer, LeakSanitizer, "runtime error:")
+#     in any vasgwd*.log or in the stderr of any CLI call (*.stderr).
+# a and b are checked, and e is for daemons ended before the check, unless
+# the test said otherwise with e2e_end_allow.  c, d, e for the daemons
+# running at the end, and f hold always.  b, c and d are read once the
+# daemons have stopped.  P is [redis] prefix.  One line says what was
+# checked; every failure is listed.
+
+# e2e_end_allow WHAT WHY — this test leaves WHAT behind on purpose; WHY (a
+# few words, required) is printed by the end check.  WHAT:
+#   mt         entries (read or not) left in the MT stream
+#   mo         entries pending (or unread) in P:mo
+#   orders     entries pending (or unread) in P:orders
+#   queued     messages left queued (the counter check then counts them as
+#              on their way: queued = submitted + unsent + still queued)
+#   submitted  messages left submitted, with parts unanswered (likewise:
+#              submitted = accepted + rejected + still submitted)
+#   scheduled  messages held for quiet hours: always allowed, accepted to
+#              make a test say it
+#   exit       a vasgwd that ended before the end check (by itself, or killed
+#              by the test other than with e2e_kill_vasgwd), or that the test
+#              stopped with TERM, may have an exit status other than 0
+e2e_end_allow() {
+	local what=${1:-} why=${2:-}
+	case $what in
+	mt | mo | orders | queued | submitted | scheduled | exit) ;;
+	*) e2e_fail "e2e_end_allow: '$what' is not one of mt mo orders queued submitted scheduled exit" ;;
+	esac
+	[ -n "$why" ] || e2e_fail "e2e_end_allow $what: say why (e2e_end_allow WHAT WHY)"
+	E2E__END_ALLOWED+=("$what:$why")
+}
+
+e2e__end_allowed() {   # WHAT
+	local a
+	for a in "${E2E__END_ALLOWED[@]}"; do
+		[ "${a%%:*}" = "$1" ] && return 0
+	done
+	return 1
+}
+
+# e2e__conf_get FILE SECTION KEY — a value of an INI file ("" when absent).
+e2e__conf_get() {
+	[ -r "$1" ] || return 0
+	awk -v sec="$2" -v key="$3" '
+		/^[ \t]*\[/ { cur = $0; gsub(/[][ \t]/, "", cur); next }
+		cur == sec {
+			line = $0
+			sub(/^[ \t]+/, "", line)
+			if (substr(line, 1, length(key)) != key) next
+			rest = substr(line, length(key) + 1)
+			if (rest !~ /^[ \t]*=/) next
+			sub(/^[ \t]*=[ \t]*/, "", rest)
+			sub(/[ \t]+$/, "", rest)
+			v = rest
+		}
+		END { print v }' "$1"
+}
+
+# e2e__conf_rt FILE — its [smsc] response_timeout (vasgwd's default, 10 s,
+# when not set).
+e2e__conf_rt() {
+	local v
+	v=$(e2e__conf_get "$1" smsc response_timeout)
+	[[ $v =~ ^[0-9]+$ ]] || v=10
+	echo "$v"
+}
+
+# e2e__vasgwd_rt PID — the response_timeout that vasgwd runs with: the larger
+# of the one at its start and the one in its configuration now (it is
+# found in /proc/PID/cmdline, -c FILE; $E2E_CONF otherwise).
+e2e__vasgwd_rt() {
+	local pid=$1 rt=${E2E__VASGWD_RT[$1]:-} conf now
+	conf=$(tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | awk 'take { print; exit } $0 == "-c" { take = 1 }')
+	[ -n "$conf" ] || conf=$E2E_CONF
+	now=$(e2e__conf_rt "$conf")
+	if [ -z "$rt" ] || [ "$now" -gt "$rt" ]; then rt=$now; fi
+	echo "$rt"
+}
+
+# e2e__term_vasgwd PID NAME — stop that vasgwd (its process group) with
+# SIGTERM; it must exit 0 within its response_timeout + 5 s, or is killed.
+# Returns 0 when it did, 1 when it hung or exited otherwise than 0, 2 when
+# it had exited already; E2E__TERM_WHY says what went wrong, E2E__TERM_STATUS
+# is its status ("hang" when killed), E2E__TERM_MS how long it took.
+e2e__term_vasgwd() {
+	local pid=$1 name=$2 rt grace st=0 t0 now
+	E2E__TERM_WHY='' E2E__TERM_STATUS='' E2E__TERM_MS=0
+	rt=$(e2e__vasgwd_rt "$pid")
+	grace=$((rt + 5))
+	if ! kill -0 "$pid" 2>/dev/null; then
+		wait "$pid" 2>/dev/null || st=$?
+		kill -KILL -- "-$pid" 2>/dev/null
+		e2e__untrack "$pid"
+		E2E__TERM_STATUS=$st
+		E2E__TERM_WHY="$name (pid $pid) had ended (status $st) before the end of the test stopped it"
+		return 2
+	fi
+	t0=$(($(date +%s%N) / 1000000))
+	kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
+	while kill -0 "$pid" 2>/dev/null; do
+		now=$(($(date +%s%N) / 1000000))
+		[ $((now - t0)) -lt $((grace * 1000)) ] || break
+		sleep 0.1
+	done
+	E2E__TERM_MS=$(($(date +%s%N) / 1000000 - t0))
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		e2e__untrack "$pid"
+		E2E__TERM_STATUS=hang
+		E2E__TERM_WHY="$name (pid $pid) had not exited ${grace} s after SIGTERM ([smsc] response_timeout $rt + 5 s): killed"
+		e2e_log "$E2E__TERM_WHY" >&2
+		return 1
+	fi
+	wait "$pid" 2>/dev/null || st=$?
+	kill -KILL -- "-$pid" 2>/dev/null   # members of its group that outlived it
+	e2e__untrack "$pid"
+	E2E__TERM_STATUS=$st
+	if [ "$st" -ne 0 ]; then
+		E2E__TERM_WHY="$name (pid $pid) exited with status $st on SIGTERM (after $E2E__TERM_MS ms)"
+		return 1
+	fi
+	return 0
+}
+
+# What is left in the streams: "ok MT_LEN MT_PENDING MO_PENDING MO_UNREAD
+# ORDERS_PENDING ORDERS_UNREAD"; unread: entries after the last one the
+# group vasgw was given (an MO stored, not yet read by the dispatcher, whose
+# answer is still to come).
+# shellcheck disable=SC2016  # Lua, not shell
+E2E__LUA_QUEUES='
+local P = ARGV[1]
+local function group(s)
+  if redis.call("EXISTS", s) == 0 then return nil end
+  local gs = redis.pcall("XINFO", "GROUPS", s)
+  if type(gs) ~= "table" or gs.err then return nil end
+  for _, g in ipairs(gs) do
+    local h = {}
+    for i = 1, #g, 2 do h[g[i]] = g[i + 1] end
+    if h.name == "vasgw" then return h end
+  end
+  return nil
+end
+local function pending(s)
+  if redis.call("EXISTS", s) == 0 then return 0 end
+  local r = redis.pcall("XPENDING", s, "vasgw")
+  if type(r) ~= "table" or r.err then return 0 end
+  return tonumber(r[1]) or 0
+end
+local function unread(s)
+  local g = group(s)
+  if not g then return 0 end
+  return #redis.call("XRANGE", s, "(" .. g["last-delivered-id"], "+", "COUNT", 1000)
+end
+local len = 0
+if redis.call("EXISTS", P .. ":mt") == 1 then len = redis.call("XLEN", P .. ":mt") end
+return "ok " .. len .. " " .. pending(P .. ":mt") .. " " .. pending(P .. ":mo") .. " " .. unread(P .. ":mo") ..
+  " " .. pending(P .. ":orders") .. " " .. unread(P .. ":orders")'
+
+# The records at rest, one item a line: "ok", "count msg N", "count offer N",
+# "stat NAME VALUE", "msg ID STATE" (queued or submitted), "offer ID WHAT".
+# shellcheck disable=SC2016
+E2E__LUA_REST='
+local P = ARGV[1]
+local out = {"ok"}
+local function hashes(pattern)
+  local r = {}
+  for _, k in ipairs(redis.call("KEYS", pattern)) do
+    if redis.call("TYPE", k).ok == "hash" then r[#r + 1] = k end
+  end
+  return r
+end
+local msgs = hashes(P .. ":msg:*")
+out[#out + 1] = "count msg " .. #msgs
+for _, k in ipairs(msgs) do
+  local st = redis.call("HGET", k, "state")
+  if st == "queued" or st == "submitted" then
+    out[#out + 1] = "msg " .. string.sub(k, #P + 6) .. " " .. st
+  end
+end
+for f in string.gmatch(ARGV[2], "%S+") do
+  out[#out + 1] = "stat " .. f .. " " .. (redis.call("HGET", P .. ":stats", f) or "0")
+end
+local OK = {pending = 1, declined = 1, confirmed = 1, superseded = 1, held = 1, withdrawn = 1}
+local offers = hashes(P .. ":offer:*")
+out[#out + 1] = "count offer " .. #offers
+for _, k in ipairs(offers) do
+  local id = string.sub(k, #P + 8)
+  local f = redis.call("HMGET", k, "state", "order")
+  if not f[1] or not OK[f[1]] then
+    out[#out + 1] = "offer " .. id .. " has the state " .. (f[1] and ("\"" .. f[1] .. "\"") or "(none)")
+  elseif f[1] == "confirmed" then
+    if not f[2] or f[2] == "" then
+      out[#out + 1] = "offer " .. id .. " is confirmed without an order"
+    elseif redis.call("EXISTS", P .. ":order:" .. f[2]) == 0 then
+      out[#out + 1] = "offer " .. id .. " is confirmed with the order " .. f[2] .. ", which does not exist"
+    end
+  end
+end
+return out'
+
+E2E__END_STATS="queued submitted unsent accepted rejected dlr_received dlr dlr_duplicate dlr_unmatched dlr_late_matched dlr_replaced dlr_malformed"
+
+# e2e__end_queues P — what is left of the work (a), given what the test
+# allowed; "" when nothing.
+e2e__end_queues() {
+	local r ok mtlen mtpend mopend mounread ordpend ordunread left=()
+	r=$(e2e_redis EVAL "$E2E__LUA_QUEUES" 0 "$1" 2>&1)
+	read -r ok mtlen mtpend mopend mounread ordpend ordunread <<<"$r"
+	if [ "$ok" != ok ]; then
+		echo "cannot read the streams from Redis: $r"
+		return
+	fi
+	if ! e2e__end_allowed mt && { [ "$mtlen" -ne 0 ] || [ "$mtpend" -ne 0 ]; }; then
+		left+=("$1:mt has $mtlen entries, $mtpend pending")
+	fi
+	if ! e2e__end_allowed mo && { [ "$mopend" -ne 0 ] || [ "$mounread" -ne 0 ]; }; then
+		left+=("$1:mo has $mopend pending, $mounread unread")
+	fi
+	if ! e2e__end_allowed orders && { [ "$ordpend" -ne 0 ] || [ "$ordunread" -ne 0 ]; }; then
+		left+=("$1:orders has $ordpend pending, $ordunread unread")
+	fi
+	local IFS=';'
+	echo "${left[*]}"
+}
+
+e2e__end_check() {
+	local P problems=() checked=() notes=() a
+	P=$(e2e__conf_get "$E2E_CONF" redis prefix)
+	P=${P:-vasgw}
+	for a in "${E2E__END_ALLOWED[@]}"; do notes+=("${a%%:*} (${a#*:})"); done
+
+	# a. the queues drain while everything still runs
+	local wait=${E2E_END_WAIT:-20} t0 left
+	t0=$(($(date +%s%N) / 1000000))
+	while :; do
+		left=$(e2e__end_queues "$P")
+		[ -z "$left" ] && break
+		if [ $(($(date +%s%N) / 1000000 - t0)) -ge $((wait * 1000)) ]; then
+			problems+=("work left after waiting ${wait} s: ${left//;/; }")
+			break
+		fi
+		sleep 0.2
+	done
+	[ -n "$left" ] || checked+=("queues drained in $(($(date +%s%N) / 1000000 - t0)) ms")
+
+	# e. every vasgwd: SIGTERM, exit 0 in time (newest first)
+	local i entry n=0 slowest=0 rc s pid sig st
+	for ((i = ${#E2E_PIDS[@]} - 1; i >= 0; i--)); do
+		entry=${E2E_PIDS[i]}
+		case ${entry#*:} in vasgwd*) ;; *) continue ;; esac
+		e2e__term_vasgwd "${entry%%:*}" "${entry#*:}"
+		rc=$?
+		[ "${entry%%:*}" = "$VASGWD_PID" ] && { VASGWD_STATUS=$E2E__TERM_STATUS; VASGWD_PID=; }
+		case $rc in
+		0) n=$((n + 1)); [ "$E2E__TERM_MS" -gt "$slowest" ] && slowest=$E2E__TERM_MS ;;
+		2) if e2e__end_allowed exit; then notes+=("$E2E__TERM_WHY"); else problems+=("$E2E__TERM_WHY"); fi ;;
+		*) problems+=("$E2E__TERM_WHY") ;;
+		esac
+	done
+	for s in "${E2E__VASGWD_STOPS[@]}"; do
+		IFS=: read -r pid _ sig st <<<"$s"
+		case $sig in TERM | INT) ;; *) continue ;; esac
+		[ "$st" = 0 ] && continue
+		a="vasgwd (pid $pid), stopped by the test with SIG$sig, exited with status $st"
+		if e2e__end_allowed exit; then notes+=("$a"); else problems+=("$a"); fi
+	done
+	checked+=("$n vasgwd exited 0 on SIGTERM (slowest $slowest ms)")
+
+	# b, c, d: the records at rest
+	local r kind x y nmsg=0 noffer=0 bad=() badoffers=() nq=0 ns=0
+	local -A v=()
+	r=$(e2e_redis EVAL "$E2E__LUA_REST" 0 "$P" "$E2E__END_STATS" 2>&1)
+	if [ "$(head -n1 <<<"$r")" != ok ]; then
+		problems+=("cannot read the records from Redis: $(head -n3 <<<"$r" | tr '\n' ' ')")
+	else
+		while read -r kind x y; do
+			case $kind in
+			count) if [ "$x" = msg ]; then nmsg=$y; else noffer=$y; fi ;;
+			stat) v[$x]=$y ;;
+			msg)
+				if [ "$y" = queued ] && e2e__end_allowed queued; then nq=$((nq + 1))
+				elif [ "$y" = submitted ] && e2e__end_allowed submitted; then ns=$((ns + 1))
+				else bad+=("$x $y"); fi
+				;;
+			offer) badoffers+=("$x $y") ;;
+			esac
+		done <<<"$r"
+		if [ "${#bad[@]}" -gt 0 ]; then
+			problems+=("${#bad[@]} of $nmsg messages not finished (id state): $(printf '%s, ' "${bad[@]:0:20}" | sed 's/, $//')$([ "${#bad[@]}" -gt 20 ] && echo ", ...")")
+		else
+			checked+=("no message of $nmsg queued or submitted$([ $((nq + ns)) -gt 0 ] && echo " but $nq queued and $ns submitted, as allowed")")
+		fi
+		# c. the counters
+		local -A c=()
+		for x in $E2E__END_STATS; do c[$x]=${v[$x]:-0}; done
+		local sum1=$((c[submitted] + c[unsent] + nq)) sum2=$((c[accepted] + c[rejected] + ns))
+		local sum3=$((c[dlr] + c[dlr_duplicate] + c[dlr_unmatched] + c[dlr_late_matched] + c[dlr_replaced] + c[dlr_malformed]))
+		local e1="queued ${c[queued]} = submitted ${c[submitted]} + unsent ${c[unsent]}"
+		local e2="submitted ${c[submitted]} = accepted ${c[accepted]} + rejected ${c[rejected]}"
+		local e3="dlr_received ${c[dlr_received]} = dlr ${c[dlr]} + dlr_duplicate ${c[dlr_duplicate]} + dlr_unmatched ${c[dlr_unmatched]} + dlr_late_matched ${c[dlr_late_matched]} + dlr_replaced ${c[dlr_replaced]} + dlr_malformed ${c[dlr_malformed]}"
+		[ "$nq" -gt 0 ] && e1="$e1 + still queued $nq"
+		[ "$ns" -gt 0 ] && e2="$e2 + still submitted $ns"
+		local cbad=()
+		[ "${c[queued]}" -eq "$sum1" ] || cbad+=("$e1 ($sum1)")
+		[ "${c[submitted]}" -eq "$sum2" ] || cbad+=("$e2 ($sum2)")
+		[ "${c[dlr_received]}" -eq "$sum3" ] || cbad+=("$e3 ($sum3)")
+		if [ "${#cbad[@]}" -gt 0 ]; then
+			problems+=("$P:stats does not add up: $(printf '%s; ' "${cbad[@]}" | sed 's/; $//')")
+		else
+			checked+=("counters add up ($e1; $e2; $e3)")
+		fi
+		# d. the offers
+		if [ "${#badoffers[@]}" -gt 0 ]; then
+			problems+=("offers: $(printf '%s; ' "${badoffers[@]:0:20}" | sed 's/; $//')")
+		else
+			checked+=("$noffer offers consistent")
+		fi
+	fi
+
+	# f. sanitizer reports
+	local f files=() reports=()
+	for f in "$E2E_DIR"/vasgwd*.log "$E2E_DIR"/*.stderr; do
+		[ -f "$f" ] || continue
+		files+=("$f")
+		grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f" && reports+=("${f##*/}")
+	done
+	if [ "${#reports[@]}" -gt 0 ]; then
+		problems+=("sanitizer report in: ${reports[*]}")
+	else
+		checked+=("no sanitizer report in ${#files[@]} logs")
+	fi
+
+	if [ "${#problems[@]}" -gt 0 ]; then
+		e2e_fail "end check: $(printf '\n  %s' "${problems[@]}")"
+	fi
+	e2e_log "end check: $(printf '%s; ' "${checked[@]}" | sed 's/; $//')$([ "${#notes[@]}" -gt 0 ] && printf '; allowed: %s' "$(printf '%s, ' "${notes[@]}" | sed 's/, $//')")"
 }

@@ -87,15 +87,17 @@ function optName(k) {
 	return String(k).replace(/^--/, '').replace(/-/g, '_');
 }
 
+function parseBool(what, v) {
+	if (typeof v === 'boolean') return v;
+	if (typeof v === 'number') return v !== 0;
+	const s = String(v).toLowerCase();
+	if (['on', 'true', 'yes', '1'].includes(s)) return true;
+	if (['off', 'false', 'no', '0'].includes(s)) return false;
+	throw new Error(`${what}: expected on|off, got ${v}`);
+}
+
 function parseValue(name, v) {
-	if (BOOL_OPTS.has(name)) {
-		if (typeof v === 'boolean') return v;
-		if (typeof v === 'number') return v !== 0;
-		const s = String(v).toLowerCase();
-		if (['on', 'true', 'yes', '1'].includes(s)) return true;
-		if (['off', 'false', 'no', '0'].includes(s)) return false;
-		throw new Error(`option ${name}: expected on|off, got ${v}`);
-	}
+	if (BOOL_OPTS.has(name)) return parseBool(`option ${name}`, v);
 	if (STR_OPTS.has(name)) {
 		return v === null ? null : String(v);
 	}
@@ -164,6 +166,7 @@ const stats = {
 	submits_accepted: 0, submits_rejected: 0, submit_resps: 0, delivers: 0,
 	deliver_resps: 0, receipts: 0, mo: 0, unbinds: 0, enquire_links: 0,
 	generic_nacks: 0, drops: 0, errors: 0, raw_sent: 0,
+	deliver_resps_lost: 0, redelivered: 0,
 };
 
 function emit(ev) {
@@ -359,8 +362,8 @@ const BIND_TYPES = {
 	bind_receiver: { tx: false, rx: true },
 };
 
-function canRx(s) { return s.bound && BIND_TYPES[s.bindType].rx && !s.closed; }
-function canTx(s) { return s.bound && BIND_TYPES[s.bindType].tx && !s.closed; }
+function canRx(s) { return s.bound && BIND_TYPES[s.bindType].rx && !s.closed && !s.deaf; }
+function canTx(s) { return s.bound && BIND_TYPES[s.bindType].tx && !s.closed && !s.deaf; }
 
 /* The session MO and receipts go to: the most recently bound receiver or
  * transceiver (optionally with a given system_id, or a given sid). */
@@ -430,6 +433,8 @@ function onSession(session) {
 		closed: false,
 		pendingResps: [],      /* submit_sm responses not yet written */
 		waiting: new Map(),    /* our request seq -> callback */
+		losing: new Set(),     /* seqs of deliver_sm whose response is to be lost */
+		deaf: false,           /* set by loseResponse: read nothing more */
 		elTimer: null,
 	};
 	sessions.add(s);
@@ -471,7 +476,13 @@ function onSession(session) {
 }
 
 function onPdu(s, pdu) {
+	/* a link given up by loseResponse(): nothing more is read on it */
+	if (s.deaf) return;
 	if (pdu.isResponse()) {
+		if (s.losing.has(pdu.sequence_number)) {
+			loseResponse(s, pdu);
+			return;
+		}
 		onResponse(s, pdu);
 		return;
 	}
@@ -567,7 +578,9 @@ function onBind(s, pdu) {
 		s.systemId = pdu.system_id;
 		s.boundAt = Date.now() + s.sid / 1e6;
 		respond(s, pdu, { system_id: 'SMSCSIM' });
-		if (BIND_TYPES[pdu.command].rx) setImmediate(flushStored);
+		if (BIND_TYPES[pdu.command].rx) {
+			setImmediate(() => { flushRedeliveries(s); flushStored(); });
+		}
 	} else {
 		stats.binds_refused++;
 		respond(s, pdu, { command_status: status });
@@ -746,6 +759,7 @@ function deliver(opts, cb, attempt) {
 	}, opts.tlvs || {});
 	const pdu = new smpp.PDU('deliver_sm', fields);
 	const m = splitUdh(opts.sm, opts.esm_class);
+	if (opts.redeliver) return deliverLosing(s, pdu, m, opts, cb);
 	let seqOut = null;
 	const seq = send(s, pdu, (resp) => {
 		const status = resp ? resp.command_status : null;
@@ -770,13 +784,113 @@ function deliver(opts, cb, attempt) {
 	}
 	stats.delivers++;
 	if (opts.onSent) opts.onSent(s.sid, seq);
-	emit(Object.assign({ ev: 'deliver_sm', kind: opts.kind, sid: s.sid, seq, attempt,
+	emitDeliver(opts, m, s.sid, seq, attempt, null);
+	return { sid: s.sid, seq };
+}
+
+/* The deliver_sm event (extra: more fields, for the redelivery mode). */
+function emitDeliver(opts, m, sid, seq, attempt, extra) {
+	emit(Object.assign({ ev: 'deliver_sm', kind: opts.kind, sid, seq, attempt,
 		source: opts.source, dest: opts.dest, dcs: opts.dcs, esm_class: opts.esm_class,
 		udh: hex(m.udh), concat: m.concat, payload_hex: hex(m.payload),
 		text: decodeText(opts.dcs, m.payload) }, opts.meta || {},
 	opts.tlvs && opts.tlvs.ussd_service_op !== undefined ? { ussd_service_op: opts.tlvs.ussd_service_op } : {},
-	opts.tlvs && opts.tlvs.its_session_info ? { its_session_info: hex(opts.tlvs.its_session_info) } : {}));
-	return { sid: s.sid, seq };
+	opts.tlvs && opts.tlvs.its_session_info ? { its_session_info: hex(opts.tlvs.its_session_info) } : {},
+	extra || {}));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Redelivery mode ("redeliver": true on POST /mo): the SMSC believes its    */
+/* deliver_sm was not acknowledged.  The deliver_sm goes out; when the       */
+/* ESME's deliver_sm_resp arrives it is treated as lost on the way: the      */
+/* link is destroyed at once, without answering or reading anything more   */
+/* on it.  When the ESME has reconnected and bound again (a bind accepted    */
+/* after the loss), the very same bytes are sent again with a new sequence   */
+/* number; that delivery is answered normally and its response is the one   */
+/* the request reports.  A deliver_sm whose link closed before any answer   */
+/* is redelivered the same way.                                              */
+/* ------------------------------------------------------------------------ */
+
+const redeliveries = [];   /* {template, opts, m, cb, lost, attempt} waiting for a new bind */
+
+/* Write the PDU template (a deliver_sm's bytes) with the session's next
+ * sequence number; onResp(pdu|null) as for send(), but never called when
+ * nothing could be written. -> {seq, buf}, or null when nothing was */
+function sendRaw(s, template, onResp) {
+	if (s.closed || s.deaf || !s.socket.writable) return null;
+	const sess = s.session;   /* node-smpp 0.5.1 numbers requests with session.sequence */
+	if (sess.sequence >= 0x7fffffff) sess.sequence = 0;
+	const seq = ++sess.sequence;
+	const buf = Buffer.from(template);
+	buf.writeUInt32BE(seq, 12);
+	if (onResp) s.waiting.set(seq, onResp);
+	s.socket.write(buf);
+	return { seq, buf };
+}
+
+/* Header and body without the sequence number: equal for both sends. */
+function pduSansSeq(buf) {
+	return hex(Buffer.concat([buf.slice(0, 12), buf.slice(16)]));
+}
+
+function deliverLosing(s, pdu, m, opts, cb) {
+	const template = pdu.toBuffer();
+	let sent = null;
+	sent = sendRaw(s, template, (resp) => {
+		/* resp: the answer loseResponse() dropped, or null: the link closed first */
+		s.losing.delete(sent.seq);
+		const lost = { sid: s.sid, seq: sent.seq, status: resp ? resp.command_status : null };
+		if (opts.onLost) opts.onLost(lost);
+		emit({ ev: 'redeliver', kind: opts.kind, reason: resp ? 'resp_lost' : 'closed',
+			previous_sid: s.sid, previous_seq: sent.seq, status: lost.status, attempt: 2, on: 'bind' });
+		redeliveries.push({ template, opts, m, cb, lost, attempt: 2 });
+	});
+	if (sent === null) {
+		if (cb) cb(null, s.sid, null, 'send failed');
+		return false;
+	}
+	s.losing.add(sent.seq);
+	stats.delivers++;
+	if (opts.onSent) opts.onSent(s.sid, sent.seq);
+	emitDeliver(opts, m, s.sid, sent.seq, 1, { redeliver: true, pdu_hex: hex(sent.buf) });
+	return { sid: s.sid, seq: sent.seq };
+}
+
+/* The ESME's answer to a deliver_sm sent in redelivery mode: "lost". */
+function loseResponse(s, pdu) {
+	stats.deliver_resps_lost++;
+	emit({ ev: 'deliver_sm_resp_lost', sid: s.sid, seq: pdu.sequence_number, status: pdu.command_status,
+		message_id: pdu.message_id !== undefined ? pdu.message_id : null });
+	s.deaf = true;
+	s.session.pause();   /* node-smpp reads no further PDU from the socket */
+	const cb = s.waiting.get(pdu.sequence_number);
+	s.waiting.delete(pdu.sequence_number);
+	destroySession(s, 'resp-lost');
+	if (cb) cb(pdu);
+}
+
+/* A receiver or transceiver s has just bound: send what awaits redelivery. */
+function flushRedeliveries(s) {
+	if (!redeliveries.length || !canRx(s)) return;
+	const list = redeliveries.splice(0, redeliveries.length)
+		.sort((a, b) => a.lost.sid - b.lost.sid || a.lost.seq - b.lost.seq);
+	for (const r of list) {
+		let sent = null;
+		sent = sendRaw(s, r.template, (resp) => {
+			if (!resp) {   /* closed again before an answer: at the next bind */
+				emit({ ev: 'redeliver', kind: r.opts.kind, reason: 'closed', previous_sid: s.sid,
+					previous_seq: sent ? sent.seq : null, status: null, attempt: r.attempt + 1, on: 'bind' });
+				redeliveries.push(Object.assign({}, r, { attempt: r.attempt + 1 }));
+				return;
+			}
+			if (r.cb) { const f = r.cb; r.cb = null; f(resp.command_status, s.sid, sent.seq, null, { lost: r.lost }); }
+		});
+		if (sent === null) { redeliveries.push(r); continue; }   /* at the next bind */
+		stats.delivers++;
+		stats.redelivered++;
+		emitDeliver(r.opts, r.m, s.sid, sent.seq, r.attempt, { redelivery_of: { sid: r.lost.sid, seq: r.lost.seq },
+			pdu_hex: hex(sent.buf), same_bytes: pduSansSeq(sent.buf) === pduSansSeq(r.template) });
+	}
 }
 
 /* MO: build the deliver_sm(s) for a /mo request. */
@@ -973,9 +1087,11 @@ function sendDeliveries(list, waitMs) {
 		const timer = setTimeout(() => finish(true), waitMs);
 		list.forEach((o, i) => {
 			o.onSent = (sid, seq) => { results[i].sid = sid; results[i].seq = seq; };
-			deliver(o, (status, sid, seq, error) => {
+			o.onLost = (lost) => { results[i].lost = lost; };
+			deliver(o, (status, sid, seq, error, extra) => {
 				Object.assign(results[i], { sid, seq, status });
 				if (error) results[i].error = error;
+				if (extra && extra.lost) results[i].lost = extra.lost;
 				if (--left === 0) finish(false);
 			});
 		});
@@ -1001,6 +1117,7 @@ async function handleControl(req, res) {
 			bound_sessions: Array.from(sessions).filter((s) => s.bound).length,
 			unanswered: Array.from(sessions).reduce((a, s) => a + s.pendingResps.length, 0),
 			stored_receipts: stored.length,
+			awaiting_redelivery: redeliveries.length,
 			next_id: nextId,
 		}));
 	case 'GET /sessions':
@@ -1031,11 +1148,16 @@ async function handleControl(req, res) {
 		const list = buildMo(body);
 		if (body.sid) list.forEach((o) => { o.route = { sid: Number(body.sid) }; });
 		if (!pickRx(list[0] && list[0].route)) return reply(res, 409, { ok: false, error: 'no receiver or transceiver bound' });
+		const redeliver = body.redeliver !== undefined && parseBool('redeliver', body.redeliver);
+		if (redeliver) list.forEach((o) => { o.redeliver = true; });
 		stats.mo++;
-		const waitMs = body.wait_ms !== undefined ? Number(body.wait_ms) : cfg.mo_resp_wait_ms;
+		const waitMs = body.wait_ms !== undefined ? Number(body.wait_ms)
+			: redeliver ? Math.max(cfg.mo_resp_wait_ms, 20000) : cfg.mo_resp_wait_ms;
 		const r = await sendDeliveries(list, waitMs);
-		return reply(res, 200, { ok: !r.timeout && r.results.every((x) => x.status === 0),
-			timeout: r.timeout, parts: r.results, statuses: r.results.map((x) => x.status) });
+		const out = { ok: !r.timeout && r.results.every((x) => x.status === 0),
+			timeout: r.timeout, parts: r.results, statuses: r.results.map((x) => x.status) };
+		if (redeliver) out.lost_statuses = r.results.map((x) => (x.lost ? x.lost.status : null));
+		return reply(res, 200, out);
 	}
 	case 'POST /receipt': {
 		const body = await readJson(req);
