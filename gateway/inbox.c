@@ -4,6 +4,7 @@
 #include "gateway/inbox.h"
 #include "gateway/dlr.h"
 #include "gateway/ids.h"
+#include "gateway/deliver.h"
 #include "gateway/keys.h"
 #include "gateway/log.h"
 #include "gateway/msisdn.h"
@@ -208,28 +209,11 @@ static void on_stored(vg_redis_t *r, redisReply *reply, void *data,
   answer(p, VG_SMPP_ESME_ROK);
 }
 
-static void hex(const unsigned char *b, size_t n, char *out) {
-  static const char d[] = "0123456789abcdef";
-  for (size_t i = 0; i < n; i++) {
-    out[2 * i] = d[b[i] >> 4];
-    out[2 * i + 1] = d[b[i] & 15];
-  }
-  out[2 * n] = '\0';
-}
-
 static void on_receipt(vg_inbox_t *in, pending_t *p,
                        const vg_smpp_deliver_t *d) {
-  vg_dlr_t dlr;
-  memset(&dlr, 0, sizeof dlr);
-  int have_text = vg_dlr_parse((const char *)d->sm, d->sm_len, &dlr) == 0;
-  const char *rid = d->receipted_message_id && *d->receipted_message_id
-                        ? d->receipted_message_id
-                        : have_text ? dlr.id : NULL;
-  vg_dlr_stat_t stat = d->message_state >= 0
-                           ? vg_dlr_stat_from_message_state(d->message_state)
-                           : dlr.stat;
-  if (stat == VG_DLR_UNKNOWN && have_text)
-    stat = dlr.stat;
+  vg_receipt_t rd;
+  vg_receipt_read(d, &rd);
+  const char *rid = rd.id;
   char keys[VG_MSGID_MAX_CANDIDATES][VG_MSGID_KEY_MAX];
   int nk = rid ? vg_msgid_keys(rid, strlen(rid), keys) : 0;
   if (nk == 0) {
@@ -245,12 +229,8 @@ static void on_receipt(vg_inbox_t *in, pending_t *p,
   }
   receipt_t *rc = vg_calloc(1, sizeof *rc);
   rc->p = p;
-  snprintf(rc->stat, sizeof rc->stat, "%s", vg_dlr_stat_name(stat));
-  if (d->network_error_code)
-    snprintf(rc->err, sizeof rc->err, "%u:%u", d->network_error_code[0],
-             (unsigned)d->network_error_code[1] << 8 | d->network_error_code[2]);
-  else
-    snprintf(rc->err, sizeof rc->err, "%s", dlr.err);
+  snprintf(rc->stat, sizeof rc->stat, "%s", vg_dlr_stat_name(rd.stat));
+  snprintf(rc->err, sizeof rc->err, "%s", rd.err);
   snprintf(rc->raw, sizeof rc->raw, "%s", rid);
   /* The receipt comes from the subscriber the message went to. */
   if (vg_msisdn_normalize(d->source, in->cfg->country_code, rc->from, NULL) !=
@@ -391,24 +371,12 @@ static void on_mo(vg_inbox_t *in, pending_t *p, const vg_smpp_deliver_t *d) {
       vg_msisdn_normalize(d->source, in->cfg->country_code, norm, &why) == 0)
     from = norm;
 
-  vg_concat_t concat;
-  memset(&concat, 0, sizeof concat);
-  char *text = NULL;
-  size_t tlen = 0;
-  const char *error = "";
-  int rc = vg_text_decode_mo(d->data_coding, (d->esm_class & 0x40) != 0,
-                             d->sm, d->sm_len, &concat, &text, &tlen);
-  if (rc != 0) {
-    /* Keep what came, as hex, so nothing acknowledged is lost.  A part
-     * whose header was sound stays a part (VG_ENOTTEXT): its message is
-     * put together and is undecodable as a whole. */
-    error = "undecodable";
-    text = vg_malloc(d->sm_len * 2 + 1);
-    hex(d->sm, d->sm_len, text);
-    tlen = d->sm_len * 2;
-    if (rc != VG_ENOTTEXT)
-      concat.present = 0;
-  }
+  vg_mo_read_t mr;
+  vg_mo_read(d, &mr);
+  vg_concat_t concat = mr.concat;
+  char *text = mr.text;
+  size_t tlen = mr.len;
+  const char *error = mr.error;
   uint64_t h = 1469598103934665603ull;
   h = fnv(h, d->source, strlen(d->source) + 1);
   h = fnv(h, d->dest, strlen(d->dest) + 1);
@@ -427,7 +395,7 @@ static void on_mo(vg_inbox_t *in, pending_t *p, const vg_smpp_deliver_t *d) {
   else
     ussd[0] = '\0';
   if (d->its_session_info)
-    hex(d->its_session_info, 2, its);
+    vg_hex(d->its_session_info, 2, its);
   else
     its[0] = '\0';
   int64_t t = vg_now_ms();
