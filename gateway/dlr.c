@@ -306,8 +306,10 @@ int vg_msgid_keys(const char *id, size_t len,
   if (memchr(id + b, '\0', e - b) != NULL)
     return 0;
 
-  while (b < e - 1 && id[b] == '0')
-    b++; /* leading zeros, keeping the last character */
+  /* Leading zeros, keeping the last character, and the blanks they
+   * padded ("0 5" is "5", never " 5"): the key starts with neither. */
+  while (b < e - 1 && (id[b] == '0' || isspace((unsigned char)id[b])))
+    b++;
   for (k = b; k < e; k++)
     canon[o++] = (char)tolower((unsigned char)id[k]);
   canon[o] = '\0';

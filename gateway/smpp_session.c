@@ -560,13 +560,16 @@ void vg_smpp_session_feed(vg_smpp_session_t *s, const unsigned char *buf,
 
   unsigned gen = s->generation;
   size_t off = 0;
-  while (s->in_len - off >= 4) {
+  /* A PDU is judged once its 16-byte header is in: the answer to a bad
+   * one (its sequence number in the generic_nack) is then the same however
+   * TCP cut the stream. */
+  while (s->in_len - off >= 16) {
     const unsigned char *p = s->in + off;
     uint32_t plen = be32(p);
     if (plen < 16 || plen > VG_SMPP_MAX_PDU) {
       /* A stream misaligned by a bad length cannot be trusted: refuse it
        * and drop the connection rather than hunt for the next frame. */
-      uint32_t seq = s->in_len - off >= 16 ? be32(p + 12) : 0;
+      uint32_t seq = be32(p + 12);
       send_simple(s, generic_nack, seq, VG_SMPP_ESME_RINVCMDLEN);
       char why[96];
       snprintf(why, sizeof why, "invalid command_length %u", plen);

@@ -349,6 +349,14 @@ static void test_keys_leading_zeros_and_case(void **state) {
   assert_string_equal(keys[0], "10");
   assert_string_equal(keys[1], "a");
   assert_string_equal(keys[2], "16");
+  /* Zeros padded with blanks: the key starts with neither (the fuzzer
+   * found "0 5" giving " 5", not its own canonical form). */
+  assert_int_equal(mkeys("0 5"), 1);
+  assert_string_equal(keys[0], "5");
+  assert_int_equal(mkeys("00  07"), 1);
+  assert_string_equal(keys[0], "7");
+  assert_int_equal(mkeys("0 0"), 1);
+  assert_string_equal(keys[0], "0");
 }
 
 static void test_keys_non_numeric(void **state) {

@@ -1101,14 +1101,22 @@ static void test_unknown_command_id(void **state) {
   assert_int_equal(expect_out(f, enquire_link_resp, 0), 88);
 }
 
-static void check_bad_length(uint32_t len) {
+/* A bad command_length, the header fed `first` bytes then the rest: the
+ * same nack (with the PDU's sequence number) however the bytes come; the
+ * session waits for the whole 16-byte header before it judges. */
+static void check_bad_length_split(uint32_t len, size_t first) {
   fx_t *f = fx_new(VG_SMPP_ROLE_TRX);
   bind_ok(f, 0);
   submit(f, 61, 10);
 
   unsigned char p[16];
   header(p, len, enquire_link, 0, 0x4242);
-  vg_smpp_session_feed(f->s, p, sizeof p, 20);
+  vg_smpp_session_feed(f->s, p, first, 20);
+  if (first < sizeof p) {
+    assert_int_equal(out_pending(f), 0);
+    assert_int_equal(f->nfatal, 0);
+    vg_smpp_session_feed(f->s, p + first, sizeof p - first, 21);
+  }
   assert_int_equal(expect_out(f, generic_nack, VG_SMPP_ESME_RINVCMDLEN),
                    0x4242);
   assert_int_equal(f->nfatal, 1);
@@ -1119,6 +1127,11 @@ static void check_bad_length(uint32_t len) {
   assert_resp(f, 0, 61, -1, "");
   assert_int_equal(out_pending(f), 0);
   fx_free(f);
+}
+
+static void check_bad_length(uint32_t len) {
+  for (size_t first = 1; first <= 16; first++)
+    check_bad_length_split(len, first);
 }
 
 static void test_bad_command_length(void **state) {
