@@ -5,13 +5,16 @@
 #   deploy/quickstart.sh demo   install, build, and play a scenario against a
 #                               private Redis and the SMSC simulator
 #   deploy/quickstart.sh test   install, build, run every test (unit,
-#                               end-to-end, fuzz for a bounded time, and the
-#                               unit and end-to-end tests again under
+#                               end-to-end, fuzz for a bounded time,
+#                               make distcheck with part of the tests, and
+#                               the unit and end-to-end tests again under
 #                               AddressSanitizer + UndefinedBehaviorSanitizer)
 #
 # Installs missing Debian packages with apt-get (run as root), the
 # simulator's npm packages from the committed lock file, then builds with
 # autotools in build/ (and build-asan/ for the sanitizer run).
+# FUZZ_SECONDS (default 60) bounds the fuzzing; DISTCHECK_E2E names the
+# end-to-end tests make distcheck runs (see distcheck below).
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -66,16 +69,66 @@ build() {
 	(cd "$dir" && { [ -f Makefile ] || ../configure -q "$@"; } && make -j"$(nproc)" >/dev/null)
 }
 
+# The fuzzer (tests/fuzz/README.md): built first and on its own, so that a
+# fuzzer that does not compile is told as that, with the compiler's output,
+# and never taken for a crash the fuzzing found.
+fuzz() {
+	say "building the fuzzer (make fuzz, clang)"
+	if ! (cd build && make fuzz >fuzz-build.log 2>&1); then
+		tail -n 200 build/fuzz-build.log
+		die "the fuzzer did not build: compiler output above (build/fuzz-build.log); nothing was fuzzed"
+	fi
+
+	say "fuzzing the SMPP session, receipts, message ids, MO decoding and MT encoding (${FUZZ_SECONDS:-60} s)"
+	if (cd build && make fuzz-run FUZZ_SECONDS="${FUZZ_SECONDS:-60}" >fuzz.log 2>&1); then
+		grep -E '^(Done|stat::)' build/fuzz.log || true
+		return
+	fi
+	tail -n 80 build/fuzz.log
+	# libFuzzer names the input it saved (Makefile.am, fuzz-run) by its kind.
+	local unit what
+	unit=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' build/fuzz.log | tail -n 1)
+	case "${unit##*/}" in
+	crash-*) what="fuzzing found a crash or a broken invariant" ;;
+	timeout-*) what="fuzzing found an input that takes too long" ;;
+	oom-*) what="fuzzing found an input that exhausts memory" ;;
+	leak-*) what="fuzzing found a memory leak" ;;
+	*) die "the fuzzer failed without saving an input (build/fuzz.log)" ;;
+	esac
+	die "$what: input saved as build/$unit; replay it with: build/tests/fuzz/fuzz_inbound build/$unit (build/fuzz.log)"
+}
+
+# make distcheck: the tarball builds out of tree from a read-only source,
+# installs, uninstalls and passes tests.  The whole suite has just run in
+# build/, so the tarball's build runs a part of it: the lint and unit tests
+# and the end-to-end tests named in DISTCHECK_E2E (TESTS given to make, which
+# passes it down to the tarball's make check).  The simulator's npm packages
+# are the source tree's (install_npm): no npm in the tarball's build, no
+# network (tests/e2e/lib.sh, e2e__sim_node_path).
+DISTCHECK_E2E=${DISTCHECK_E2E-mt_receipts mo_concat malformed_pdus ussd catalogue}
+
+distcheck() {
+	local t tests='$(LINT_TESTS) $(UNIT_TESTS)' start=$SECONDS
+	for t in $DISTCHECK_E2E; do tests+=" tests/e2e/$t.sh"; done
+	say "make distcheck (end-to-end: ${DISTCHECK_E2E:-none})"
+	if ! (cd build && E2E_SIM_NODE_MODULES="$top/tests/smsc-sim/node_modules" E2E_NPM=0 \
+		make -j2 distcheck TESTS="$tests" >distcheck.log 2>&1); then
+		tail -n 60 build/distcheck.log
+		for t in build/vasgw-*/_build/sub/test-suite.log; do
+			[ -f "$t" ] && tail -n 200 "$t"
+		done
+		die "make distcheck failed (build/distcheck.log)"
+	fi
+	grep -E '^# (TOTAL|PASS|SKIP|XFAIL|FAIL|XPASS|ERROR):|archives ready' build/distcheck.log || true
+	echo "make distcheck: $((SECONDS - start)) s"
+}
+
 run_tests() {
 	say "unit and end-to-end tests (make check)"
 	(cd build && make -j2 check) || { cat build/test-suite.log 2>/dev/null | tail -n 200; die "tests failed"; }
 
-	say "fuzzing the inbound PDU path, receipts and MO decoding (bounded)"
-	if ! (cd build && make fuzz-run FUZZ_SECONDS="${FUZZ_SECONDS:-60}" >fuzz.log 2>&1); then
-		tail -n 80 build/fuzz.log
-		die "fuzzing found a crash (build/fuzz.log)"
-	fi
-	grep -E '^(Done|stat::)' build/fuzz.log || true
+	fuzz
+	distcheck
 
 	say "the same tests under AddressSanitizer and UndefinedBehaviorSanitizer"
 	local san="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
