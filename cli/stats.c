@@ -21,12 +21,86 @@ static const char *const bind_numbers[] = {"in_flight", "connects",
  * by a newer daemon): shown after the others rather than left out.  The
  * refusals per rule have their own place. */
 static int other(const char *name, const char *const *known, size_t n) {
-  if (strncmp(name, "offer_refused:", 14) == 0)
+  if (strncmp(name, "offer_refused:", 14) == 0 ||
+      strncmp(name, "offer_withdrawn:", 16) == 0)
     return 0;
   for (size_t i = 0; i < n; i++)
     if (strcmp(name, known[i]) == 0)
       return 0;
   return 1;
+}
+
+/* The rates: P:stats against the newest copy in P:stats:history
+ * (stats_snapshot, every 10 s) at least a minute old, or the oldest there
+ * is when none is (a daemon that started less than a minute ago).  `old`
+ * is that copy's field list (NULL: no copy 10 s old or more), `window_ms`
+ * how long ago it was taken. */
+typedef struct {
+  redisReply *reply; /* XREVRANGE's, owned */
+  const redisReply *old;
+  long long window_ms;
+} rates_t;
+
+static void rates_read(cli_t *c, rates_t *r) {
+  memset(r, 0, sizeof *r);
+  char key[VG_KEY_MAX];
+  vg_key(key, c->cfg.prefix, "%s", VG_K_STATS_HISTORY);
+  redisReply *t = redisCommand(c->rc, "TIME");
+  long long now = 0;
+  if (t && t->type == REDIS_REPLY_ARRAY && t->elements == 2)
+    now = strtoll(t->element[0]->str, NULL, 10) * 1000 +
+          strtoll(t->element[1]->str, NULL, 10) / 1000;
+  freeReplyObject(t);
+  r->reply = redisCommand(c->rc, "XREVRANGE %s + - COUNT 13", key);
+  if (now == 0 || r->reply == NULL || r->reply->type != REDIS_REPLY_ARRAY)
+    return;
+  for (size_t i = 0; i < r->reply->elements; i++) {
+    const redisReply *e = r->reply->element[i];
+    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
+      continue;
+    long long at = strtoll(e->element[0]->str, NULL, 10);
+    if (now - at < 10000)
+      continue; /* too recent for a rate */
+    r->old = e->element[1];
+    r->window_ms = now - at;
+    if (r->window_ms >= 60000)
+      break;
+  }
+}
+
+/* Counter `name` per minute over the window, rounded; -1 without one. */
+static long long rate(const rates_t *r, const redisReply *h, const char *name) {
+  if (r->old == NULL)
+    return -1;
+  long long d = vg_cli_num(h, name) - vg_cli_num(r->old, name);
+  if (d < 0)
+    d = 0; /* counters reset by hand */
+  return (d * 60000 + r->window_ms / 2) / r->window_ms;
+}
+
+/* The counters named `prefix`<rule> as one JSON object by rule. */
+static void print_by_rule_json(const redisReply *h, const char *prefix) {
+  size_t pl = strlen(prefix);
+  int first = 1;
+  printf("{");
+  for (size_t i = 0; i + 1 < h->elements; i += 2)
+    if (strncmp(h->element[i]->str, prefix, pl) == 0) {
+      printf("%s", first ? "" : ",");
+      vg_cli_json_str(stdout, h->element[i]->str + pl);
+      printf(":%lld", strtoll(h->element[i + 1]->str, NULL, 10));
+      first = 0;
+    }
+  printf("}");
+}
+
+/* The same, one line each: "  offer refused: <rule>   N". */
+static void print_by_rule(const redisReply *h, const char *prefix,
+                          const char *label) {
+  size_t pl = strlen(prefix);
+  for (size_t i = 0; i + 1 < h->elements; i += 2)
+    if (strncmp(h->element[i]->str, prefix, pl) == 0)
+      printf("  %s %-*s %s\n", label, (int)(38 - strlen(label)),
+             h->element[i]->str + pl, h->element[i + 1]->str);
 }
 
 /* One node as an object: numbers as numbers, its binds an array. */
@@ -114,8 +188,12 @@ static int cmd_stats(cli_t *c) {
       /* promoters and the ledger */
       "promoters_registered", "promoters_approved", "promoters_rejected",
       "promoters_disabled", "developments"};
-  /* Refused offers are counted per rule: "offer_refused:<rule>". */
+  /* Refused offers are counted per rule: "offer_refused:<rule>", and
+   * held offers withdrawn at their release "offer_withdrawn:<rule>". */
   static const char refused[] = "offer_refused:";
+  static const char withdrawn[] = "offer_withdrawn:";
+  rates_t rt;
+  rates_read(c, &rt);
   /* Each node's hash, fetched once for both output forms. */
   size_t nn = nodes && nodes->type == REDIS_REPLY_ARRAY ? nodes->elements : 0;
   redisReply **nh = vg_calloc(nn ? nn : 1, sizeof *nh);
@@ -133,17 +211,21 @@ static int cmd_stats(cli_t *c) {
         vg_cli_json_str(stdout, h->element[i]->str);
         printf(":%lld", strtoll(h->element[i + 1]->str, NULL, 10));
       }
-    printf("},\"offers_refused\":{");
+    printf("},\"offers_refused\":");
+    print_by_rule_json(h, refused);
+    printf(",\"offers_withdrawn\":");
+    print_by_rule_json(h, withdrawn);
+    printf(",\"per_minute\":");
+    if (rt.old == NULL) {
+      printf("null");
+    } else {
+      printf("{\"window_s\":%lld", (rt.window_ms + 500) / 1000);
+      for (size_t i = 0; i < VG_ARRAY_SIZE(counters); i++)
+        printf(",\"%s\":%lld", counters[i], rate(&rt, h, counters[i]));
+      printf("}");
+    }
+    printf(",\"nodes\":[");
     int first = 1;
-    for (size_t i = 0; i + 1 < h->elements; i += 2)
-      if (strncmp(h->element[i]->str, refused, sizeof refused - 1) == 0) {
-        printf("%s", first ? "" : ",");
-        vg_cli_json_str(stdout, h->element[i]->str + sizeof refused - 1);
-        printf(":%lld", strtoll(h->element[i + 1]->str, NULL, 10));
-        first = 0;
-      }
-    printf("},\"nodes\":[");
-    first = 1;
     for (size_t i = 0; i < nn; i++) {
       if (nh[i] == NULL || nh[i]->type != REDIS_REPLY_ARRAY ||
           nh[i]->elements == 0)
@@ -156,16 +238,24 @@ static int cmd_stats(cli_t *c) {
   } else {
     printf("queue: %lld waiting, %lld read and not yet answered\n", lag,
            pending);
-    printf("counters:\n");
-    for (size_t i = 0; i < VG_ARRAY_SIZE(counters); i++)
-      printf("  %-21s %lld\n", counters[i], vg_cli_num(h, counters[i]));
+    if (rt.old)
+      printf("counters:               lifetime  per minute (over the last "
+             "%lld s)\n",
+             (rt.window_ms + 500) / 1000);
+    else
+      printf("counters:               lifetime  (per minute: no copy of "
+             "the counters 10 s old yet; a daemon writes one every 10 s)\n");
+    for (size_t i = 0; i < VG_ARRAY_SIZE(counters); i++) {
+      printf("  %-21s %9lld", counters[i], vg_cli_num(h, counters[i]));
+      if (rt.old)
+        printf("  %10lld", rate(&rt, h, counters[i]));
+      printf("\n");
+    }
     for (size_t i = 0; i + 1 < h->elements; i += 2)
       if (other(h->element[i]->str, counters, VG_ARRAY_SIZE(counters)))
         printf("  %-21s %s\n", h->element[i]->str, h->element[i + 1]->str);
-    for (size_t i = 0; i + 1 < h->elements; i += 2)
-      if (strncmp(h->element[i]->str, refused, sizeof refused - 1) == 0)
-        printf("  offer refused: %-24s %s\n",
-               h->element[i]->str + sizeof refused - 1, h->element[i + 1]->str);
+    print_by_rule(h, refused, "offer refused:");
+    print_by_rule(h, withdrawn, "offer withdrawn:");
     printf("nodes:\n");
     if (nn == 0)
       printf("  (no daemon has reported in the last 10 seconds)\n");
@@ -200,6 +290,7 @@ static int cmd_stats(cli_t *c) {
     freeReplyObject(nh[i]);
   free(nh);
   freeReplyObject(nodes);
+  freeReplyObject(rt.reply);
   freeReplyObject(h);
   return 0;
 }

@@ -3,7 +3,9 @@
 # its local time and the answer sent to it (text and --json); an id that is
 # not an MO id is a usage error, one that is not stored a failure.
 # `vasgw --json stats` gives every number as a JSON number and each daemon
-# as an object with its binds as an array of objects.
+# as an object with its binds as an array of objects.  The rates per
+# minute come from the daemon's copies of the counters: none yet right
+# after it started, then the difference from one a minute old.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 e2e_init cli_observe
 e2e_start_redis
@@ -71,4 +73,33 @@ if (b.connects !== 1) bad.push(`connects is ${b.connects}`);
 if (typeof b.last_error !== "string") bad.push("last_error is not a string");
 if (bad.length) { console.log(bad.join("; ")); process.exit(1); }
 ' "$E2E_DIR/stats.stdout" >"$E2E_DIR/stats.check" || e2e_fail "stats --json: $(cat "$E2E_DIR/stats.check")"
+
+# 3. Rates.  The daemon copies the counters (P:stats:history) within a
+# second of starting and every 10 s after; a copy under 10 s old gives no
+# rate yet.
+e2e_wait_for "the counters copied" 5 bash -c "[ \"\$(redis-cli -p $REDIS_PORT XLEN vasgw:stats:history)\" -ge 1 ]"
+young=$(e2e_redis XREVRANGE vasgw:stats:history + - COUNT 1 | head -n1)
+age=$(( $(date +%s%3N) - ${young%%-*} ))
+if [ "$age" -lt 9000 ]; then
+	e2e_expect_status stats_young 0 --json stats
+	grep -q '"per_minute":null,' "$E2E_DIR/stats_young.stdout" ||
+		e2e_fail "no rate from a copy under 10 s old: $(cat "$E2E_DIR/stats_young.stdout")"
+	e2e_expect_status stats_young_text 0 stats
+	e2e_assert_match "the text says why" "per minute: no copy of the counters 10 s old yet" "$(cat "$E2E_DIR/stats_young_text.stdout")"
+fi
+# A copy taken 61 s ago with counters 0 (as when the daemon had just
+# started): per minute over 61 s, mo 1 -> 60000/61000, rounds to 1.
+t=$(( $(redis-cli -p "$REDIS_PORT" TIME | head -n1) * 1000 - 61000 ))
+# (A stream's ids only grow: the copies so far go, this one takes their
+# place; the daemon's next copy is too young to be used.)
+e2e_assert_eq "a copy a minute old" "$t-0" "$(e2e_redis EVAL "redis.call('DEL', KEYS[1])
+  return redis.call('XADD', KEYS[1], ARGV[1], 'mo', '0', 'queued', '0')" 1 vasgw:stats:history "$t-0")"
+e2e_expect_status stats_rate 0 --json stats
+e2e_assert_match "the window, in s" "^6[1-4]$" "$(e2e_json per_minute.window_s <"$E2E_DIR/stats_rate.stdout")"
+e2e_assert_eq "mo per minute" "1" "$(e2e_json per_minute.mo <"$E2E_DIR/stats_rate.stdout")"
+e2e_assert_eq "queued per minute (the answer)" "1" "$(e2e_json per_minute.queued <"$E2E_DIR/stats_rate.stdout")"
+e2e_assert_eq "nothing failed" "0" "$(e2e_json per_minute.failed <"$E2E_DIR/stats_rate.stdout")"
+e2e_expect_status stats_rate_text 0 stats
+e2e_assert_match "text: a column per minute" "lifetime  per minute \(over the last 6[1-4] s\)" "$(cat "$E2E_DIR/stats_rate_text.stdout")"
+e2e_assert_match "text: mo 1 and 1 per minute" "^  mo +1 +1$" "$(grep '^  mo ' "$E2E_DIR/stats_rate_text.stdout")"
 e2e_pass
