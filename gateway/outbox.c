@@ -192,10 +192,26 @@ static void on_save_reply(vg_redis_t *r, redisReply *reply, void *data,
   }
   for (size_t i = 0; i < c->n; i++) {
     part_t *p = c->parts[i];
-    if (vg_log_enabled(VG_LOG_DEBUG))
+    const char *st = reply->element[i]->str ? reply->element[i]->str : "?";
+    /* One line per message when its answer decides its state (the last
+     * part's), by id and masked number: with the inbox's receipt lines
+     * and the dispatcher's, grep follows the message. */
+    if (strcmp(st, "partial") != 0) {
+      char masked[VG_MSISDN_MAX + 8], nb[16];
+      vg_msisdn_mask(p->msg->to, o->cfg->country_code, masked, sizeof masked);
+      const char *how = p->msg->unsent  ? "not sent: "
+                        : p->status == 0 ? "SMSC id "
+                                         : "refused: ";
+      const char *what = p->msg->unsent ? p->msg->unsent
+                         : p->status == 0
+                             ? p->smscid
+                             : vg_smpp_status_name((uint32_t)p->status, nb);
+      vg_log_info("MT %s to %s: %s (%d part%s, %s%s)", p->msg->id, masked, st,
+                  p->msg->nparts, p->msg->nparts == 1 ? "" : "s", how, what);
+    } else if (vg_log_enabled(VG_LOG_DEBUG)) {
       vg_log_debug("outbox: message %s part %d/%d saved: %s", p->msg->id,
-                   p->idx + 1, p->msg->nparts,
-                   reply->element[i]->str ? reply->element[i]->str : "?");
+                   p->idx + 1, p->msg->nparts, st);
+    }
     part_saved(o, p);
   }
   free(c);

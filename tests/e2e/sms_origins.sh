@@ -3,7 +3,8 @@
 # SMSC's response and receipt: the operator's `vasgw send` (cli), an answer
 # to an MO (reply), a recommendation (offer), an activation result (order),
 # a promoter's status (promoter) and a settlement (settlement).  Every
-# message record the run made is checked, not only the ones named.
+# message record the run made is checked, not only the ones named.  The
+# info log follows a subscriber's conversation by masked number and ids.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 e2e_init sms_origins
 e2e_start_redis
@@ -49,4 +50,12 @@ e2e_assert_eq "one of each origin, each delivered" \
 	"$(summary)"
 e2e_assert_eq "the cli one by its id" "delivered" "$(e2e_redis HGET "vasgw:msg:$id" state)"
 e2e_assert_eq "six kinds, seven SMS: delivered counted" "7" "$(e2e_redis HGET vasgw:stats delivered)"
+# The subscriber's "Y": found in the log by the masked number, then by ids.
+log=$(grep -F '138****0001' "$E2E_DIR/vasgwd.log")
+mo=$(sed -n 's/.* info MO \([0-9]*\) from 138\*\*\*\*0001 to 10658000, 1 bytes dcs 0: stored$/\1/p' <<<"$log")
+[ -n "$mo" ] || e2e_fail "no 'MO ... from 138****0001 ...: stored' line: $log"
+e2e_assert_match "its answer accepted" "info MT re-$mo to 138\*\*\*\*0001: accepted \(1 part, SMSC id [0-9]+\)" "$log"
+e2e_assert_match "what it did" "dispatch: MO $mo: answered confirm_received \(MT re-$mo, offer [^,]+, order A" "$(cat "$E2E_DIR/vasgwd.log")"
+e2e_assert_match "the answer's receipt" "info MT re-$mo: receipt delivered err 000 \(SMSC id [0-9]+\): delivered" "$(cat "$E2E_DIR/vasgwd.log")"
+! grep -q '8613800000001\|13800000001' "$E2E_DIR/vasgwd.log" || e2e_fail "a whole number in the log"
 e2e_pass
