@@ -129,6 +129,26 @@ static vg_templates_t *templates(cli_t *c) {
   return t;
 }
 
+/* A service whose recommendation or knowledge SMS would not be sent
+ * ([gateway] max_parts, or text that cannot be encoded) is refused where it
+ * is made: an offer of it would otherwise be made and never reach the
+ * subscriber.  1 after saying why (`sub`: add, set, import), else 0. */
+static int refuse_unsendable(cli_t *c, const char *sub, const vg_service_t *s,
+                             size_t n) {
+  vg_templates_t *t = templates(c);
+  char why[160], msg[256];
+
+  for (size_t i = 0; t != NULL && i < n; i++)
+    if (vg_service_check_sms(t, &s[i], c->cfg.max_parts, why, sizeof why)) {
+      snprintf(msg, sizeof msg, "%s: %s; shorten its %s", s[i].code, why,
+               strncmp(why, "the knowledge", 13) == 0
+                   ? "knowledge, usage or cancel text"
+                   : "name or price");
+      return refuse(sub, msg);
+    }
+  return 0;
+}
+
 static void warn_length(cli_t *c, const vg_service_t *s, size_t n) {
   vg_templates_t *t = templates(c);
 
@@ -353,6 +373,8 @@ int vg_cli_service_add(cli_t *c, int nw, const char **words) {
   s.created_ms = s.updated_ms = vg_now_ms();
   if (vg_service_check(&s, why, sizeof why) != 0)
     return refuse("add", why);
+  if (refuse_unsendable(c, "add", &s, 1))
+    return 1;
   int32_t day;
   vg_audit_windows_t w;
   vg_audit_windows_default(&w);
@@ -452,6 +474,8 @@ int vg_cli_service_set(cli_t *c, int nw, const char **words) {
   s.updated_ms = vg_now_ms();
   if (vg_service_check(&s, why, sizeof why) != 0)
     return refuse("set", why);
+  if (refuse_unsendable(c, "set", &s, 1))
+    return 1;
   /* Only the fields asked for: a concurrent change of others is kept. */
   if (save(c, &s, 1, overwrite, NULL) ||
       write_ledger_options(c, &o, &s, day, before))
@@ -598,6 +622,10 @@ int vg_cli_service_import(cli_t *c, int nw, const char **words) {
   int rc = 0;
   if (vg_service_import_parse(buf, len, &o, &in, err, sizeof err) != 0) {
     rc = vg_cli_fail("%s: %s", path, err);
+    goto out;
+  }
+  if (refuse_unsendable(c, "import", in.svc, in.n)) {
+    rc = 1;
     goto out;
   }
   if (vg_cli_connect(c)) {

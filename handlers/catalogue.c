@@ -9,6 +9,7 @@
  * (the daemon reads the same hash with its async wrapper).
  */
 #include "handlers/catalogue.h"
+#include "gateway/mt_queue.h"
 #include "gateway/redis_sync.h"
 #include "handlers/audit.h"
 #include "handlers/lua/functions.h"
@@ -312,6 +313,40 @@ int vg_service_check(const vg_service_t *s, char *why, size_t whysz) {
     rc = say(why, whysz, "code %s is not upper-case", s->code);
   vg_free(scratch);
   return rc;
+}
+
+/* The recommendation or knowledge SMS of `s`, reply code "9"; vg_free. */
+static char *render_sms(const vg_templates_t *t, const vg_service_t *s,
+                        int knowledge) {
+  char *optout = vg_templates_render(t, VG_TPL_OPTOUT_NOTE, NULL, 0);
+  const vg_tpl_var_t vars[] = {
+      {"service_name", s->name}, {"service_code", s->code},
+      {"price", s->price},       {"knowledge", s->knowledge},
+      {"usage", s->usage},       {"cancel", s->cancel},
+      {"code", "9"},             {"optout", optout},
+  };
+  char *text = vg_templates_render(
+      t, knowledge ? VG_TPL_KNOWLEDGE : VG_TPL_RECOMMEND, vars,
+      VG_ARRAY_SIZE(vars));
+  vg_free(optout);
+  return text;
+}
+
+int vg_service_check_sms(const vg_templates_t *t, const vg_service_t *s,
+                         int max_parts, char *why, size_t whysz) {
+  for (int k = 0; k < 2; k++) {
+    char *text = render_sms(t, s, k);
+    char w[VG_MT_WHY_MAX];
+    int nparts;
+    int rc = vg_mt_check_text(text, strlen(text), max_parts, &nparts, w);
+    vg_free(text);
+    if (rc != 0) {
+      snprintf(why, whysz, "the %s SMS: %s",
+               k ? "knowledge" : "recommendation", w);
+      return rc;
+    }
+  }
+  return 0;
 }
 
 size_t vg_service_recommend_parts(const vg_templates_t *t,

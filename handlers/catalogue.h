@@ -142,6 +142,17 @@ int vg_service_check(const vg_service_t *s, char *why, size_t whysz);
  * VG_TPL_OPTOUT_NOTE, counted by vg_templates_parts().  Callers warn when
  * it is more than VG_SVC_RECOMMEND_PARTS.  Does not check `s`.
  */
+/*
+ * Would both SMS of `s` — its recommendation and its knowledge SMS, with
+ * these templates, reply code "9" — be sent, within `max_parts` ([gateway]
+ * max_parts)?  0, or VG_ETOOLONG (or the text's other error) with `why`:
+ * "the knowledge SMS: text too long: 14 parts, at most 10 ([gateway]
+ * max_parts)".  vasgw service add, set and import refuse a service that
+ * fails it: an offer of it would be made and its SMS never sent.
+ */
+int vg_service_check_sms(const vg_templates_t *t, const vg_service_t *s,
+                         int max_parts, char *why, size_t whysz);
+
 size_t vg_service_recommend_parts(const vg_templates_t *t,
                                   const vg_service_t *s);
 

@@ -68,6 +68,15 @@ static void check_catalogue(const vg_config_t *cfg, const vg_templates_t *t) {
                 "vasgwd: warning: service %s: the recommendation SMS takes "
                 "%zu parts with these templates (at most %d expected)\n",
                 s.code, parts, VG_SVC_RECOMMEND_PARTS);
+      /* One the catalogue took before [gateway] max_parts was lowered, or
+       * the templates grew: its offers would be made, their SMS not sent. */
+      char why[160];
+      if (s.enabled &&
+          vg_service_check_sms(t, &s, cfg->max_parts, why, sizeof why) != 0)
+        fprintf(stderr,
+                "vasgwd: warning: service %s: %s: its offers' SMS will not "
+                "be sent (vasgw service set %s ... to shorten it)\n",
+                s.code, why, s.code);
     }
     free(codes);
   }

@@ -159,4 +159,30 @@ e2e_cli set_long service set CL --name 彩铃 >/dev/null || e2e_fail "set with a
 e2e_assert_match "length warning" \
 	'warning: CL: the recommendation SMS takes 3 parts \(at most 2 expected\); shorten the name or price' \
 	"$(e2e_cli_err set_long)"
+
+# --- an SMS that would not be sent is refused where the service is made ---------------
+# Knowledge, usage and cancel texts of 300 characters each make a knowledge
+# SMS of 14 parts: more than [gateway] max_parts (10).  An offer of it
+# would be made and its SMS never sent: add, set and import refuse it.
+e2e_write_conf
+t300=$(printf '彩铃%.0s' $(seq 1 150))
+e2e_expect_status add_long 1 service add LONG --name 长文 --price 5元/月 --provision-code P_L \
+	--commission-fen 100 --knowledge "$t300" --usage "$t300" --cancel "$t300"
+e2e_assert_match "add: why, and what to shorten" \
+	"service add: LONG: the knowledge SMS: text too long: 1[0-9] parts, at most 10 \(\[gateway\] max_parts\); shorten its knowledge, usage or cancel text" \
+	"$(e2e_cli_err add_long)"
+e2e_assert_eq "add: nothing written" "0" "$(e2e_redis EXISTS vasgw:svc:LONG)"
+# The longest texts that still fit go in; one more step past the limit is refused.
+e2e_expect_status add_fits 0 service add LONG --name 长文 --price 5元/月 --provision-code P_L \
+	--commission-fen 100 --knowledge "$t300" --usage "$t300"
+e2e_expect_status set_long2 1 service set LONG --cancel "$t300"
+e2e_assert_match "set: refused" "service set: LONG: the knowledge SMS: text too long" "$(e2e_cli_err set_long2)"
+e2e_assert_eq "set: the record unchanged" "" "$(e2e_redis HGET vasgw:svc:LONG cancel)"
+printf 'code,name,price,provision_code,commission_fen,knowledge,usage,cancel
+LONG2,长文,5元/月,P_L,100,%s,%s,%s
+' \
+	"$t300" "$t300" "$t300" >"$E2E_DIR/long.csv"
+e2e_expect_status import_long 1 service import "$E2E_DIR/long.csv"
+e2e_assert_match "import: refused" "service import: LONG2: the knowledge SMS: text too long" "$(e2e_cli_err import_long)"
+e2e_assert_eq "import: nothing written" "0" "$(e2e_redis EXISTS vasgw:svc:LONG2)"
 e2e_pass
