@@ -9,6 +9,16 @@
  * indented-continuation rule (an indented key is just a key), and check
  * section headings on the line they appear.  The first error wins and parsing
  * stops there; the caller's struct is written only on success.
+ *
+ * Line length: inih hands its reader a buffer of ini_max_line bytes, 200
+ * as Debian builds it, which would make the longest values (a 511-byte
+ * URL, 1023 bytes of number segments) impossible to write.  Debian's
+ * libinih reads that size at run time (ini.h: ini_max_line, the buffer on
+ * the stack when ini_use_stack), so a load sets it to CONF_LINE_MAX + 3 for
+ * its own parse and puts it back after: every key's longest value fits on
+ * a line (checked at compile time below), and a longer line is refused
+ * with its file and line, never cut.  Loads happen at start-up, on one
+ * thread.
  */
 #include "gateway/config.h"
 
@@ -26,6 +36,11 @@
 
 #include "gateway/log.h"
 #include "gateway/vg.h"
+
+/* The longest line, in bytes, after its comment and the blanks around it
+ * are removed: room for every key at its longest value (number_segments,
+ * 1023) with blanks around the '='. */
+#define CONF_LINE_MAX 2048
 
 #ifndef VG_SYSCONFDIR
 #define VG_SYSCONFDIR "/usr/local/etc"
@@ -223,7 +238,9 @@ typedef struct {
  * default is within bounds. */
 #define VG_CFG_STR(sec, k, f, maxlen, def, chk)                              \
   _Static_assert(FIELD_SIZE(f) == (maxlen) + 1, "size of field " #f);        \
-  _Static_assert(sizeof(def) <= (maxlen) + 1, "default of " #f);
+  _Static_assert(sizeof(def) <= (maxlen) + 1, "default of " #f);             \
+  _Static_assert(sizeof(k) - 1 + 3 + (maxlen) <= CONF_LINE_MAX,              \
+                 "the longest " #f " does not fit on a line");
 #define VG_CFG_INT(sec, k, f, lo, hi, def)                                   \
   _Static_assert(_Generic(((vg_config_t *)0)->f, int: 1, default: 0),        \
                  "field " #f " is not an int");                              \
@@ -504,6 +521,8 @@ static char *reader(char *out, int num, void *stream) {
       *close = ']';
     }
   }
+  /* num is CONF_LINE_MAX + 3 (run()); should inih ever pass less, the line is
+   * refused all the same, never cut. */
   if (!ld->failed && num >= 3 && strlen(s) > (size_t)num - 3)
     fail(ld, ld->lineno, "line too long (at most %d characters)", num - 3);
   if (ld->failed)
@@ -560,7 +579,13 @@ static void apply_env(load_t *ld) {
 
 /* Parse what `ld` points at over the defaults; on success copy to `cfg`. */
 static int run(load_t *ld, vg_config_t *cfg, char *err, size_t errsz) {
+  int max_line = ini_max_line;
+  bool use_stack = ini_use_stack;
+  ini_max_line = CONF_LINE_MAX + 3; /* the line, '\r', '\n' and the NUL */
+  ini_use_stack = true;        /* one buffer of that size, never regrown */
   int rc = ini_parse_stream(reader, ld, on_value, ld);
+  ini_max_line = max_line;
+  ini_use_stack = use_stack;
 
   /* inih's own complaints are syntax errors; ours came first if they are
    * on an earlier or the same line (the handler returned 0 there). */

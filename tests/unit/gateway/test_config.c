@@ -431,15 +431,131 @@ static void test_enums_and_checks(void **state) {
   assert_string_equal(cfg.provisioning_url, "https://bss.example/act?a=1");
 }
 
-static void test_long_line(void **state) {
-  char text[400];
+/* The string keys with the maximum vasgw.conf(5) documents for each, and
+ * a value of that length the key's own check takes (NULL: no value of that
+ * length is valid, such as a time zone of 63 bytes; only one over is
+ * tried). */
+typedef struct {
+  const char *section, *key;
+  size_t max;
+  size_t offset; /* of the field in vg_config_t */
+  const char *head; /* the value starts so, then `fill` to the length */
+  char fill;
+} str_key_t;
+
+#define STR_KEY(sec, k, f, m, head, fill)                                    \
+  {sec, k, m, offsetof(vg_config_t, f), head, fill}
+
+static const str_key_t str_keys[] = {
+    STR_KEY("gateway", "node", node, 63, "", 'n'),
+    STR_KEY("gateway", "timezone", timezone, 63, NULL, 'z'),
+    STR_KEY("gateway", "locale", locale, 15, "", 'l'),
+    STR_KEY("gateway", "templates", templates, 511, "/", 't'),
+    STR_KEY("gateway", "log_level", log_level, 15, NULL, 'v'),
+    STR_KEY("gateway", "country_code", country_code, 7, NULL, '8'),
+    STR_KEY("gateway", "log_file", log_file, 511, "/", 'f'),
+    STR_KEY("redis", "host", redis_host, 255, "", 'r'),
+    STR_KEY("redis", "password", redis_password, 255, "", 'p'),
+    STR_KEY("redis", "prefix", prefix, 63, "", 'x'),
+    STR_KEY("smsc", "host", smsc_host, 255, "", 's'),
+    STR_KEY("smsc", "system_id", system_id, 15, "", 'i'),
+    STR_KEY("smsc", "password", smsc_password, 8, "", 'w'),
+    STR_KEY("smsc", "system_type", system_type, 12, "", 'y'),
+    STR_KEY("smsc", "service_number", service_number, 20, "", '1'),
+    STR_KEY("smsc", "ussd_service_code", ussd_service_code, 31, "*", '9'),
+    STR_KEY("provisioning", "url", provisioning_url, 511, "http://", 'h'),
+    STR_KEY("policy", "quiet_hours", quiet_hours, 15, NULL, '2'),
+    /* 64 prefixes of 15 digits and 63 commas: 1023 */
+    STR_KEY("promoters", "number_segments", number_segments, 1023, NULL, 0),
+};
+
+/* A value of `len` bytes for `k` (malloc'd). */
+static char *value_of(const str_key_t *k, size_t len) {
+  char *v = malloc(len + 1);
+  assert_non_null(v);
+  if (k->fill == 0) { /* number_segments: "123456789012345,1234..." */
+    for (size_t i = 0; i < len; i++)
+      v[i] = i % 16 == 15 ? ',' : (char)('1' + i % 16 % 9);
+    if (len > 0 && v[len - 1] == ',')
+      v[len - 1] = '7';
+  } else {
+    size_t h = strlen(k->head ? k->head : "");
+    memcpy(v, k->head ? k->head : "", h);
+    memset(v + h, k->fill, len - h);
+  }
+  v[len] = '\0';
+  return v;
+}
+
+static char *conf_line(const char *section, const char *key, const char *v) {
+  size_t n = strlen(section) + strlen(key) + strlen(v) + 16;
+  char *text = malloc(n);
+  assert_non_null(text);
+  snprintf(text, n, "[%s]\n%s = %s\n", section, key, v);
+  return text;
+}
+
+/* Every string key at its documented maximum is taken whole; one more
+ * byte is refused with the key named (and the value not echoed: it may be
+ * a password).  Lines of any key's longest value are legal lines. */
+static void test_string_maxima(void **state) {
   (void)state;
-  memset(text, 0, sizeof text);
-  strcpy(text, "[smsc]\nsystem_type = ");
-  memset(text + strlen(text), 'x', 250);
-  strcat(text, "\n");
-  assert_int_equal(load(text), VG_ECONFIG);
-  assert_true(strncmp(err, "vasgw.conf:2: line too long (at most ", 37) == 0);
+  for (size_t i = 0; i < VG_ARRAY_SIZE(str_keys); i++) {
+    const str_key_t *k = &str_keys[i];
+    char *v, *text, want[200];
+    print_message("[%s] %s: %zu\n", k->section, k->key, k->max);
+    if (k->head != NULL || k->fill == 0) {
+      v = value_of(k, k->max);
+      text = conf_line(k->section, k->key, v);
+      setup(NULL);
+      if (load(text) != 0)
+        print_error("%s\n", err);
+      assert_int_equal(load(text), 0);
+      assert_string_equal((const char *)&cfg + k->offset, v);
+      free(text);
+      free(v);
+    }
+    v = value_of(k, k->max + 1);
+    text = conf_line(k->section, k->key, v);
+    snprintf(want, sizeof want,
+             "vasgw.conf:2: [%s] %s: too long (at most %zu characters)",
+             k->section, k->key, k->max);
+    expect_error(text, want);
+    free(text);
+    free(v);
+  }
+}
+
+/* `head`, `n` times `c`, then `tail` and a newline, in `text`. */
+static const char *lines_of(char *text, const char *head, char c, size_t n,
+                            const char *tail) {
+  size_t h = strlen(head);
+  memcpy(text, head, h);
+  memset(text + h, c, n);
+  snprintf(text + h + n, strlen(tail) + 2, "%s\n", tail);
+  return text;
+}
+
+/* A line longer than any key's longest value is refused with its place;
+ * a long comment is not part of the line. */
+static void test_long_line(void **state) {
+  static const char head[] = "[gateway]\nnode = n1\nlog_file = /";
+  /* the line's bytes after "log_file = /" */
+  const size_t rest = 2048 - strlen("log_file = /");
+  char text[4200];
+  (void)state;
+  expect_error(lines_of(text, "[smsc]\nsystem_type = ", 'x', 250, ""),
+               "vasgw.conf:2: [smsc] system_type: too long (at most 12 "
+               "characters)");
+  expect_error(lines_of(text, head, 'x', rest, ""),
+               "vasgw.conf:3: [gateway] log_file: too long (at most 511 "
+               "characters)");
+  expect_error(lines_of(text, head, 'x', rest + 1, ""),
+               "vasgw.conf:3: line too long (at most 2048 characters)");
+  assert_int_equal(load(lines_of(text, "[gateway]\nlog_file = /l ; ", 'c',
+                                 3000, "")),
+                   0);
+  assert_string_equal(cfg.log_file, "/l");
 }
 
 /* On error the caller's struct is left as it was. */
@@ -563,6 +679,7 @@ int main(void) {
       cmocka_unit_test_setup(test_string_limits, setup),
       cmocka_unit_test_setup(test_quiet_hours, setup),
       cmocka_unit_test_setup(test_enums_and_checks, setup),
+      cmocka_unit_test_setup(test_string_maxima, setup),
       cmocka_unit_test_setup(test_long_line, setup),
       cmocka_unit_test_setup(test_error_leaves_cfg, setup),
       cmocka_unit_test_setup(test_env_overrides, setup),
