@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 #include "gateway/clock.h"
 #include "gateway/csv.h"
+#include "gateway/ids.h"
 #include "gateway/keys.h"
 #include "gateway/redis.h"
 #include "gateway/redis_sync.h"
@@ -135,6 +136,16 @@ int vg_cli_refuse(const char *cmd, const char *fmt, ...) {
   fputc('\n', stderr);
   va_end(ap);
   return 2;
+}
+
+int vg_cli_check_id(const char *cmd, const char *kind, const char *id) {
+  size_t n = strlen(id);
+  if (n == 0)
+    return vg_cli_refuse(cmd, "the %s id is empty", kind);
+  if (n > VG_ID_MAX)
+    return vg_cli_refuse(cmd, "%s ids are at most %d bytes; this one has %zu",
+                         kind, VG_ID_MAX, n);
+  return 0;
 }
 
 const char *vg_cli_yuan(char out[32], long long fen) {

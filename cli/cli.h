@@ -69,6 +69,13 @@ void vg_cli_bad_row(const char *path, long line, const char *fmt, ...)
 int vg_cli_refuse(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* 0 when `id` may name a record vasgw made (1 to VG_ID_MAX bytes, the
+ * most any id has: gateway/ids.h); else "vasgw: CMD: KIND ids are at most
+ * 64 bytes; this one has N" and 2.  Before a key is built from an id given
+ * on the command line: one too long names no record, and is not cut into
+ * one that does. */
+int vg_cli_check_id(const char *cmd, const char *kind, const char *id);
+
 /* Money for people: fen as yuan, "12.34" (integer arithmetic). */
 const char *vg_cli_yuan(char out[32], long long fen);
 

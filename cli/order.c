@@ -4,6 +4,7 @@
  * they took (docs/keys.md, "Offers and orders").
  */
 #include "cli/cli.h"
+#include "gateway/ids.h"
 #include "gateway/keys.h"
 #include "gateway/vg.h"
 
@@ -126,8 +127,14 @@ static int order_list(cli_t *c, const char *state, long limit) {
            "state", "msisdn", "service", "attempts", "created");
   long shown = 0;
   for (size_t i = 0; i < ids->elements && shown < limit; i++) {
-    redisReply *h = redisCommand(
-        c->rc, "HGETALL %s", vg_key(key, c->cfg.prefix, VG_K_ORDER, ids->element[i]->str));
+    if (vg_key(key, c->cfg.prefix, VG_K_ORDER, ids->element[i]->str) == NULL) {
+      /* put in the index by hand: longer than an order id can be */
+      fprintf(stderr, "vasgw: order list: skipped a member of %s:%s of %zu "
+              "bytes: order ids are at most %d\n", c->cfg.prefix,
+              VG_K_ORDER_INDEX, strlen(ids->element[i]->str), VG_ID_MAX);
+      continue;
+    }
+    redisReply *h = redisCommand(c->rc, "HGETALL %s", key);
     if (h == NULL)
       break;
     if (h->type == REDIS_REPLY_ARRAY && h->elements &&
@@ -164,6 +171,9 @@ static int order_list(cli_t *c, const char *state, long limit) {
 int vg_cli_order_show(cli_t *c, int nw, const char **w) {
   if (nw != 3)
     return vg_cli_usage_error("usage: order show ID");
+  int rc = vg_cli_check_id("order show", "order", w[2]);
+  if (rc != 0)
+    return rc;
   return vg_cli_connect(c) ? 1 : order_show(c, w[2]);
 }
 

@@ -330,5 +330,6 @@ int vg_cli_send(cli_t *c, int nw, const char **words) {
 int vg_cli_msg_show(cli_t *c, int nw, const char **words) {
   if (nw != 3)
     return vg_cli_usage_error("usage: msg show ID");
-  return cmd_msg_show(c, words[2]);
+  int rc = vg_cli_check_id("msg show", "message", words[2]);
+  return rc != 0 ? rc : cmd_msg_show(c, words[2]);
 }

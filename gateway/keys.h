@@ -13,7 +13,15 @@
 #define VG_KEY_MAX 192
 #define VG_GROUP "vasgw" /* consumer group on every stream */
 
-/* snprintf of prefix ":" suffix into `out` (VG_KEY_MAX). */
+/*
+ * prefix ":" suffix into `out` (VG_KEY_MAX bytes with the NUL): `out`, or
+ * NULL when the key does not fit (`out` is then ""), never a cut key that
+ * names another record.  A key of the prefix (at most 63 bytes) and values
+ * that vasgw bounds itself (ids of at most VG_ID_MAX bytes, MSISDNs,
+ * service codes, dates) always fits; a caller that puts in a value from
+ * outside (a command-line argument, a member of a set written by hand)
+ * refuses one too long, or checks for NULL, before it uses the key.
+ */
 const char *vg_key(char out[VG_KEY_MAX], const char *prefix,
                    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

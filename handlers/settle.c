@@ -66,6 +66,18 @@ vg_dev_t *vg_devs_load(redisContext *rc, const char *prefix,
   *n = 0;
   vg_dev_t *devs = vg_calloc(ids->elements ? ids->elements : 1, sizeof *devs);
   char key[VG_KEY_MAX];
+  /* Every key first: an id put in an index by hand may be too long for
+   * one, and is refused before anything is asked of Redis. */
+  for (size_t i = 0; i < ids->elements; i++) {
+    if (strlen(ids->element[i]->str) > VG_ID_MAX ||
+        vg_key(key, prefix, VG_K_DEV, ids->element[i]->str) == NULL) {
+      fail(err, errsz, VG_EINVAL,
+           "a development id of %zu bytes in an index: ids are at most %d",
+           strlen(ids->element[i]->str), VG_ID_MAX);
+      free(devs);
+      return NULL;
+    }
+  }
   for (size_t i = 0; i < ids->elements; i++)
     redisAppendCommand(rc, "HGETALL %s",
                        vg_key(key, prefix, VG_K_DEV, ids->element[i]->str));
