@@ -560,16 +560,20 @@ void vg_smpp_session_feed(vg_smpp_session_t *s, const unsigned char *buf,
 
   unsigned gen = s->generation;
   size_t off = 0;
-  /* A PDU is judged once its 16-byte header is in: the answer to a bad
-   * one (its sequence number in the generic_nack) is then the same however
-   * TCP cut the stream. */
-  while (s->in_len - off >= 16) {
+  while (s->in_len - off >= 4) {
     const unsigned char *p = s->in + off;
+    size_t avail = s->in_len - off;
     uint32_t plen = be32(p);
     if (plen < 16 || plen > VG_SMPP_MAX_PDU) {
       /* A stream misaligned by a bad length cannot be trusted: refuse it
-       * and drop the connection rather than hunt for the next frame. */
-      uint32_t seq = be32(p + 12);
+       * and drop the connection rather than hunt for the next frame.  The
+       * nack is judged on the same bytes however TCP cut the stream: a
+       * frame claiming under 16 bytes has no sequence number, judged once
+       * it is all in; a too long one carries its header's, judged once
+       * the 16-byte header is in. */
+      if (avail < (plen < 16 ? (plen < 4 ? 4 : plen) : 16))
+        break;
+      uint32_t seq = plen < 16 ? 0 : be32(p + 12);
       send_simple(s, generic_nack, seq, VG_SMPP_ESME_RINVCMDLEN);
       char why[96];
       snprintf(why, sizeof why, "invalid command_length %u", plen);

@@ -55,10 +55,19 @@ e2e_assert_match "the line named" "long.csv:2: text too long: 11 parts, at most 
 e2e_assert_match "nothing queued" "1 bad line; nothing queued" "$(e2e_cli_err file)"
 
 # 4. recommend: an offer SMS over the limit is no offer (knowledge SMS of
-#    three 300-character texts: 14 UCS-2 parts).
-e2e_vasgw service add LONG --name 长 --price 1元 --provision-code P_LONG --commission-fen 0 \
-	--knowledge "$(rep 知 300)" --usage "$(rep 用 300)" --cancel "$(rep 退 300)" >/dev/null 2>&1 ||
-	e2e_fail "service add LONG"
+#    three 300-character texts: 14 UCS-2 parts).  The catalogue refuses
+#    such a service where it is made; one it took under a larger
+#    max_parts (here: a configuration with 20) is refused by recommend.
+e2e_expect_status add_long 1 service add LONG --name 长 --price 1元 --provision-code P_LONG \
+	--commission-fen 0 --knowledge "$(rep 知 300)" --usage "$(rep 用 300)" --cancel "$(rep 退 300)"
+e2e_assert_match "the catalogue refuses it" "LONG: the knowledge SMS: text too long: 14 parts, at most 10" \
+	"$(e2e_cli_err add_long)"
+sed 's/^\[gateway\]$/[gateway]\nmax_parts = 20/' "$E2E_CONF" >"$E2E_DIR/wide.conf"
+grep -q '^max_parts = 20$' "$E2E_DIR/wide.conf" || e2e_fail "wide.conf: no [gateway] section to widen"
+${VASGW_WRAPPER:-} "$top_builddir/vasgw" -c "$E2E_DIR/wide.conf" service add LONG --name 长 --price 1元 \
+	--provision-code P_LONG --commission-fen 0 --knowledge "$(rep 知 300)" --usage "$(rep 用 300)" \
+	--cancel "$(rep 退 300)" >/dev/null 2>"$E2E_DIR/add_wide.stderr" ||
+	e2e_fail "service add LONG with max_parts 20: $(e2e_cli_err add_wide)"
 e2e_expect_status rec 1 recommend 13800138008 LONG --knowledge
 e2e_assert_match "recommend refused" "the knowledge SMS of LONG: text too long: 14 parts, at most 10 .*; no offer made" \
 	"$(e2e_cli_err rec)"
