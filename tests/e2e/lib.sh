@@ -648,6 +648,43 @@ e2e_last_sms() {
 	e2e_sms_to "$1" | tail -n1
 }
 
+# e2e_wait_drained [TIMEOUT_S] — wait (10 s) until vasgwd has done all it
+# was given: no entry left in P:mo, P:mt or P:orders.  An entry is deleted
+# only once what it causes is in Redis or out: an MO once its answer is
+# queued (and its order written), an MT once the SMSC answered every part,
+# an order once its result is recorded and its SMS queued.  So after it
+# the SMS the simulator saw, the webhook calls and the records are final,
+# and "nothing more came" is proven in order, not by waiting a while (SMS
+# held for quiet hours and receipts still to come aside).
+e2e__drained() {
+	[ "$(e2e_redis EVAL "return redis.call('XLEN', KEYS[1]) + redis.call('XLEN', KEYS[2]) + redis.call('XLEN', KEYS[3])" \
+		3 "$1:mo" "$1:mt" "$1:orders")" = 0 ]
+}
+e2e_wait_drained() {
+	local P
+	P=$(e2e__conf_get "$E2E_CONF" redis prefix)
+	e2e_wait_for "${P:-vasgw}:mo, :mt and :orders drained" "${1:-10}" e2e__drained "${P:-vasgw}"
+}
+
+# e2e_wait_sms_exact NUM N [TIMEOUT_S] — wait until N submit_sm went to
+# NUM and vasgwd has drained (e2e_wait_drained): then exactly N, no more.
+e2e_wait_sms_exact() {
+	e2e_wait_sms "$1" "$2" "${3:-10}"
+	e2e_wait_drained "${3:-10}"
+	local n
+	n=$(e2e_sms_count "$1")
+	[ "$n" = "$2" ] || e2e_fail "expected exactly $2 SMS to $1, got $n: $(e2e_sms_to "$1" | tr '\n' '|')"
+}
+
+# e2e_vasgw_ok ARGS... — e2e_vasgw that must exit 0: its stdout passes
+# through, any other status fails the test (from inside $( ) or a pipeline
+# too: the failure is recorded, see e2e_fail).
+e2e_vasgw_ok() {
+	local st=0
+	e2e_vasgw "$@" || st=$?
+	[ "$st" = 0 ] || e2e_fail "vasgw $*: exit $st, expected 0"
+}
+
 # e2e_cli LABEL ARGS... — run the CLI, its stderr kept under LABEL (for
 # e2e_cli_err); the exit status is the CLI's.
 e2e_cli() {
