@@ -3,6 +3,7 @@
  */
 #include "gateway/outbox.h"
 #include "gateway/dlr.h"
+#include "gateway/ids.h"
 #include "gateway/keys.h"
 #include "gateway/log.h"
 #include "gateway/msisdn.h"
@@ -36,8 +37,8 @@ struct msg_s {
    * it is made when too long (gateway/lua/base.lua), never cut here. */
   char *id;
   char *entry;
-  char to[VG_MSGID_KEY_MAX];
-  char src[24];
+  char to[VG_SMPP_ADDR_MAX + 1];  /* refused when longer, not cut */
+  char src[VG_SMPP_ADDR_MAX + 1];
   int ussd_op;
   unsigned char its[2];
   int has_its;
@@ -450,8 +451,6 @@ void vg_outbox_add(vg_outbox_t *o, const char *entry_id, const char *id,
   msg_t *m = vg_calloc(1, sizeof *m);
   m->entry = vg_strdup(entry_id);
   m->id = vg_strdup(id ? id : "");
-  snprintf(m->to, sizeof m->to, "%s", to ? to : "");
-  snprintf(m->src, sizeof m->src, "%s", src ? src : "");
   m->ussd_op = ussd_op && *ussd_op ? atoi(ussd_op) : -1;
   if (its && strlen(its) == 4) {
     int a = hexval(its[0]), b = hexval(its[1]), c = hexval(its[2]),
@@ -467,19 +466,32 @@ void vg_outbox_add(vg_outbox_t *o, const char *entry_id, const char *id,
   o->buckets[b] = m;
   o->held++;
 
-  int rc = vg_text_encode_mt(text ? text : "", text ? strlen(text) : 0,
-                             o->concat_ref++, &m->enc);
-  char why[VG_MT_WHY_MAX];
   /* Every MT passes here, whoever made it (a reply rendered inside Redis,
-   * an offer, an order's result, a promoter's or the settlement's SMS): one
-   * over [gateway] max_parts is not sent at all, never cut. */
-  if (vg_mt_text_verdict(rc, rc == 0 ? m->enc.nparts : 0, o->cfg->max_parts,
-                         why) != 0 ||
-      m->id[0] == '\0') {
+   * an offer, an order's result, a promoter's or the settlement's SMS, or
+   * an entry any client of the Redis wrote): what cannot go out as it
+   * stands is not sent at all, never cut — an id or an address too long,
+   * a text over [gateway] max_parts. */
+  char why[VG_MT_WHY_MAX];
+  int rc = VG_EINVAL; /* m->enc holds nothing */
+  if (m->id[0] == '\0')
+    snprintf(why, sizeof why, "no message id");
+  else if (strlen(m->id) > VG_ID_MAX)
+    snprintf(why, sizeof why, "message id longer than %d bytes", VG_ID_MAX);
+  else if (vg_copy(m->to, sizeof m->to, to ? to : "") != 0)
+    snprintf(why, sizeof why, "destination address longer than %d characters",
+             VG_SMPP_ADDR_MAX);
+  else if (vg_copy(m->src, sizeof m->src, src ? src : "") != 0)
+    snprintf(why, sizeof why, "source address longer than %d characters",
+             VG_SMPP_ADDR_MAX);
+  else {
+    rc = vg_text_encode_mt(text ? text : "", text ? strlen(text) : 0,
+                           o->concat_ref++, &m->enc);
+    vg_mt_text_verdict(rc, rc == 0 ? m->enc.nparts : 0, o->cfg->max_parts,
+                       why);
+  }
+  if (why[0] != '\0') {
     /* Cannot be sent as it stands: record it failed, unsent (one
      * pseudo-part), with why. */
-    if (m->id[0] == '\0')
-      snprintf(why, sizeof why, "no message id");
     vg_log_warn("outbox: message %s not sent: %s", m->id, why);
     m->unsent = vg_strdup(why);
     if (rc == 0)

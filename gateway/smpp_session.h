@@ -72,6 +72,12 @@ typedef struct {
   uint32_t window;                  /* max outstanding submit_sm */
 } vg_smpp_session_opts_t;
 
+/* The longest source_addr or destination_addr of a submit_sm: 21 octets
+ * with the NUL (SMPP 3.4).  vg_smpp_session_submit() refuses a longer one;
+ * the outbox refuses it first, with the reason, and the Redis Functions
+ * where the message is made (gateway/lua/base.lua, ADDR_MAX). */
+#define VG_SMPP_ADDR_MAX 20
+
 /* An MT part to submit.  Strings are NUL-terminated; bytes are copied. */
 typedef struct {
   const char *source;

@@ -31,6 +31,21 @@ local function check_id(kind, id, max)
   return id
 end
 
+-- The longest source or destination address an SMS may have: a submit_sm
+-- field of 21 octets with its NUL (SMPP 3.4; gateway/outbox.h,
+-- VG_SMPP_ADDR_MAX).  A longer one is refused where the message is made,
+-- before anything is written, not cut by the outbox into another number.
+local ADDR_MAX = 20
+
+-- `what` is "destination" or "source"; `id` the message's, or nil.
+local function check_addr(what, addr, id)
+  if type(addr) == 'string' and #addr > ADDR_MAX then
+    error({err = string.format('ERR %s%s address %q is longer than %d characters',
+      id and ('message ' .. id .. ': ') or '', what, addr, ADDR_MAX)})
+  end
+  return addr
+end
+
 -- The counters of one call, added to P:stats once at the end: a batch of
 -- a hundred messages is one HINCRBY per counter, not a hundred.
 local function counters()

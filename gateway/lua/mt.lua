@@ -24,9 +24,13 @@ local FINAL = {delivered = 1, expired = 1, deleted = 1, undeliverable = 1, rejec
 -- unless the id exists: the same id queued twice is one message.
 -- m: {id, to, text, src, ussd_op (-1: none), its, origin}.  `now` and
 -- `ttl` may be numbers or digits (text).  Counts queued or scheduled in `c`
--- (counters()).  Returns true when new.
+-- (counters()).  Returns true when new.  An address too long for a
+-- submit_sm is refused here, before this writes anything; a caller that
+-- writes before it checks its addresses first (check_addr).
 local function mt_put(P, m, now, ttl, release, c)
   local key = P .. ':msg:' .. check_id('message', m.id)
+  check_addr('destination', m.to, m.id)
+  check_addr('source', m.src, m.id)
   if redis.call('EXISTS', key) == 1 then return false end
   local rec = {'id', m.id, 'to', m.to, 'text', m.text, 'created', now, 'origin', m.origin}
   local ent = {'id', m.id, 'to', m.to, 'text', m.text}
@@ -105,7 +109,11 @@ end
 -- mt_enqueue: any number of messages in one call (the CLI queues a file in
 -- batches).  -> how many were new (an id already there is skipped).
 local function mt_enqueue(a)
-  for m in a.messages() do check_id('message', m.id) end
+  for m in a.messages() do
+    check_id('message', m.id)
+    check_addr('destination', m.to, m.id)
+    check_addr('source', m.src, m.id)
+  end
   local c = counters()
   local n = 0
   for m in a.messages() do

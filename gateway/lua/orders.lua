@@ -59,10 +59,14 @@ end
 -- -> the order's state ("missing" when there is no such order)
 local function order_result(a)
   local P, now = a.prefix, a.now
-  if a.msg_id ~= '' then check_id('message', a.msg_id) end
+  if a.msg_id ~= '' then
+    check_id('message', a.msg_id)
+    check_addr('source', a.src, a.msg_id)
+  end
   local key = P .. ':order:' .. a.order
   local f = redis.call('HMGET', key, 'state', 'logged', 'action', 'msisdn', 'service')
   if not f[1] then return 'missing' end
+  if a.msg_id ~= '' then check_addr('destination', f[4], a.msg_id) end
   if ORDER_FINAL[f[1]] then
     order_ack(P, a.entry)
     return f[1]

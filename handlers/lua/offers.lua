@@ -68,6 +68,8 @@ end
 local function offer_create(a)
   local P, now, m = a.prefix, a.now, a.msisdn
   for g in a.offers() do check_id('offer', g.id, OFFER_ID_MAX) end
+  check_addr('destination', m)
+  check_addr('source', a.src)
   local sub, offers = P .. ':sub:{' .. m .. '}', P .. ':sub:{' .. m .. '}:offers'
   local c = counters()
   local out, todo = {}, {}

@@ -3,10 +3,15 @@
 # fits is taken whole, one over is refused with what it is and its limit,
 # never cut into another.  Here: an id given to `msg show`
 # or `order show` (64 bytes is an id vasgw could have made and gets "no
-# such ...", 65 is refused before any key is built).
+# such ...", 65 is refused before any key is built); an MT entry written
+# past mt_enqueue (as any client of the Redis may) whose destination or
+# source address is longer than a submit_sm's 20 characters: nothing is
+# sent, and the record fails with the reason, counted unsent, while one of
+# 20 and 20 goes out whole.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 e2e_init field_limits
 e2e_start_redis
+e2e_start_sim
 e2e_write_conf
 
 id64=$(printf 'm%.0s' $(seq 64))
@@ -21,4 +26,39 @@ for c in "msg show:message:no message" "order show:order:no order"; do
 	e2e_assert_eq "$cmd, 65 bytes: refused, saying why" \
 		"vasgw: $cmd: $kind ids are at most 64 bytes; this one has 65" "$(e2e_cli_err "${label}65")"
 done
+# MT entries as mt_enqueue writes them (record, stream entry, counter),
+# without its checks: put_mt ID TO [SRC].
+e2e_start_vasgwd
+e2e_wait_bound
+put_mt() {
+	local src=()
+	[ -n "${3:-}" ] && src=(src "$3")
+	e2e_redis HSET "vasgw:msg:$1" id "$1" to "$2" text hi created \
+		"$(($(date +%s%N) / 1000000))" origin cli state queued "${src[@]}" >/dev/null
+	e2e_redis XADD vasgw:mt '*' id "$1" to "$2" text hi "${src[@]}" >/dev/null
+	e2e_redis HINCRBY vasgw:stats queued 1 >/dev/null
+}
+to20=86138001380012345678 src20=10658000123456789012 to21=861390013900123456789
+put_mt longto "$to21"
+put_mt longsrc 8613800138001 "${src20}3"
+put_mt fits "$to20" "$src20"
+e2e_wait_sms "$to20" 1
+e2e_assert_eq "20 and 20: sent whole, from its source" "$src20" \
+	"$(e2e_events submit | grep -F "\"dest\":\"$to20\"" | e2e_json source)"
+for m in longto longsrc; do
+	e2e_wait_for "$m failed" 10 eval '[ "$(e2e_redis HGET vasgw:msg:$m state)" = failed ]'
+done
+e2e_assert_eq "destination of 21: why" "unsent:destination address longer than 20 characters" \
+	"$(e2e_redis HGET vasgw:msg:longto error)"
+e2e_assert_eq "source of 21: why" "unsent:source address longer than 20 characters" \
+	"$(e2e_redis HGET vasgw:msg:longsrc error)"
+e2e_assert_eq "both counted unsent" 2 "$(e2e_redis HGET vasgw:stats unsent)"
+e2e_assert_eq "nothing reached the SMSC for them" "" "$(e2e_redis HGET vasgw:stats rejected)"
+sleep 1
+e2e_assert_eq "no submit_sm for the long destination, nor cut" 0 \
+	"$(e2e_events submit | grep -cF "\"dest\":\"${to21:0:20}")"
+e2e_assert_eq "nor for the long source" 0 "$(e2e_sms_count 8613800138001)"
+e2e_assert_eq "one for the one that fits" 1 "$(e2e_sms_count "$to20")"
+e2e_assert_match "logged" "message longto not sent: destination address longer than 20 characters" \
+	"$(cat "$E2E_DIR/vasgwd.log")"
 e2e_pass

@@ -283,6 +283,59 @@ static void test_enqueue_batch(void **state) {
   (void)state;
 }
 
+/* The longest addresses a submit_sm carries, 20 characters, are queued
+ * whole; one more is refused where the message is made, naming the message
+ * and the address, and nothing of the call is written (the outbox would
+ * otherwise have had to refuse it, or cut it into another number). */
+#define ADDR20 "86138001380012345678"
+static void test_enqueue_addresses(void **state) {
+  vg_fn_mt_enqueue_messages_t m[2] = {plain("m1", ADDR20), plain("m2", M)};
+  m[0].src = "10658000123456789012";
+  vg_fcall_t c = VG_FCALL_INIT;
+  enqueue_call(&c, m, 1);
+  VG_EXPECT(vg_test_fcall(&R, &c), "1");
+  VG_EXPECT(vg_test_run(&R, "HMGET vasgw:msg:m1 to src"),
+            "[\"" ADDR20 "\",\"10658000123456789012\"]");
+  VG_EXPECT(entries("vasgw:mt"),
+            "[[\"id\",\"m1\",\"to\",\"" ADDR20 "\",\"text\",\"hi\","
+            "\"src\",\"10658000123456789012\"]]");
+  vg_fcall_free(&c);
+
+  static const struct {
+    const char *to, *src, *want;
+  } over[] = {
+      {ADDR20 "9", "",
+       "!ERR message m2: destination address \"" ADDR20 "9\" is longer than "
+       "20 characters"},
+      {M, "106580001234567890123",
+       "!ERR message m2: source address \"106580001234567890123\" is longer "
+       "than 20 characters"},
+  };
+  for (size_t i = 0; i < VG_ARRAY_SIZE(over); i++) {
+    setup(state);
+    /* m1 is fine, m2 is not: neither is queued. */
+    m[0] = plain("m1", M);
+    m[1] = plain("m2", over[i].to);
+    m[1].src = over[i].src;
+    vg_fcall_t b = VG_FCALL_INIT;
+    enqueue_call(&b, m, 2);
+    char *before = vg_test_snapshot(&R, NULL);
+    /* Redis adds " script: <function>, on <place>." to the error */
+    char *got = vg_test_fcall(&R, &b);
+    int differ = strncmp(got, over[i].want, strlen(over[i].want));
+    if (differ)
+      print_error("got:  %s\nwant: %s ...\n", got, over[i].want);
+    assert_int_equal(differ, 0);
+    assert_true(strncmp(got + strlen(over[i].want), " script: ", 9) == 0);
+    free(got);
+    char *after = vg_test_snapshot(&R, NULL);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    vg_fcall_free(&b);
+  }
+}
+
 /* --- mt_resp -------------------------------------------------------------- */
 
 /* Message `id` to `to` queued and read by node n1 through the group vasgw,
@@ -1101,6 +1154,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_enqueue, setup),
       cmocka_unit_test_setup(test_enqueue_batch, setup),
+      cmocka_unit_test_setup(test_enqueue_addresses, setup),
       cmocka_unit_test_setup(test_resp, setup),
       cmocka_unit_test_setup(test_resp_batch, setup),
       cmocka_unit_test_setup(test_dlr, setup),
