@@ -119,6 +119,9 @@ static void sock_close(sock_t *s) {
 
 /* --- finishing a request -------------------------------------------------- */
 
+_Static_assert(CURL_ERROR_SIZE <= VG_HTTP_ERROR_MAX + 1,
+               "curl's error text must fit VG_HTTP_ERROR_MAX");
+
 /* Short reason for a transfer that got no complete HTTP answer. */
 static const char *failure_text(req_t *r, CURLcode rc) {
   if (rc == CURLE_OPERATION_TIMEDOUT)

@@ -23,6 +23,10 @@ typedef struct vg_http_s vg_http_t;
 /* Response bodies longer than this are cut (and `truncated` is set). */
 #define VG_HTTP_BODY_MAX 65536
 
+/* The longest vg_http_result_t.error, in bytes: libcurl's error buffer
+ * (CURL_ERROR_SIZE, 256 with the NUL; checked in http.c). */
+#define VG_HTTP_ERROR_MAX 255
+
 /* Connect timeout; a request's own timeout_ms caps it. */
 #define VG_HTTP_CONNECT_TIMEOUT_MS 5000
 
@@ -36,7 +40,8 @@ typedef struct {
   int cancelled;     /* vg_http_close() ran before an answer */
   int truncated;     /* the body was longer than VG_HTTP_BODY_MAX */
   const char *error; /* "" on an HTTP answer, else a short reason: "timeout",
-                        "connection refused", "cancelled", curl's text */
+                        "connection refused", "cancelled", curl's text;
+                        at most VG_HTTP_ERROR_MAX bytes */
   const char *body;  /* response body, NUL-terminated, never NULL */
   size_t body_len;   /* at most VG_HTTP_BODY_MAX */
   double total_ms;   /* from vg_http_post_json() to the callback */

@@ -52,8 +52,11 @@ struct job_s {
    * so a reply lost on the way does not count it twice.  A new one for
    * each webhook call. */
   char call[24];
-  /* The last call's outcome, kept until order_result has recorded it. */
-  char outcome[12], detail[128], reason[VG_PROVISION_REASON_MAX + 1];
+  /* The last call's outcome, kept until order_result has recorded it.
+   * `detail` holds any of libcurl's messages whole (the order's
+   * last_error); the others are short. */
+  char outcome[12], detail[VG_HTTP_ERROR_MAX + 1],
+      reason[VG_PROVISION_REASON_MAX + 1];
   long duration_ms;
   int64_t next_at;
 };

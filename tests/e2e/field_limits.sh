@@ -7,12 +7,16 @@
 # past mt_enqueue (as any client of the Redis may) whose destination or
 # source address is longer than a submit_sm's 20 characters: nothing is
 # sent, and the record fails with the reason, counted unsent, while one of
-# 20 and 20 goes out whole.
+# 20 and 20 goes out whole; a [provisioning] url of 230 characters (a line
+# inih alone would not read) whose host cannot be resolved: the order
+# fails with libcurl's whole message as its last_error.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 e2e_init field_limits
 e2e_start_redis
 e2e_start_sim
-e2e_write_conf
+# A DNS label of 200 letters: refused by the resolver before any query.
+host=$(printf 'h%.0s' $(seq 200)).invalid
+e2e_write_conf "provisioning.url=http://$host/activate" provisioning.max_attempts=1
 
 id64=$(printf 'm%.0s' $(seq 64))
 for c in "msg show:message:no message" "order show:order:no order"; do
@@ -61,4 +65,16 @@ e2e_assert_eq "nor for the long source" 0 "$(e2e_sms_count 8613800138001)"
 e2e_assert_eq "one for the one that fits" 1 "$(e2e_sms_count "$to20")"
 e2e_assert_match "logged" "message longto not sent: destination address longer than 20 characters" \
 	"$(cat "$E2E_DIR/vasgwd.log")"
+
+# The order of an offer confirmed, called once, at a host that cannot be
+# resolved.
+e2e_services
+out=$(e2e_vasgw --json recommend 13800000001 CL) || e2e_fail "recommend failed: $out"
+offer=$(e2e_json offers.0.offer <<<"$out")
+e2e_wait_sms 8613800000001 1
+e2e_mo 8613800000001 Y
+order_failed() { [ "$(e2e_vasgw --json order show "A$offer" | e2e_json state)" = failed ]; }
+e2e_wait_for "order failed" 15 order_failed
+e2e_assert_eq "last_error: libcurl's message, all of it" "Could not resolve host: $host" \
+	"$(e2e_vasgw --json order show "A$offer" | e2e_json last_error)"
 e2e_pass
