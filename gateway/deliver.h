@@ -13,12 +13,14 @@
 
 typedef struct {
   vg_dlr_t text;      /* the short_message read as receipt text */
-  int text_rc;        /* vg_dlr_parse's answer: 0 when it had an id: */
+  int text_rc;        /* vg_dlr_parse's answer: 0 when it had an id:,
+                       * VG_ETOOLONG when a field was too long to read */
   const char *id;     /* the SMSC's id of the message: the
                        * receipted_message_id TLV, else the text's id:
                        * field; NULL when neither (points into d or text) */
   vg_dlr_stat_t stat; /* the message_state TLV, else the text's stat: */
-  char err[24];       /* network_error_code as "type:code", else err: */
+  char err[VG_DLR_FIELD_MAX + 1]; /* network_error_code as "type:code",
+                                   * else the text's err: */
 } vg_receipt_t;
 
 /* Read receipt `d` into `r`; r->id points into `d` or `r`. */

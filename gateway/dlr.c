@@ -153,13 +153,10 @@ static int match_key(const char *s, size_t n, size_t *i) {
   return -1;
 }
 
-/* Copy s[0..n) into dst (size dstsz), truncating, NUL-terminated. */
-static void copy_field(char *dst, size_t dstsz, const char *s, size_t n,
-                       int upper) {
+/* Copy s[0..n) into dst, NUL-terminated; the caller made sure it fits. */
+static void copy_field(char *dst, const char *s, size_t n, int upper) {
   size_t k;
 
-  if (n > dstsz - 1)
-    n = dstsz - 1;
   for (k = 0; k < n; k++)
     dst[k] = upper ? (char)toupper((unsigned char)s[k]) : s[k];
   dst[n] = '\0';
@@ -207,33 +204,34 @@ int vg_dlr_parse(const char *text, size_t len, vg_dlr_t *out) {
     if (seen[f]++)
       continue; /* the first occurrence wins */
 
+    char *dst = NULL;
+    size_t size = 0;
     switch (f) {
     case F_ID:
-      /* A truncated id would match the wrong message: refuse it. */
-      if (vlen > sizeof(out->id) - 1) {
-        memset(out, 0, sizeof(*out));
-        return VG_EINVAL;
-      }
-      copy_field(out->id, sizeof(out->id), text + vstart, vlen, 0);
+      dst = out->id, size = sizeof(out->id);
       break;
     case F_STAT:
-      copy_field(out->stat_text, sizeof(out->stat_text), text + vstart, vlen,
-                 1);
+      dst = out->stat_text, size = sizeof(out->stat_text);
       break;
     case F_ERR:
-      copy_field(out->err, sizeof(out->err), text + vstart, vlen, 0);
+      dst = out->err, size = sizeof(out->err);
       break;
     case F_SUBMIT:
-      copy_field(out->submit_date, sizeof(out->submit_date), text + vstart,
-                 vlen, 0);
+      dst = out->submit_date, size = sizeof(out->submit_date);
       break;
     case F_DONE:
-      copy_field(out->done_date, sizeof(out->done_date), text + vstart, vlen,
-                 0);
+      dst = out->done_date, size = sizeof(out->done_date);
       break;
     default:
-      break; /* sub and dlvrd carry nothing we use */
+      continue; /* sub and dlvrd carry nothing we use */
     }
+    /* Too long for its place: the text is refused, not read cut (a cut id
+     * would match the wrong message, a cut err say what the SMSC did not). */
+    if (vlen > size - 1) {
+      memset(out, 0, sizeof(*out));
+      return VG_ETOOLONG;
+    }
+    copy_field(dst, text + vstart, vlen, f == F_STAT);
   }
 
   if (out->id[0] == '\0') {

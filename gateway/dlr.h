@@ -35,18 +35,27 @@ const char *vg_dlr_stat_name(vg_dlr_stat_t s);
 /* From the SMPP message_state TLV value (1 ENROUTE .. 8 REJECTED). */
 vg_dlr_stat_t vg_dlr_stat_from_message_state(int message_state);
 
+/* The longest value of a receipt field but the id, in bytes: a whole
+ * short_message (254 octets), where the receipt text is sent.  Nothing a
+ * receipt can say there is cut. */
+#define VG_DLR_FIELD_MAX 254
+
 typedef struct {
   char id[72];         /* SMSC message id as written in the receipt */
   vg_dlr_stat_t stat;
-  char stat_text[16];  /* the stat word as written, upper-cased */
-  char err[16];        /* err: field as written, "" when absent */
-  char submit_date[16];
-  char done_date[16];
+  char stat_text[VG_DLR_FIELD_MAX + 1]; /* the stat word, upper-cased */
+  char err[VG_DLR_FIELD_MAX + 1];       /* err: as written, "" when absent */
+  char submit_date[VG_DLR_FIELD_MAX + 1];
+  char done_date[VG_DLR_FIELD_MAX + 1];
 } vg_dlr_t;
 
 /*
  * Parse receipt text of `len` bytes (not NUL-terminated).  Returns 0 and
- * fills `out` when an id: field is present, VG_EINVAL otherwise.
+ * fills `out` when an id: field is present, VG_EINVAL otherwise; and
+ * VG_ETOOLONG, `out` empty, when a field is longer than its place (an id
+ * over 71 bytes, another over VG_DLR_FIELD_MAX: only a text sent in
+ * message_payload has room for one): the text is refused whole, never read
+ * cut (a cut id would match another message).
  */
 int vg_dlr_parse(const char *text, size_t len, vg_dlr_t *out);
 

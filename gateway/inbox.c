@@ -19,7 +19,8 @@
 /* A receipt waiting for this iteration's dlr run. */
 typedef struct receipt_s {
   struct pending_s *p;
-  char stat[16], err[24], raw[VG_MSGID_KEY_MAX], from[VG_MSISDN_MAX];
+  char stat[16], err[VG_DLR_FIELD_MAX + 1], raw[VG_MSGID_KEY_MAX],
+      from[VG_MSISDN_MAX];
   char keys[VG_MSGID_MAX_CANDIDATES][VG_MSGID_KEY_MAX];
   struct receipt_s *next;
 } receipt_t;
@@ -216,6 +217,11 @@ static void on_receipt(vg_inbox_t *in, pending_t *p,
   const char *rid = rd.id;
   char keys[VG_MSGID_MAX_CANDIDATES][VG_MSGID_KEY_MAX];
   int nk = rid ? vg_msgid_keys(rid, strlen(rid), keys) : 0;
+  if (rd.text_rc == VG_ETOOLONG)
+    vg_log_warn("inbox: receipt text with a field too long to read whole (an "
+                "id over %zu bytes, another over %d): not read%s",
+                sizeof rd.text.id - 1, VG_DLR_FIELD_MAX,
+                nk ? "; its TLVs are" : "");
   if (nk == 0) {
     vg_log_warn("inbox: receipt without a usable message id from %s; "
                 "acknowledged and counted",

@@ -185,17 +185,50 @@ static void test_parse_word_boundaries(void **state) {
   assert_string_equal(d.err, "0a1");
 }
 
-/* Fields longer than their buffers are truncated; an id never is. */
+/* "id:1 KEY:" and `n` times `c` (the text of a receipt sent in
+ * message_payload, which has room for long fields). */
+static const char *long_field(char *buf, const char *key, char c, size_t n) {
+  int h = sprintf(buf, "id:1 stat:DELIVRD %s:", key);
+  memset(buf + h, c, n);
+  buf[h + (int)n] = '\0';
+  return buf;
+}
+
+/* Every field is read whole up to its limit (71 bytes for an id,
+ * VG_DLR_FIELD_MAX, a whole short_message, for the others); one byte more
+ * and the text is refused, VG_ETOOLONG, never read cut. */
 static void test_parse_long_fields(void **state) {
-  char buf[256];
+  static const char *const keys[] = {"err", "submit date", "done date"};
+  char buf[600];
   vg_dlr_t d;
   (void)state;
 
-  parse_ok("id:1 stat:DELIVEREDDELIVEREDDELIVERED err:12345678901234567890",
-           &d);
-  assert_string_equal(d.stat_text, "DELIVEREDDELIVE");
+  assert_int_equal(VG_DLR_FIELD_MAX, 254);
+  for (size_t i = 0; i < VG_ARRAY_SIZE(keys); i++) {
+    parse_ok(long_field(buf, keys[i], '1', VG_DLR_FIELD_MAX), &d);
+    const char *v = i == 0 ? d.err : i == 1 ? d.submit_date : d.done_date;
+    assert_int_equal(strlen(v), VG_DLR_FIELD_MAX);
+    assert_int_equal(strspn(v, "1"), VG_DLR_FIELD_MAX);
+    assert_string_equal(d.id, "1");
+    long_field(buf, keys[i], '1', VG_DLR_FIELD_MAX + 1);
+    memset(&d, 'x', sizeof d);
+    assert_int_equal(vg_dlr_parse(buf, strlen(buf), &d), VG_ETOOLONG);
+    assert_string_equal(d.id, "");
+    assert_string_equal(d.err, "");
+  }
+  /* err:12345678901234567890, cut to 15 bytes before: whole. */
+  parse_ok("id:1 stat:DELIVRD err:12345678901234567890", &d);
+  assert_string_equal(d.err, "12345678901234567890");
+  /* A stat word: whole, and not a state. */
+  sprintf(buf, "id:1 stat:");
+  memset(buf + 10, 'd', VG_DLR_FIELD_MAX);
+  buf[10 + VG_DLR_FIELD_MAX] = '\0';
+  parse_ok(buf, &d);
+  assert_int_equal(strlen(d.stat_text), VG_DLR_FIELD_MAX);
+  assert_int_equal(strspn(d.stat_text, "D"), VG_DLR_FIELD_MAX);
   assert_int_equal(d.stat, VG_DLR_UNKNOWN);
-  assert_string_equal(d.err, "123456789012345");
+  strcat(buf, "d");
+  assert_int_equal(vg_dlr_parse(buf, strlen(buf), &d), VG_ETOOLONG);
 
   memset(buf, 0, sizeof(buf));
   memcpy(buf, "id:", 3);
@@ -203,7 +236,7 @@ static void test_parse_long_fields(void **state) {
   parse_ok(buf, &d);
   assert_int_equal(strlen(d.id), 71);
   memset(buf + 3, '7', 72);
-  assert_int_equal(vg_dlr_parse(buf, strlen(buf), &d), VG_EINVAL);
+  assert_int_equal(vg_dlr_parse(buf, strlen(buf), &d), VG_ETOOLONG);
 }
 
 static void test_parse_garbage(void **state) {
