@@ -6,6 +6,7 @@
  * codecs that never log anyway.
  */
 #include "gateway/log.h"
+#include "gateway/text.h"
 #include "gateway/vg.h"
 
 #include <stdarg.h>
@@ -65,11 +66,21 @@ void vg_log(vg_log_level_t level, const char *fmt, ...) {
   gmtime_r(&tv.tv_sec, &tm);
   char ts[32];
   strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
-  char line[2048];
+  char line[VG_LOG_LINE_MAX + 1];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(line, sizeof line, fmt, ap);
+  int n = vsnprintf(line, sizeof line, fmt, ap);
   va_end(ap);
+  if (n > VG_LOG_LINE_MAX) {
+    /* Cut where a character ends, and said so with the length it had: a
+     * line that stops inside a character is not UTF-8 any more, and one
+     * that stops without a word looks whole. */
+    char mark[48];
+    int m = snprintf(mark, sizeof mark, "…[cut: %d bytes in all]", n);
+    size_t keep = vg_text_utf8_prefix(line, VG_LOG_LINE_MAX,
+                                      VG_LOG_LINE_MAX - (size_t)m);
+    memcpy(line + keep, mark, (size_t)m + 1);
+  }
   fprintf(out, "%s.%03dZ %s %s\n", ts, (int)(tv.tv_usec / 1000),
           level_names[level], line);
 }

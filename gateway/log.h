@@ -29,6 +29,11 @@ int vg_log_reopen(void);
 
 void vg_log_close(void);
 
+/* The longest message of a line, in bytes (before it: the time and the
+ * level).  A longer one is cut where a UTF-8 character ends, within these
+ * bytes, and ends "…[cut: N bytes in all]". */
+#define VG_LOG_LINE_MAX 2047
+
 /* printf-style; a newline is added. */
 void vg_log(vg_log_level_t level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
