@@ -480,24 +480,25 @@ static void publish_status(daemon_t *d) {
     argv[argc++] = fixed[i][0];
     argv[argc++] = fixed[i][1];
   }
-  char names[2][6][24], vals[2][6][160];
+  /* The strings as they are (the bind's last_error whole, whatever its
+   * length: hiredis copies the arguments in the call); the numbers, which
+   * fit 24 bytes, formatted. */
+  char names[2][6][24], nums[2][3][24];
   for (int i = 0; i < d->nlinks; i++) {
     vg_smpp_link_t *l = &d->links[i];
     const char *f[6] = {"role", "state", "in_flight", "connects",
                         "disconnects", "last_error"};
-    snprintf(vals[i][0], sizeof vals[i][0], "%s",
-             vg_smpp_role_name(vg_smpp_session_role(l->session)));
-    snprintf(vals[i][1], sizeof vals[i][1], "%s",
-             vg_smpp_state_name(vg_smpp_session_state(l->session)));
-    snprintf(vals[i][2], sizeof vals[i][2], "%u",
+    snprintf(nums[i][0], sizeof nums[i][0], "%u",
              vg_smpp_session_in_flight(l->session));
-    snprintf(vals[i][3], sizeof vals[i][3], "%" PRIu64, l->binds);
-    snprintf(vals[i][4], sizeof vals[i][4], "%" PRIu64, l->disconnects);
-    snprintf(vals[i][5], sizeof vals[i][5], "%s", l->last_error);
+    snprintf(nums[i][1], sizeof nums[i][1], "%" PRIu64, l->binds);
+    snprintf(nums[i][2], sizeof nums[i][2], "%" PRIu64, l->disconnects);
+    const char *v[6] = {vg_smpp_role_name(vg_smpp_session_role(l->session)),
+                        vg_smpp_state_name(vg_smpp_session_state(l->session)),
+                        nums[i][0], nums[i][1], nums[i][2], l->last_error};
     for (int k = 0; k < 6; k++) {
       snprintf(names[i][k], sizeof names[i][k], "b%d.%s", i, f[k]);
       argv[argc++] = names[i][k];
-      argv[argc++] = vals[i][k];
+      argv[argc++] = v[k];
     }
   }
   vg_redis_command_argv(&d->redis, NULL, NULL, argc, argv, NULL);
