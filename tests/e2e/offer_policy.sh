@@ -17,17 +17,21 @@ e2e_services
 
 # 1. TD, then a recommendation is refused with the rule named; DY lifts it.
 sub=8613500135000
+offers() { e2e_redis --scan --pattern 'vasgw:offer:*' | grep -c '^vasgw:offer:[^:]*$'; }
 e2e_mo $sub "TD"
-e2e_wait_sms $sub 1
+e2e_wait_sms_exact $sub 1
 e2e_assert_match "opt-out confirmed" "您已退订营销短信" "$(e2e_last_sms $sub)"
-out=$(e2e_vasgw recommend 13500135000 CL 2>&1) && e2e_fail "recommend to an opted-out number succeeded: $out"
-e2e_assert_match "refusal names the rule" "refused  opted_out: the subscriber opted out of marketing \(TD\)" "$out"
-out=$(e2e_vasgw --json recommend 13500135000 CL) && e2e_fail "recommend succeeded"
-e2e_assert_eq "JSON: the rule" "opted_out" "$(e2e_json offers.0.rule <<<"$out")"
-sleep 1
+# Every offer refused: exit 1 (man vasgw, EXIT STATUS), the rule named.
+e2e_expect_status refused_td 1 recommend 13500135000 CL
+e2e_assert_match "refusal names the rule" "refused  opted_out: the subscriber opted out of marketing \(TD\)" \
+	"$(cat "$E2E_DIR/refused_td.stdout")"
+e2e_expect_status refused_td_json 1 --json recommend 13500135000 CL
+e2e_assert_eq "JSON: the rule" "opted_out" "$(e2e_json offers.0.rule <"$E2E_DIR/refused_td_json.stdout")"
+e2e_wait_drained
 e2e_assert_eq "no SMS for refused offers" "1" "$(e2e_sms_count $sub)"
+e2e_assert_eq "no offer record for refused offers" "0" "$(offers)"
 e2e_mo $sub "订阅"
-e2e_wait_sms $sub 2
+e2e_wait_sms_exact $sub 2
 e2e_assert_match "opt-in confirmed" "您已恢复接收" "$(e2e_last_sms $sub)"
 out=$(e2e_vasgw --json recommend 13500135000 CL) || e2e_fail "recommend after DY refused: $out"
 e2e_assert_eq "offered after DY" "sent" "$(e2e_json offers.0.status <<<"$out")"
@@ -39,13 +43,14 @@ e2e_vasgw --json recommend 13400134000 CL >"$E2E_DIR/race1" &
 p1=$!
 e2e_vasgw --json recommend 13400134000 SJB >"$E2E_DIR/race2" &
 p2=$!
-wait $p1; wait $p2
+st1=0 st2=0
+wait $p1 || st1=$?
+wait $p2 || st2=$?
 statuses=$(cat "$E2E_DIR/race1" "$E2E_DIR/race2" | e2e_json offers.0.status | sort | tr '\n' ' ')
 e2e_assert_eq "one sent, one refused" "refused sent " "$statuses"
+e2e_assert_eq "exit statuses: one 0, one 1 (all refused)" "0 1" "$(printf '%s\n' $st1 $st2 | sort | tr '\n' ' ' | sed 's/ $//')"
 e2e_assert_match "the cap is named" "daily_limit" "$(cat "$E2E_DIR/race1" "$E2E_DIR/race2")"
-e2e_wait_sms $sub 1
-sleep 1
-e2e_assert_eq "one SMS" "1" "$(e2e_sms_count $sub)"
+e2e_wait_sms_exact $sub 1
 
 # 3. The marketing interval, in a daemon configured with one.
 e2e_stop_vasgwd
@@ -53,8 +58,8 @@ e2e_write_conf policy.marketing_interval_days=60 policy.max_marketing_per_day=5
 e2e_start_vasgwd
 e2e_wait_bound
 out=$(e2e_vasgw --json recommend 13300133000 CL) || e2e_fail "first contact refused: $out"
-out=$(e2e_vasgw --json recommend 13300133000 SJB) && e2e_fail "second contact within the interval: $out"
-e2e_assert_eq "interval named" "contacted_recently" "$(e2e_json offers.0.rule <<<"$out")"
+e2e_expect_status interval 1 --json recommend 13300133000 SJB
+e2e_assert_eq "interval named" "contacted_recently" "$(e2e_json offers.0.rule <"$E2E_DIR/interval.stdout")"
 out=$(e2e_vasgw --json recommend 13200132000 CL SJB) || e2e_fail "one contact, two offers: $out"
 e2e_assert_eq "one contact may carry two offers" $'sent\nsent' "$(e2e_json offers <<<"$out" | node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>JSON.parse(d).forEach(o=>console.log(o.status)))')"
 
@@ -75,22 +80,28 @@ release=$(e2e_redis HGET "vasgw:msg:$msg" release_at)
 end=$(TZ=Asia/Shanghai date -d "$to" +%s)
 [ "$end" -gt "$(date +%s)" ] || end=$((end + 86400)) # the window crosses midnight
 e2e_assert_eq "released when the window ends" "${end}000" "$release"
-sleep 2
-e2e_assert_eq "nothing sent in quiet hours" "0" "$(e2e_sms_count $sub)"
 # The subscriber's own request is not marketing: answered at once.
 e2e_mo 8613000130000 "ZS CL"
-e2e_wait_sms 8613000130000 1
+e2e_wait_sms_exact 8613000130000 1
 e2e_assert_match "knowledge SMS at once" "彩铃让来电者听到您选的歌" "$(e2e_sms_to 8613000130000 | tr -d '\n')"
 # A second held offer, to a subscriber who then opts out.
 out=$(e2e_vasgw --json recommend 13100131001 CL) || e2e_fail "recommend in quiet hours: $out"
 msg2=$(e2e_json offers.0.message <<<"$out")
 e2e_mo 8613100131001 "TD"
-e2e_wait_sms 8613100131001 1
-# Time passes: the window's end moved to now, the held messages are due.
-e2e_redis ZADD vasgw:mt:scheduled "$(date +%s%3N)" "$msg" "$(date +%s%3N)" "$msg2" >/dev/null
-e2e_wait_sms $sub 1
-e2e_assert_match "held recommendation sent" "回复1开通" "$(e2e_last_sms $sub)"
+e2e_wait_sms_exact 8613100131001 1
+# Time passes for the second one only: its release is due now.  Once the
+# release (every second) has dropped it, that pass has seen the first one,
+# not due, and left it: nothing went to $sub, in order rather than after a
+# while.
+e2e_redis ZADD vasgw:mt:scheduled "$(date +%s%3N)" "$msg2" >/dev/null
 e2e_wait_for "the other dropped" 5 eval '[ "$(e2e_redis HGET "vasgw:msg:$msg2" state)" = failed ]'
 e2e_assert_eq "dropped: opted out while held" "opted_out" "$(e2e_redis HGET "vasgw:msg:$msg2" error)"
+e2e_wait_drained
+e2e_assert_eq "nothing sent in quiet hours" "0" "$(e2e_sms_count $sub)"
+e2e_assert_eq "the first still held" "scheduled" "$(e2e_redis HGET "vasgw:msg:$msg" state)"
 e2e_assert_eq "only the opt-out answer went to the one who opted out" "1" "$(e2e_sms_count 8613100131001)"
+# The window's end moved to now: the first is due, and sent.
+e2e_redis ZADD vasgw:mt:scheduled "$(date +%s%3N)" "$msg" >/dev/null
+e2e_wait_sms_exact $sub 1
+e2e_assert_match "held recommendation sent" "回复1开通" "$(e2e_last_sms $sub)"
 e2e_pass
