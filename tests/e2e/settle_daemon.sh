@@ -44,8 +44,12 @@ e2e_wait_bound 1 20
 e2e_wait_for "last month settled" 30 eval '[ "$(e2e_redis HGET "vasgw:settle:$ym" state)" = done ]'
 e2e_assert_eq "valid" "valid" "$(e2e_redis HGET vasgw:dev:Ademo1 state)"
 e2e_assert_eq "invalid: no calls" "invalid voice" "$(e2e_redis HGET vasgw:dev:Ademo2 state) $(e2e_redis HGET vasgw:dev:Ademo2 rule)"
-e2e_wait_sms $pa 2 15
-sleep 3
+# The onboarding SMS and the settlement's: exactly two once drained.
+e2e_wait_sms_exact $pa 2 15
 e2e_assert_eq "the settlement SMS, once" "1" "$(e2e_sms_to $pa | grep -c "工号10001 $month结算：有效发展1个，无效1个，佣金3.00元。")"
-e2e_assert_match "audit log names the settlement" "settle +$month" "$(e2e_vasgw audit-log)"
+e2e_assert_eq "its record (no receipts here)" "settlement accepted" \
+	"$(e2e_redis HGET "vasgw:msg:st-$ym-$pa" origin) $(e2e_redis HGET "vasgw:msg:st-$ym-$pa" state)"
+e2e_assert_eq "the run ended: its lock released" "0" "$(e2e_redis EXISTS "vasgw:settle:$ym:lock")"
+audit=$(e2e_vasgw_ok audit-log)
+e2e_assert_eq "audit log: one settlement of $month" "1" "$(grep -cE "settle +$month" <<<"$audit")"
 e2e_pass
