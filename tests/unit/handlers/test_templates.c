@@ -257,9 +257,20 @@ static void test_offer_ids(void **state) {
   vg_offer_new_id(a, 1795380000000);
   vg_offer_new_id(b, 1795380000000);
   vg_offer_new_id(c, 1795380000001);
-  assert_string_not_equal(a, b);     /* same ms: still distinct */
-  assert_true(strcmp(a, c) < 0 || strncmp(a, c, 8) == 0); /* by time */
-  assert_true(strlen(a) < VG_OFFER_ID_MAX);
+  assert_string_not_equal(a, b); /* same ms: still distinct */
+  /* <ms in base 36><8 hex digits> (docs/keys.md): 1795380000000 ms is
+   * "mwsawa2o", a ms later "mwsawa2p"; so ids sort by time. */
+  assert_int_equal(strlen(a), 16);
+  assert_memory_equal(a, "mwsawa2o", 8);
+  assert_memory_equal(b, "mwsawa2o", 8);
+  assert_memory_equal(c, "mwsawa2p", 8);
+  assert_int_equal(strspn(a + 8, "0123456789abcdef"), 8);
+  assert_int_equal(strspn(c + 8, "0123456789abcdef"), 8);
+  assert_true(strcmp(a, c) < 0); /* by time, whatever the random part */
+  /* Within the offer limit, so that the ids made from it fit VG_ID_MAX:
+   * the order "A<id>", its result SMS "or-A<id>", the offer SMS "of-<id>". */
+  assert_true(strlen(a) <= VG_OFFER_ID_LEN);
+  assert_true(strlen("or-A") + VG_OFFER_ID_LEN <= VG_ID_MAX);
   assert_string_equal(vg_offer_rule_text("opted_out"),
                       "the subscriber opted out of marketing (TD)");
   assert_string_equal(vg_offer_rule_text("something_new"), "something_new");
