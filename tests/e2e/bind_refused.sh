@@ -1,6 +1,7 @@
 #!/bin/bash
-# A refused bind is logged with the status name and retried with back-off
-# (1 s doubling up to reconnect_max = 2 s, with jitter): never a tight loop.
+# A refused bind shows in vasgw stats with the status name and is retried
+# with back-off (1 s doubling up to reconnect_max = 2 s, with jitter):
+# never a tight loop.
 # Once the SMSC accepts, vasgwd binds and sends what was queued meanwhile.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 e2e_init bind_refused
@@ -29,9 +30,13 @@ mingap=$(awk 'NR > 1 { g = $1 - p; if (m == "" || g < m) m = g } { p = $1 } END 
 [ "$mingap" -ge 700 ] || e2e_fail "bind attempts only $mingap ms apart"
 e2e_assert_eq "bind statuses" "14" "$(e2e_event_values bind status | sort -u)"   # 0x0E
 e2e_assert_eq "accepted binds" "0" "$(e2e_sim_stat binds)"
-grep -q 'bind refused by the SMSC: ESME_RINVPASWD' "$E2E_DIR/vasgwd.log" ||
-	e2e_fail "the refusal is not logged with its status name"
-e2e_vasgw --json stats | grep -q 'ESME_RINVPASWD' || e2e_fail "vasgw stats does not show the refusal"
+# What the operator sees: the bind, not bound, never connected, and why.
+bind=$(e2e_vasgw_ok --json stats | e2e_json nodes.0.binds.0)
+e2e_assert_eq "stats: the bind's last error" "bind refused: ESME_RINVPASWD" "$(e2e_json last_error <<<"$bind")"
+e2e_assert_eq "stats: role, state, binds" "transceiver closed 0" \
+	"$(e2e_json role <<<"$bind") $(e2e_json state <<<"$bind") $(e2e_json connects <<<"$bind")"
+e2e_assert_match "stats (text): the refusal" "transceiver +closed +0 in flight, 0 binds, [0-9]+ disconnects, last error: bind refused: ESME_RINVPASWD" \
+	"$(e2e_vasgw_ok stats)"
 e2e_assert_eq "state while refused" "queued" "$(e2e_redis HGET "vasgw:msg:$id" state)"
 e2e_assert_eq "submits while refused" "0" "$(e2e_count_events submit)"
 
@@ -42,4 +47,8 @@ is_accepted() { [ "$(e2e_redis HGET "vasgw:msg:$1" state)" = accepted ]; }
 e2e_wait_for "queued message accepted" 10 is_accepted "$id"
 e2e_assert_eq "submitted text" "queued while refused" "$(e2e_event_values submit text)"
 e2e_assert_eq "accepted binds" "1" "$(e2e_sim_stat binds)"
+# The node's status (published every second) says so too.
+bound_once() { [ "$(e2e_vasgw_ok --json stats | e2e_json nodes.0.binds.0.state)" = bound ]; }
+e2e_wait_for "stats: bound" 5 bound_once
+e2e_assert_eq "stats: one bind" "1" "$(e2e_vasgw_ok --json stats | e2e_json nodes.0.binds.0.connects)"
 e2e_pass
