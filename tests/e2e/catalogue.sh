@@ -33,7 +33,7 @@ e2e_assert_eq "show price" 5元/月 "$(e2e_json price <<<"$show")"
 e2e_assert_eq "show provision code" ISMP-CL-01 "$(e2e_json provision_code <<<"$show")"
 e2e_assert_eq "show cancel" "回复QX CL取消" "$(e2e_json cancel <<<"$show")"
 e2e_assert_eq "show created" "$created" "$(e2e_json created <<<"$show")"
-e2e_cli show_text service show CL | grep -q '2\.50 yuan (250 fen)' || e2e_fail "show: no commission in yuan"
+e2e_assert_match "show: the commission in yuan" '2\.50 yuan \(250 fen\)' "$(e2e_vasgw_ok service show CL)"
 
 # --- refusals -----------------------------------------------------------------
 e2e_expect_status add_again 1 service add CL --name 彩铃 --price 5元/月 --provision-code X --commission-fen 1
@@ -87,10 +87,10 @@ out=$(e2e_cli disable --json service disable sjb) || e2e_fail "disable: $(e2e_cl
 e2e_assert_eq "disabled" false "$(e2e_json enabled <<<"$out")"
 e2e_assert_eq "hash disabled" 0 "$(e2e_redis HGET vasgw:svc:SJB enabled)"
 e2e_assert_eq "record kept" 手机报 "$(e2e_redis HGET vasgw:svc:SJB name)"
-e2e_assert_eq "list: enabled only" CL "$(e2e_cli list2 --json service list | e2e_json 0.code)"
-e2e_assert_eq "list: one entry" "" "$(e2e_cli list3 --json service list | e2e_json 1.code)"
-e2e_assert_eq "list --all" false "$(e2e_cli list4 --json service list --all | e2e_json 1.enabled)"
-e2e_cli list5 service list --all | grep -q '^SJB .* no$' || e2e_fail "list --all: SJB not shown as disabled"
+e2e_assert_eq "list: enabled only" CL "$(e2e_vasgw_ok --json service list | e2e_json 0.code)"
+e2e_assert_eq "list: one entry" "" "$(e2e_vasgw_ok --json service list | e2e_json 1.code)"
+e2e_assert_eq "list --all" false "$(e2e_vasgw_ok --json service list --all | e2e_json 1.enabled)"
+e2e_assert_match "list --all: SJB shown as disabled" $'(^|\n)SJB [^\n]* no(\n|$)' "$(e2e_vasgw_ok service list --all)"
 out=$(e2e_cli enable --json service set SJB --enable) || e2e_fail "enable: $(e2e_cli_err enable)"
 e2e_assert_eq "enabled again" true "$(e2e_json enabled <<<"$out")"
 e2e_cli disable2 service disable SJB >/dev/null || e2e_fail "disable: $(e2e_cli_err disable2)"
@@ -120,8 +120,8 @@ e2e_assert_eq "SJB commission updated" 120 "$(e2e_redis HGET vasgw:svc:SJB commi
 e2e_assert_eq "TQ enabled" 1 "$(e2e_redis HGET vasgw:svc:TQ enabled)"
 e2e_assert_eq "TQ usage empty" "" "$(e2e_redis HGET vasgw:svc:TQ usage)"
 e2e_assert_eq "index size" 4 "$(e2e_redis SCARD vasgw:svc:index)"
-e2e_cli import_text service import "$E2E_DIR/good.csv" | grep -q 'good.csv: 4 services imported (0 added, 4 updated)' ||
-	e2e_fail "import: text summary"
+e2e_assert_match "import: text summary" 'good\.csv: 4 services imported \(0 added, 4 updated\)' \
+	"$(e2e_vasgw_ok service import "$E2E_DIR/good.csv")"
 
 # --- import: bad rows on lines 3 and 5 -------------------------------------------------
 before=$(e2e_cli before --json service list --all) || e2e_fail "list: $(e2e_cli_err before)"

@@ -80,7 +80,8 @@ e2e_expect_status plist 0 promoter list
 e2e_assert_match "promoter list: the local day" "2026-12-01\$" "$(tail -n1 "$E2E_DIR/plist.stdout")"
 
 # 4. A service.
-e2e_vasgw service add CL --name 彩铃 --price 5元/月 --provision-code P_CL --commission-fen 300 >/dev/null
+e2e_vasgw service add CL --name 彩铃 --price 5元/月 --provision-code P_CL --commission-fen 300 >/dev/null ||
+	e2e_fail "service add CL"
 e2e_redis HSET vasgw:svc:CL created $T updated $T >/dev/null
 e2e_expect_status svc 0 service show CL
 no_utc svc

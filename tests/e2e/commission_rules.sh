@@ -22,9 +22,11 @@ e2e_assert_eq "one rule per date" "$today:300 $tomorrow:900 " "$(rules HY)"
 
 # A service from before rules existed: its amount becomes the rule since
 # always, so tomorrow's does not apply today.
-e2e_vasgw service add OLD --name 旧业务 --price 1元 --provision-code P_OLD --commission-fen 150 >/dev/null
+e2e_vasgw service add OLD --name 旧业务 --price 1元 --provision-code P_OLD --commission-fen 150 >/dev/null ||
+	e2e_fail "add OLD"
 e2e_redis DEL vasgw:svc:OLD:rules >/dev/null
-e2e_vasgw service set OLD --commission-fen 700 --effective "${tomorrow:0:4}-${tomorrow:4:2}-${tomorrow:6:2}" >/dev/null
+e2e_vasgw service set OLD --commission-fen 700 --effective "${tomorrow:0:4}-${tomorrow:4:2}-${tomorrow:6:2}" >/dev/null ||
+	e2e_fail "set OLD for tomorrow"
 e2e_assert_eq "the old amount kept until tomorrow" "00000000:150 $tomorrow:700 " "$(rules OLD)"
 e2e_expect_status effective_alone 2 service set OLD --effective 2027-01-01
 e2e_assert_match "--effective needs a commission" "goes with --commission-fen" "$(e2e_cli_err effective_alone)"
@@ -38,5 +40,5 @@ e2e_assert_eq "voice 45, retention still 30" "duplicate_months=3,rebate_months=6
 	"$(e2e_redis HGET vasgw:svc:HY audit_windows)"
 e2e_expect_status bad_windows 2 service set HY --audit-windows rebate_months=2
 e2e_assert_match "a bad window named" "rebate_months \(2\) is less than duplicate_months \(3\)" "$(e2e_cli_err bad_windows)"
-e2e_assert_match "audit log: the rule change" "service.set +HY: commission_fen=300, from $today" "$(e2e_vasgw audit-log)"
+e2e_assert_match "audit log: the rule change" "service.set +HY: commission_fen=300, from $today" "$(e2e_vasgw_ok audit-log)"
 e2e_pass

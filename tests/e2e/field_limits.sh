@@ -73,8 +73,8 @@ out=$(e2e_vasgw --json recommend 13800000001 CL) || e2e_fail "recommend failed: 
 offer=$(e2e_json offers.0.offer <<<"$out")
 e2e_wait_sms 8613800000001 1
 e2e_mo 8613800000001 Y
-order_failed() { [ "$(e2e_vasgw --json order show "A$offer" | e2e_json state)" = failed ]; }
+order_failed() { [ "$(e2e_vasgw_ok --json order show "A$offer" | e2e_json state)" = failed ]; }
 e2e_wait_for "order failed" 15 order_failed
 e2e_assert_eq "last_error: libcurl's message, all of it" "Could not resolve host: $host" \
-	"$(e2e_vasgw --json order show "A$offer" | e2e_json last_error)"
+	"$(e2e_vasgw_ok --json order show "A$offer" | e2e_json last_error)"
 e2e_pass

@@ -31,7 +31,7 @@ e2e_wait_for "long message delivered" 15 is_delivered "$long"
 e2e_assert_eq "receipt kept for part 2" "delivered" "$(e2e_redis HGET "vasgw:msg:$long" p2.dlr)"
 
 # msg show and stats tell the operator the same.
-e2e_vasgw msg show "$long" | grep -q "state *delivered" || e2e_fail "msg show does not say delivered"
-e2e_assert_eq "stats delivered" "2" "$(e2e_vasgw --json stats | e2e_json counters.delivered)"
-e2e_assert_eq "no unmatched receipts" "0" "$(e2e_vasgw --json stats | e2e_json counters.dlr_unmatched)"
+e2e_assert_match "msg show says delivered" "state *delivered" "$(e2e_vasgw_ok msg show "$long")"
+e2e_assert_eq "stats delivered" "2" "$(e2e_vasgw_ok --json stats | e2e_json counters.delivered)"
+e2e_assert_eq "no unmatched receipts" "0" "$(e2e_vasgw_ok --json stats | e2e_json counters.dlr_unmatched)"
 e2e_pass

@@ -61,8 +61,8 @@ e2e_assert_eq "withdrawn: A holds the service" "already_subscribed" "$(e2e_redis
 e2e_assert_eq "its SMS failed with the reason" "failed already_subscribed" \
 	"$(e2e_redis HMGET "vasgw:msg:of-$offer_a" state error | tr '\n' ' ' | sed 's/ $//')"
 e2e_assert_eq "counted" "1" "$(e2e_redis HGET vasgw:stats offer_withdrawn:already_subscribed)"
-e2e_assert_match "vasgw stats shows it by rule" "offer withdrawn: already_subscribed +1" "$(e2e_vasgw stats)"
-e2e_assert_eq "and --json" "1" "$(e2e_vasgw --json stats | e2e_json offers_withdrawn.already_subscribed)"
+e2e_assert_match "vasgw stats shows it by rule" "offer withdrawn: already_subscribed +1" "$(e2e_vasgw_ok stats)"
+e2e_assert_eq "and --json" "1" "$(e2e_vasgw_ok --json stats | e2e_json offers_withdrawn.already_subscribed)"
 e2e_assert_eq "B's offer open" "pending" "$(e2e_redis HGET "vasgw:offer:$offer_b" state)"
 
 # B confirms the offer now that it reached them.
