@@ -8,7 +8,8 @@
 # (number outside the segments, a 21-character name, a duplicate, a
 # malformed number) that reports them all with their lines and writes
 # nothing; approve / reject / disable, the same change twice sending one
-# SMS; the audit log.
+# SMS; the audit log.  At the end a daemon starts: every SMS queued meanwhile
+# goes out, as it was recorded.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 e2e_init promoter_cli
 e2e_start_redis
@@ -60,8 +61,12 @@ e2e_assert_eq "staff index (4)" 8618800188000 "$(e2e_redis GET vasgw:staff:10004
 e2e_assert_eq "promoters index" 4 "$(e2e_redis ZCARD vasgw:promoters)"
 e2e_assert_eq "one SMS each" 4 "$(mt_len)"
 e2e_assert_match "approval SMS" '^张三，您已成为推广员，工号10001。' "$(sms_to 8613900139000)"
-e2e_assert_eq "approval SMS queued" queued \
-	"$(e2e_redis HGET "$(e2e_redis --scan --pattern 'vasgw:msg:pr-8613900139000-*')" state)"
+rec=$(e2e_redis --scan --pattern 'vasgw:msg:pr-8613900139000-*')
+e2e_assert_match "approval SMS: its id" '^vasgw:msg:pr-8613900139000-approved-[0-9]{13}$' "$rec"
+e2e_assert_eq "approval SMS record: to, origin, state" "8613900139000 promoter queued" \
+	"$(e2e_redis HMGET "$rec" to origin state | tr '\n' ' ' | sed 's/ $//')"
+e2e_assert_eq "approval SMS in the MT stream" "${rec#vasgw:msg:} 8613900139000" \
+	"$(e2e_redis XRANGE vasgw:mt - + | awk 'p == "id" || p == "to" { printf "%s ", $0 } { p = $0 }' | grep -o "${rec#vasgw:msg:} 8613900139000")"
 e2e_assert_eq "audit: import recorded" 1 "$(audit_count promoter.import)"
 
 e2e_cli import_again promoter import "$E2E_DIR/good.csv" >"$E2E_DIR/import_again.stdout" ||
@@ -136,7 +141,8 @@ e2e_assert_eq "list --limit 2" "" "$(e2e_json 2.msisdn <<<"$out")"
 out=$(e2e_cli list_outlet --json promoter list --outlet 中关村) || e2e_fail "list: $(e2e_cli_err list_outlet)"
 e2e_assert_eq "list --outlet" 张三 "$(e2e_json 0.name <<<"$out")"
 e2e_assert_eq "list --outlet: one" "" "$(e2e_json 1.name <<<"$out")"
-e2e_assert_eq "list --status pending: none" "(no promoter matches)" "$(e2e_cli list_pending promoter list --status pending)"
+e2e_expect_status list_pending 0 promoter list --status pending
+e2e_assert_eq "list --status pending: none" "(no promoter matches)" "$(out list_pending)"
 e2e_expect_status list_bad_status 2 promoter list --status asleep
 e2e_expect_status list_bad_limit 2 promoter list --limit 0
 e2e_expect_status list_bad_opt 2 promoter list --colour red
@@ -189,9 +195,10 @@ e2e_assert_match "approve: SMS text" '^赵六，您已成为推广员，工号10
 out=$(e2e_cli approve2 --json promoter approve $M) || e2e_fail "approve twice: $(e2e_cli_err approve2)"
 e2e_assert_eq "approve twice: unchanged" false "$(e2e_json changed <<<"$out")"
 e2e_assert_eq "approve twice: no SMS" $((n0 + 1)) "$(mt_len)"
+e2e_expect_status approve3 0 promoter approve $M
 e2e_assert_eq "approve twice: text" \
 	"promoter $M (staff no. 10010, 赵六) is already approved; nothing changed, no SMS sent" \
-	"$(e2e_cli approve3 promoter approve $M)"
+	"$(out approve3)"
 e2e_assert_eq "approve twice: one SMS to the promoter" 1 "$(sms_to $M | wc -l)"
 e2e_assert_eq "audit: one approve" 1 "$(audit_count promoter.approve)"
 
@@ -242,5 +249,29 @@ e2e_assert_eq "audit: disables" 2 "$(audit_count promoter.disable)"
 e2e_assert_eq "audit: rejects" 1 "$(audit_count promoter.reject)"
 e2e_assert_match "audit: detail" "$M \\(staff no\\. 10010, 赵六\\): approved -> disabled; reason: 违规推广" \
 	"$(e2e_redis XRANGE vasgw:audit - + | grep -A1 '^detail$' | grep 违规推广)"
-e2e_assert_eq "list --status rejected" 赵六 "$(e2e_cli list_rejected --json promoter list --status rejected | e2e_json 0.name)"
+e2e_expect_status list_rejected 0 --json promoter list --status rejected
+e2e_assert_eq "list --status rejected" 赵六 "$(out list_rejected | e2e_json 0.name)"
+
+# --- a daemon: what was queued goes out -------------------------------------------------
+queued=$(mt_len)
+e2e_assert_eq "every promoter SMS queued, none sent" "$queued $queued" \
+	"$(e2e_redis --scan --pattern 'vasgw:msg:pr-*' | wc -l) $(for k in $(e2e_redis --scan --pattern 'vasgw:msg:pr-*'); do e2e_redis HGET "$k" state; done | grep -c '^queued$')"
+e2e_start_sim
+e2e_write_conf gateway.timezone=Asia/Shanghai
+e2e_start_vasgwd
+e2e_wait_bound
+e2e_wait_drained 15
+sent() {   # "to text" of every submit, sorted
+	e2e_events submit | node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>{
+for (const l of d.split("\n").filter(Boolean)) { const e = JSON.parse(l); console.log(e.dest + " " + e.text); } })' | sort
+}
+recorded() {   # "to text" of every promoter SMS, sorted; each accepted
+	local k
+	for k in $(e2e_redis --scan --pattern 'vasgw:msg:pr-*'); do
+		[ "$(e2e_redis HGET "$k" state)" = accepted ] || echo "$k not accepted: $(e2e_redis HGET "$k" state)"
+		echo "$(e2e_redis HGET "$k" to) $(e2e_redis HGET "$k" text)"
+	done | sort
+}
+e2e_assert_eq "each queued SMS sent once, as recorded" "$(recorded)" "$(sent)"
+e2e_assert_eq "submits" "$queued" "$(e2e_count_events submit)"
 e2e_pass
