@@ -1,7 +1,8 @@
 #!/bin/bash
 # Several offers pending: each SMS shows its own code; a bare "Y" gets the
 # list to choose from; "2" confirms the second; "N" declines; a reply after
-# the offer lapsed is told so; a stray code is answered with help once.
+# the offer lapsed is told so; a stray code is answered with help once; a
+# tenth open offer is refused (too_many_offers).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 e2e_init offer_choose
 e2e_start_redis
@@ -72,4 +73,26 @@ e2e_mo 8613600136000 "BZ"
 e2e_wait_sms_exact 8613600136000 3
 e2e_assert_match "BZ: help again" "回复Y开通推荐" "$(e2e_last_sms 8613600136000)"
 e2e_assert_eq "MO from it stored" "4" "$(for k in $(e2e_redis --scan --pattern 'vasgw:mo:[0-9]*'); do e2e_redis HGET "$k" from; done | grep -c 8613600136000)"
+
+# Reply codes are 1-9: ten services offered in one contact, the tenth is
+# refused (too_many_offers), with no SMS and no offer record; the call
+# made offers, so it exits 0.
+svcs="CL SJB"
+for i in 1 2 3 4 5 6 7 8; do
+	e2e_vasgw service add "V$i" --name "业务$i" --price 1元/月 --provision-code "P_V$i" \
+		--commission-fen 0 >/dev/null || e2e_fail "service add V$i"
+	svcs="$svcs V$i"
+done
+# shellcheck disable=SC2086  # the codes, one argument each
+e2e_expect_status ten 0 --json recommend 13500135009 $svcs
+out=$(cat "$E2E_DIR/ten.stdout")
+e2e_assert_eq "nine sent with codes 1-9, the tenth refused" "sent1 sent2 sent3 sent4 sent5 sent6 sent7 sent8 sent9 refused" \
+	"$(e2e_json offers <<<"$out" | node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>console.log(JSON.parse(d).map(o=>o.status+(o.code||"")).join(" ")))')"
+e2e_assert_eq "the rule" "V8 too_many_offers" "$(e2e_json offers.9.service <<<"$out") $(e2e_json offers.9.rule <<<"$out")"
+refused=$(e2e_json offers.9.offer <<<"$out")
+[ -n "$refused" ] || e2e_fail "no offer id for the refused one: $out"
+e2e_assert_eq "no record of the refused offer" "0" "$(e2e_redis EXISTS "vasgw:offer:$refused" "vasgw:msg:of-$refused")"
+e2e_wait_sms_exact 8613500135009 9
+e2e_assert_eq "no SMS names the tenth" "0" "$(e2e_sms_to 8613500135009 | grep -c 业务8)"
+e2e_assert_eq "counted by rule" "1" "$(e2e_vasgw_ok --json stats | e2e_json offers_refused.too_many_offers)"
 e2e_pass

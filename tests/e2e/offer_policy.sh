@@ -1,5 +1,6 @@
 #!/bin/bash
-# The contact rules, as an operator and a subscriber see them: TD stops
+# The contact rules, as an operator and a subscriber see them: a disabled
+# service is not offered; TD stops
 # every offer (the refusal names the rule, no SMS goes out) and DY lifts
 # it; the daily cap holds even when two offers race for it; the marketing
 # interval; quiet hours hold an API offer until the window opens, while a
@@ -14,6 +15,18 @@ e2e_write_conf policy.max_marketing_per_day=1
 e2e_start_vasgwd
 e2e_wait_bound
 e2e_services
+
+# 0. A disabled service: refused (exit 1) with the rule, no SMS, no offer.
+e2e_vasgw service disable SJB >/dev/null || e2e_fail "service disable SJB"
+e2e_expect_status disabled 1 --json recommend 13500135001 SJB
+e2e_assert_eq "disabled: refused with the rule" "refused service_disabled" \
+	"$(e2e_json offers.0.status <"$E2E_DIR/disabled.stdout") $(e2e_json offers.0.rule <"$E2E_DIR/disabled.stdout")"
+e2e_wait_drained
+e2e_assert_eq "disabled: no SMS" "0" "$(e2e_sms_count 8613500135001)"
+e2e_assert_eq "disabled: no offer record" "0" \
+	"$(e2e_redis EXISTS "vasgw:offer:$(e2e_json offers.0.offer <"$E2E_DIR/disabled.stdout")")"
+e2e_assert_eq "disabled: counted by rule" "1" "$(e2e_vasgw_ok --json stats | e2e_json offers_refused.service_disabled)"
+e2e_vasgw service set SJB --enable >/dev/null || e2e_fail "service set SJB --enable"
 
 # 1. TD, then a recommendation is refused with the rule named; DY lifts it.
 sub=8613500135000

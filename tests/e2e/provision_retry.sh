@@ -4,7 +4,8 @@
 # subscriber with its reason; no reason, plain words; three 503s in a row
 # (max_attempts 3) fail the order and say nothing was charged; a call that
 # hangs times out and is repeated, and a daemon killed while a call hangs
-# still ends with exactly one activation and one result SMS.
+# still ends with exactly one activation and one result SMS; while it is
+# under way the service is not offered again (order_in_progress).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 e2e_init provision_retry
 e2e_start_redis
@@ -75,6 +76,13 @@ e2e_prov POST /script '[{"hang":true},{"hang":true,"activate":true}]' >/dev/null
 calls0=$(e2e_prov_count_calls)
 order=$(offer_and_confirm 13800000005 CL)
 e2e_wait_for "second call under way" 15 eval '[ "$(e2e_prov_count_calls)" -ge $((calls0 + 2)) ]'
+# The activation under way (the call hangs): the service is not offered.
+e2e_expect_status in_progress 1 --json recommend 13800000005 CL
+e2e_assert_eq "under way: refused with the rule" "refused order_in_progress" \
+	"$(e2e_json offers.0.status <"$E2E_DIR/in_progress.stdout") $(e2e_json offers.0.rule <"$E2E_DIR/in_progress.stdout")"
+e2e_assert_eq "under way: no offer record" "0" \
+	"$(e2e_redis EXISTS "vasgw:offer:$(e2e_json offers.0.offer <"$E2E_DIR/in_progress.stdout")")"
+e2e_assert_eq "under way: counted by rule" "1" "$(e2e_vasgw_ok --json stats | e2e_json offers_refused.order_in_progress)"
 e2e_kill_vasgwd
 e2e_assert_eq "killed mid-call: still sending" "sending" "$(order_state "$order")"
 e2e_start_vasgwd
@@ -84,6 +92,7 @@ e2e_assert_eq "calls for that order" "3" "$(e2e_vasgw_ok --json order show "$ord
 e2e_assert_eq "one activation for the key" "1" "$(e2e_prov GET /activations | node -e "let d='';process.stdin.on('data',c=>d+=c).on('end',()=>console.log(JSON.parse(d).filter(a=>a.key==='$order').length))")"
 # The offer, the confirmation, one result: exactly three, once drained.
 e2e_wait_sms_exact 8613800000005 3
+e2e_assert_eq "no SMS for the refused offer" "1" "$(e2e_sms_to 8613800000005 | grep -c 回复1开通)"
 e2e_assert_eq "one result SMS" "1" "$(e2e_sms_to 8613800000005 | grep -c 已为您开通)"
 e2e_assert_eq "webhook calls for that order" "3" \
 	"$(e2e_prov GET /calls | node -e "let d='';process.stdin.on('data',c=>d+=c).on('end',()=>console.log(JSON.parse(d).filter(c=>c.key==='$order').length))")"
