@@ -53,12 +53,14 @@ char *vg_test_fcall(vg_test_redis_t *t, const vg_fcall_t *c);
 char *vg_test_snapshot(vg_test_redis_t *t, const char *const *counters);
 
 /* cmocka: the rendered result of `expr` (malloc'd text) equals `want`. */
+/* `want` is evaluated once: a string, never an allocation to free. */
 #define VG_EXPECT(expr, want)                                                \
   do {                                                                       \
     char *got_ = (expr);                                                     \
-    if (strcmp(got_, (want)) != 0)                                           \
-      print_error("got:  %s\nwant: %s\n", got_, (want));                     \
-    assert_string_equal(got_, (want));                                       \
+    const char *want_ = (want);                                              \
+    if (strcmp(got_, want_) != 0)                                            \
+      print_error("got:  %s\nwant: %s\n", got_, want_);                      \
+    assert_string_equal(got_, want_);                                        \
     free(got_);                                                              \
   } while (0)
 

@@ -76,8 +76,9 @@ static void test_load_replace(void **state) {
   char err[512];
   (void)state;
   /* Loaded by the fixture: there as built, nothing to do. */
-  VG_EXPECT(vg_test_run(&R, "FUNCTION LIST LIBRARYNAME vasgw_1"),
-            vg_test_run(&R, "FUNCTION LIST LIBRARYNAME vasgw_1"));
+  char *before = vg_test_run(&R, "FUNCTION LIST LIBRARYNAME vasgw_1");
+  VG_EXPECT(vg_test_run(&R, "FUNCTION LIST LIBRARYNAME vasgw_1"), before);
+  free(before);
   redisReply *r = redisCommand(R.rc, "FUNCTION LIST LIBRARYNAME %s WITHCODE",
                                vg_lua_library.name);
   assert_int_equal(vg_lua_needs_load(&vg_lua_library, r), 0);
