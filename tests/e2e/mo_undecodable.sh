@@ -40,7 +40,7 @@ msg_is() { [ "$(msg_state "$1")" = "$2" ]; }
 offer() {
 	local out
 	out=$(e2e_vasgw --json recommend "$1" CL) || e2e_fail "recommend $1 failed: $out"
-	e2e_wait_sms "86$1" 1
+	e2e_wait_sms_exact "86$1" 1
 	e2e_json offers.0.offer <<<"$out"
 }
 
@@ -51,7 +51,7 @@ unread() {
 	o=$(offer "$num")
 	n=$(e2e_sms_count "86$num")
 	raw_mo "$num" "$dcs" "$hex" "$udh"
-	e2e_wait_sms "86$num" $((n + 1))
+	e2e_wait_sms_exact "86$num" $((n + 1))
 	id=$(last_mo)
 	e2e_assert_eq "$hex: the answer" "$unreadable" "$(e2e_last_sms "86$num")"
 	e2e_assert_eq "$hex: the MO's error" "undecodable" "$(e2e_redis HGET "vasgw:mo:$id" error)"
@@ -76,14 +76,15 @@ e2e_assert_eq "no webhook call" "0" "$(e2e_prov_count_calls)"
 # message): told again.
 n=$(e2e_sms_count 8613800000001)
 raw_mo 13800000001 8 005900
-e2e_wait_sms 8613800000001 $((n + 1))
+e2e_wait_sms_exact 8613800000001 $((n + 1))
 e2e_assert_eq "sent again: told again" "$unreadable" "$(e2e_last_sms 8613800000001)"
 
 # A valid surrogate pair is text: "Y👍" is "Y" (the emoji is trailing
 # noise) and confirms.
 o=$(offer 13800000007)
 raw_mo 13800000007 8 0059D83DDC4D
-e2e_wait_sms 8613800000007 2
+# The offer, the confirmation, the activation's result.
+e2e_wait_sms_exact 8613800000007 3
 e2e_assert_match "Y👍: confirmed" "已收到您开通彩铃的确认" "$(e2e_sms_to 8613800000007 | sed -n 2p)"
 e2e_assert_eq "Y👍: the MO decoded" "Y👍" "$(e2e_redis HGET "vasgw:mo:$(last_mo)" text)"
 e2e_assert_eq "Y👍: no error" "" "$(e2e_redis HGET "vasgw:mo:$(last_mo)" error)"
@@ -94,7 +95,7 @@ e2e_wait_for "Y👍: the order done" 10 eval '[ "$(e2e_redis HGET "vasgw:order:A
 o=$(offer 13800000008)
 raw_mo 13800000008 8 0059 050003AA0201
 raw_mo 13800000008 8 00 050003AA0202
-e2e_wait_sms 8613800000008 2
+e2e_wait_sms_exact 8613800000008 2
 id=$(last_mo)
 e2e_assert_eq "parts: the answer" "$unreadable" "$(e2e_last_sms 8613800000008)"
 e2e_assert_eq "parts: one MO of two parts" "2 1 undecodable" \

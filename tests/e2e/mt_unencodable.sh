@@ -23,7 +23,7 @@ r=$(e2e_redis FCALL "${lib}_mt_enqueue" 0 vasgw "$now" 600 \
 	good 8613800138003 "hello" "" -1 "" cli) || e2e_fail "mt_enqueue: $r"
 e2e_assert_eq "three queued" 3 "$r"
 
-e2e_wait_sms 8613800138003 1
+e2e_wait_sms_exact 8613800138003 1
 e2e_assert_eq "the good one sent" hello "$(e2e_last_sms 8613800138003)"
 for m in bad1 bad2; do
 	e2e_wait_for "$m failed" 10 bash -c "[ \"\$(redis-cli -p $REDIS_PORT HGET vasgw:msg:$m state)\" = failed ]"

@@ -34,7 +34,7 @@ e2e_assert_eq "offer record held" "held" "$(e2e_redis HGET "vasgw:offer:$offer_a
 
 # A "Y" to an offer never seen confirms nothing.
 e2e_mo $a "Y"
-e2e_wait_sms $a 1
+e2e_wait_sms_exact $a 1
 e2e_assert_match "Y before the offer was sent: nothing to confirm" "您当前没有待确认的业务推荐" "$(e2e_last_sms $a)"
 e2e_assert_eq "no webhook call" "0" "$(e2e_prov_count_calls)"
 e2e_assert_eq "still held" "held" "$(e2e_redis HGET "vasgw:offer:$offer_a" state)"
@@ -42,10 +42,10 @@ e2e_assert_eq "still held" "held" "$(e2e_redis HGET "vasgw:offer:$offer_a" state
 # The subscriber asks for CL (ZS: answered at once) and activates it with
 # the code of that SMS: 2, since 1 is the held offer's.
 e2e_mo $a "ZS CL"
-e2e_wait_sms $a 2
+e2e_wait_sms_exact $a 2
 e2e_assert_match "knowledge SMS with the next free code" "回复2开通" "$(e2e_last_sms $a)"
 e2e_mo $a "2"
-e2e_wait_sms $a 4
+e2e_wait_sms_exact $a 4
 texts=$(e2e_sms_to $a)
 e2e_assert_match "confirmation" "已收到您开通彩铃的确认" "$(sed -n 3p <<<"$texts")"
 e2e_assert_match "activated" "彩铃已为您开通" "$(sed -n 4p <<<"$texts")"
@@ -54,7 +54,7 @@ e2e_assert_eq "one activation" "1" "$(e2e_prov_count_activations)"
 # Morning: both held messages are due.
 now=$(date +%s%3N)
 e2e_redis ZADD vasgw:mt:scheduled "$now" "of-$offer_a" "$now" "of-$offer_b" >/dev/null
-e2e_wait_sms $b 1
+e2e_wait_sms_exact $b 1
 e2e_assert_match "the other gets the recommendation" "回复1开通" "$(e2e_last_sms $b)"
 e2e_wait_for "A's held offer withdrawn" 5 eval '[ "$(e2e_redis HGET "vasgw:offer:$offer_a" state)" = withdrawn ]'
 e2e_assert_eq "withdrawn: A holds the service" "already_subscribed" "$(e2e_redis HGET "vasgw:offer:$offer_a" withdrawn)"
@@ -67,7 +67,7 @@ e2e_assert_eq "B's offer open" "pending" "$(e2e_redis HGET "vasgw:offer:$offer_b
 
 # B confirms the offer now that it reached them.
 e2e_mo $b "Y"
-e2e_wait_sms $b 3
+e2e_wait_sms_exact $b 3
 texts=$(e2e_sms_to $b)
 e2e_assert_match "B: confirmation" "已收到您开通彩铃的确认" "$(sed -n 2p <<<"$texts")"
 e2e_assert_match "B: activated" "彩铃已为您开通" "$(sed -n 3p <<<"$texts")"
@@ -75,7 +75,7 @@ e2e_assert_eq "two activations" "2" "$(e2e_prov_count_activations)"
 
 # Nothing else went to A: a help request's answer is the next and last SMS.
 e2e_mo $a "BZ"
-e2e_wait_sms $a 5
+e2e_wait_sms_exact $a 5
 e2e_assert_eq "A got exactly: no offer, ZS, confirmation, activated, help" "5" "$(e2e_sms_count $a)"
 e2e_assert_match "A's last SMS is the help" "回复Y开通推荐的业务" "$(e2e_last_sms $a)"
 e2e_assert_eq "B got exactly: offer, confirmation, activated" "3" "$(e2e_sms_count $b)"

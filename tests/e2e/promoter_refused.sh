@@ -25,7 +25,7 @@ says() {
 	local n id
 	n=$(e2e_sms_count "$1")
 	e2e_mo "$1" "$2"
-	e2e_wait_sms "$1" $((n + 1))
+	e2e_wait_sms_exact "$1" $((n + 1))
 	id=$(e2e_redis GET vasgw:seq:mo)
 	e2e_assert_eq "$1 $2" "$3" "$(e2e_last_sms "$1")"
 	e2e_wait_for "$1 $2: delivered" 10 msg_is "re-$id" delivered
@@ -40,11 +40,11 @@ e2e_assert_eq "no offer made for the stranger's TJ" "0" "$(e2e_sms_count 8613800
 
 # Registered, waiting for approval; then disabled.
 e2e_mo $pa "ZC 张三 城关营业厅"
-e2e_wait_sms $pa 1
+e2e_wait_sms_exact $pa 1
 says $pa "TJ 13800138000 CL" "该指令仅限已审核通过的推广员使用（工号10001，待审核）。注册请发送：ZC 姓名 网点"
 e2e_vasgw promoter approve 13900139001 >/dev/null || e2e_fail "promoter approve failed"
 e2e_vasgw promoter disable 13900139001 --reason 离职 >/dev/null || e2e_fail "promoter disable failed"
-e2e_wait_sms $pa 4
+e2e_wait_sms_exact $pa 4
 says $pa "CX" "该指令仅限已审核通过的推广员使用（工号10001，已停用）。注册请发送：ZC 姓名 网点"
 
 e2e_assert_eq "no template rendered with a gap" "" "$(grep 'rendered without a value' "$E2E_DIR/vasgwd.log")"

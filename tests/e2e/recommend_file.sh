@@ -28,8 +28,8 @@ e2e_assert_eq "json: refused, unknown service" 1 "$(e2e_json refused:unknown_ser
 e2e_assert_eq "json: offers" 3 "$(e2e_json offers <<<"$out")"
 e2e_assert_eq "json: nothing else" '["lines","offers","sent","refused:unknown_service"]' \
 	"$(node -e 'console.log(JSON.stringify(Object.keys(JSON.parse(process.argv[1]))))' "$out")"
-e2e_wait_sms 8613800138001 1
-e2e_wait_sms 8613800138002 1
+e2e_wait_sms_exact 8613800138001 1
+e2e_wait_sms_exact 8613800138002 1
 e2e_assert_match "line 1: the CL SMS" "彩铃.*5元/月" "$(e2e_last_sms 8613800138001)"
 e2e_assert_match "line 2: the SJB SMS names its service and price" "手机报.*3元/月" \
 	"$(e2e_last_sms 8613800138002)"
@@ -42,8 +42,8 @@ e2e_expect_status b 0 recommend --file "$E2E_DIR/b.csv"
 e2e_assert_eq "text: the totals" "3 subscribers, 5 offers
   sent                             4
   refused:unknown_service          1" "$(cat "$E2E_DIR/b.stdout")"
-e2e_wait_sms 8613800138003 2
-e2e_wait_sms 8613800138005 2
+e2e_wait_sms_exact 8613800138003 2
+e2e_wait_sms_exact 8613800138005 2
 e2e_assert_eq "no SMS for the refused line" 0 "$(e2e_sms_count 8613800138004)"
 
 # 3. The same subscribers again: every offer refused, counted as such.

@@ -25,7 +25,7 @@ e2e_expect_status good 0 --json send --file "$E2E_DIR/good.csv"
 e2e_assert_eq "json: lines" 4 "$(e2e_json lines <"$E2E_DIR/good.stdout")"
 e2e_assert_eq "json: queued" 4 "$(e2e_json queued <"$E2E_DIR/good.stdout")"
 e2e_assert_eq "told on stderr" "vasgw: 4 messages queued" "$(e2e_cli_err good)"
-for n in 1 2 3 4; do e2e_wait_sms 861380013800$n 1; done
+for n in 1 2 3 4; do e2e_wait_sms_exact 861380013800$n 1; done
 e2e_assert_eq "quotes removed, comma kept" "quoted, text" "$(e2e_last_sms 8613800138001)"
 e2e_assert_eq "a doubled quote is a quote" 'she said "hi"' "$(e2e_last_sms 8613800138002)"
 e2e_assert_eq "a line break kept" $'two\nlines' \
