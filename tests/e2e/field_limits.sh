@@ -58,7 +58,7 @@ e2e_assert_eq "source of 21: why" "unsent:source address longer than 20 characte
 	"$(e2e_redis HGET vasgw:msg:longsrc error)"
 e2e_assert_eq "both counted unsent" 2 "$(e2e_redis HGET vasgw:stats unsent)"
 e2e_assert_eq "nothing reached the SMSC for them" "" "$(e2e_redis HGET vasgw:stats rejected)"
-sleep 1
+e2e_wait_drained
 e2e_assert_eq "no submit_sm for the long destination, nor cut" 0 \
 	"$(e2e_events submit | grep -cF "\"dest\":\"${to21:0:20}")"
 e2e_assert_eq "nor for the long source" 0 "$(e2e_sms_count 8613800138001)"

@@ -102,7 +102,7 @@ e2e_assert_eq "parts: one MO of two parts" "2 1 undecodable" \
 	"$(e2e_redis HMGET "vasgw:mo:$id" parts complete error | tr '\n' ' ' | sed 's/ $//')"
 e2e_assert_eq "parts: the offer still pending" "pending" "$(e2e_redis HGET "vasgw:offer:$o" state)"
 e2e_wait_for "parts: the answer delivered" 10 msg_is "re-$id" delivered
-sleep 1
+e2e_wait_drained
 e2e_assert_eq "parts: one answer only" "2" "$(e2e_sms_count 8613800000008)"
 e2e_assert_eq "one webhook call in all (Y👍's)" "1" "$(e2e_prov_count_calls)"
 e2e_pass

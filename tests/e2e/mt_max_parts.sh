@@ -75,7 +75,7 @@ e2e_assert_eq "no offer made" 0 "$(e2e_redis EVAL "return #redis.call('KEYS', 'v
 
 # 5. The daemon's own answers, with max_parts = 2 and a help text of its
 #    own: 306 GSM characters (2 x 153) go as 2 parts, 307 are not sent.
-sleep 1
+e2e_wait_drained
 e2e_stop_vasgwd
 cp -r "$top_srcdir/templates" "$E2E_DIR/templates"
 rep c 306 >"$E2E_DIR/templates/zh_CN/help.txt"
@@ -83,7 +83,7 @@ e2e_write_conf gateway.max_parts=2 "gateway.templates=$E2E_DIR/templates"
 e2e_start_vasgwd
 e2e_wait_bound
 e2e_mo 8613800138009 BZ
-e2e_wait_sms 8613800138009 2
+e2e_wait_sms_exact 8613800138009 2
 e2e_assert_eq "help of 2 parts, whole" "$(rep c 306)" "$(e2e_sms_to 8613800138009 | tr -d '\n')"
 e2e_stop_vasgwd
 rep c 307 >"$E2E_DIR/templates/zh_CN/help.txt"
@@ -98,7 +98,7 @@ e2e_assert_eq "the answer: why" "unsent:text too long: 3 parts, at most 2 ([gate
 	"$(e2e_redis HGET "vasgw:msg:$reply" error)"
 e2e_assert_eq "counted unsent" $((${unsent:-0} + 1)) "$(e2e_redis HGET vasgw:stats unsent)"
 e2e_assert_match "logged" "message $reply not sent: text too long: 3 parts, at most 2" "$(cat "$E2E_DIR/vasgwd.log")"
-sleep 1
+e2e_wait_drained
 e2e_assert_eq "nothing of it reached the SMSC" 0 "$(e2e_sms_count 8613800138010)"
 e2e_expect_status show 0 msg show "$reply"
 e2e_assert_match "msg show tells why" "error +unsent:text too long: 3 parts, at most 2" "$(cat "$E2E_DIR/show.stdout")"

@@ -35,7 +35,7 @@ e2e_assert_eq "counted unsent" 2 "$(e2e_redis HGET vasgw:stats unsent)"
 e2e_assert_eq "failed" 2 "$(e2e_redis HGET vasgw:stats failed)"
 e2e_assert_eq "not rejected: nothing reached the SMSC" "" "$(e2e_redis HGET vasgw:stats rejected)"
 e2e_assert_match "logged" "message bad1 not sent: text cannot be encoded: not valid UTF-8" "$(cat "$E2E_DIR/vasgwd.log")"
-sleep 1
+e2e_wait_drained
 e2e_assert_eq "no submit_sm for bad1" 0 "$(e2e_sms_count 8613800138001)"
 e2e_assert_eq "no submit_sm for bad2" 0 "$(e2e_sms_count 8613800138002)"
 e2e_expect_status show 0 msg show bad2

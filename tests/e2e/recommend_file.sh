@@ -57,6 +57,6 @@ e2e_assert_eq "again: unknown" 1 "$(e2e_json refused:unknown_service <"$E2E_DIR/
 printf '13800138006,CL\n13800138007\n' >"$E2E_DIR/c.csv"
 e2e_expect_status bad 1 recommend --file "$E2E_DIR/c.csv"
 e2e_assert_match "bad line named" "c.csv:2: expected 'msisdn,SERVICE" "$(e2e_cli_err bad)"
-sleep 1
+e2e_wait_drained
 e2e_assert_eq "nothing offered from a bad file" 0 "$(e2e_sms_count 8613800138006)"
 e2e_pass

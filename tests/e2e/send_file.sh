@@ -52,7 +52,7 @@ e2e_assert_match "line 5: after the quote" "bad.csv:5: text after the closing qu
 e2e_assert_match "line 6: quoted fields" "bad.csv:6: 3 fields; expected 'msisdn,text'" "$err"
 e2e_assert_match "line 7: never closed" "bad.csv:7: a quoted field opened on line 7 is never closed" "$err"
 e2e_assert_match "the total" "bad.csv: 5 bad lines; nothing queued" "$err"
-sleep 1
+e2e_wait_drained
 e2e_assert_eq "nothing queued from it" 0 "$(e2e_sms_count 8613800138005)"
 e2e_assert_eq "nothing written" "" "$(cat "$E2E_DIR/bad.stdout")"
 e2e_pass
