@@ -117,6 +117,27 @@ bench_stop_sink() {
 	SINK_PID=
 }
 
+# bench_start_node_peer [PEER OPTIONS] — bench/node-mo-peer.js (node-smpp's
+# server, Nagle on unless --nodelay on) on a free port.  Its --stats file
+# has the sink's keys, so it sets SINK_PID, SINK_PORT, SINK_STATS and
+# bench_sink_stat / bench_stop_sink work on it unchanged.
+bench_start_node_peer() {
+	local ready=$E2E_DIR/node-peer.ready m=$top_srcdir/tests/smsc-sim/node_modules
+	e2e__sim_node_path
+	# The simulator finds its node_modules beside itself; this script is in
+	# bench/, so name the source tree's (when that is where it is) too.
+	[ -d "$m/smpp" ] && export NODE_PATH="$m${NODE_PATH:+:$NODE_PATH}"
+	rm -f "$ready"
+	SINK_STATS=$E2E_DIR/sink.stats
+	rm -f "$SINK_STATS"
+	setsid node "$top_srcdir/bench/node-mo-peer.js" --port 0 --ready-file "$ready" \
+		--stats "$SINK_STATS" "$@" >>"$E2E_DIR/node-peer.log" 2>&1 </dev/null &
+	SINK_PID=$!
+	e2e__track "$SINK_PID" node-mo-peer
+	e2e__await_ready "$SINK_PID" "$ready" "node-mo-peer.js" 15
+	SINK_PORT=$(<"$ready")
+}
+
 # bench_start_sim [SIM OPTIONS] — tests/smsc-sim (node-smpp) without an
 # events file (writing one line per PDU would be what we measure).
 # Sets SIM_PID, SIM_PORT.
@@ -337,3 +358,14 @@ bench_print_run() {
 		"$R_VG_RSS_KB" "$R_RD_RSS_KB"
 	printf '  wall, send start -> all recorded  %s s\n' "$R_WALL_S"
 }
+
+# bench_done — the run is over: exit 0 (the work directory removed unless
+# E2E_KEEP=1).  Not e2e_pass: its end-of-test check stops every vasgwd and
+# reads Redis, and a benchmark has already stopped both to take its figures
+# (CPU, RSS, commandstats), and prints the final state of what it sent
+# itself (records by state, MO answered and unanswered).
+bench_done() {
+	E2E__VASGWD_EVER=
+	e2e_pass >/dev/null
+}
+

@@ -11,7 +11,9 @@
  * unbind, and counts the deliver_sm_resp it gets back.
  *
  * It is built for speed so that the gateway, not the peer, is what a
- * benchmark measures: one libuv loop, TCP_NODELAY, every PDU decoded and
+ * benchmark measures: one libuv loop, TCP_NODELAY (unless --nagle: then
+ * the accepted sockets keep Nagle on, as node-smpp's server and many
+ * SMSCs leave them, for bench/mo-latency --nagle on), every PDU decoded and
  * encoded by the same libgw codec vasgwd uses (smpp_pdu_unpack /
  * smpp_pdu_pack), and all answers produced while handling one loop
  * iteration's reads written in one write per connection from a uv_check
@@ -48,7 +50,7 @@
  * exact (nearest rank over the sorted latencies).
  *
  *   smpp-sink [--port P] [--ready-file F] [--stats F] [--receipts on|off]
- *             [--id-start N] [--id-format dec|hex]
+ *             [--id-start N] [--id-format dec|hex] [--nagle]
  *             [--mo N [--mo-rate R] [--mo-text-file F] [--mo-from MSISDN]
  *              [--mo-to ADDR] [--mo-start bind|usr2]]
  */
@@ -127,6 +129,7 @@ struct sink_s {
   conn_t *last_rx; /* the most recently bound receiver or transceiver */
   int receipts;
   int id_hex;
+  int nagle; /* --nagle: leave TCP_NODELAY off on accepted sockets */
   uint64_t next_id;
   const char *stats_path;
   /* counters */
@@ -776,7 +779,8 @@ static void on_connection(uv_stream_t *server, int status) {
     uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
     return;
   }
-  uv_tcp_nodelay(&c->tcp, 1);
+  if (!s->nagle)
+    uv_tcp_nodelay(&c->tcp, 1);
   c->next = s->conns;
   if (s->conns)
     s->conns->prev = c;
@@ -913,7 +917,7 @@ static int usage(int rc) {
   fprintf(rc ? stderr : stdout,
           "usage: smpp-sink [--port P] [--ready-file F] [--stats F]\n"
           "                 [--receipts on|off] [--id-start N]"
-          " [--id-format dec|hex]\n"
+          " [--id-format dec|hex] [--nagle]\n"
           "                 [--mo N [--mo-rate R] [--mo-text-file F]"
           " [--mo-from MSISDN]\n"
           "                  [--mo-to ADDR] [--mo-start bind|usr2]]\n");
@@ -939,6 +943,7 @@ int main(int argc, char **argv) {
       {"mo-from", required_argument, NULL, 'F'},
       {"mo-to", required_argument, NULL, 'D'},
       {"mo-start", required_argument, NULL, 'S'},
+      {"nagle", no_argument, NULL, 'N'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   static sink_t sink;
@@ -989,6 +994,9 @@ int main(int argc, char **argv) {
         s->mo_on_usr2 = 1;
       else if (strcmp(optarg, "bind") != 0)
         return usage(2);
+      break;
+    case 'N':
+      s->nagle = 1;
       break;
     case 'h':
       return usage(0);
