@@ -483,19 +483,21 @@ static void publish_status(daemon_t *d) {
   /* The strings as they are (the bind's last_error whole, whatever its
    * length: hiredis copies the arguments in the call); the numbers, which
    * fit 24 bytes, formatted. */
-  char names[2][6][24], nums[2][3][24];
+  char names[2][7][24], nums[2][4][24];
   for (int i = 0; i < d->nlinks; i++) {
     vg_smpp_link_t *l = &d->links[i];
-    const char *f[6] = {"role", "state", "in_flight", "connects",
-                        "disconnects", "last_error"};
+    const char *f[7] = {"role",        "state",      "in_flight", "connects",
+                        "disconnects", "last_error", "quickacks"};
     snprintf(nums[i][0], sizeof nums[i][0], "%u",
              vg_smpp_session_in_flight(l->session));
     snprintf(nums[i][1], sizeof nums[i][1], "%" PRIu64, l->binds);
     snprintf(nums[i][2], sizeof nums[i][2], "%" PRIu64, l->disconnects);
-    const char *v[6] = {vg_smpp_role_name(vg_smpp_session_role(l->session)),
+    snprintf(nums[i][3], sizeof nums[i][3], "%" PRIu64, l->quickacks);
+    const char *v[7] = {vg_smpp_role_name(vg_smpp_session_role(l->session)),
                         vg_smpp_state_name(vg_smpp_session_state(l->session)),
-                        nums[i][0], nums[i][1], nums[i][2], l->last_error};
-    for (int k = 0; k < 6; k++) {
+                        nums[i][0], nums[i][1], nums[i][2], l->last_error,
+                        nums[i][3]};
+    for (int k = 0; k < 7; k++) {
       snprintf(names[i][k], sizeof names[i][k], "b%d.%s", i, f[k]);
       argv[argc++] = names[i][k];
       argv[argc++] = v[k];

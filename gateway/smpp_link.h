@@ -6,7 +6,11 @@
  * 250 ms tick that drives response timeouts and enquire_link, and the
  * write buffer, which is flushed once per loop iteration (from a
  * uv_prepare_t) so a burst of PDUs leaves in one write.  TCP_NODELAY is set:
- * SMPP is request/response and Nagle would stall it on delayed ACKs.
+ * SMPP is request/response and Nagle would stall it on delayed ACKs.  For
+ * the same reason, seen from the other side, what was read is acknowledged
+ * at once (TCP_QUICKACK, set again after each loop iteration that read and
+ * did not write): an SMSC with Nagle on waits for that ACK before it sends
+ * its next PDU (smpp_link.c, ack_now).
  */
 #ifndef VG_SMPP_LINK_H
 #define VG_SMPP_LINK_H
@@ -53,7 +57,9 @@ struct vg_smpp_link_s {
   int paused;       /* stopped by vg_smpp_link_pause, until resumed */
   int closing_handles;
   int bound;        /* bound since the last connect: 'down' is owed */
+  int read_unacked; /* read since the last write: the ACK is owed now */
   uint64_t binds, bind_failures, disconnects;
+  uint64_t quickacks; /* TCP_QUICKACK set (ACKs sent without a write) */
   char last_error[160];
   void *data;
 };
