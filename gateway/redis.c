@@ -251,8 +251,30 @@ static void ready(vg_redis_t *r) {
     r->on_connect(r);
 }
 
-/* A library Redis will not take does not get better by reconnecting. */
+/* Errors that say Redis cannot take the library yet, not that it refuses
+ * it: still loading its dataset after a restart (a FUNCTION LIST is
+ * answered then, the LOAD is not), a script running too long, a replica
+ * (until Sentinel or the operator points us at the master). */
+static int not_yet(const char *err) {
+  static const char *const codes[] = {"LOADING ", "BUSY ", "READONLY ",
+                                      "MASTERDOWN ", "TRYAGAIN "};
+  for (size_t i = 0; err && i < VG_ARRAY_SIZE(codes); i++)
+    if (strncmp(err, codes[i], strlen(codes[i])) == 0)
+      return 1;
+  return 0;
+}
+
+/* A library Redis will not take does not get better by reconnecting; a
+ * Redis that cannot take it yet does (not_yet): connect again later. */
 static void library_failed(vg_redis_t *r, const char *err) {
+  if (not_yet(err)) {
+    snprintf(r->last_error, sizeof r->last_error, "%s", err);
+    vg_log_warn("%s %s:%d: Redis cannot take the Functions library yet (%s): "
+                "trying again", r->name, r->host, r->port, err);
+    if (r->ac)
+      redisAsyncDisconnect(r->ac);
+    return;
+  }
   char why[1024], msg[1200];
   snprintf(msg, sizeof msg, "cannot load the Redis Functions library %s: %s",
            vg_lua_library.name,

@@ -69,4 +69,26 @@ e2e_assert_eq "it said so" "1" "$(count "Redis is back: binding to the SMSC agai
 e2e_mo 8613800138001 BZ
 e2e_wait_sms 8613800138001 1
 e2e_assert_eq "one answer each" "1 1" "$(e2e_sms_count 8613800138000) $(e2e_sms_count 8613800138001)"
+
+# 4. Redis back but still loading its dataset: it answers FUNCTION LIST
+#    (with no library yet) and refuses FUNCTION LOAD with "LOADING".  That
+#    is not a library Redis refuses: vasgwd tries again and binds once the
+#    load is done (it used to stop with status 1, "cannot go on without
+#    the Functions library").  The load is made slow on purpose: the keys
+#    in the AOF's RDB base, each loaded with a delay (key-load-delay, µs),
+#    about 3 s in all.
+e2e_redis BGREWRITEAOF >/dev/null
+rewritten() { e2e_redis INFO persistence | grep -q '^aof_rewrite_in_progress:0'; }
+e2e_wait_for "the AOF rewritten" 10 rewritten
+keys=$(e2e_redis DBSIZE)
+readies=$(count "info redis 127.0.0.1:$REDIS_PORT: ready")
+E2E_REDIS_ARGS="--key-load-delay $((3000000 / (keys > 0 ? keys : 1)))" e2e_restart_redis
+e2e_assert_match "vasgwd met the load" "Redis cannot take the Functions library yet \\(LOADING" "$(cat "$log")"
+e2e_wait_for "vasgwd's Redis ready again" 15 eval \
+	'[ "$(count "info redis 127.0.0.1:$REDIS_PORT: ready")" -gt "$readies" ]'
+e2e_vasgwd_alive || e2e_fail "vasgwd stopped while Redis was loading"
+e2e_mo 8613800138002 BZ
+e2e_wait_sms 8613800138002 1 20
+e2e_wait_sms_exact 8613800138002 1
+e2e_vasgwd_alive || e2e_fail "vasgwd stopped after Redis loaded"
 e2e_pass
