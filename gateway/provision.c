@@ -61,11 +61,14 @@ struct job_s {
   int64_t next_at;
 };
 
-size_t vg_provision_reason(const char *reason,
+size_t vg_provision_reason(const char *reason, size_t len,
                            char out[VG_PROVISION_REASON_MAX + 1]) {
-  size_t len = strlen(reason);
   size_t keep = vg_text_utf8_prefix(reason, len, VG_PROVISION_REASON_MAX);
-  memcpy(out, reason, keep);
+  for (size_t i = 0; i < keep; i++) {
+    unsigned char c = (unsigned char)reason[i];
+    out[i] = (c < 0x20 && c != '\n' && c != '\r') || c == 0x7f ? ' '
+                                                               : (char)c;
+  }
   out[keep] = '\0';
   return len;
 }
@@ -245,16 +248,24 @@ static void classify(job_t *j, const vg_http_result_t *res) {
     snprintf(j->detail, sizeof j->detail, "HTTP %ld", res->status);
   }
   const char *result = NULL, *reason = NULL;
-  json_t *body = NULL;
+  json_t *body = NULL, *reason_json = NULL;
   if (res->status) {
-    body = json_loadb(res->body, res->body_len, 0, NULL);
+    /* JSON_ALLOW_NUL: "\u0000" is valid JSON, and a body holding it is
+     * still an answer (refusing it made an activation look unanswered,
+     * retried until it failed). */
+    body = json_loadb(res->body, res->body_len, JSON_ALLOW_NUL, NULL);
     if (json_is_object(body)) {
-      result = json_string_value(json_object_get(body, "result"));
-      reason = json_string_value(json_object_get(body, "reason"));
+      json_t *r = json_object_get(body, "result");
+      result = json_string_value(r);
+      if (result && strlen(result) != json_string_length(r))
+        result = NULL; /* "ok\u0000..." is not "ok" */
+      reason_json = json_object_get(body, "reason");
+      reason = json_string_value(reason_json);
     }
   }
   if (reason) {
-    size_t len = vg_provision_reason(reason, j->reason);
+    size_t len = vg_provision_reason(reason, json_string_length(reason_json),
+                                     j->reason);
     if (len > strlen(j->reason))
       vg_log_warn("provision: order %s: the reason is %zu bytes, more than "
                   "the %d kept: cut to %zu bytes, after its last whole "

@@ -41,12 +41,15 @@ const char *vg_order_field(const vg_order_fields_t *f, const char *name);
 #define VG_PROVISION_REASON_MAX 255
 
 /*
- * `reason` as vasgw keeps it, in `out`: whole when it is at most
- * VG_PROVISION_REASON_MAX bytes, else cut at the last character boundary
- * within them (never inside a character).  Returns strlen(reason), which
- * is more than strlen(out) when it was cut.
+ * `reason` (`len` bytes, as JSON gave it: it may hold a NUL) as vasgw
+ * keeps it, in `out`: whole when it is at most VG_PROVISION_REASON_MAX
+ * bytes, else cut at the last character boundary within them (never inside
+ * a character); a control character other than a line break (a NUL, a
+ * tab, ESC, DEL) is written as a space, since the reason is what a
+ * subscriber reads and a NUL would end it early.  Returns `len`, which is
+ * more than strlen(out) when it was cut.
  */
-size_t vg_provision_reason(const char *reason,
+size_t vg_provision_reason(const char *reason, size_t len,
                            char out[VG_PROVISION_REASON_MAX + 1]);
 
 /* The result SMS (malloc'd UTF-8), or NULL for none.  `reason` is the

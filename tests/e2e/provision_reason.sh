@@ -39,11 +39,12 @@ order_state() { e2e_redis HGET "vasgw:order:$1" state; }
 order_is() { [ "$(order_state "$1")" = "$2" ]; }
 msg_is() { [ "$(e2e_redis HGET "vasgw:msg:$1" state)" = "$2" ]; }
 
-# rejected NUM REASON KEPT — NUM confirms an offer of CL, the provisioning
-# system rejects it with REASON; the subscriber reads KEPT, delivered.
+# rejected NUM REASON KEPT [SCRIPT] — NUM confirms an offer of CL, the
+# provisioning system rejects it with REASON (or as the stub's JSON SCRIPT
+# says); the subscriber reads KEPT, delivered.
 rejected() {
 	local sub=86$1 out o
-	e2e_prov POST /script "$(js "JSON.stringify([{reject: process.argv[1]}])" "$2")" >/dev/null ||
+	e2e_prov POST /script "${4:-$(js "JSON.stringify([{reject: process.argv[1]}])" "$2")}" >/dev/null ||
 		e2e_fail "cannot script the provisioning stub"
 	out=$(e2e_vasgw --json recommend "$1" CL) || e2e_fail "recommend $1 failed: $out"
 	o=A$(e2e_json offers.0.offer <<<"$out")
@@ -65,4 +66,12 @@ e2e_assert_match "the log says it was cut" \
 	"$(grep 'the reason is' "$E2E_DIR/vasgwd.log")"
 rejected 13800000002 "$exact" "$exact"
 e2e_assert_eq "the exact one was not cut" "1" "$(grep -c 'the reason is' "$E2E_DIR/vasgwd.log")"
+
+# "\u0000" in the reason is valid JSON: the answer is a rejection like any
+# other (vasgw could not read it and retried it as unanswered until it
+# failed), and the NUL reaches the subscriber as a space, not as the end of
+# the reason.  node writes the script: a shell string holds no NUL.
+nul_script=$(js "JSON.stringify([{reject: '欠费' + String.fromCharCode(0) + '停机'}])")
+e2e_assert_match "the stub's script holds the escape" '"欠费\\u0000停机"' "$nul_script"
+rejected 13800000003 "" "欠费 停机" "$nul_script"
 e2e_pass

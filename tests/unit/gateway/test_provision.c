@@ -39,7 +39,7 @@ static void expect_kept(const char *in, size_t want) {
   char out[VG_PROVISION_REASON_MAX + 1];
   vg_text_mt_t mt;
   memset(out, 'x', sizeof out);
-  assert_int_equal(vg_provision_reason(in, out), strlen(in));
+  assert_int_equal(vg_provision_reason(in, strlen(in), out), strlen(in));
   assert_int_equal(strlen(out), want);
   assert_memory_equal(out, in, want);
   if (want > 0) {
@@ -84,10 +84,29 @@ static void test_reason_300_bytes(void **state) {
   free(in);
 }
 
+/* A NUL ("\u0000" in the JSON) and the other control characters but the
+ * line breaks become spaces: a NUL ended the reason there, and the rest
+ * was lost without a word. */
+static void test_reason_controls(void **state) {
+  (void)state;
+  char out[VG_PROVISION_REASON_MAX + 1];
+  static const char in[] = "欠费\0停机\t请\x1b充值\x7f\n谢谢\r";
+  assert_int_equal(vg_provision_reason(in, sizeof in - 1, out), sizeof in - 1);
+  assert_string_equal(out, "欠费 停机 请 充值 \n谢谢\r");
+  /* 255 bytes with a NUL in them: whole, the NUL a space. */
+  char *a = text_of("", "a", 255);
+  a[100] = '\0';
+  assert_int_equal(vg_provision_reason(a, 255, out), 255);
+  assert_int_equal(strlen(out), 255);
+  assert_int_equal(out[100], ' ');
+  free(a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_reason_at_the_limit),
       cmocka_unit_test(test_reason_300_bytes),
+      cmocka_unit_test(test_reason_controls),
   };
   return cmocka_run_group_tests_name("gateway/provision", tests, NULL, NULL);
 }
