@@ -91,8 +91,18 @@ local function mo_reply(a)
   -- Handled before (a node died between this call and its XACK, or the
   -- entry was claimed): the answer is queued already, nothing is done twice.
   if redis.call('EXISTS', P .. ':msg:' .. reply_id) == 1 then return silent('answered_before') end
+  local function set_optout(out)
+    redis.call('HSET', P .. ':sub:{' .. m .. '}', 'optout', out and '1' or '0',
+      out and 'optout_at' or 'optin_at', now)
+    redis.call('HINCRBY', P .. ':stats', out and 'optout' or 'optin', 1)
+  end
   if a.gate then
     local g = gate(P, now, m, a, reply_id)
+    -- A person who says stop is heard even over the rate limit or from a
+    -- number taken for an auto-responder: the opt-out is carried out, only
+    -- not answered (an answer is what the gate holds back).  Nothing else
+    -- is: DY, a confirmation, QX wait for the gate.
+    if g ~= 'ok' and kind == 'optout' then set_optout(true) end
     if g ~= 'ok' then return silent(g) end
   end
   if kind == 'proceed' then return {'proceed'} end
@@ -121,11 +131,8 @@ local function mo_reply(a)
     return answer(a.code, {service_code = svc, service_name = name_of(svc)})
   end
   if kind == 'optout' or kind == 'optin' then
-    local out = kind == 'optout'
-    redis.call('HSET', P .. ':sub:{' .. m .. '}', 'optout', out and '1' or '0',
-      out and 'optout_at' or 'optin_at', now)
-    redis.call('HINCRBY', P .. ':stats', kind, 1)
-    return answer(out and 'opted_out' or 'opted_in', {})
+    set_optout(kind == 'optout')
+    return answer(kind == 'optout' and 'opted_out' or 'opted_in', {})
   end
   if kind == 'cancel' then
     local r = cancel_service(P, now, m, svc, mo, a.requested_at)

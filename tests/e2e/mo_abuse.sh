@@ -36,16 +36,36 @@ e2e_assert_eq "counted as rate-limited" "$((30 - answers))" "$(e2e_redis HGET va
 stored=$(for k in $(e2e_redis --scan --pattern 'vasgw:mo:[0-9]*'); do e2e_redis HGET "$k" from; done | grep -c "$sub")
 e2e_assert_eq "every MO stored" "30" "$stored"
 
+# 1b. TD from the same number while it is over the limit: not answered,
+#     but carried out (a person who says stop is heard; only the answer is
+#     held back).  Its minute and the next are set at the limit first, so
+#     the TD is over it whichever minute it lands in.
+minute=$(($(e2e_redis TIME | head -n1) / 60))
+for m in $minute $((minute + 1)); do
+	e2e_redis SET "vasgw:sub:{$sub}:rate:$m" 10 EX 180 >/dev/null
+done
+limited=$(e2e_redis HGET vasgw:stats mo_rate_limited)
+e2e_mo $sub "TD"
+e2e_mo 8613800138005 "BZ"
+e2e_wait_sms_exact 8613800138005 2
+e2e_assert_eq "TD over the limit: counted rate-limited" "$((limited + 1))" "$(e2e_redis HGET vasgw:stats mo_rate_limited)"
+e2e_assert_eq "TD over the limit: not answered" "$answers" "$(e2e_sms_count $sub)"
+e2e_assert_eq "TD over the limit: carried out" "1" "$(e2e_redis HGET "vasgw:sub:{$sub}" optout)"
+e2e_assert_eq "TD counted" "1" "$(e2e_redis HGET vasgw:stats optout)"
+e2e_services
+e2e_expect_status td_limited 1 --json recommend "${sub#86}" CL
+e2e_assert_eq "no marketing to it" "opted_out" "$(e2e_json offers.0.rule <"$E2E_DIR/td_limited.stdout")"
+
 # 2. A short code and an alphanumeric sender: never answered.  A person
 #    after them is answered: then they were handled, with no answer.
 e2e_mo 10086 "BZ"
 e2e_mo BANK "BZ"
 e2e_mo 8613800138005 "BZ"
-e2e_wait_sms_exact 8613800138005 2
-e2e_assert_eq "MO counted" "34" "$(e2e_redis HGET vasgw:stats mo)"
+e2e_wait_sms_exact 8613800138005 3
+e2e_assert_eq "MO counted" "36" "$(e2e_redis HGET vasgw:stats mo)"
 e2e_assert_eq "short code: no answer" "0" "$(e2e_sms_count 10086)"
 e2e_assert_eq "alphanumeric: no answer" "0" "$(e2e_sms_count BANK)"
-e2e_assert_eq "SMS in all" "$((answers + 2))" "$(e2e_count_events submit)"
+e2e_assert_eq "SMS in all" "$((answers + 3))" "$(e2e_count_events submit)"
 
 # 3. An auto-responder: it answers each reply as soon as the reply reaches
 #    it (the SMSC sends delivery receipts from now on).  Answered five
@@ -70,5 +90,5 @@ e2e_assert_eq "auto-responder answered five times, then left alone" "5" "$(e2e_s
 # The sixth came within 10 s of the fifth reply's delivery, the fifth
 # time running: a loop; the seventh and eighth fall in the block.
 e2e_assert_eq "counted as a loop" "3" "$(e2e_redis HGET vasgw:stats mo_loop)"
-e2e_assert_eq "MO counted" "43" "$(e2e_redis HGET vasgw:stats mo)"
+e2e_assert_eq "MO counted" "45" "$(e2e_redis HGET vasgw:stats mo)"
 e2e_pass

@@ -30,6 +30,7 @@ static vg_test_redis_t R;
 #define NOW_S "1767225600000"
 #define ISO "2026-01-01T08:00:00+08:00"
 #define SUB "vasgw:sub:{" M "}"
+#define SUB2 "vasgw:sub:{" M2 "}"
 #define MINUTE "29453760" /* NOW / 60000: the rate limit's minute */
 
 /*
@@ -598,6 +599,35 @@ static void test_rate_limit(void **state) {
   VG_EXPECT(check("STATS"), "mo_rate_limited=2 queued=13");
 }
 
+/* TD over the rate limit, or from a number taken for an auto-responder: the
+ * opt-out is carried out, not answered.  DY is not: only the safe
+ * direction passes the gate. */
+static void test_optout_past_the_gate(void **state) {
+  (void)state;
+  VG_EXPECT(vg_test_run(&R, "SET " SUB ":rate:" MINUTE " 10"), "+OK");
+  vg_fn_mo_reply_t a = mo("m1", "optout");
+  a.gate = 1;
+  VG_EXPECT(reply(&a), SILENT("rate"));
+  VG_EXPECT(vg_test_run(&R, "EXISTS vasgw:msg:re-m1"), "0");
+  VG_EXPECT(check("HASH " SUB), "optout=1 optout_at=" NOW_S);
+  VG_EXPECT(check("STATS"), "mo_rate_limited=1 optout=1");
+  /* DY over the limit: not carried out. */
+  a = mo("m2", "optin");
+  a.gate = 1;
+  VG_EXPECT(reply(&a), SILENT("rate"));
+  VG_EXPECT(check("HASH " SUB), "optout=1 optout_at=" NOW_S);
+  VG_EXPECT(check("STATS"), "mo_rate_limited=2 optout=1");
+  /* An auto-responder's TD: carried out, not answered. */
+  VG_EXPECT(vg_test_run(&R, "HSET " SUB2 " loop_until 1767225600001"), "1");
+  a = mo("m3", "optout");
+  a.msisdn = M2;
+  a.gate = 1;
+  VG_EXPECT(reply(&a), SILENT("loop"));
+  VG_EXPECT(vg_test_run(&R, "HGET " SUB2 " optout"), "\"1\"");
+  VG_EXPECT(vg_test_run(&R, "EXISTS vasgw:msg:re-m3"), "0");
+  VG_EXPECT(check("STATS"), "mo_loop=1 mo_rate_limited=2 optout=2");
+}
+
 /*
  * The gate counts an MO once.  A "proceed" leaves its stream entry pending
  * for the C (ZS, TJ, CX ...); when the node dies before the C answers,
@@ -690,14 +720,15 @@ static void test_auto_responder(void **state) {
   VG_EXPECT(check("STATS"), "mo_loop=2 queued=10");
 }
 
-/* A number left alone is answered by nothing gated, and the loop is the
- * gate's first rule: before the rate limit. */
+/* A number left alone has nothing gated carried out (DY here; TD is
+ * test_optout_past_the_gate's), and the loop is the gate's first rule:
+ * before the rate limit. */
 static void test_loop_before_rate(void **state) {
   (void)state;
   vg_test_setup(&R, (const char *const[]){
                         "HSET " SUB " loop_until 1767225660000",
                         "SET " SUB ":rate:" MINUTE " 10", NULL});
-  vg_fn_mo_reply_t a = mo("m1", "optout");
+  vg_fn_mo_reply_t a = mo("m1", "optin");
   a.gate = 1;
   VG_EXPECT(reply(&a), SILENT("loop"));
   VG_EXPECT(vg_test_run(&R, "HEXISTS " SUB " optout"), "0");
@@ -714,6 +745,7 @@ int main(void) {
       cmocka_unit_test_setup(test_answer_queued, setup),
       cmocka_unit_test_setup(test_stream_entry, setup),
       cmocka_unit_test_setup(test_rate_limit, setup),
+      cmocka_unit_test_setup(test_optout_past_the_gate, setup),
       cmocka_unit_test_setup(test_gate_same_mo_twice, setup),
       cmocka_unit_test_setup(test_auto_responder, setup),
       cmocka_unit_test_setup(test_loop_before_rate, setup),
