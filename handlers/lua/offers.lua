@@ -73,12 +73,17 @@ local function offer_create(a)
   local sub, offers = P .. ':sub:{' .. m .. '}', P .. ':sub:{' .. m .. '}:offers'
   local c = counters()
   local out, todo = {}, {}
+  local seen = {} -- the services this call offers already
   for g in a.offers() do
     local ex = redis.call('HMGET', P .. ':offer:' .. g.id, 'state', 'code', 'msg')
     if ex[1] then
       out[#out + 1] = {g.id, 'exists', ex[1], ex[2] or ''}
     else
       local why = service_refusal(P, m, g.service, a.marketing, now, a.cancel_block)
+      -- The same service twice in one call ("CL CL"): its first offer is
+      -- the open offer of it, the second is refused as for one made before.
+      if not why and seen[g.service] then why = 'offer_pending' end
+      if not why then seen[g.service] = true end
       -- An open offer of the same service: a second one would only put the
       -- service twice in the subscriber's list.  Marketing is refused; a
       -- subscriber who asks again (ZS) gets the SMS again with that code.

@@ -53,6 +53,21 @@ e2e_assert_eq "again: none sent" "" "$(e2e_json sent <"$E2E_DIR/again.stdout")"
 e2e_assert_eq "again: open offers" 4 "$(e2e_json refused:offer_pending <"$E2E_DIR/again.stdout")"
 e2e_assert_eq "again: unknown" 1 "$(e2e_json refused:unknown_service <"$E2E_DIR/again.stdout")"
 
+# 3b. A service named twice on a line, and twice on the command line: one
+#     offer of it, the second refused as open (it made two live offers of
+#     one service: two SMS, and "1 CL, 2 CL" to choose from).
+printf '13800138008,CL SJB CL\n' >"$E2E_DIR/twice.csv"
+e2e_expect_status twice 0 --json recommend --file "$E2E_DIR/twice.csv"
+e2e_assert_eq "twice: sent" 2 "$(e2e_json sent <"$E2E_DIR/twice.stdout")"
+e2e_assert_eq "twice: the second CL refused" 1 "$(e2e_json refused:offer_pending <"$E2E_DIR/twice.stdout")"
+e2e_wait_sms_exact 8613800138008 2
+e2e_expect_status twice_cli 0 --json recommend 13800138009 CL CL
+e2e_assert_eq "twice on the command line" "sent refused:offer_pending" \
+	"$(node -e 'const o = JSON.parse(process.argv[1]).offers;
+console.log(o.map((x) => x.status + (x.rule ? ":" + x.rule : "")).join(" "))' "$(cat "$E2E_DIR/twice_cli.stdout")")"
+e2e_wait_sms_exact 8613800138009 1
+e2e_assert_eq "one open offer of CL" 1 "$(e2e_redis HLEN "vasgw:sub:{8613800138009}:offers")"
+
 # 4. A bad line is told with its number; no offer is made from the file.
 printf '13800138006,CL\n13800138007\n' >"$E2E_DIR/c.csv"
 e2e_expect_status bad 1 recommend --file "$E2E_DIR/c.csv"

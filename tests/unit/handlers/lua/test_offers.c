@@ -214,6 +214,35 @@ static void test_create_several(void **state) {
   vg_fcall_free(&c);
 }
 
+/* The same service twice in one call: one offer, the second refused as
+ * pending (it was made two live offers of one service, two SMS, and a
+ * list "1 CL, 2 CL" to choose from), marketing or not. */
+static void test_create_same_service_twice(void **state) {
+  for (int marketing = 1; marketing >= 0; marketing--) {
+    print_message("marketing %d\n", marketing);
+    setup(state);
+    vg_fn_offer_create_t a = contact();
+    a.marketing = marketing;
+    vg_fcall_t c = VG_FCALL_INIT;
+    vg_fn_offer_create(&c, &a);
+    const char *svcs[] = {"CL", "CL", "SJB"};
+    const char *ids[] = {"o1", "o2", "o3"};
+    for (int i = 0; i < 3; i++) {
+      vg_fn_offer_create_offers_t g = {
+          .id = ids[i], .service = svcs[i], .text = "\x1a", .kind = "recommend"};
+      vg_fn_offer_create_offers(&c, &g);
+    }
+    VG_EXPECT(vg_test_fcall(&R, &c),
+              "[[\"o1\",\"sent\",\"of-o1\",\"1\"],"
+              "[\"o2\",\"refused\",\"offer_pending\",\"\"],"
+              "[\"o3\",\"sent\",\"of-o3\",\"2\"]]");
+    VG_EXPECT(vg_test_run(&R, "EXISTS vasgw:offer:o2 vasgw:msg:of-o2"), "0");
+    VG_EXPECT(vg_test_run(&R, "HGETALL " SUB ":offers"),
+              "[\"1\",\"o1\",\"2\",\"o3\"]");
+    vg_fcall_free(&c);
+  }
+}
+
 /* An open offer of the service: marketing refused, a subscriber asking
  * again gets the SMS again with the same code. */
 static void test_create_pending(void **state) {
@@ -666,6 +695,7 @@ int main(void) {
       cmocka_unit_test_setup(test_create_rules, setup),
       cmocka_unit_test_setup(test_create_counts_contact, setup),
       cmocka_unit_test_setup(test_create_several, setup),
+      cmocka_unit_test_setup(test_create_same_service_twice, setup),
       cmocka_unit_test_setup(test_create_pending, setup),
       cmocka_unit_test_setup(test_create_codes, setup),
       cmocka_unit_test_setup(test_create_held, setup),
