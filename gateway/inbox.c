@@ -457,7 +457,11 @@ void vg_inbox_deliver(vg_inbox_t *in, vg_smpp_link_t *l,
   p->is_dlr = (d->esm_class & 0x04) != 0 || d->receipted_message_id != NULL;
   in->waiting++;
   if (!vg_redis_ready(in->redis)) {
-    /* Nothing is acknowledged that is not stored: ask for it again later. */
+    /* Nothing is acknowledged that is not stored: ask for it again later,
+     * and say so (the first refusal, then a count every 10 s). */
+    refused(in, p->is_dlr, 1,
+            in->redis->last_error[0] ? in->redis->last_error
+                                     : "Redis is not connected");
     answer(p, VG_SMPP_ESME_RX_T_APPN);
     return;
   }

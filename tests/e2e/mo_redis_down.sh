@@ -31,6 +31,13 @@ attempts=$(e2e_event_values deliver_sm attempt | tail -n1)
 [ "$attempts" -ge 2 ] || e2e_fail "expected a redelivery, last attempt was $attempts"
 e2e_assert_eq "refusals before the success" "$((attempts - 1))" \
 	"$(e2e_events deliver_sm_resp | grep -cF '"status":100,')"
+# The operator is told: the first refusal with its reason, then how it
+# ended (docs/delivery.md, "Without Redis").  While vasgwd knew Redis was
+# gone it refused without a word (the refusal path that never tried Redis).
+log=$E2E_DIR/vasgwd.log
+e2e_assert_eq "the first refusal logged, once" 1 \
+	"$(grep -c 'warn inbox: cannot store a MO: .*; answering ESME_RX_T_APPN, the SMSC delivers it again' "$log")"
+e2e_assert_eq "the end of the refusals logged" 1 "$(grep -c 'info inbox: storing again' "$log")"
 
 is_accepted() { [ "$(e2e_redis HGET "vasgw:msg:$1" state)" = accepted ]; }
 e2e_wait_for "reply re-1 accepted" 10 is_accepted re-1
