@@ -377,7 +377,7 @@ static void on_claim(vg_redis_t *r, redisReply *reply, void *data,
     claim(d, holder);
     return;
   }
-  vg_log_error("node %s is already running: %s (host/pid/started) holds it; "
+  vg_log_fatal("node %s is already running: %s (host/pid/started) holds it; "
                "two vasgwd must not share a [gateway] node name: give this "
                "one its own, or stop the other",
                d->cfg->node, holder);

@@ -56,8 +56,9 @@ void vg_log_close(void) {
 
 int vg_log_enabled(vg_log_level_t level) { return level <= sink_level; }
 
-void vg_log(vg_log_level_t level, const char *fmt, ...) {
-  if (level > sink_level)
+static void vlog(vg_log_level_t level, int fatal, const char *fmt,
+                 va_list ap) {
+  if (level > sink_level && !fatal)
     return;
   FILE *out = sink ? sink : stderr;
   struct timeval tv;
@@ -67,10 +68,7 @@ void vg_log(vg_log_level_t level, const char *fmt, ...) {
   char ts[32];
   strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
   char line[VG_LOG_LINE_MAX + 1];
-  va_list ap;
-  va_start(ap, fmt);
   int n = vsnprintf(line, sizeof line, fmt, ap);
-  va_end(ap);
   if (n > VG_LOG_LINE_MAX) {
     /* Cut where a character ends, and said so with the length it had: a
      * line that stops inside a character is not UTF-8 any more, and one
@@ -81,6 +79,23 @@ void vg_log(vg_log_level_t level, const char *fmt, ...) {
                                       VG_LOG_LINE_MAX - (size_t)m);
     memcpy(line + keep, mark, (size_t)m + 1);
   }
-  fprintf(out, "%s.%03dZ %s %s\n", ts, (int)(tv.tv_usec / 1000),
-          level_names[level], line);
+  if (level <= sink_level)
+    fprintf(out, "%s.%03dZ %s %s\n", ts, (int)(tv.tv_usec / 1000),
+            level_names[level], line);
+  if (fatal && out != stderr)
+    fprintf(stderr, "vasgwd: %s\n", line);
+}
+
+void vg_log(vg_log_level_t level, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vlog(level, 0, fmt, ap);
+  va_end(ap);
+}
+
+void vg_log_fatal(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vlog(VG_LOG_ERROR, 1, fmt, ap);
+  va_end(ap);
 }

@@ -38,6 +38,11 @@ void vg_log_close(void);
 void vg_log(vg_log_level_t level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* What the program stops for (exit status 1): logged at error, and written
+ * to standard error too when the log goes to a file, where the operator
+ * who started it looks (vasgwd(8), EXIT STATUS). */
+void vg_log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #define vg_log_error(...) vg_log(VG_LOG_ERROR, __VA_ARGS__)
 #define vg_log_warn(...) vg_log(VG_LOG_WARN, __VA_ARGS__)
 #define vg_log_info(...) vg_log(VG_LOG_INFO, __VA_ARGS__)

@@ -282,12 +282,14 @@ static void library_failed(vg_redis_t *r, const char *err) {
   /* The status field keeps the start; the log has it all. */
   snprintf(r->last_error, sizeof r->last_error, "%.*s",
            (int)sizeof r->last_error - 1, msg);
-  vg_log_error("%s %s:%d: %s", r->name, r->host, r->port, msg);
   if (r->on_fatal) {
+    vg_log_fatal("%s %s:%d: %s", r->name, r->host, r->port, msg);
     r->on_fatal(r, msg);
     vg_redis_stop(r);
-  } else if (r->ac) {
-    redisAsyncDisconnect(r->ac);
+  } else {
+    vg_log_error("%s %s:%d: %s", r->name, r->host, r->port, msg);
+    if (r->ac)
+      redisAsyncDisconnect(r->ac);
   }
 }
 
