@@ -23,6 +23,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_SVCS 16
 
@@ -278,18 +279,23 @@ static int file_row(file_t *f, const vg_csv_row_t *row) {
   line_t *l = &f->lines[f->n];
   memset(l, 0, sizeof *l);
   l->line = row->line;
-  const char *why = NULL;
+  const char *why = NULL, *bad_number = NULL;
   if (row->n < 2)
     why = "expected 'msisdn,SERVICE[ SERVICE...]'";
   else if (vg_msisdn_normalize(row->f[0], f->r->c->cfg.country_code, l->to,
-                               NULL) != 0)
-    why = "malformed MSISDN";
+                               &bad_number) != 0)
+    why = "malformed number";
   else
     for (size_t i = 1; i < row->n && !why; i++)
       if (add_svcs(row->f[i], l) != 0)
         why = "expected 1 to 16 service codes of at most 8 characters";
   if (!why && l->n == 0)
     why = "expected 1 to 16 service codes of at most 8 characters";
+  if (why && bad_number) {
+    vg_cli_bad_row(f->path, row->line, "%s '%s': %s", why, row->f[0],
+                   bad_number);
+    return 1;
+  }
   if (why) {
     vg_cli_bad_row(f->path, row->line, "%s", why);
     return 1;
@@ -300,9 +306,16 @@ static int file_row(file_t *f, const vg_csv_row_t *row) {
   return 0;
 }
 
+/* A first record "msisdn,service" (or "msisdn,services") is a header, as
+ * for send --file. */
+static int is_header(const vg_csv_row_t *r) {
+  return r->n == 2 && strcasecmp(r->f[0], "msisdn") == 0 &&
+         (strcasecmp(r->f[1], "service") == 0 ||
+          strcasecmp(r->f[1], "services") == 0);
+}
+
 static int file_record(void *data, size_t nth, const vg_csv_row_t *r) {
-  (void)nth;
-  return file_row(data, r);
+  return nth == 0 && is_header(r) ? 0 : file_row(data, r);
 }
 
 /* The index of outcome `name`, added when new; -1 past 256 (the statuses

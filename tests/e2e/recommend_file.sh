@@ -68,6 +68,17 @@ console.log(o.map((x) => x.status + (x.rule ? ":" + x.rule : "")).join(" "))' "$
 e2e_wait_sms_exact 8613800138009 1
 e2e_assert_eq "one open offer of CL" 1 "$(e2e_redis HLEN "vasgw:sub:{8613800138009}:offers")"
 
+# 3c. A header row, as a spreadsheet writes it, is skipped; a bad number
+#     is told with the number and why.
+printf '\xef\xbb\xbfmsisdn,service\r\n13800138010,SJB\r\n' >"$E2E_DIR/header.csv"
+e2e_expect_status header 0 --json recommend --file "$E2E_DIR/header.csv"
+e2e_assert_eq "header: one line" 1 "$(e2e_json lines <"$E2E_DIR/header.stdout")"
+e2e_assert_eq "header: sent" 1 "$(e2e_json sent <"$E2E_DIR/header.stdout")"
+e2e_wait_sms_exact 8613800138010 1
+printf '12345,CL\n' >"$E2E_DIR/badnum.csv"
+e2e_expect_status badnum 1 recommend --file "$E2E_DIR/badnum.csv"
+e2e_assert_match "the bad number named" "badnum.csv:1: malformed number '12345': too short" "$(e2e_cli_err badnum)"
+
 # 4. A bad line is told with its number; no offer is made from the file.
 printf '13800138006,CL\n13800138007\n' >"$E2E_DIR/c.csv"
 e2e_expect_status bad 1 recommend --file "$E2E_DIR/c.csv"
