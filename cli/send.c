@@ -268,19 +268,36 @@ static int cmd_msg_show(cli_t *c, const char *id) {
     return vg_cli_fail("no message '%s' (records are kept %d days)", id,
                 c->cfg.msg_ttl_days);
   }
+  /* The coding the text goes in: the outbox encodes it the same way. */
+  const char *text = vg_cli_field(h, "text");
+  const char *coding = "-";
+  int dcs = -1;
+  vg_text_mt_t enc;
+  if (text && vg_text_encode_mt(text, strlen(text), 0, &enc) == 0) {
+    dcs = enc.dcs;
+    coding = enc.dcs == VG_DCS_UCS2 ? "ucs2" : "gsm7";
+    vg_text_mt_free(&enc);
+  }
   if (c->json) {
-    /* Every field as stored, parts grouped. */
+    /* Every field as stored, times as numbers (ms) with their RFC 3339
+     * form beside them, then the coding. */
     printf("{");
     for (size_t i = 0; i + 1 < h->elements; i += 2) {
+      const char *f = h->element[i]->str, *v = h->element[i + 1]->str;
       if (i)
         printf(",");
-      vg_cli_json_str(stdout, h->element[i]->str);
+      vg_cli_json_str(stdout, f);
       printf(":");
-      vg_cli_json_str(stdout, h->element[i + 1]->str);
-      if (time_field(h->element[i]->str))
-        vg_cli_json_time(stdout, h->element[i]->str,
-                         strtoll(h->element[i + 1]->str, NULL, 10));
+      if (time_field(f) && *v && strspn(v, "0123456789") == strlen(v)) {
+        printf("%s", v);
+        vg_cli_json_time(stdout, f, strtoll(v, NULL, 10));
+      } else {
+        vg_cli_json_str(stdout, v);
+      }
     }
+    printf(",\"encoding\":\"%s\"", coding);
+    if (dcs >= 0)
+      printf(",\"data_coding\":%d", dcs);
     printf("}\n");
     freeReplyObject(h);
     return 0;
@@ -292,6 +309,9 @@ static int cmd_msg_show(cli_t *c, const char *id) {
   if (vg_cli_field(h, "error") && *vg_cli_field(h, "error"))
     printf("  %-12s %s\n", "error", vg_cli_field(h, "error"));
   printf("  %-12s %s\n", "parts", parts ? parts : "(not yet encoded)");
+  if (dcs >= 0)
+    printf("  %-12s %s (data_coding %d)\n", "encoding",
+           dcs == VG_DCS_UCS2 ? "UCS-2" : "GSM 7-bit", dcs);
   print_time("created", vg_cli_field(h, "created"));
   print_time("held until", vg_cli_field(h, "release_at"));
   print_time("released", vg_cli_field(h, "released_at"));

@@ -37,6 +37,13 @@ for what in created submitted accepted done; do
 done
 e2e_expect_status msg_json 0 --json msg show m1
 e2e_assert_eq "msg --json: created as stored" $T "$(e2e_json created <"$E2E_DIR/msg_json.stdout")"
+e2e_assert_eq "msg --json: times are numbers, as in the other commands" "number number" \
+	"$(node -e 'const o = JSON.parse(require("fs").readFileSync(0, "utf8"));
+console.log(typeof o.created, typeof o["p1.dlr_at"])' <"$E2E_DIR/msg_json.stdout")"
+e2e_assert_eq "msg --json: the coding" "gsm7 0" \
+	"$(node -e 'const o = JSON.parse(require("fs").readFileSync(0, "utf8"));
+console.log(o.encoding, o.data_coding)' <"$E2E_DIR/msg_json.stdout")"
+e2e_assert_eq "msg show: the coding" "  encoding     GSM 7-bit (data_coding 0)" "$(grep '^  encoding ' "$E2E_DIR/msg.stdout")"
 e2e_assert_eq "msg --json: created_time" $ISO "$(e2e_json created_time <"$E2E_DIR/msg_json.stdout")"
 e2e_assert_eq "msg --json: done_time" $ISO "$(e2e_json done_time <"$E2E_DIR/msg_json.stdout")"
 e2e_assert_eq "msg --json: p1.resp_time" $ISO "$(field p1.resp_time <"$E2E_DIR/msg_json.stdout")"
