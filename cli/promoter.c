@@ -228,13 +228,14 @@ int vg_cli_promoter_status(cli_t *c, int nw, const char **words) {
   vg_fcall_free(&call);
   if (r == NULL)
     goto out;
-  if (r->type != REDIS_REPLY_ARRAY || r->elements < 4) {
+  if (r->type != REDIS_REPLY_ARRAY || r->elements < 5) {
     vg_cli_fail("Redis function promoter_status: unexpected reply");
     freeReplyObject(r);
     goto out;
   }
   const char *outcome = r->element[0]->str, *old = r->element[1]->str,
-             *name = r->element[2]->str, *staff = r->element[3]->str;
+             *name = r->element[2]->str, *staff = r->element[3]->str,
+             *sms = r->element[4]->str;
   if (strcmp(outcome, "missing") == 0) {
     vg_cli_fail("no promoter %s (see 'vasgw promoter list')", msisdn);
     freeReplyObject(r);
@@ -262,11 +263,13 @@ int vg_cli_promoter_status(cli_t *c, int nw, const char **words) {
     vg_cli_json_str(stdout, status);
     printf(",\"reason\":");
     vg_cli_json_str(stdout, changed ? reason : "");
-    printf(",\"changed\":%s,\"sms_queued\":%s}\n", changed ? "true" : "false",
-           changed ? "true" : "false");
+    printf(",\"changed\":%s,\"sms_queued\":%s,\"message\":",
+           changed ? "true" : "false", changed ? "true" : "false");
+    vg_cli_json_str(stdout, sms);
+    printf("}\n");
   } else if (changed) {
-    printf("promoter %s (staff no. %s, %s): %s -> %s; SMS queued\n", msisdn,
-           staff, name, old, status);
+    printf("promoter %s (staff no. %s, %s): %s -> %s; SMS %s queued\n",
+           msisdn, staff, name, old, status, sms);
   } else {
     printf("promoter %s (staff no. %s, %s) is already %s; nothing changed, "
            "no SMS sent\n", msisdn, staff, name, status);

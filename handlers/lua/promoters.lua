@@ -27,13 +27,14 @@ end
 -- the promoter is told by SMS (the template's text is rendered here with
 -- the record's name and staff number).  The same change twice changes
 -- nothing and sends nothing.
--- -> {"changed" | "unchanged" | "missing", old status, name, staff_no}
+-- -> {"changed" | "unchanged" | "missing", old status, name, staff_no,
+--     the SMS's message id ("" when none was sent)}
 local function promoter_status(a)
   local P, now, m = a.prefix, a.now, a.msisdn
   local k = P .. ':promoter:' .. m
   local f = redis.call('HMGET', k, 'status', 'name', 'staff_no', 'outlet')
-  if not f[1] then return {'missing', '', '', ''} end
-  if f[1] == a.status then return {'unchanged', f[1], f[2], f[3]} end
+  if not f[1] then return {'missing', '', '', '', ''} end
+  if f[1] == a.status then return {'unchanged', f[1], f[2], f[3], ''} end
   local id = check_id('message', 'pr-' .. m .. '-' .. a.status .. '-' .. now)
   redis.call('HSET', k, 'status', a.status, 'reason', a.reason, 'updated_at', now)
   redis.call('HINCRBY', P .. ':stats', 'promoters_' .. a.status, 1)
@@ -42,7 +43,7 @@ local function promoter_status(a)
   local c = counters()
   mt_put(P, {id = id, to = m, text = text, origin = 'promoter'}, now, a.msg_ttl, 0, c)
   count_flush(P, c)
-  return {'changed', f[1], f[2], f[3]}
+  return {'changed', f[1], f[2], f[3], id}
 end
 
 -- promoter_import: promoters onboarded in bulk by the operator, approved at

@@ -187,13 +187,17 @@ e2e_redis ZADD vasgw:promoters $now $M >/dev/null
 n0=$(mt_len)
 
 e2e_cli approve promoter approve 13700137000 >"$E2E_DIR/approve.stdout" || e2e_fail "approve: $(e2e_cli_err approve)"
-e2e_assert_eq "approve: output" \
-	"promoter $M (staff no. 10010, 赵六): pending -> approved; SMS queued" "$(out approve)"
+e2e_assert_match "approve: output, with the SMS's id" \
+	"^promoter $M \\(staff no. 10010, 赵六\\): pending -> approved; SMS pr-$M-approved-[0-9]{13} queued\$" "$(out approve)"
+sms=$(out approve | sed -n 's/.*; SMS \(pr-[^ ]*\) queued$/\1/p')
+e2e_assert_eq "approve: the SMS named is the one queued" "$M queued" \
+	"$(e2e_redis HMGET "vasgw:msg:$sms" to state | tr '\n' ' ' | sed 's/ $//')"
 e2e_assert_eq "approve: status" approved "$(e2e_redis HGET vasgw:promoter:$M status)"
 e2e_assert_eq "approve: one SMS" $((n0 + 1)) "$(mt_len)"
 e2e_assert_match "approve: SMS text" '^赵六，您已成为推广员，工号10010。' "$(sms_to $M)"
 out=$(e2e_cli approve2 --json promoter approve $M) || e2e_fail "approve twice: $(e2e_cli_err approve2)"
 e2e_assert_eq "approve twice: unchanged" false "$(e2e_json changed <<<"$out")"
+e2e_assert_eq "approve twice: no SMS named" "" "$(e2e_json message <<<"$out")"
 e2e_assert_eq "approve twice: no SMS" $((n0 + 1)) "$(mt_len)"
 e2e_expect_status approve3 0 promoter approve $M
 e2e_assert_eq "approve twice: text" \
@@ -205,6 +209,8 @@ e2e_assert_eq "audit: one approve" 1 "$(audit_count promoter.approve)"
 sleep 0.01
 out=$(e2e_cli disable --json promoter disable 10010 --reason 违规推广) || e2e_fail "disable: $(e2e_cli_err disable)"
 e2e_assert_eq "disable: changed" true "$(e2e_json changed <<<"$out")"
+e2e_assert_eq "disable: its SMS, by id" "赵六，您的推广员工号10010已停用：违规推广。" \
+	"$(e2e_redis HGET "vasgw:msg:$(e2e_json message <<<"$out")" text)"
 e2e_assert_eq "disable: from" approved "$(e2e_json from <<<"$out")"
 e2e_assert_eq "disable: status" disabled "$(e2e_redis HGET vasgw:promoter:$M status)"
 e2e_assert_eq "disable: reason" 违规推广 "$(e2e_redis HGET vasgw:promoter:$M reason)"
@@ -217,7 +223,7 @@ e2e_assert_eq "disable twice: no SMS" $((n0 + 2)) "$(mt_len)"
 
 sleep 0.01
 e2e_cli enable promoter approve $M >"$E2E_DIR/enable.stdout" || e2e_fail "enable: $(e2e_cli_err enable)"
-e2e_assert_eq "enable again" "promoter $M (staff no. 10010, 赵六): disabled -> approved; SMS queued" "$(out enable)"
+e2e_assert_match "enable again" "^promoter $M \\(staff no. 10010, 赵六\\): disabled -> approved; SMS pr-$M-approved-[0-9]{13} queued\$" "$(out enable)"
 e2e_assert_eq "enable: reason cleared" "" "$(e2e_redis HGET vasgw:promoter:$M reason)"
 e2e_assert_eq "enable: SMS" $((n0 + 3)) "$(mt_len)"
 
@@ -229,7 +235,7 @@ e2e_expect_status approve_reason 2 promoter approve $M --reason x
 e2e_assert_eq "refusals change nothing" approved "$(e2e_redis HGET vasgw:promoter:$M status)"
 sleep 0.01
 e2e_cli reject promoter reject $M --reason=不在本营业区 >"$E2E_DIR/reject.stdout" || e2e_fail "reject: $(e2e_cli_err reject)"
-e2e_assert_eq "reject" "promoter $M (staff no. 10010, 赵六): approved -> rejected; SMS queued" "$(out reject)"
+e2e_assert_match "reject" "^promoter $M \\(staff no. 10010, 赵六\\): approved -> rejected; SMS pr-$M-rejected-[0-9]{13} queued\$" "$(out reject)"
 e2e_assert_eq "reject: SMS" "赵六，您的推广员注册（工号10010）未通过：不在本营业区。" "$(sms_to $M | tail -n1)"
 
 # Disabling without a reason says that none was given.
