@@ -16,7 +16,7 @@ int vg_mt_text_verdict(int encoded, size_t nparts, int max_parts,
   if (encoded == VG_EUTF8)
     snprintf(why, VG_MT_WHY_MAX, "text cannot be encoded: not valid UTF-8");
   else if (encoded == VG_ETEXT)
-    snprintf(why, VG_MT_WHY_MAX, "text cannot be encoded: empty");
+    snprintf(why, VG_MT_WHY_MAX, "text is empty: nothing to send");
   else if (encoded == VG_ETOOLONG)
     snprintf(why, VG_MT_WHY_MAX,
              "text too long: more than %d parts, at most %d ([gateway] "

@@ -29,7 +29,7 @@ for m in bad1 bad2; do
 	e2e_wait_for "$m failed" 10 bash -c "[ \"\$(redis-cli -p $REDIS_PORT HGET vasgw:msg:$m state)\" = failed ]"
 done
 e2e_assert_eq "bad1: why" "unsent:text cannot be encoded: not valid UTF-8" "$(e2e_redis HGET vasgw:msg:bad1 error)"
-e2e_assert_eq "bad2: why" "unsent:text cannot be encoded: empty" "$(e2e_redis HGET vasgw:msg:bad2 error)"
+e2e_assert_eq "bad2: why" "unsent:text is empty: nothing to send" "$(e2e_redis HGET vasgw:msg:bad2 error)"
 e2e_assert_match "bad1: done" '^[0-9]{13}$' "$(e2e_redis HGET vasgw:msg:bad1 done_at)"
 e2e_assert_eq "counted unsent" 2 "$(e2e_redis HGET vasgw:stats unsent)"
 e2e_assert_eq "failed" 2 "$(e2e_redis HGET vasgw:stats failed)"
@@ -40,5 +40,5 @@ e2e_assert_eq "no submit_sm for bad1" 0 "$(e2e_sms_count 8613800138001)"
 e2e_assert_eq "no submit_sm for bad2" 0 "$(e2e_sms_count 8613800138002)"
 e2e_expect_status show 0 msg show bad2
 e2e_assert_match "msg show: state" "state +failed" "$(cat "$E2E_DIR/show.stdout")"
-e2e_assert_match "msg show: why" "error +unsent:text cannot be encoded: empty" "$(cat "$E2E_DIR/show.stdout")"
+e2e_assert_match "msg show: why" "error +unsent:text is empty: nothing to send" "$(cat "$E2E_DIR/show.stdout")"
 e2e_pass
