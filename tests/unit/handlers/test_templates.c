@@ -234,8 +234,23 @@ static void test_offer_render(void **state) {
   assert_string_equal(s, "【彩铃】5元/月。回复" VG_OFFER_CODE_MARK "开通，回复TD退订");
   free(s);
   s = vg_offer_render(t, 1, "CL", &r);
-  assert_string_equal(s, "【彩铃】来电听歌。 资费：5元/月。使用：拨12530。 取消：回复QX "
-                         "CL。 回复" VG_OFFER_CODE_MARK "开通，回复TD退订");
+  assert_string_equal(s, "【彩铃】来电听歌。资费：5元/月。拨12530。回复QX CL。回复"
+                         VG_OFFER_CODE_MARK "开通，回复TD退订");
+  free(s);
+  /* A service without knowledge, usage or cancel text (they may be empty):
+   * the SMS reads whole, no label left with nothing after it ("使用： 取消："
+   * it read before). */
+  static const char *const bare[] = {"name", "彩铃", "price", "5元/月"};
+  redisReply bare_el[4], *bare_p[4];
+  for (int i = 0; i < 4; i++) {
+    bare_el[i] = (redisReply){.type = REDIS_REPLY_STRING,
+                              .str = (char *)bare[i], .len = strlen(bare[i])};
+    bare_p[i] = &bare_el[i];
+  }
+  redisReply br = {.type = REDIS_REPLY_ARRAY, .elements = 4, .element = bare_p};
+  s = vg_offer_render(t, 1, "CL", &br);
+  assert_string_equal(s, "【彩铃】资费：5元/月。回复" VG_OFFER_CODE_MARK
+                         "开通，回复TD退订");
   free(s);
   /* No catalogue entry: no text (the offer is refused, unknown_service),
    * rather than one with a gap for the price. */
