@@ -132,7 +132,9 @@ static char *services_text(vg_mo_job_t *j, const redisReply *r) {
                         all, 1))
       break;
   }
-  vg_tpl_var_t v[] = {{"list", list ? list : ""}};
+  if (list == NULL) /* none enabled: say so, not an empty list */
+    return render(j, VG_TPL_NO_SERVICES, NULL, 0);
+  vg_tpl_var_t v[] = {{"list", list}};
   char *text = render(j, VG_TPL_YW, v, 1);
   free(list);
   return text;

@@ -124,9 +124,15 @@ local function mo_reply(a)
     return answer(r[2] == 'approved' and 'promoter_approved' or 'promoter_pending', v)
   end
   if kind == 'unknown' then return help_once() end
-  if kind == 'unknown_service' then
-    return answer('unknown_service', {service_code = svc, codes = service_codes(P)})
+  -- A code that names no service: the codes there are, or, when the
+  -- catalogue has none enabled, that there is nothing to offer (a list
+  -- would be empty).
+  local function unknown_service()
+    local codes = service_codes(P)
+    if codes == '' then return answer('no_services', {}) end
+    return answer('unknown_service', {service_code = svc, codes = codes})
   end
+  if kind == 'unknown_service' then return unknown_service() end
   if kind == 'say' then
     return answer(a.code, {service_code = svc, service_name = name_of(svc)})
   end
@@ -140,7 +146,7 @@ local function mo_reply(a)
     if r[1] == 'ordered' then return answer('cancel_received', v, '', r[2]) end
     if r[1] == 'processing' then return answer('processing', v) end
     if r[1] == 'not_active' then return answer('cancel_not_active', v) end
-    return answer('unknown_service', {service_code = svc, codes = service_codes(P)})
+    return unknown_service()
   end
   -- confirm | code | decline
   local r = offer_answer(P, now, m, kind, a.code, mo, a.requested_at)

@@ -79,5 +79,12 @@ e2e_assert_match "bare QX: how to write it" "QX 业务代码" "$(e2e_last_sms $s
 e2e_mo $sub "ZS XYZ"
 e2e_wait_sms_exact $sub $((n + 3))
 e2e_assert_eq "unknown code: the valid ones" "没有业务代码XYZ。可用代码：CL SJB" "$(e2e_last_sms $sub)"
+# Every service disabled: an unknown code is answered that there is
+# nothing to offer, not with an empty list of codes.
+e2e_vasgw_ok service disable CL >/dev/null
+e2e_vasgw_ok service disable SJB >/dev/null
+e2e_mo $sub "ZS XYZ"
+e2e_wait_sms_exact $sub $((n + 4))
+e2e_assert_eq "none enabled: said so" "暂无可办理的业务，请稍后再试。" "$(e2e_last_sms $sub)"
 e2e_assert_eq "no other webhook call" "2" "$(e2e_prov_count_calls)"
 e2e_pass

@@ -384,6 +384,13 @@ static void promoter_stories(void) {
   redis_do("ZADD vasgw:devs:promoter:" PROM " 1 Ao1 2 Ao2");
   SAY(PROM, "CX MX");
   SAY(PROM, "YW");
+
+  story("no service enabled: QX, ZS and YW say there is none");
+  redis_do("HSET vasgw:svc:CL enabled 0");
+  redis_do("HSET vasgw:svc:SJB enabled 0");
+  SAY(SUB, "QX ZZ");
+  SAY(SUB, "ZS ZZ");
+  SAY(PROM, "YW");
 }
 
 /* The result SMS of an order, for each action, outcome and reason. */

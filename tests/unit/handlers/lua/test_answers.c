@@ -138,6 +138,7 @@ static const char *const templates[][2] = {
     {"opted_out", "out {{service_number}}"},
     {"opted_in", "in"},
     {"unknown_service", "unknown {{service_code}}: {{codes}}"},
+    {"no_services", "no services"},
     {"cancel_received", "cancel {{service_code}} {{service_name}}"},
     {"cancel_not_active", "not active {{service_code}} {{service_name}}"},
     {"processing", "processing {{service_code}} {{service_name}}"},
@@ -327,6 +328,17 @@ static const kind_case_t kind_cases[] = {
     {"unknown_service", {NULL}, "unknown_service", "", "YY",
      ANSWERED("unknown_service", ""), "unknown YY: AQ CL SJB", "queued=1",
      {{NULL, NULL}}, NULL},
+    /* None enabled: no empty list of codes, but that there is none. */
+    {"unknown_service, none enabled",
+     {"HSET vasgw:svc:AQ enabled 0", "HSET vasgw:svc:CL enabled 0",
+      "HSET vasgw:svc:SJB enabled 0", NULL},
+     "unknown_service", "", "YY", ANSWERED("no_services", ""), "no services",
+     "queued=1", {{NULL, NULL}}, NULL},
+    {"cancel, unknown service, none enabled",
+     {"HSET vasgw:svc:AQ enabled 0", "HSET vasgw:svc:CL enabled 0",
+      "HSET vasgw:svc:SJB enabled 0", NULL},
+     "cancel", "", "ZZ", ANSWERED("no_services", ""), "no services",
+     "queued=1", {{"EXISTS vasgw:order:Dm1", "0"}, {NULL, NULL}}, NULL},
     /* say: the template named by code, about a service (its name from the
      * catalogue, or the code itself). */
     {"say, no service", {NULL}, "say", "usage_cancel", "",

@@ -216,7 +216,7 @@ static void test_status(void **state) {
       assert_string_equal(again, k->want);
     else {
       snprintf(want, sizeof want,
-               "[\"unchanged\",\"%s\",\"张三\",\"10001\"]", k->status);
+               "[\"unchanged\",\"%s\",\"张三\",\"10001\",\"\"]", k->status);
       assert_string_equal(again, want);
     }
     assert_string_equal(before, after);
