@@ -21,15 +21,14 @@ e2e_mo --redeliver $a "BZ"
 e2e_assert_eq "the link was dropped and bound again" "$((binds + 1))" "$(e2e_count_events bind)"
 e2e_assert_eq "the same bytes again" "true" \
 	"$(e2e_events deliver_sm | grep -F '"redelivery_of"' | e2e_json same_bytes)"
-e2e_wait_sms $a 1
+e2e_wait_sms_exact $a 1
 e2e_assert_eq "one MO stored" "1" "$(e2e_redis GET vasgw:seq:mo)"
 e2e_assert_eq "the copy counted as a redelivery" "1" "$(e2e_redis HGET vasgw:stats mo_duplicate)"
 
-# 2. The person sends "BZ" again: a new message, answered again.  When its
-# answer is out, every earlier answer is too (the stream is read in order):
-# the count of answers is final.
+# 2. The person sends "BZ" again: a new message, answered again; once
+# vasgwd has drained, the count of answers is final.
 e2e_mo $a "BZ"
-e2e_wait_sms $a 2
+e2e_wait_sms_exact $a 2
 e2e_assert_eq "two MO stored" "2" "$(e2e_redis GET vasgw:seq:mo)"
 e2e_assert_eq "still one redelivery" "1" "$(e2e_redis HGET vasgw:stats mo_duplicate)"
 e2e_assert_eq "two answers, one per message the person sent" "2" "$(e2e_sms_count $a)"
@@ -39,13 +38,13 @@ e2e_assert_eq "two answers, one per message the person sent" "2" "$(e2e_sms_coun
 b=8613900139000
 long="请问怎么开通彩铃业务，我想了解一下资费和使用方法，还有怎么取消，谢谢你们的帮助和耐心解答，祝工作顺利"
 e2e_mo --redeliver $b "$long"
-e2e_wait_sms $b 1
+e2e_wait_sms_exact $b 1
 e2e_assert_eq "three MO stored" "3" "$(e2e_redis GET vasgw:seq:mo)"
 e2e_assert_eq "the whole text once" "$long" "$(e2e_redis HGET vasgw:mo:3 text)"
 e2e_assert_eq "its record complete" "1" "$(e2e_redis HGET vasgw:mo:3 complete)"
-# Its answer is out: so is every answer before it.  One each.
+# One more "BZ" from a: drained, one answer each, no more.
 e2e_mo $a "BZ"
-e2e_wait_sms $a 3
+e2e_wait_sms_exact $a 3
 e2e_assert_eq "one answer to the long MO" "1" "$(e2e_sms_count $b)"
 e2e_assert_eq "four MO in all" "4" "$(e2e_redis GET vasgw:seq:mo)"
 # The marks of MO whose OK the SMSC has read are gone.
