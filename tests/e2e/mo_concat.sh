@@ -56,14 +56,17 @@ e2e_assert_eq "16-bit ref: parts" "3" "$(e2e_redis HGET "$kb" parts)"
 e2e_assert_eq "no reassembly left over" "" "$(e2e_redis --scan --pattern 'vasgw:mo:asm:*')"
 e2e_assert_eq "mo_incomplete" "" "$(e2e_redis HGET vasgw:stats mo_incomplete)"
 
-# The help text answers each sender once.
+# The help text (60 characters: one UCS-2 part) answers each sender once:
+# once vasgwd has drained (both MO answered, the answers out), exactly one
+# submit to each, and no other.
 help=$(sed 's/{{service_number}}/10658000/' "$top_srcdir/templates/zh_CN/help.txt" | tr -d '\n')
-replied() { e2e_events submit | grep -qF "\"dest\":\"$1\""; }
-e2e_wait_for "reply to $a" 10 replied "$a"
-e2e_wait_for "reply to $b" 10 replied "$b"
-is_accepted() { [ "$(e2e_redis HGET "vasgw:msg:$1" state)" = accepted ]; }
-e2e_wait_for "reply re-${ka##*:} accepted" 10 is_accepted "re-${ka##*:}"
-e2e_wait_for "reply re-${kb##*:} accepted" 10 is_accepted "re-${kb##*:}"
+e2e_wait_sms_exact "$a" 1
+e2e_wait_sms_exact "$b" 1
+e2e_assert_eq "submits in all: the two answers" 2 "$(e2e_count_events submit)"
+for rid in "re-${ka##*:}" "re-${kb##*:}"; do
+	e2e_assert_eq "reply $rid: one part" 1 "$(e2e_redis HGET "vasgw:msg:$rid" parts)"
+	e2e_assert_eq "reply $rid accepted" accepted "$(e2e_redis HGET "vasgw:msg:$rid" state)"
+done
 for who in "$a" "$b"; do
 	got=$(e2e_events submit | grep -F "\"dest\":\"$who\"" | e2e_json text | tr -d '\n')
 	e2e_assert_eq "help reply to $who" "$help" "$got"
@@ -72,13 +75,13 @@ done
 e2e_assert_eq "help reply record for $a" "$a" "$(e2e_redis HGET "vasgw:msg:re-${ka##*:}" to)"
 
 # Parts 1 and 3 of 3 only: after the wait, one MO with both, incomplete.
-c=8613700137000
-r=$(mo "$c" "$text8" '{"parts":3,"ref":77,"only_parts":[1,3]}') || e2e_fail "POST /mo failed: $r"
+partial=8613700137000
+r=$(mo "$partial" "$text8" '{"parts":3,"ref":77,"only_parts":[1,3]}') || e2e_fail "POST /mo failed: $r"
 e2e_assert_eq "partial: deliver_sm_resp statuses" "[0,0]" "$(e2e_json statuses <<<"$r")"
 e2e_wait_for "the incomplete MO delivered" 10 eval '[ "$(e2e_redis HGET vasgw:stats mo_incomplete)" = 1 ]'
-kc=$(mo_record "$c") || e2e_fail "no MO record from $c"
+kc=$(mo_record "$partial") || e2e_fail "no MO record from $partial"
 e2e_assert_eq "partial: complete" "0" "$(e2e_redis HGET "$kc" complete)"
 e2e_assert_eq "partial: missing" "2" "$(e2e_redis HGET "$kc" missing)"
-p1=$(e2e_events deliver_sm | grep -F "\"source\":\"$c\"" | e2e_json text | tr -d '\n')
+p1=$(e2e_events deliver_sm | grep -F "\"source\":\"$partial\"" | e2e_json text | tr -d '\n')
 e2e_assert_eq "partial: the parts that arrived, in order" "$p1" "$(e2e_redis HGET "$kc" text)"
 e2e_pass
