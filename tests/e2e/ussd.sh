@@ -21,10 +21,9 @@ e2e_assert_eq "MO text" "*123*8#" "$(e2e_redis HGET vasgw:mo:1 text)"
 e2e_assert_eq "MO ussd_op" "1" "$(e2e_redis HGET vasgw:mo:1 ussd_op)"
 e2e_assert_eq "MO its" "0102" "$(e2e_redis HGET vasgw:mo:1 its)"
 
-replied() { e2e_events submit | grep -qF "\"dest\":\"$a\""; }
-e2e_wait_for "USSD answer submitted" 10 replied
+# drained, exactly one answer
+e2e_wait_sms_exact "$a" 1
 reply=$(e2e_events submit | grep -F "\"dest\":\"$a\"")
-e2e_assert_eq "answers" "1" "$(wc -l <<<"$reply")"
 e2e_assert_eq "answer ussd_service_op" "17" "$(e2e_json ussd_service_op <<<"$reply")"
 e2e_assert_eq "answer its_session_info" "0102" "$(e2e_json its_session_info <<<"$reply")"
 e2e_assert_eq "answer source" "10658000" "$(e2e_json source <<<"$reply")"
@@ -38,8 +37,12 @@ e2e_wait_for "answer accepted" 5 is_accepted re-1
 
 # A plain SMS from the same number gets the help text, without USSD fields.
 r=$(e2e_sim POST /mo "{\"from\":\"$a\",\"text\":\"BZ\"}") || e2e_fail "POST /mo failed: $r"
-e2e_wait_for "SMS answer submitted" 10 eval '[ "$(e2e_events submit | grep -cF "\"dest\":\"$a\"")" -ge 2 ]'
+e2e_wait_sms_exact "$a" 2
 sms=$(e2e_events submit | grep -F "\"dest\":\"$a\"" | tail -n1)
+help=$(sed 's/{{service_number}}/10658000/' "$top_srcdir/templates/zh_CN/help.txt")
+e2e_assert_eq "SMS answer text (the help)" "$help" "$(e2e_json text <<<"$sms")"
+e2e_assert_eq "SMS answer source" "10658000" "$(e2e_json source <<<"$sms")"
+e2e_assert_eq "SMS answer record accepted" accepted "$(e2e_redis HGET vasgw:msg:re-2 state)"
 e2e_assert_eq "SMS answer ussd_service_op" "" "$(e2e_json ussd_service_op <<<"$sms")"
 e2e_assert_eq "SMS answer its_session_info" "" "$(e2e_json its_session_info <<<"$sms")"
 e2e_pass
