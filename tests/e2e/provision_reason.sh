@@ -41,23 +41,32 @@ msg_is() { [ "$(e2e_redis HGET "vasgw:msg:$1" state)" = "$2" ]; }
 
 # rejected NUM REASON KEPT [SCRIPT] — NUM confirms an offer of CL, the
 # provisioning system rejects it with REASON (or as the stub's JSON SCRIPT
-# says); the subscriber reads KEPT, delivered.
+# says); the subscriber reads KEPT, delivered.  The provisioning system is
+# called once, and NUM gets exactly: the offer, the answer to "Y", the
+# result, the answer to the later "Y" (each of the last two as many
+# submits as it has parts).
 rejected() {
-	local sub=86$1 out o
+	local sub=86$1 out o calls ack again
 	e2e_prov POST /script "${4:-$(js "JSON.stringify([{reject: process.argv[1]}])" "$2")}" >/dev/null ||
 		e2e_fail "cannot script the provisioning stub"
+	calls=$(e2e_prov_count_calls)
 	out=$(e2e_vasgw --json recommend "$1" CL) || e2e_fail "recommend $1 failed: $out"
 	o=A$(e2e_json offers.0.offer <<<"$out")
-	e2e_wait_sms $sub 1
+	e2e_wait_sms_exact $sub 1
 	e2e_mo $sub Y
+	ack=re-$(e2e_redis GET vasgw:seq:mo)
 	e2e_wait_for "$1: order rejected" 10 order_is "$o" rejected
 	e2e_wait_for "$1: the result SMS delivered" 10 msg_is "or-$o" delivered
 	e2e_assert_eq "$1: the result SMS" "抱歉，彩铃未能开通：$3。" "$(wire "$1" "or-$o")"
 	e2e_assert_eq "$1: the order's reason" "$3" "$(e2e_redis HGET "vasgw:order:$o" reason)"
 	# A later "Y" is told the same, from the order's record.
 	e2e_mo $sub Y
-	e2e_wait_for "$1: Y again: answered" 10 msg_is "re-$(e2e_redis GET vasgw:seq:mo)" delivered
-	e2e_assert_eq "$1: Y again" "抱歉，彩铃未能开通：$3。" "$(wire "$1" "re-$(e2e_redis GET vasgw:seq:mo)")"
+	again=re-$(e2e_redis GET vasgw:seq:mo)
+	e2e_wait_for "$1: Y again: answered" 10 msg_is "$again" delivered
+	e2e_assert_eq "$1: Y again" "抱歉，彩铃未能开通：$3。" "$(wire "$1" "$again")"
+	e2e_assert_eq "$1: the answer to Y: one part" 1 "$(e2e_redis HGET "vasgw:msg:$ack" parts)"
+	e2e_wait_sms_exact $sub $((2 + $(e2e_redis HGET "vasgw:msg:or-$o" parts) + $(e2e_redis HGET "vasgw:msg:$again" parts)))
+	e2e_assert_eq "$1: the provisioning system called once" $((calls + 1)) "$(e2e_prov_count_calls)"
 }
 
 rejected 13800000001 "$long" "$kept"
