@@ -17,8 +17,23 @@ e2e_wait_bound
 	long=$(printf 'x%.0s' $(seq 1 400))
 	for i in $(seq 30 34); do echo "86138001380$i,$long"; done
 } >"$E2E_DIR/batch.csv"
-e2e_vasgw send --file "$E2E_DIR/batch.csv" >/dev/null 2>&1 || e2e_fail "send --file refused"
+e2e_expect_status batch 0 --json send --file "$E2E_DIR/batch.csv"
+e2e_assert_eq "25 messages queued" 25 "$(e2e_json queued <"$E2E_DIR/batch.stdout")"
 e2e_wait_events submit 35 20
+# drained: every part answered; exactly 35 submit_sm, no more
+e2e_wait_drained 20
+e2e_assert_eq "submit_sm in all" 35 "$(e2e_count_events submit)"
+# each message accepted, with its parts
+mapfile -t ids < <(node -e 'for (const i of JSON.parse(require("fs").readFileSync(0, "utf8")).ids) console.log(i)' <"$E2E_DIR/batch.stdout")
+e2e_assert_eq "ids" 25 "${#ids[@]}"
+i=0
+for id in "${ids[@]}"; do
+	want=1
+	[ "$i" -ge 20 ] && want=3
+	e2e_assert_eq "message $id: parts" "$want" "$(e2e_redis HGET "vasgw:msg:$id" parts)"
+	e2e_assert_eq "message $id accepted" accepted "$(e2e_redis HGET "vasgw:msg:$id" state)"
+	i=$((i + 1))
+done
 
 # Arrival times at the simulator (ms): the densest 1-second window, and the
 # tightest gap between consecutive submits.
@@ -34,7 +49,6 @@ for (let i = 0; i < t.length; i++) {
 console.log(best, gap);' "$E2E_DIR/times")
 e2e_log "densest second: $densest submits; tightest gap: $tightest ms"
 [ "$densest" -le 22 ] || e2e_fail "$densest submit_sm within one second with tps = 20"
-[ "$densest" -ge 15 ] || e2e_fail "only $densest submit_sm in the busiest second: the cap is not being used"
 span=$(($(tail -n 1 "$E2E_DIR/times") - $(head -n 1 "$E2E_DIR/times")))
 [ "$span" -ge 1500 ] || e2e_fail "35 submit_sm within ${span} ms at tps = 20"
 e2e_pass
