@@ -15,6 +15,10 @@ long_text=$(printf '尊敬的客户，您好！%.0s' $(seq 1 12))
 long=$(e2e_vasgw send +8613800138001 "$long_text") || e2e_fail "send refused"
 
 e2e_wait_events submit 3 15
+# drained (every part answered): exactly 3 submit_sm, 1 and 2 per number
+e2e_wait_sms_exact 8613800138000 1
+e2e_wait_sms_exact 8613800138001 2
+e2e_assert_eq "submit_sm in all" 3 "$(e2e_count_events submit)"
 # The GSM text: one part, data_coding 0, the escapes intact.
 e2e_assert_eq "GSM text" "Hello {world} 100€" "$(e2e_events submit | grep -F '"dest":"8613800138000"' | e2e_json text)"
 e2e_assert_eq "GSM dcs" "0" "$(e2e_events submit | grep -F '"dest":"8613800138000"' | e2e_json dcs)"
