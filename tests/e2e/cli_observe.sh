@@ -78,28 +78,60 @@ if (bad.length) { console.log(bad.join("; ")); process.exit(1); }
 # second of starting and every 10 s after; a copy under 10 s old gives no
 # rate yet.
 e2e_wait_for "the counters copied" 5 bash -c "[ \"\$(redis-cli -p $REDIS_PORT XLEN vasgw:stats:history)\" -ge 1 ]"
-young=$(e2e_redis XREVRANGE vasgw:stats:history + - COUNT 1 | head -n1)
-age=$(( $(date +%s%3N) - ${young%%-*} ))
-if [ "$age" -lt 9000 ]; then
-	e2e_expect_status stats_young 0 --json stats
-	grep -q '"per_minute":null,' "$E2E_DIR/stats_young.stdout" ||
-		e2e_fail "no rate from a copy under 10 s old: $(cat "$E2E_DIR/stats_young.stdout")"
-	e2e_expect_status stats_young_text 0 stats
-	e2e_assert_match "the text says why" "per minute: no copy of the counters 10 s old yet" "$(cat "$E2E_DIR/stats_young_text.stdout")"
-fi
+# Redis's clock in ms (the copies' ids are on it, and the CLI reads it).
+redis_ms() {
+	local s us
+	{ read -r s; read -r us; } < <(e2e_redis TIME)
+	echo $((s * 1000 + 10#$us / 1000))
+}
+# The only copy is one taken 1 s ago (a stream's ids only grow: the
+# daemon's copies so far go, this one takes their place): the daemon writes
+# none for 9 s more, and the CLI finds none 10 s old.
+t=$(($(redis_ms) - 1000))
+e2e_assert_eq "a copy 1 s old" "$t-0" "$(e2e_redis EVAL "redis.call('DEL', KEYS[1])
+  return redis.call('XADD', KEYS[1], ARGV[1], 'mo', '0', 'queued', '0')" 1 vasgw:stats:history "$t-0")"
+e2e_expect_status stats_young 0 --json stats
+e2e_expect_status stats_young_text 0 stats
+after=$(redis_ms)
+# (Both calls ran before the copy was 10 s old, or the machine was too
+# slow for this check to mean anything.)
+[ $((after - t)) -lt 10000 ] ||
+	e2e_fail "the CLI calls ended $((after - t)) ms after the copy was taken: no longer under 10 s"
+grep -q '"per_minute":null,' "$E2E_DIR/stats_young.stdout" ||
+	e2e_fail "no rate from a copy under 10 s old: $(cat "$E2E_DIR/stats_young.stdout")"
+e2e_assert_eq "the text says why" \
+	"counters:               lifetime  (per minute: no copy of the counters 10 s old yet; a daemon writes one every 10 s)" \
+	"$(grep '^counters:' "$E2E_DIR/stats_young_text.stdout")"
+e2e_assert_match "text: mo 1, no rate" "^  mo +1$" "$(grep '^  mo ' "$E2E_DIR/stats_young_text.stdout")"
 # A copy taken 61 s ago with counters 0 (as when the daemon had just
-# started): per minute over 61 s, mo 1 -> 60000/61000, rounds to 1.
-t=$(( $(redis-cli -p "$REDIS_PORT" TIME | head -n1) * 1000 - 61000 ))
-# (A stream's ids only grow: the copies so far go, this one takes their
-# place; the daemon's next copy is too young to be used.)
+# started): per minute over 61 s, mo 1 -> 60000/61000, rounds to 1.  (It
+# replaces the copies so far likewise; the daemon's next copy is too young
+# to be used.)
+t=$(($(redis_ms) - 61000))
 e2e_assert_eq "a copy a minute old" "$t-0" "$(e2e_redis EVAL "redis.call('DEL', KEYS[1])
   return redis.call('XADD', KEYS[1], ARGV[1], 'mo', '0', 'queued', '0')" 1 vasgw:stats:history "$t-0")"
+# The window the CLI gives (its age, rounded to a second, by Redis's clock
+# when the CLI read it) lies between the ages before and after the call.
+# window_in_range WHAT BEFORE_MS AFTER_MS WINDOW_S
+window_in_range() {
+	local lo=$((($2 - t + 500) / 1000)) hi=$((($3 - t + 500) / 1000))
+	[[ $4 =~ ^[0-9]+$ ]] && [ "$4" -ge "$lo" ] && [ "$4" -le "$hi" ] ||
+		e2e_fail "$1: the window is '$4' s, not between $lo and $hi s"
+	[ "$lo" -ge 61 ] || e2e_fail "$1: the copy is only $lo s old"
+}
+before=$(redis_ms)
 e2e_expect_status stats_rate 0 --json stats
-e2e_assert_match "the window, in s" "^6[1-4]$" "$(e2e_json per_minute.window_s <"$E2E_DIR/stats_rate.stdout")"
+after=$(redis_ms)
+window_in_range "--json" "$before" "$after" "$(e2e_json per_minute.window_s <"$E2E_DIR/stats_rate.stdout")"
 e2e_assert_eq "mo per minute" "1" "$(e2e_json per_minute.mo <"$E2E_DIR/stats_rate.stdout")"
 e2e_assert_eq "queued per minute (the answer)" "1" "$(e2e_json per_minute.queued <"$E2E_DIR/stats_rate.stdout")"
 e2e_assert_eq "nothing failed" "0" "$(e2e_json per_minute.failed <"$E2E_DIR/stats_rate.stdout")"
+before=$(redis_ms)
 e2e_expect_status stats_rate_text 0 stats
-e2e_assert_match "text: a column per minute" "lifetime  per minute \(over the last 6[1-4] s\)" "$(cat "$E2E_DIR/stats_rate_text.stdout")"
+after=$(redis_ms)
+head=$(grep '^counters:' "$E2E_DIR/stats_rate_text.stdout")
+e2e_assert_match "text: a column per minute" "^counters: +lifetime  per minute \(over the last [0-9]+ s\)$" "$head"
+w=${head##*over the last }
+window_in_range "text" "$before" "$after" "${w%% s)}"
 e2e_assert_match "text: mo 1 and 1 per minute" "^  mo +1 +1$" "$(grep '^  mo ' "$E2E_DIR/stats_rate_text.stdout")"
 e2e_pass
