@@ -30,7 +30,7 @@ PACKAGES=(
 	libcmocka-dev libunistring-dev kannel-dev
 	redis-server redis-tools curl ca-certificates tzdata
 	clang libclang-rt-14-dev
-	lua5.1 lua-check
+	lua5.1 lua-check groff-base
 )
 
 install_packages() {

@@ -14,7 +14,8 @@
 #     --check with it (templates pointed into DESTDIR, below);
 #   - a second make install keeps an edited vasgw.conf, make uninstall
 #     leaves an edited one in place and removes everything else.
-# Needs neither Redis nor the simulator.  Every check is run and reported;
+# Needs neither Redis nor the simulator, but groff (a hard error, 99,
+# without it).  Every check is run and reported;
 # the test fails at the end if any failed.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
@@ -36,6 +37,10 @@ case $mf in
 esac
 export MAKEFLAGS
 unset MFLAGS MAKELEVEL
+# The man pages are read through groff: without it they would go
+# unchecked, so it is missing like any other tool (deploy/quickstart.sh
+# installs it).
+command -v groff >/dev/null 2>&1 || e2e_missing "groff is not installed (Debian package groff-base)"
 
 FAILED=0
 bad() {
@@ -154,14 +159,10 @@ if has unit; then
 	grep -qxF "EnvironmentFile=-$sysconfdir/vasgw/vasgwd.env" "$u" ||
 		bad "unit: expected 'EnvironmentFile=-$sysconfdir/vasgw/vasgwd.env', got '$(grep '^EnvironmentFile=' "$u")'"
 fi
-# The man pages as a reader sees them (groff, when installed): no warning,
-# and the paths in the text.  Without groff, in the source.
+# The man pages as a reader sees them (groff): no warning, and the paths
+# in the text.
 man_text() {   # FILE
-	if command -v groff >/dev/null 2>&1; then
-		groff -Kutf8 -man -Tutf8 -P-cbou "$1" 2>/dev/null | sed 's/‐/-/g; s/−/-/g'
-	else
-		sed 's/\\%//g; s/\\-/-/g' "$1"
-	fi
+	groff -Kutf8 -man -Tutf8 -P-cbou "$1" 2>/dev/null | sed 's/‐/-/g; s/−/-/g'
 }
 man_names() {   # PAGE PATH...
 	local page=$1 p text
@@ -173,10 +174,10 @@ man_names() {   # PAGE PATH...
 }
 for page in vasgwd.8 vasgw.1 vasgw.conf.5; do
 	has "$page" || continue
-	if command -v groff >/dev/null 2>&1; then
-		w=$(groff -Kutf8 -man -Tutf8 -ww -z "${FILE[$page]}" 2>&1)
-		[ -z "$w" ] || bad "$page: groff warns: $(head -n3 <<<"$w" | tr '\n' ' ')"
-	fi
+	st=0
+	w=$(groff -Kutf8 -man -Tutf8 -ww -z "${FILE[$page]}" 2>&1) || st=$?
+	[ "$st" -eq 0 ] || bad "$page: groff exits $st: $(head -n3 <<<"$w" | tr '\n' ' ')"
+	[ -z "$w" ] || bad "$page: groff warns: $(head -n3 <<<"$w" | tr '\n' ' ')"
 done
 has vasgwd.8 && man_names vasgwd.8 "$conf" "$example" "$pkgdatadir/templates/" \
 	"$sysconfdir/vasgw/vasgwd.env" ${systemdsystemunitdir:+"$systemdsystemunitdir/vasgwd.service"}
@@ -186,7 +187,11 @@ has vasgw.conf.5 && man_names vasgw.conf.5 "$conf" "$example" "$pkgdatadir/templ
 # --- the installed programs agree -----------------------------------------
 vasgwd=$D$sbindir/vasgwd
 if [ -x "$vasgwd" ]; then
-	help=$(env -u VASGW_CONF "$vasgwd" --help)
+	st=0
+	help=$(env -u VASGW_CONF "$vasgwd" --help 2>"$E2E_DIR/help.stderr") || st=$?
+	[ "$st" -eq 0 ] || bad "vasgwd --help exits $st, expected 0"
+	[ ! -s "$E2E_DIR/help.stderr" ] ||
+		bad "vasgwd --help writes to stderr: $(head -n3 "$E2E_DIR/help.stderr" | tr '\n' ' ')"
 	grep -qF "default: \$VASGW_CONF or $conf)" <<<"$help" ||
 		bad "vasgwd --help does not name $conf: $(grep default <<<"$help")"
 fi
