@@ -26,7 +26,11 @@ e2e_vasgw service set SJB --commission-fen 250 >/dev/null || e2e_fail "SJB rule"
 printf 'msisdn,name,outlet\n13900139001,张三,"城关营业厅,一楼"\n' >"$E2E_DIR/promoters.csv"
 e2e_vasgw promoter import "$E2E_DIR/promoters.csv" >/dev/null || e2e_fail "promoter import"
 pa=8613900139001
-e2e_wait_sms $pa 1
+# One SMS, the welcome (promoter_approved) with the first staff number.
+e2e_wait_sms_exact $pa 1
+e2e_assert_eq "the promoter's staff number" 10001 "$(e2e_redis HGET vasgw:promoter:$pa staff_no)"
+e2e_assert_eq "the welcome SMS" "张三，您已成为推广员，工号10001。推荐：TJ 手机号 业务代码；业务代码：YW；佣金：CX。" \
+	"$(e2e_sms_to $pa)"
 
 # Three subscribers, one offer each, each confirmed.
 sell() { # NATIONAL SERVICE
