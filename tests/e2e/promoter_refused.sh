@@ -41,11 +41,23 @@ e2e_assert_eq "no offer made for the stranger's TJ" "0" "$(e2e_sms_count 8613800
 # Registered, waiting for approval; then disabled.
 e2e_mo $pa "ZC 张三 城关营业厅"
 e2e_wait_sms_exact $pa 1
+zc="张三，您的推广员注册已受理，工号10001，审核通过后短信通知您。"
+e2e_assert_eq "ZC: the answer, every word filled in" "$zc" "$(e2e_sms_to $pa)"
 says $pa "TJ 13800138000 CL" "该指令仅限已审核通过的推广员使用（工号10001，待审核）。注册请发送：ZC 姓名 网点"
 e2e_vasgw promoter approve 13900139001 >/dev/null || e2e_fail "promoter approve failed"
 e2e_vasgw promoter disable 13900139001 --reason 离职 >/dev/null || e2e_fail "promoter disable failed"
 e2e_wait_sms_exact $pa 4
+e2e_assert_eq "approve, then disable: the promoter told each, every word filled in" \
+	"张三，您已成为推广员，工号10001。推荐：TJ 手机号 业务代码；业务代码：YW；佣金：CX。
+张三，您的推广员工号10001已停用：离职。" "$(e2e_sms_to $pa | sed -n '3,4p')"
 says $pa "CX" "该指令仅限已审核通过的推广员使用（工号10001，已停用）。注册请发送：ZC 姓名 网点"
+e2e_assert_eq "every SMS to the promoter, in order" "$zc
+该指令仅限已审核通过的推广员使用（工号10001，待审核）。注册请发送：ZC 姓名 网点
+张三，您已成为推广员，工号10001。推荐：TJ 手机号 业务代码；业务代码：YW；佣金：CX。
+张三，您的推广员工号10001已停用：离职。
+该指令仅限已审核通过的推广员使用（工号10001，已停用）。注册请发送：ZC 姓名 网点" "$(e2e_sms_to $pa)"
 
+# (An extra check: the texts above are the proof, this line's wording may
+# change.)
 e2e_assert_eq "no template rendered with a gap" "" "$(grep 'rendered without a value' "$E2E_DIR/vasgwd.log")"
 e2e_pass
