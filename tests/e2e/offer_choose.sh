@@ -16,6 +16,9 @@ e2e_services
 sub=8613900139000
 out=$(e2e_vasgw --json recommend 13900139000 CL SJB) || e2e_fail "recommend failed: $out"
 e2e_assert_eq "codes" $'1\n2' "$(e2e_json offers <<<"$out" | node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>JSON.parse(d).forEach(o=>console.log(o.code)))')"
+cl_offer=$(e2e_json offers.0.offer <<<"$out") sjb_offer=$(e2e_json offers.1.offer <<<"$out")
+[ -n "$cl_offer" ] && [ -n "$sjb_offer" ] || e2e_fail "no offer ids: $out"
+offer_state() { e2e_redis HGET "vasgw:offer:$1" state; }
 e2e_wait_sms_exact $sub 2
 e2e_assert_match "first offer: code 1" "回复1开通" "$(e2e_sms_to $sub | grep 彩铃)"
 e2e_assert_match "second offer: code 2" "回复2开通" "$(e2e_sms_to $sub | grep 手机报)"
@@ -46,6 +49,8 @@ e2e_assert_eq "one order record" "1" "$(e2e_vasgw_ok --json order list | e2e_jso
 e2e_mo $sub "不要"
 e2e_wait_sms_exact $sub 7
 e2e_assert_eq "declined" "好的，不为您开通彩铃。" "$(e2e_last_sms $sub)"
+e2e_assert_eq "the CL offer's record: declined" declined "$(offer_state "$cl_offer")"
+e2e_assert_eq "the SJB offer's record: confirmed" confirmed "$(offer_state "$sjb_offer")"
 
 # A lapsed offer: move its expiry into the past, as 48 hours would.
 out=$(e2e_vasgw --json recommend 13700137000 CL) || e2e_fail "recommend failed: $out"
@@ -56,6 +61,10 @@ e2e_mo 8613700137000 "是的！"
 e2e_wait_sms_exact 8613700137000 2
 e2e_assert_match "lapsed offer" "推荐已过期" "$(e2e_last_sms 8613700137000)"
 e2e_assert_eq "no order for the lapsed offer" "1" "$(e2e_prov_count_calls)"
+# Lapsed by its expiry, not by an event (handlers/lua/states.lua): the
+# record stays pending, with no order.
+e2e_assert_eq "the lapsed offer's record: pending, no order" "pending|" \
+	"$(e2e_redis HMGET "vasgw:offer:$offer" state order | tr '\n' '|' | sed 's/|$//')"
 
 # No offer at all: "Y" is told so; a code shaped word that is no offer is
 # unknown text, answered with help once a day.
