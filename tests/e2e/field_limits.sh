@@ -66,15 +66,31 @@ e2e_assert_eq "one for the one that fits" 1 "$(e2e_sms_count "$to20")"
 e2e_assert_match "logged" "message longto not sent: destination address longer than 20 characters" \
 	"$(cat "$E2E_DIR/vasgwd.log")"
 
-# The order of an offer confirmed, called once, at a host that cannot be
-# resolved.
+# The order of an offer confirmed, called once (max_attempts=1), at a host
+# that cannot be resolved.  No provisioning stub: no call reaches anything,
+# so the order's record of its calls is what shows it was called once.
 e2e_services
 out=$(e2e_vasgw --json recommend 13800000001 CL) || e2e_fail "recommend failed: $out"
 offer=$(e2e_json offers.0.offer <<<"$out")
-e2e_wait_sms 8613800000001 1
+[ -n "$offer" ] || e2e_fail "no offer in: $out"
+e2e_wait_sms_exact 8613800000001 1
 e2e_mo 8613800000001 Y
 order_failed() { [ "$(e2e_vasgw_ok --json order show "A$offer" | e2e_json state)" = failed ]; }
 e2e_wait_for "order failed" 15 order_failed
+e2e_wait_drained
+show=$(e2e_vasgw_ok --json order show "A$offer")
 e2e_assert_eq "last_error: libcurl's message, all of it" "Could not resolve host: $host" \
-	"$(e2e_vasgw_ok --json order show "A$offer" | e2e_json last_error)"
+	"$(e2e_json last_error <<<"$show")"
+e2e_assert_eq "called once: one attempt" 1 "$(e2e_json attempts <<<"$show")"
+e2e_assert_eq "called once: one call recorded, failed with the whole message" \
+	"1 1 failed Could not resolve host: $host" \
+	"$(e2e_json calls <<<"$show" | node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>{const c=JSON.parse(d);console.log(c.length+" "+c.map(x=>x.attempt+" "+x.outcome+" "+x.detail).join(" | "))})')"
+# The subscriber: the offer, the confirmation, and the failure (nothing
+# charged); no more once drained.
+e2e_wait_sms_exact 8613800000001 3
+e2e_assert_eq "the subscriber's SMS, the last one the failure" "【彩铃】5元/月。回复1开通，回复TD退订
+已收到您开通彩铃的确认，正在为您办理，结果稍后短信通知。
+抱歉，彩铃暂时无法开通，未产生任何费用，请稍后再试。" "$(e2e_sms_to 8613800000001)"
+e2e_assert_eq "the offer: confirmed, with the failed order" "confirmed A$offer" \
+	"$(e2e_redis HMGET "vasgw:offer:$offer" state order | tr '\n' ' ' | sed 's/ $//')"
 e2e_pass
