@@ -17,7 +17,7 @@ sub=8613900139000
 out=$(e2e_vasgw --json recommend 13900139000 CL SJB) || e2e_fail "recommend failed: $out"
 e2e_assert_eq "codes" $'1\n2' "$(e2e_json offers <<<"$out" | node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>JSON.parse(d).forEach(o=>console.log(o.code)))')"
 cl_offer=$(e2e_json offers.0.offer <<<"$out") sjb_offer=$(e2e_json offers.1.offer <<<"$out")
-[ -n "$cl_offer" ] && [ -n "$sjb_offer" ] || e2e_fail "no offer ids: $out"
+if [ -z "$cl_offer" ] || [ -z "$sjb_offer" ]; then e2e_fail "no offer ids: $out"; fi
 offer_state() { e2e_redis HGET "vasgw:offer:$1" state; }
 e2e_wait_sms_exact $sub 2
 e2e_assert_match "first offer: code 1" "回复1开通" "$(e2e_sms_to $sub | grep 彩铃)"
