@@ -336,15 +336,18 @@ static void test_recommend_parts(void **state) {
   assert_int_equal(vg_service_recommend_parts(en, &s), 1); /* GSM 7-bit */
 
   /* The longest valid entry: 20 + 20 Chinese characters stay within two
-   * UCS-2 parts with the shipped templates. */
+   * UCS-2 parts with the shipped templates: zh_CN's "【N】P。回复9开通，
+   * 回复TD退订" is 55 characters, one part (70); en's "N: P. Reply 9 to
+   * activate. Reply TD to opt out." 85, two (67 each). */
   for (int i = 0; i < VG_SVC_NAME_MAX; i++) {
     strcat(name, "铃");
     strcat(price, "元");
   }
   fill(&s, "CL", name, price);
   assert_int_equal(vg_service_check(&s, NULL, 0), 0);
-  assert_true(vg_service_recommend_parts(zh, &s) <= VG_SVC_RECOMMEND_PARTS);
-  assert_true(vg_service_recommend_parts(en, &s) <= VG_SVC_RECOMMEND_PARTS);
+  assert_int_equal(vg_service_recommend_parts(zh, &s), 1);
+  assert_int_equal(vg_service_recommend_parts(en, &s), 2);
+  assert_true(2 <= VG_SVC_RECOMMEND_PARTS);
 
   /* Far too long (the check does not validate): UCS-2 because of the
    * template's Chinese, 80 + 80 characters and the rest, three parts. */
