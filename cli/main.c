@@ -165,6 +165,29 @@ static int option_known(const command_t *c, const char *opt) {
   return 0;
 }
 
+/* Does option `opt` of `c` take a value?  Its usage writes it followed by
+ * a metavariable ("--limit N", "--reason TEXT"), not alone ("--all"). */
+static int option_takes_value(const command_t *c, const char *opt) {
+  size_t ol = strlen(opt);
+  for (const char *p = strstr(c->args, opt); p; p = strstr(p + ol, opt)) {
+    const char *v = p + ol;
+    if ((p == c->args || p[-1] == ' ' || p[-1] == '[' || p[-1] == '|') &&
+        *v == ' ' && v[1] >= 'A' && v[1] <= 'Z')
+      return 1;
+  }
+  static const char any[] = "any option of ";
+  const char *a = strstr(c->args, any);
+  if (a) {
+    a += sizeof any - 1;
+    size_t wl = strcspn(a, "]");
+    for (size_t i = 0; i < NCOMMANDS; i++)
+      if (strlen(commands[i].words) == wl &&
+          strncmp(commands[i].words, a, wl) == 0 && &commands[i] != c)
+        return option_takes_value(&commands[i], opt);
+  }
+  return 0;
+}
+
 /* A family without its subcommand ("vasgw service"), or no such command. */
 static int unknown(int nw, const char **words) {
   int any = 0;
@@ -246,6 +269,12 @@ int main(int argc, char **argv) {
         !option_known(cmd, words[i]))
       return vg_cli_usage_error("%s: unknown option '%.*s'", cmd->words,
                                 (int)strcspn(words[i], "="), words[i]);
+  /* ... and so is an option given without the value it takes. */
+  for (int i = used; i < nw; i++)
+    if (strncmp(words[i], "--", 2) == 0 && strchr(words[i], '=') == NULL &&
+        option_takes_value(cmd, words[i]) &&
+        (i + 1 == nw || strncmp(words[i + 1], "--", 2) == 0))
+      return vg_cli_usage_error("%s: %s needs a value", cmd->words, words[i]);
   char err[512];
   if (vg_config_load(path, &c.cfg, err, sizeof err) != 0)
     return vg_cli_fail("%s", err);
