@@ -274,7 +274,8 @@ int main(int argc, char **argv) {
     if (strncmp(words[i], "--", 2) == 0 && strchr(words[i], '=') == NULL &&
         option_takes_value(cmd, words[i]) &&
         (i + 1 == nw || strncmp(words[i + 1], "--", 2) == 0))
-      return vg_cli_usage_error("%s: %s needs a value", cmd->words, words[i]);
+      return vg_cli_usage_error("%s: option '%s' needs a value", cmd->words,
+                                words[i]);
   char err[512];
   if (vg_config_load(path, &c.cfg, err, sizeof err) != 0)
     return vg_cli_fail("%s", err);

@@ -198,7 +198,7 @@ int vg_cli_order_list(cli_t *c, int nw, const char **w) {
       if (*end || limit < 1 || limit > 100000)
         return vg_cli_usage_error("order list: --limit is 1 to 100000");
     } else if (strcmp(w[i], "--state") == 0 || strcmp(w[i], "--limit") == 0)
-      return vg_cli_usage_error("order list: %s needs a value", w[i]);
+      return vg_cli_usage_error("order list: option '%s' needs a value", w[i]);
     else
       return vg_cli_usage_error("order list: unknown argument '%s'", w[i]);
   }

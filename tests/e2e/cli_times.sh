@@ -70,7 +70,7 @@ no_utc list
 e2e_assert_match "order list: created" "A1 .* $LRE\$" "$(tail -n1 "$E2E_DIR/list.stdout")"
 e2e_expect_status list_json 0 --json order list
 e2e_expect_status list_nolimit 2 order list --limit
-e2e_assert_eq "--limit without its value is told so" "vasgw: order list: --limit needs a value (try 'vasgw --help')" \
+e2e_assert_eq "--limit without its value is told so" "vasgw: order list: option '--limit' needs a value (try 'vasgw --help')" \
 	"$(e2e_cli_err list_nolimit)"
 e2e_assert_eq "order list --json: created_time" $ISO "$(e2e_json 0.created_time <"$E2E_DIR/list_json.stdout")"
 

@@ -74,13 +74,13 @@ run unknown-opt 2 "$vasgw" send --nmae x
 e2e_assert_eq "unknown option named" "vasgw: send: unknown option '--nmae' (try 'vasgw --help')" "$err"
 run no-value 2 "$vasgw" order list --limit
 e2e_assert_eq "an option without its value, before the configuration" \
-	"vasgw: order list: --limit needs a value (try 'vasgw --help')" "$err"
+	"vasgw: order list: option '--limit' needs a value (try 'vasgw --help')" "$err"
 run no-value2 2 "$vasgw" promoter reject 13900139000 --reason --json
 e2e_assert_eq "a value-taking option followed by another option" \
-	"vasgw: promoter reject: --reason needs a value (try 'vasgw --help')" "$err"
+	"vasgw: promoter reject: option '--reason' needs a value (try 'vasgw --help')" "$err"
 run no-value3 2 "$vasgw" service set CL --price
 e2e_assert_eq "an option of service add, by service set" \
-	"vasgw: service set: --price needs a value (try 'vasgw --help')" "$err"
+	"vasgw: service set: option '--price' needs a value (try 'vasgw --help')" "$err"
 run c-missing 2 "$vasgw" -c
 e2e_assert_eq "vasgw -c without a file" "vasgw: -c needs a file name (try 'vasgw --help')" "$err"
 # The configuration file is only read for real work, and its absence named.
