@@ -143,49 +143,46 @@ static void help_one(FILE *out, const command_t *c) {
                "--help')\n");
 }
 
-/* Is `opt` ("--name" or "--name=value") one of the options the usage of
- * `c` names?  "[any option of service add]" names that command's too. */
-static int option_known(const command_t *c, const char *opt) {
-  size_t ol = strcspn(opt, "=");
-  for (const char *p = strstr(c->args, "--"); p; p = strstr(p + 2, "--")) {
-    size_t len = strspn(p + 2, "abcdefghijklmnopqrstuvwxyz-") + 2;
-    if (len == ol && strncmp(p, opt, ol) == 0)
-      return 1;
-  }
+/* The command whose options c's usage lends it ("[any option of service
+ * add]"), or NULL. */
+static const command_t *lender(const command_t *c) {
   static const char any[] = "any option of ";
   const char *a = strstr(c->args, any);
-  if (a) {
-    a += sizeof any - 1;
-    size_t wl = strcspn(a, "]");
-    for (size_t i = 0; i < NCOMMANDS; i++)
-      if (strlen(commands[i].words) == wl &&
-          strncmp(commands[i].words, a, wl) == 0 && &commands[i] != c)
-        return option_known(&commands[i], opt);
-  }
-  return 0;
+  if (a == NULL)
+    return NULL;
+  a += sizeof any - 1;
+  size_t wl = strcspn(a, "]");
+  for (size_t i = 0; i < NCOMMANDS; i++)
+    if (strlen(commands[i].words) == wl &&
+        strncmp(commands[i].words, a, wl) == 0 && &commands[i] != c)
+      return &commands[i];
+  return NULL;
+}
+
+/* Where option `opt` (its first `ol` bytes: "--name" of "--name=value")
+ * ends in the usage of `c` or of the command it lends from, or NULL when
+ * neither names it. */
+static const char *usage_option(const command_t *c, const char *opt,
+                                size_t ol) {
+  for (; c; c = lender(c))
+    for (const char *p = strstr(c->args, "--"); p; p = strstr(p + 2, "--")) {
+      size_t len = strspn(p + 2, "abcdefghijklmnopqrstuvwxyz-") + 2;
+      if (len == ol && strncmp(p, opt, ol) == 0)
+        return p + ol;
+    }
+  return NULL;
+}
+
+/* Is `opt` ("--name" or "--name=value") one of the options of `c`? */
+static int option_known(const command_t *c, const char *opt) {
+  return usage_option(c, opt, strcspn(opt, "=")) != NULL;
 }
 
 /* Does option `opt` of `c` take a value?  Its usage writes it followed by
  * a metavariable ("--limit N", "--reason TEXT"), not alone ("--all"). */
 static int option_takes_value(const command_t *c, const char *opt) {
-  size_t ol = strlen(opt);
-  for (const char *p = strstr(c->args, opt); p; p = strstr(p + ol, opt)) {
-    const char *v = p + ol;
-    if ((p == c->args || p[-1] == ' ' || p[-1] == '[' || p[-1] == '|') &&
-        *v == ' ' && v[1] >= 'A' && v[1] <= 'Z')
-      return 1;
-  }
-  static const char any[] = "any option of ";
-  const char *a = strstr(c->args, any);
-  if (a) {
-    a += sizeof any - 1;
-    size_t wl = strcspn(a, "]");
-    for (size_t i = 0; i < NCOMMANDS; i++)
-      if (strlen(commands[i].words) == wl &&
-          strncmp(commands[i].words, a, wl) == 0 && &commands[i] != c)
-        return option_takes_value(&commands[i], opt);
-  }
-  return 0;
+  const char *v = usage_option(c, opt, strlen(opt));
+  return v && v[0] == ' ' && v[1] >= 'A' && v[1] <= 'Z';
 }
 
 /* A family without its subcommand ("vasgw service"), or no such command. */

@@ -197,9 +197,7 @@ int vg_cli_order_list(cli_t *c, int nw, const char **w) {
       limit = strtol(w[++i], &end, 10);
       if (*end || limit < 1 || limit > 100000)
         return vg_cli_usage_error("order list: --limit is 1 to 100000");
-    } else if (strcmp(w[i], "--state") == 0 || strcmp(w[i], "--limit") == 0)
-      return vg_cli_usage_error("order list: option '%s' needs a value", w[i]);
-    else
+    } else
       return vg_cli_usage_error("order list: unknown argument '%s'", w[i]);
   }
   return vg_cli_connect(c) ? 1 : order_list(c, state, limit);
