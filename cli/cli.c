@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <uniwidth.h>
@@ -95,6 +96,20 @@ const char *vg_cli_str(const redisReply *h, const char *name) {
 
 long long vg_cli_num(const redisReply *h, const char *name) {
   return strtoll(vg_cli_str(h, name), NULL, 10);
+}
+
+int vg_cli_is_header(const vg_csv_row_t *r, const char *second) {
+  if (r->n != 2 || strcasecmp(r->f[0], "msisdn") != 0)
+    return 0;
+  size_t fl = strlen(r->f[1]);
+  for (const char *p = second;; p++) {
+    size_t n = strcspn(p, "|");
+    if (n == fl && strncasecmp(p, r->f[1], n) == 0)
+      return 1;
+    p += n;
+    if (*p == '\0')
+      return 0;
+  }
 }
 
 int vg_cli_each_record(const char *path,

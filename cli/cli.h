@@ -60,6 +60,11 @@ int vg_cli_each_record(const char *path,
                                   const vg_csv_row_t *r),
                        void *data);
 
+/* Is `r` the optional header "msisdn,<second>" of such a file (any case)?
+ * `second` lists the names the second column may have, "|"-separated
+ * ("service|services"). */
+int vg_cli_is_header(const vg_csv_row_t *r, const char *second);
+
 /* "vasgw: FILE:LINE: reason" on stderr: one bad row of an imported file. */
 void vg_cli_bad_row(const char *path, long line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -23,7 +23,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define MAX_SVCS 16
 
@@ -308,14 +307,10 @@ static int file_row(file_t *f, const vg_csv_row_t *row) {
 
 /* A first record "msisdn,service" (or "msisdn,services") is a header, as
  * for send --file. */
-static int is_header(const vg_csv_row_t *r) {
-  return r->n == 2 && strcasecmp(r->f[0], "msisdn") == 0 &&
-         (strcasecmp(r->f[1], "service") == 0 ||
-          strcasecmp(r->f[1], "services") == 0);
-}
-
 static int file_record(void *data, size_t nth, const vg_csv_row_t *r) {
-  return nth == 0 && is_header(r) ? 0 : file_row(data, r);
+  return nth == 0 && vg_cli_is_header(r, "service|services")
+             ? 0
+             : file_row(data, r);
 }
 
 /* The index of outcome `name`, added when new; -1 past 256 (the statuses

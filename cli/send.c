@@ -23,7 +23,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 /* --- send ------------------------------------------------------------------ */
@@ -123,11 +122,6 @@ typedef struct {
   size_t n, cap;
 } send_file_t;
 
-static int is_header(const vg_csv_row_t *r) {
-  return r->n == 2 && strcasecmp(r->f[0], "msisdn") == 0 &&
-         strcasecmp(r->f[1], "text") == 0;
-}
-
 /* One record: 0, or 1 when it is bad (told as FILE:LINE: reason). */
 static int send_file_row(send_file_t *sf, const vg_csv_row_t *r) {
   char where[PATH_MAX + 32]; /* the file was read: its name fits */
@@ -166,7 +160,7 @@ static int send_file_row(send_file_t *sf, const vg_csv_row_t *r) {
 
 /* One record of the file; the first may be the header. */
 static int send_file_record(void *data, size_t nth, const vg_csv_row_t *r) {
-  return nth == 0 && is_header(r) ? 0 : send_file_row(data, r);
+  return nth == 0 && vg_cli_is_header(r, "text") ? 0 : send_file_row(data, r);
 }
 
 /* Queue every line, 100 messages a call and 10 calls a round trip; the
