@@ -6,13 +6,7 @@
 # are answered with what is valid.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 e2e_init knowledge_cancel
-e2e_start_redis
-e2e_start_sim
-e2e_start_prov
-e2e_write_conf
-e2e_start_vasgwd
-e2e_wait_bound
-e2e_services
+e2e_start_subscriber_side
 
 sub=8618800188000
 # Lower case on purpose: commands are read whatever the case.

@@ -714,6 +714,20 @@ e2e_services() {
 		--commission-fen 200 >/dev/null || e2e_fail "service add SJB failed"
 }
 
+# e2e_start_subscriber_side [SIM OPTIONS...] — what a test of the
+# subscriber side starts from: Redis, the simulator (with these options),
+# the provisioning stub, the default configuration, vasgwd bound, and
+# e2e_services' catalogue.
+e2e_start_subscriber_side() {
+	e2e_start_redis
+	e2e_start_sim "$@"
+	e2e_start_prov
+	e2e_write_conf
+	e2e_start_vasgwd
+	e2e_wait_bound
+	e2e_services
+}
+
 # ---------------------------------------------------------------------------
 # configuration and the programs under test
 

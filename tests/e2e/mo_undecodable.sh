@@ -12,13 +12,7 @@
 # undecodable as a whole although its first part is a valid "Y".
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 e2e_init mo_undecodable
-e2e_start_redis
-e2e_start_sim --receipts on
-e2e_start_prov
-e2e_write_conf
-e2e_start_vasgwd
-e2e_wait_bound
-e2e_services
+e2e_start_subscriber_side --receipts on
 
 unreadable=$(head -n1 "$top_srcdir/templates/zh_CN/unreadable.txt")
 

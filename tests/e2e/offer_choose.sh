@@ -5,13 +5,7 @@
 # tenth open offer is refused (too_many_offers).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 e2e_init offer_choose
-e2e_start_redis
-e2e_start_sim
-e2e_start_prov
-e2e_write_conf
-e2e_start_vasgwd
-e2e_wait_bound
-e2e_services
+e2e_start_subscriber_side
 
 sub=8613900139000
 out=$(e2e_vasgw --json recommend 13900139000 CL SJB) || e2e_fail "recommend failed: $out"

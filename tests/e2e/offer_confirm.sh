@@ -6,13 +6,7 @@
 # sent again is a new message, answered, and makes no second call.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 e2e_init offer_confirm
-e2e_start_redis
-e2e_start_sim
-e2e_start_prov
-e2e_write_conf
-e2e_start_vasgwd
-e2e_wait_bound
-e2e_services
+e2e_start_subscriber_side
 
 sub=8613800138000
 out=$(e2e_vasgw --json recommend 13800138000 CL) || e2e_fail "recommend failed: $out"

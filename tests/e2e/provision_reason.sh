@@ -9,13 +9,7 @@
 # bytes is kept whole.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 e2e_init provision_reason
-e2e_start_redis
-e2e_start_sim --receipts on
-e2e_start_prov
-e2e_write_conf
-e2e_start_vasgwd
-e2e_wait_bound
-e2e_services
+e2e_start_subscriber_side --receipts on
 
 # js EXPR [ARG...] — prints what the JavaScript expression gives
 # (process.argv[1] is the first ARG).

@@ -6,13 +6,7 @@
 # naming no offer and got the help text, and nothing happened.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 e2e_init reply_words
-e2e_start_redis
-e2e_start_sim
-e2e_start_prov
-e2e_write_conf
-e2e_start_vasgwd
-e2e_wait_bound
-e2e_services
+e2e_start_subscriber_side
 
 # offer NUM SERVICE — recommend, wait for its SMS; prints the offer id.
 offer() {

@@ -7,13 +7,7 @@
 # info log follows a subscriber's conversation by masked number and ids.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 e2e_init sms_origins
-e2e_start_redis
-e2e_start_sim --receipts on
-e2e_start_prov
-e2e_write_conf
-e2e_start_vasgwd
-e2e_wait_bound
-e2e_services
+e2e_start_subscriber_side --receipts on
 tz=Asia/Shanghai
 month=$(TZ=$tz date +%Y-%m)
 

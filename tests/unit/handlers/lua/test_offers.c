@@ -85,6 +85,20 @@ static char *create(const vg_fn_offer_create_t *a, const char *id,
   return r;
 }
 
+/* One offer_create call of `a` with offers o1, o2, ... of `svcs` (text
+ * the code mark alone), into *c (vg_fcall_free it). */
+static void create_call(vg_fcall_t *c, const vg_fn_offer_create_t *a,
+                        const char *const *svcs, size_t n) {
+  static const char *const ids[] = {"o1", "o2", "o3", "o4"};
+  assert_true(n <= VG_ARRAY_SIZE(ids));
+  vg_fn_offer_create(c, a);
+  for (size_t i = 0; i < n; i++) {
+    vg_fn_offer_create_offers_t g = {
+        .id = ids[i], .service = svcs[i], .text = "\x1a", .kind = "recommend"};
+    vg_fn_offer_create_offers(c, &g);
+  }
+}
+
 typedef struct {
   const char *name;
   const char *setup[6];
@@ -185,14 +199,7 @@ static void test_create_counts_contact(void **state) {
 static void test_create_several(void **state) {
   vg_fn_offer_create_t a = contact();
   vg_fcall_t c = VG_FCALL_INIT;
-  vg_fn_offer_create(&c, &a);
-  const char *svcs[] = {"CL", "XW", "SJB"};
-  const char *ids[] = {"o1", "o2", "o3"};
-  for (int i = 0; i < 3; i++) {
-    vg_fn_offer_create_offers_t g = {
-        .id = ids[i], .service = svcs[i], .text = "\x1a", .kind = "recommend"};
-    vg_fn_offer_create_offers(&c, &g);
-  }
+  create_call(&c, &a, (const char *const[]){"CL", "XW", "SJB"}, 3);
   VG_EXPECT(vg_test_fcall(&R, &c),
             "[[\"o1\",\"sent\",\"of-o1\",\"1\"],"
             "[\"o2\",\"refused\",\"service_disabled\",\"\"],"
@@ -224,14 +231,7 @@ static void test_create_same_service_twice(void **state) {
     vg_fn_offer_create_t a = contact();
     a.marketing = marketing;
     vg_fcall_t c = VG_FCALL_INIT;
-    vg_fn_offer_create(&c, &a);
-    const char *svcs[] = {"CL", "CL", "SJB"};
-    const char *ids[] = {"o1", "o2", "o3"};
-    for (int i = 0; i < 3; i++) {
-      vg_fn_offer_create_offers_t g = {
-          .id = ids[i], .service = svcs[i], .text = "\x1a", .kind = "recommend"};
-      vg_fn_offer_create_offers(&c, &g);
-    }
+    create_call(&c, &a, (const char *const[]){"CL", "CL", "SJB"}, 3);
     VG_EXPECT(vg_test_fcall(&R, &c),
               "[[\"o1\",\"sent\",\"of-o1\",\"1\"],"
               "[\"o2\",\"refused\",\"offer_pending\",\"\"],"
