@@ -21,6 +21,7 @@
  * thread.
  */
 #include "gateway/config.h"
+#include "gateway/ussd.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -206,6 +207,13 @@ typedef struct {
   const char *name;
   int value;
 } enum_name_t;
+
+/* [ussd] profile: the rows of gateway/ussd_profiles.def, in order. */
+static const enum_name_t enum_ussd_profile[] = {
+#define VG_USSD_PROFILE(n, b, c, a, e, s, rc, re) {#n, VG_USSD_PROFILE_##n},
+#include "gateway/ussd_profiles.def"
+    {NULL, 0},
+};
 
 static const enum_name_t enum_bind[] = {
     {"transceiver", VG_BIND_TRX},

@@ -42,6 +42,9 @@ typedef struct {
   vg_bind_mode_t bind;
   char service_number[21];
   char ussd_service_code[32];
+  int ussd_profile; /* index in gateway/ussd_profiles.def */
+  int ussd_session_timeout;
+  int ussd_wait_screen_ms;
   int window;
   int tps;
   int enquire_link_interval;
