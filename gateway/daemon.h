@@ -32,6 +32,7 @@ typedef struct {
   const char *text;    /* UTF-8, reassembled */
   const char *ussd_op; /* "" for SMS */
   const char *its;     /* its_session_info hex, "" if none */
+  const char *umr;     /* user_message_reference in decimal, "" if none */
   int complete;        /* 0: parts never came (docs/encoding.md) */
   const char *error;   /* "undecodable": `text` is the octets in hex, not
                           text to read a command in; "" otherwise */

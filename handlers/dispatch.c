@@ -7,6 +7,7 @@
 #include "handlers/normalize.h"
 #include "handlers/promoter_sms.h"
 #include "handlers/subscriber.h"
+#include "handlers/ussd.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -29,10 +30,7 @@ void vg_dispatch_mo(void *data, const vg_mo_t *mo) {
     return;
   }
   if (j->ussd_op >= 0) {
-    /* The promoter menu's first screen; the menus come with the promoter
-     * side. */
-    vg_tpl_var_t vars[] = {{"service_number", d->cfg->service_number}};
-    vg_job_reply(j, VG_TPL_USSD_MENU, vars, 1);
+    vg_ussd_handle(j); /* the menus (handlers/ussd.c) */
     return;
   }
   if (mo->error && *mo->error) {

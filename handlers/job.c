@@ -14,9 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* USSD service operations (SMPP 3.4, 5.3.2.44). */
-#define USSD_PSSR_RESPONSE 17
-
 /* An auto-responder answers within seconds of receiving our reply, every
  * time: five MO in a row, each within 10 s of the delivery receipt of our
  * reply, and the number is left alone for a day (script mo_gate). */
@@ -32,6 +29,7 @@ static int reply_id(char out[VG_ID_MAX + 1], const vg_mo_job_t *j) {
 
 static void job_free(vg_mo_job_t *j) {
   j->d->in_progress--;
+  free(j->menu);
   free(j->text);
   free(j);
 }
@@ -47,6 +45,11 @@ static void ack(vg_handlers_t *d, const char *entry) {
 
 void vg_job_finish(vg_mo_job_t *j) {
   ack(j->d, j->entry);
+  j->d->handled++;
+  job_free(j);
+}
+
+void vg_job_acked(vg_mo_job_t *j) {
   j->d->handled++;
   job_free(j);
 }
@@ -67,21 +70,66 @@ static void on_queued(vg_redis_t *r, redisReply *reply, void *data,
   vg_job_finish(j);
 }
 
+static void on_screen(vg_redis_t *r, redisReply *reply, void *data,
+                      const char *err) {
+  vg_mo_job_t *j = data;
+  if (err) {
+    vg_job_abandon(j, err);
+    return;
+  }
+  vg_log_info("dispatch: MO %s: last USSD screen %s (MT re-%s)", j->id,
+              reply->type == REDIS_REPLY_STRING ? reply->str : "?", j->id);
+  vg_job_acked(j);
+}
+
+/* The dialogue's last screen: ussd_show (handlers/lua/ussd.lua) closes the
+ * session and queues the text as the screen, or as an SMS when the
+ * request waited past its deadline or the text does not fit a screen. */
+static void reply_screen(vg_mo_job_t *j, char *text) {
+  vg_handlers_t *d = j->d;
+  char *by_sms = vg_templates_render(d->templates, VG_TPL_USSD_BY_SMS, NULL, 0);
+  vg_fn_ussd_show_t a = {.prefix = d->cfg->prefix,
+                         .now = vg_now_ms(),
+                         .msisdn = j->from,
+                         .mo = j->id,
+                         .entry = j->entry,
+                         .last = 1,
+                         .session_ttl = d->cfg->ussd_session_timeout,
+                         .msg_ttl = (long long)d->cfg->msg_ttl_days * 86400,
+                         .text = text,
+                         .by_sms = by_sms,
+                         .op = j->last.op,
+                         .its = j->last.its,
+                         .umr = j->last.umr,
+                         .expire_at = j->expire_at};
+  vg_fcall_t call = VG_FCALL_INIT;
+  vg_fn_ussd_show(&call, &a);
+  int rc = vg_redis_fcall(d->redis, &call, on_screen, j);
+  vg_fcall_free(&call);
+  free(by_sms);
+  free(text);
+  if (rc != 0)
+    vg_job_abandon(j, "Redis not connected");
+}
+
 void vg_job_reply_text(vg_mo_job_t *j, char *text) {
   vg_handlers_t *d = j->d;
+  if (j->ussd) {
+    reply_screen(j, text);
+    return;
+  }
   char id[VG_ID_MAX + 1];
   if (reply_id(id, j) != 0) {
     free(text);
     vg_job_abandon(j, "MO id too long for a reply id");
     return;
   }
-  int ussd = j->ussd_op >= 0;
   vg_mt_t m = {.id = id,
                .to = j->from,
                .text = text,
                .src = "",
-               .ussd_service_op = ussd ? USSD_PSSR_RESPONSE : -1,
-               .its_hex = ussd ? j->its : "",
+               .ussd_service_op = -1,
+               .its_hex = "",
                .origin = "reply"};
   vg_mt_batch_t b;
   vg_mt_batch_init(&b, d->cfg->prefix, d->cfg->msg_ttl_days * 86400, 1);
@@ -115,6 +163,10 @@ static const vg_tpl_id_t answer_templates[] = {
     VG_TPL_WORDS_STATUS, VG_TPL_PROMOTER_NOT_IN_SEGMENT, VG_TPL_USAGE_REGISTER,
     VG_TPL_USAGE_RECOMMEND, VG_TPL_USAGE_PROMOTER_KNOWLEDGE, VG_TPL_USAGE_QUERY};
 
+
+/* Answers too long for a USSD screen, and the form a screen takes. */
+static const vg_tpl_id_t ussd_forms[][2] = {
+    {VG_TPL_PROMOTER_APPROVED, VG_TPL_USSD_PROMOTER_APPROVED}};
 
 static void on_answer(vg_redis_t *r, redisReply *reply, void *data,
                       const char *err) {
@@ -159,9 +211,7 @@ static void on_answer(vg_redis_t *r, redisReply *reply, void *data,
                 *offer ? ", offer " : "", offer, *order ? ", order " : "",
                 order);
   }
-  /* The script acknowledged the entry. */
-  j->d->handled++;
-  job_free(j);
+  vg_job_acked(j); /* the script acknowledged the entry */
 }
 
 void vg_job_answer(vg_mo_job_t *j, const char *kind, const char *code,
@@ -179,19 +229,35 @@ void vg_job_answer(vg_mo_job_t *j, const char *kind, const char *code,
                         .code = code,
                         .service = service,
                         .requested_at = iso,
-                        .gate = gate,
+                        .gate = gate && !j->ussd,
                         .limit = d->cfg->mo_rate_limit_per_min,
                         .fast = LOOP_FAST_MS,
                         .loop_n = LOOP_COUNT,
                         .block = LOOP_BLOCK_MS,
                         .msg_ttl = (long long)d->cfg->msg_ttl_days * 86400,
-                        .service_number = d->cfg->service_number};
+                        .service_number = d->cfg->service_number,
+                        .channel = j->ussd ? "ussd" : "sms",
+                        .ussd_op = j->ussd ? j->last.op : -1,
+                        .its = j->ussd ? j->last.its : "",
+                        .umr = j->ussd ? j->last.umr : "",
+                        .expire_at = j->ussd ? j->expire_at : 0};
   vg_fcall_t call = VG_FCALL_INIT;
   vg_fn_mo_reply(&call, &a);
   for (size_t i = 0; i < VG_ARRAY_SIZE(answer_templates); i++) {
+    vg_tpl_id_t id = answer_templates[i];
+    /* A USSD screen takes the short form of an answer that has one. */
+    for (size_t k = 0; j->ussd && k < VG_ARRAY_SIZE(ussd_forms); k++)
+      if (ussd_forms[k][0] == id)
+        id = ussd_forms[k][1];
     vg_fn_mo_reply_templates_t t = {
         .name = vg_templates_name(answer_templates[i]),
-        .text = vg_templates_raw(d->templates, answer_templates[i])};
+        .text = vg_templates_raw(d->templates, id)};
+    vg_fn_mo_reply_templates(&call, &t);
+  }
+  if (j->ussd) {
+    vg_fn_mo_reply_templates_t t = {
+        .name = vg_templates_name(VG_TPL_USSD_BY_SMS),
+        .text = vg_templates_raw(d->templates, VG_TPL_USSD_BY_SMS)};
     vg_fn_mo_reply_templates(&call, &t);
   }
   int rc = vg_redis_fcall(d->redis, &call, on_answer, j);
@@ -206,7 +272,8 @@ vg_mo_job_t *vg_job_new(vg_handlers_t *h, const vg_mo_t *mo,
   if (vg_copy(j->entry, sizeof j->entry, mo->entry) ||
       vg_copy(j->id, sizeof j->id, mo->id) ||
       vg_copy(j->from, sizeof j->from, from) ||
-      vg_copy(j->its, sizeof j->its, mo->its ? mo->its : "")) {
+      vg_copy(j->its, sizeof j->its, mo->its ? mo->its : "") ||
+      vg_copy(j->umr, sizeof j->umr, mo->umr ? mo->umr : "")) {
     free(j);
     return NULL;
   }

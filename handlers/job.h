@@ -20,6 +20,7 @@
 #include "gateway/ids.h"
 #include "gateway/msisdn.h"
 #include "gateway/redis.h"
+#include "gateway/ussd.h"
 #include "handlers/grammar.h"
 #include "handlers/templates.h"
 
@@ -46,6 +47,15 @@ struct vg_mo_job_s {
   vg_command_t cmd;         /* the parsed text */
   int ussd_op;              /* -1 for SMS */
   char its[16];
+  char umr[8];              /* user_message_reference, "" none */
+  /* A USSD request (handlers/ussd.c): every answer is a screen of the
+   * dialogue, the last one with `last`'s fields, not sent after
+   * expire_at; the actions it runs are the SMS commands' own, with
+   * channel "ussd" and no MO gate (a dialogue is many answers a minute). */
+  int ussd;
+  vg_ussd_reply_t last;
+  int64_t expire_at;
+  void *menu; /* handlers/ussd.c's own data (freed with the job) */
   int64_t now;
   /* The id our answer will have when it is not "re-<MO id>" (a ZS is
    * answered by its knowledge SMS): mo_reply's gate and its "answered
@@ -79,6 +89,8 @@ void vg_job_reply(vg_mo_job_t *j, vg_tpl_id_t tpl, const vg_tpl_var_t *vars,
 void vg_job_reply_text(vg_mo_job_t *j, char *text);
 /* End the job without an answer (acknowledges the entry). */
 void vg_job_finish(vg_mo_job_t *j);
+/* End the job whose entry a script acknowledged already. */
+void vg_job_acked(vg_mo_job_t *j);
 /* End the job leaving the entry pending (Redis failed: try again later). */
 void vg_job_abandon(vg_mo_job_t *j, const char *why);
 /* Acknowledge an MO no job was made for, counted as handled. */

@@ -236,7 +236,7 @@ static void make_offers(vg_mo_job_t *j) {
   prom_t *p = state(j);
   vg_offer_contact_t ct = {.msisdn = p->to,
                            .source = "promoter",
-                           .channel = "sms",
+                           .channel = j->ussd ? "ussd" : "sms",
                            .promoter = j->from,
                            .campaign = "",
                            .marketing = 1,

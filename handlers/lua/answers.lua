@@ -78,8 +78,14 @@ local function mo_reply(a)
   local function answer(name, vars, offer, order)
     vars.service_number = a.service_number
     local c = counters()
-    mt_put(P, {id = reply_id, to = m, text = render(T[name], vars), origin = 'reply'},
-      now, a.msg_ttl, 0, c)
+    local text = render(T[name], vars)
+    if a.ussd_op > 0 then
+      -- the answer is the dialogue's last screen
+      ussd_final(P, now, m, mo, text, T['ussd/by_sms'] or text,
+        {op = a.ussd_op, its = a.its, umr = a.umr, expire_at = a.expire_at, msg_ttl = a.msg_ttl}, c)
+    else
+      mt_put(P, {id = reply_id, to = m, text = text, origin = 'reply'}, now, a.msg_ttl, 0, c)
+    end
     count_flush(P, c)
     ack()
     return {'answered', name, offer or '', order or ''}
@@ -118,7 +124,7 @@ local function mo_reply(a)
   if kind == 'help' then return answer('help', {}) end
   if kind == 'unreadable' then return answer('unreadable', {}) end
   if kind == 'register' or kind == 'register_auto' then
-    local r = promoter_register(P, now, m, a.code, svc, kind == 'register_auto' and 'approved' or 'pending', 'sms')
+    local r = promoter_register(P, now, m, a.code, svc, kind == 'register_auto' and 'approved' or 'pending', a.channel)
     local v = {name = r[4], staff_no = r[3], outlet = r[5], status = word(T.words_status, r[2])}
     if r[1] == 0 then return answer('promoter_already', v) end
     return answer(r[2] == 'approved' and 'promoter_approved' or 'promoter_pending', v)
@@ -141,7 +147,7 @@ local function mo_reply(a)
     return answer(kind == 'optout' and 'opted_out' or 'opted_in', {})
   end
   if kind == 'cancel' then
-    local r = cancel_service(P, now, m, svc, mo, a.requested_at)
+    local r = cancel_service(P, now, m, svc, mo, a.requested_at, a.channel)
     local v = {service_code = r[3], service_name = r[4]}
     if r[1] == 'ordered' then return answer('cancel_received', v, '', r[2]) end
     if r[1] == 'processing' then return answer('processing', v) end
@@ -149,7 +155,7 @@ local function mo_reply(a)
     return unknown_service()
   end
   -- confirm | code | decline
-  local r = offer_answer(P, now, m, kind, a.code, mo, a.requested_at)
+  local r = offer_answer(P, now, m, kind, a.code, mo, a.requested_at, a.channel)
   local st = r[1]
   local v = {service_code = r[4], service_name = r[5]}
   if st == 'confirmed' then return answer('confirm_received', v, r[2], r[3]) end

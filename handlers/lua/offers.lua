@@ -185,11 +185,14 @@ end
 
 -- A subscriber's answer to their offers: a confirmation marks the offer
 -- confirmed and queues exactly one order.  kind is confirm | code |
--- decline; code the offer code given ("" for none).
+-- decline; code the offer code given ("" for none: a decline declines
+-- every pending offer, a code only that one).  `channel` is how the answer
+-- came (sms, ussd): the order's channel when it came by USSD, the offer's
+-- otherwise.
 -- -> {status, offer, order, service, service_name, [code, name]...}
 --    status: confirmed | choose | declined | expired | none | nomatch |
 --    active | order_<state of the offer's order>
-local function offer_answer(P, now, m, kind, code, mo, iso)
+local function offer_answer(P, now, m, kind, code, mo, iso, channel)
   local open, past = offers_of(P, m, now)
   local function name(svc)
     return redis.call('HGET', P .. ':svc:' .. svc, 'name') or svc
@@ -201,7 +204,7 @@ local function offer_answer(P, now, m, kind, code, mo, iso)
   if kind == 'decline' then
     local r = {'declined', '', '', '', ''}
     for _, e in ipairs(open) do
-      if e.state == 'pending' then
+      if e.state == 'pending' and (code == '' or e.code == code) then
         offer_event(P, e.id, 'decline', {'declined_at', now})
         redis.call('HINCRBY', P .. ':stats', 'offer_declined', 1)
         r[#r + 1] = e.code; r[#r + 1] = name(e.svc)
@@ -268,7 +271,8 @@ local function offer_answer(P, now, m, kind, code, mo, iso)
   local oid = 'A' .. target.id
   offer_event(P, target.id, 'confirm', {'confirmed_at', now, 'order', oid, 'mo', mo})
   order_new(P, {id = oid, action = 'activate', msisdn = m, service = target.svc,
-                channel = target.channel, promoter = target.promoter, offer = target.id,
+                channel = channel == 'ussd' and 'ussd' or target.channel,
+                promoter = target.promoter, offer = target.id,
                 now = now, requested_at = iso, mo = mo})
   service_event(P, m, target.svc, 'confirm', now)
   redis.call('HINCRBY', P .. ':stats', 'offer_confirmed', 1)

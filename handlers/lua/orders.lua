@@ -22,10 +22,11 @@ local function order_new(P, o)
   return 1
 end
 
--- QX <svc>: a deactivation order for a service activated through vasgw.
+-- QX <svc>: a deactivation order for a service activated through vasgw
+-- (`channel`: how it was asked, sms or ussd).
 -- -> {status, order, service, service_name}: status ordered, not_active,
 --    processing or unknown_service
-local function cancel_service(P, now, m, svc, mo, iso)
+local function cancel_service(P, now, m, svc, mo, iso, channel)
   local nm = redis.call('HGET', P .. ':svc:' .. svc, 'name')
   if not nm then return {'unknown_service', '', svc, svc} end
   local oid = 'D' .. mo
@@ -33,7 +34,7 @@ local function cancel_service(P, now, m, svc, mo, iso)
   local st = service_state(P, m, svc)
   if st == 'cancelling' or st == 'ordering' then return {'processing', '', svc, nm} end
   if st ~= 'active' then return {'not_active', '', svc, nm} end
-  order_new(P, {id = oid, action = 'deactivate', msisdn = m, service = svc, channel = 'sms',
+  order_new(P, {id = oid, action = 'deactivate', msisdn = m, service = svc, channel = channel,
                 promoter = '', offer = '', now = now, requested_at = iso, mo = mo})
   service_event(P, m, svc, 'cancel', now)
   return {'ordered', oid, svc, nm}

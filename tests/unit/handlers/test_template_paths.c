@@ -70,6 +70,8 @@ static void write_marks(void) {
   assert_non_null(mkdtemp(dir));
   snprintf(path, sizeof path, "%s/mark", dir);
   assert_int_equal(mkdir(path, 0700), 0);
+  snprintf(path, sizeof path, "%s/mark/ussd", dir); /* the USSD screens */
+  assert_int_equal(mkdir(path, 0700), 0);
   for (int id = 0; id < VG_TPL_COUNT; id++) {
     const char *spec = vg_templates_vars((vg_tpl_id_t)id);
     char text[1024];
@@ -206,8 +208,9 @@ static void run_loop_until_idle(void) {
 
 typedef struct {
   const char *from, *text;
-  int ussd;
+  int ussd;          /* 1: a USSD request (a dial unless `op`) */
   const char *error;
+  const char *op;    /* the USSD op of an answer ("18"), NULL: a dial */
 } mo_t;
 
 static void mo(const mo_t *m) {
@@ -219,8 +222,10 @@ static void mo(const mo_t *m) {
                .from = m->from,
                .to = "10658000",
                .text = m->text,
-               .ussd_op = m->ussd ? "1" : "",
-               .its = m->ussd ? "0a01" : "",
+               .ussd_op = m->ussd ? (m->op ? m->op : "1") : "",
+               /* an answer's end-of-session bit clear: it would end the
+                * dialogue */
+               .its = m->ussd ? (m->op ? "0a00" : "0a01") : "",
                .complete = 1,
                .error = m->error ? m->error : ""};
   vg_dispatch_mo(&handlers, &v);
@@ -269,7 +274,7 @@ static void key_of(const char *pattern, char *out, size_t n) {
   freeReplyObject(r);
 }
 
-#define SAY(from, text) mo(&(mo_t){from, text, 0, NULL})
+#define SAY(from, text) mo(&(mo_t){from, text, 0, NULL, NULL})
 
 /* ---- the stories ----------------------------------------------------------- */
 
@@ -277,8 +282,8 @@ static void subscriber_stories(void) {
   story("help, unknown text, not text");
   SAY(SUB, "BZ");
   SAY("8613800138001", "what is this");
-  mo(&(mo_t){SUB, "005900", 0, "undecodable"});
-  mo(&(mo_t){SUB, "*123#", 1, NULL});
+  mo(&(mo_t){SUB, "005900", 0, "undecodable", NULL});
+  mo(&(mo_t){SUB, "*123#", 1, NULL, NULL});
 
   story("opt out and in");
   SAY(SUB, "TD");
@@ -464,7 +469,54 @@ static const struct {
     {VG_TPL_OPTOUT_NOTE, "has no placeholder; part of every offer SMS"},
     {VG_TPL_LIST_SEPARATOR, "has no placeholder; between list items"},
     {VG_TPL_REASON_UNKNOWN, "has no placeholder; stands for a reason"},
+    {VG_TPL_USSD_BY_SMS, "the last screen of an answer too long for one: "
+                         "tests/e2e/ussd_menus.sh"},
+    {VG_TPL_USSD_WAIT, "has no placeholder; the gateway's wait screen "
+                       "(tests/e2e/ussd_wait.sh)"},
 };
+
+/* A USSD dialogue: dial, then each answer in turn (handlers/ussd.c). */
+static void dialogue(const char *from, const char *const *answers) {
+  mo(&(mo_t){.from = from, .text = "*123*8#", .ussd = 1});
+  for (size_t i = 0; answers[i]; i++)
+    mo(&(mo_t){.from = from, .text = answers[i], .ussd = 1, .op = "18"});
+}
+
+static void ussd_stories(void) {
+  story("USSD: the promoter menu");
+  /* recommend: a bad number, a number, a service, confirm */
+  dialogue(PROM, (const char *const[]){"1", "12", "13800138000", "1", "1",
+                                       NULL});
+  /* the commission, its second page, the developments; back, home */
+  redis_do("ZADD vasgw:devs:promoter:" PROM " 1 A1");
+  redis_do("HSET vasgw:dev:A1 activated 20261201 msisdn 8613800138000 "
+           "service CL service_name Ring state invalid rule duplicate");
+  dialogue(PROM, (const char *const[]){"2", "#", "1", "0", "00", "3", "1",
+                                       "1", "13800138002", NULL});
+  /* a catalogue with nothing enabled, no development yet */
+  redis_do("DEL vasgw:devs:promoter:" PROM);
+  redis_do("HSET vasgw:svc:CL enabled 0");
+  redis_do("HSET vasgw:svc:SJB enabled 0");
+  dialogue(PROM, (const char *const[]){"3", "00", "2", "1", NULL});
+  story("USSD: the subscriber menu");
+  dialogue(SUB, (const char *const[]){"1", NULL}); /* no offer */
+  SAY(PROM, "TJ 13800138000 CL SJB");
+  dialogue(SUB, (const char *const[]){"9", "1", "1", "1", NULL});
+  dialogue(SUB, (const char *const[]){"1", "1", "2", NULL});
+  dialogue(SUB, (const char *const[]){"2", "1", "1", NULL});
+  redis_do("HSET vasgw:sub:{" SUB "} svc:CL active");
+  dialogue(SUB, (const char *const[]){"2", "1", "1", NULL});
+  dialogue(SUB, (const char *const[]){"3", "1", NULL});
+  dialogue(SUB, (const char *const[]){"3", "1", NULL});
+  /* registration: a bad name, a name, an outlet; a pending number's state */
+  dialogue(STRANGER, (const char *const[]){"4", "", "Wu", "", "Market", NULL});
+  cfg.auto_approve = 1;
+  dialogue("8613900139009", (const char *const[]){"4", "Qian", "South", NULL});
+  cfg.auto_approve = 0;
+  dialogue(PENDING, (const char *const[]){"4", NULL});
+  story("USSD: an answer to no live session");
+  mo(&(mo_t){.from = SUB, .text = "1", .ussd = 1, .op = "18"});
+}
 
 static void test_every_path(void **state) {
   (void)state;
@@ -474,6 +526,7 @@ static void test_every_path(void **state) {
   promoter_stories();
   order_results();
   promoter_status_sms();
+  ussd_stories();
   /* The C renderer counts a gap in a text it rendered but that went
    * nowhere (an offer refused by a rule) too. */
   if (vg_templates_defects() != before) {

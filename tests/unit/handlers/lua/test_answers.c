@@ -169,7 +169,12 @@ static vg_fn_mo_reply_t mo(const char *id, const char *kind) {
                         .loop_n = 5,
                         .block = DAY,
                         .msg_ttl = 7 * 86400,
-                        .service_number = "10658000"};
+                        .service_number = "10658000",
+                        .channel = "sms",
+                        .ussd_op = -1,
+                        .its = "",
+                        .umr = "",
+                        .expire_at = 0};
   return a;
 }
 
@@ -500,6 +505,68 @@ static void test_answer_queued(void **state) {
   VG_EXPECT(check("STATS"), "queued=2");
 }
 
+/* --- an answer that ends a USSD dialogue ------------------------------------- */
+
+/* Asked from a USSD menu (handlers/ussd.c), the answer is the dialogue's
+ * last screen: the same text, the screen's SMPP fields, the session
+ * closed.  When the request waited too long (the wait screen was sent:
+ * P:ussd:late:<MO>, or its deadline passed) it comes as an SMS instead. */
+static void test_ussd_last_screen(void **state) {
+  (void)state;
+  static const struct {
+    const char *name, *mo, *late;
+    long long expire_at;
+    const char *op, *its, *origin;
+  } cases[] = {
+      {"in time", "u1", NULL, NOW + 10000, "\"17\"", "\"0a01\"", "\"ussd\""},
+      {"the wait screen was sent", "u2", "SET vasgw:ussd:late:u2 1",
+       NOW + 10000, "nil", "nil", "\"reply\""},
+      {"past its deadline", "u3", NULL, NOW - 1, "nil", "nil", "\"reply\""},
+  };
+  for (size_t i = 0; i < VG_ARRAY_SIZE(cases); i++) {
+    print_message("case: %s\n", cases[i].name);
+    free(vg_test_run(&R, "HSET vasgw:ussd:{" M "} sid 0a screen S_HOME"));
+    if (cases[i].late)
+      free(vg_test_run(&R, cases[i].late));
+    vg_fn_mo_reply_t a = mo(cases[i].mo, "optout");
+    a.channel = "ussd";
+    a.ussd_op = 17;
+    a.its = "0a01";
+    a.expire_at = cases[i].expire_at;
+    VG_EXPECT(reply(&a), ANSWERED("opted_out", ""));
+    char line[128];
+    snprintf(line, sizeof line, "HMGET vasgw:msg:re-%s ussd_op its origin text",
+             cases[i].mo);
+    char want[160];
+    snprintf(want, sizeof want, "[%s,%s,%s,\"out 10658000\"]", cases[i].op,
+             cases[i].its, cases[i].origin);
+    VG_EXPECT(vg_test_run(&R, line), want);
+    VG_EXPECT(vg_test_run(&R, "EXISTS vasgw:ussd:{" M "}"), "0");
+  }
+}
+
+/* A decline with an offer's code (the USSD menu's "不需要" on one offer)
+ * declines that offer only; without a code (N by SMS) every pending one. */
+static void test_decline_one(void **state) {
+  (void)state;
+  static const char *const setup[] = {
+      "HSET vasgw:svc:SJB name 手机报 enabled 1",
+      "HSET vasgw:offer:o1 id o1 state pending service CL expires 1767312000000 "
+      "created 1767225500000 msisdn " M,
+      "HSET vasgw:offer:o2 id o2 state pending service SJB expires 1767312000000 "
+      "created 1767225500001 msisdn " M,
+      "HSET vasgw:sub:{" M "}:offers 1 o1 2 o2", NULL};
+  vg_test_setup(&R, setup);
+  vg_fn_mo_reply_t a = mo("d1", "decline");
+  a.code = "2";
+  free(reply(&a));
+  VG_EXPECT(vg_test_run(&R, "HGET vasgw:offer:o1 state"), "\"pending\"");
+  VG_EXPECT(vg_test_run(&R, "HGET vasgw:offer:o2 state"), "\"declined\"");
+  a = mo("d2", "decline");
+  free(reply(&a));
+  VG_EXPECT(vg_test_run(&R, "HGET vasgw:offer:o1 state"), "\"declined\"");
+}
+
 /* --- the MO stream entry ---------------------------------------------------- */
 
 #define ENTRY "1767225600000-1"
@@ -754,6 +821,8 @@ int main(void) {
       cmocka_unit_test_setup(test_kinds, setup),
       cmocka_unit_test_setup(test_help_once, setup),
       cmocka_unit_test_setup(test_register_numbers, setup),
+      cmocka_unit_test_setup(test_ussd_last_screen, setup),
+      cmocka_unit_test_setup(test_decline_one, setup),
       cmocka_unit_test_setup(test_answer_queued, setup),
       cmocka_unit_test_setup(test_stream_entry, setup),
       cmocka_unit_test_setup(test_rate_limit, setup),
