@@ -668,6 +668,7 @@ function onSubmit(s, pdu) {
 		stats.submits_rejected++;
 	}
 	emit(ev);
+	ussdScreen(ev, pdu);
 
 	const p = { seq: pdu.sequence_number, pdu, status, id: ev.message_id,
 		receipt: status === 0 && cfg.receipts && (pdu.registered_delivery & 0x01) !== 0, timer: null };
@@ -1042,6 +1043,98 @@ function flushStored() {
 }
 
 /* ------------------------------------------------------------------------ */
+/* USSD dialogues (POST /ussd): the phone's side of one request and the      */
+/* screen that answers it.  A waiter for the next USSD screen to the number  */
+/* is registered before the deliver_sm goes out (the screen may be read      */
+/* before the deliver_sm_resp); each accepted submit_sm with                 */
+/* ussd_service_op to that number settles the oldest waiter.  With no       */
+/* waiter a screen is only the submit event it always was.                   */
+/* ------------------------------------------------------------------------ */
+
+const ussdWaiters = new Map();   /* number -> [waiter], oldest first */
+
+function ussdKey(addr) {
+	return String(addr === undefined || addr === null ? '' : addr).replace(/^\+/, '');
+}
+
+/* A waiter for the next screen to `number`; settled with null after ms. */
+function ussdWait(number, ms) {
+	const w = { key: ussdKey(number), settled: false, resolve: null, timer: null, sentAt: Date.now() };
+	w.promise = new Promise((resolve) => { w.resolve = resolve; });
+	w.timer = setTimeout(() => ussdSettle(w, null), ms);
+	if (!ussdWaiters.has(w.key)) ussdWaiters.set(w.key, []);
+	ussdWaiters.get(w.key).push(w);
+	return w;
+}
+
+function ussdSettle(w, screen) {
+	if (w.settled) return;
+	w.settled = true;
+	clearTimeout(w.timer);
+	const list = ussdWaiters.get(w.key);
+	const i = list ? list.indexOf(w) : -1;
+	if (i >= 0) list.splice(i, 1);
+	if (list && list.length === 0) ussdWaiters.delete(w.key);
+	w.resolve(screen);
+}
+
+/* its_session_info's end-of-session bit: bit 0 of its second octet. */
+function itsEndBit(itsHex) {
+	return typeof itsHex === 'string' && itsHex.length >= 4 && (parseInt(itsHex.slice(2, 4), 16) & 1) === 1;
+}
+
+/* onSubmit logged ev for pdu: a USSD screen someone may be waiting for. */
+function ussdScreen(ev, pdu) {
+	if (ev.status !== 0 || ev.ussd_service_op === null) return;
+	const list = ussdWaiters.get(ussdKey(ev.dest));
+	if (!list || list.length === 0) return;
+	const w = list[0];
+	const umr = pdu.user_message_reference !== undefined ? pdu.user_message_reference : null;
+	ussdSettle(w, {
+		text: ev.text, ussd_service_op: ev.ussd_service_op, its_session_info: ev.its_session_info,
+		user_message_reference: umr,
+		end: ev.ussd_service_op === 17 || itsEndBit(ev.its_session_info),
+		source: ev.source, dest: ev.dest, message_id: ev.message_id, sid: ev.sid, seq: ev.seq,
+		ms: Date.now() - w.sentAt,
+	});
+}
+
+/* POST /ussd: send one USSD request as a deliver_sm, answer with the
+ * deliver_sm_resp statuses and the screen that followed (null when none
+ * came within wait_ms, or when the deliver_sm was not answered with 0:
+ * the gateway did not take the request). -> {code, body} */
+async function ussdRequest(body) {
+	if (typeof body.from !== 'string' || !body.from) throw new Error('"from" is required');
+	const op = body.op !== undefined ? Number(body.op) : 1;
+	if (!Number.isInteger(op) || op < 0 || op > 255) throw new Error('"op" must be 0..255');
+	let umr = null;
+	if (body.umr !== undefined && body.umr !== null) {
+		umr = Number(body.umr);
+		if (!Number.isInteger(umr) || umr < 0 || umr > 65535) throw new Error('"umr" must be 0..65535');
+	}
+	const mo = { from: body.from, text: body.text !== undefined ? String(body.text) : '', ussd_service_op: op };
+	if (body.to !== undefined) mo.to = body.to;
+	if (body.dcs !== undefined) mo.dcs = body.dcs;
+	if (body.its !== undefined && body.its !== null && body.its !== '') mo.its_session_info = String(body.its);
+	if (umr !== null) mo.tlvs = { user_message_reference: umr };
+	const list = buildMo(mo);
+	if (list.length !== 1) throw new Error('a USSD request is one deliver_sm: the text is too long');
+	if (umr !== null && list[0].tlvs.user_message_reference === undefined) list[0].tlvs.user_message_reference = umr;
+	if (body.sid) list[0].route = { sid: Number(body.sid) };
+	if (!pickRx(list[0].route)) return { code: 409, body: { ok: false, error: 'no receiver or transceiver bound' } };
+	const waitMs = body.wait_ms !== undefined ? Number(body.wait_ms) : 5000;
+	if (!Number.isFinite(waitMs) || waitMs < 0) throw new Error('"wait_ms" must be a number of ms');
+	stats.mo++;
+	const w = ussdWait(body.from, waitMs);   /* before the deliver_sm: no race */
+	const r = await sendDeliveries(list, waitMs);
+	const statuses = r.results.map((x) => x.status);
+	if (statuses.some((st) => st !== 0)) ussdSettle(w, null);
+	const screen = await w.promise;
+	return { code: 200, body: { ok: statuses.every((st) => st === 0) && screen !== null,
+		timeout: r.timeout, statuses, sid: r.results[0].sid, seq: r.results[0].seq, screen } };
+}
+
+/* ------------------------------------------------------------------------ */
 /* HTTP control API                                                          */
 /* ------------------------------------------------------------------------ */
 
@@ -1202,6 +1295,10 @@ async function handleControl(req, res) {
 		const list = Array.from(sessions).filter((s) => !body.sid || s.sid === Number(body.sid));
 		for (const s of list) destroySession(s, 'control');
 		return reply(res, 200, { ok: true, dropped: list.map((s) => s.sid) });
+	}
+	case 'POST /ussd': {
+		const r = await ussdRequest(await readJson(req));
+		return reply(res, r.code, r.body);
 	}
 	default:
 		return reply(res, 404, { ok: false, error: `no route ${route}` });
