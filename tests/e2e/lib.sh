@@ -729,6 +729,143 @@ e2e_start_subscriber_side() {
 }
 
 # ---------------------------------------------------------------------------
+# USSD dialogues, from the phone's side (the simulator's POST /ussd)
+#
+#   s=$(e2e_ussd_dial 8613800138000)          # op 1, a fresh its session
+#   e2e_assert_eq "first screen" "$menu" "$(e2e_ussd_text <<<"$s")"
+#   s=$(e2e_ussd_answer 8613800138000 1)      # op 18, the same its
+#   e2e_ussd_ends <<<"$s" || e2e_fail "the dialogue should have ended"
+#   e2e_ussd_abort 8613800138000              # the phone hangs up
+#
+# Each request is one deliver_sm (vasgw must answer it with status 0) and
+# waits for the next USSD screen (an accepted submit_sm with
+# ussd_service_op) to FROM.  The helpers print that screen as one JSON
+# object, the simulator's: {"text", "ussd_service_op", "its_session_info",
+# "user_message_reference", "end", "source", "dest", "message_id", "ms"};
+# "end" is true when the op is 17 (PSSR response) or its_session_info's
+# end-of-session bit is set.  No screen within E2E_USSD_WAIT_MS (5000)
+# fails the test, unless the call expects none (--none MS, and the
+# *_nothing and abort helpers): then a screen within MS fails it.
+#
+# its_session_info as SMPP 3.4 §5.3.2.43 and the default [ussd] profile
+# spell it: octet 1 the session number, octet 2 the sequence number (1:
+# 0x02) with bit 0 the end of the session.  Each dial takes the next
+# session number of the test (1, 2, ... 255, 1, ...) and it is remembered
+# per FROM ($E2E_DIR/ussd/FROM.its) for the answers and the abort; the
+# last answer of the simulator is kept in $E2E_DIR/ussd/FROM.json.
+
+# e2e__ussd_request [--none MS] FROM OP ITS TEXT — one request; prints the
+# screen, or fails as above.
+e2e__ussd_request() {
+	local none='' wait=${E2E_USSD_WAIT_MS:-5000} body r screen
+	if [ "${1:-}" = --none ]; then
+		none=${2:?e2e_ussd: --none MS}
+		wait=$none
+		shift 2
+	fi
+	local from=$1 op=$2 its=$3 text=$4
+	body=$(node -e 'const a = process.argv;
+const o = {from: a[1], op: Number(a[2]), text: a[4], wait_ms: Number(a[5])};
+if (a[3]) o.its = a[3];
+process.stdout.write(JSON.stringify(o))' "$from" "$op" "$its" "$text" "$wait")
+	r=$(e2e_sim POST /ussd "$body") || e2e_fail "POST /ussd failed: $r"
+	mkdir -p "$E2E_DIR/ussd"
+	printf '%s\n' "$r" >"$E2E_DIR/ussd/$from.json"
+	[ "$(e2e_json statuses <<<"$r")" = "[0]" ] ||
+		e2e_fail "USSD op $op its $its '$text' from $from: deliver_sm_resp $(e2e_json statuses <<<"$r") ($r)"
+	screen=$(e2e_json screen <<<"$r")
+	if [ -n "$none" ]; then
+		[ -z "$screen" ] ||
+			e2e_fail "USSD op $op its $its '$text' from $from: expected no screen within $none ms, got $screen"
+		return 0
+	fi
+	[ -n "$screen" ] ||
+		e2e_fail "USSD op $op its $its '$text' from $from: no screen came within $wait ms"
+	printf '%s\n' "$screen"
+}
+
+# e2e__ussd_its FROM — the its_session_info of FROM's dialogue (from its
+# last dial); fails when FROM has not dialled.
+e2e__ussd_its() {
+	[ -s "$E2E_DIR/ussd/$1.its" ] || e2e_fail "e2e_ussd: $1 has not dialled (e2e_ussd_dial $1)"
+	cat "$E2E_DIR/ussd/$1.its"
+}
+
+# e2e_ussd_dial [--none MS] FROM [CODE] — FROM dials CODE (default the
+# configuration's [smsc] ussd_service_code, *123*8#): ussd_service_op 1
+# (PSSR indication) with a fresh its session; prints the first screen.
+e2e_ussd_dial() {
+	local opt=()
+	if [ "${1:-}" = --none ]; then opt=(--none "${2:?e2e_ussd_dial --none MS}"); shift 2; fi
+	local from=${1:?e2e_ussd_dial FROM [CODE]} code=${2:-} n=0 its
+	[ -n "$code" ] || code=$(e2e__conf_get "$E2E_CONF" smsc ussd_service_code)
+	code=${code:-*123*8#}
+	mkdir -p "$E2E_DIR/ussd"
+	# the test's next session number; dials may run at once (flock, from
+	# util-linux like setsid)
+	command -v flock >/dev/null 2>&1 || e2e_missing "flock is not installed (util-linux)"
+	{
+		flock 9
+		[ -s "$E2E_DIR/ussd/.session" ] && n=$(<"$E2E_DIR/ussd/.session")
+		n=$((n % 255 + 1))
+		echo "$n" >"$E2E_DIR/ussd/.session"
+	} 9>"$E2E_DIR/ussd/.lock"
+	its=$(printf '%02x02' "$n")
+	echo "$its" >"$E2E_DIR/ussd/$from.its"
+	e2e__ussd_request "${opt[@]}" "$from" 1 "$its" "$code"
+}
+
+# e2e_ussd_answer [--none MS] FROM TEXT — FROM answers the screen with
+# TEXT: ussd_service_op 18 (USSR confirm), its_session_info of the dial
+# (end bit clear); prints the next screen.
+e2e_ussd_answer() {
+	local opt=()
+	if [ "${1:-}" = --none ]; then opt=(--none "${2:?e2e_ussd_answer --none MS}"); shift 2; fi
+	local from=${1:?e2e_ussd_answer FROM TEXT} its
+	its=$(e2e__ussd_its "$from") || exit 1
+	e2e__ussd_request "${opt[@]}" "$from" 18 "$its" "${2?e2e_ussd_answer FROM TEXT}"
+}
+
+# e2e_ussd_answer_nothing FROM TEXT [MS] — the same answer, and no screen
+# may come within MS ms (default 2000).
+e2e_ussd_answer_nothing() {
+	e2e_ussd_answer --none "${3:-2000}" "${1:?e2e_ussd_answer_nothing FROM TEXT [MS]}" \
+		"${2?e2e_ussd_answer_nothing FROM TEXT [MS]}"
+}
+
+# e2e_ussd_abort FROM [MS] — the phone ends the dialogue, as the default
+# profile reads it: ussd_service_op 18 with the dial's its_session_info and
+# its end-of-session bit set, no text.  The dialogue is over, so no screen
+# may come within MS ms (default 2000).  (sixdee's abort is op 0x81, mica's
+# a PSSR response, 17, with the session in user_message_reference: send
+# those with e2e_sim POST /ussd, tests/smsc-sim/README.md.)
+e2e_ussd_abort() {
+	local from=${1:?e2e_ussd_abort FROM [MS]} its
+	its=$(e2e__ussd_its "$from") || exit 1
+	its=$(printf '%s%02x' "${its:0:2}" $((16#${its:2:2} | 1)))
+	e2e__ussd_request --none "${2:-2000}" "$from" 18 "$its" ""
+}
+
+# e2e_ussd_text, e2e_ussd_op, e2e_ussd_its, e2e_ussd_umr — a field of the
+# screen JSON on stdin (text; ussd_service_op; its_session_info as hex;
+# user_message_reference); "" when the screen has none.
+e2e_ussd_text() { e2e_json text; }
+e2e_ussd_op() { e2e_json ussd_service_op; }
+e2e_ussd_its() { e2e_json its_session_info; }
+e2e_ussd_umr() { e2e_json user_message_reference; }
+
+# e2e_ussd_ends — succeed when the screen JSON on stdin is the last of its
+# dialogue ("end": op 17, or the its end-of-session bit set).
+e2e_ussd_ends() {
+	[ "$(e2e_json end)" = true ]
+}
+
+# e2e_ussd_session FROM — the its_session_info FROM's answers carry (hex).
+e2e_ussd_session() {
+	e2e__ussd_its "${1:?e2e_ussd_session FROM}"
+}
+
+# ---------------------------------------------------------------------------
 # configuration and the programs under test
 
 # e2e_write_conf ["section.key=value" ...] — write $E2E_CONF for this test.
