@@ -1,6 +1,6 @@
 /*
  * smpp-sink.c — a minimal SMSC for benchmarks (bench/mt-throughput,
- * bench/vs-kannel).
+ * bench/vs-kannel, bench/mo-latency, bench/ussd-latency).
  *
  * It stands where the operator's SMSC stands in ARCHITECTURE.md's picture,
  * and does as little as an SMSC can: it accepts any bind, answers every
@@ -49,10 +49,26 @@
  * statuses), answered, unanswered and the latency p50/p99/max in µs,
  * exact (nearest rank over the sorted latencies).
  *
+ * USSD phones (--ussd N, for bench/ussd-latency; not with --mo): once a
+ * receiver-capable bind is up (or on SIGUSR2 with --mo-start usr2), the
+ * numbers --mo-from + i, i < N, each hold --ussd-rounds dialogues in turn
+ * with the gateway: a dial (ussd_service_op 1 and a fresh
+ * its_session_info), then the next of --ussd-inputs (op 18, the same
+ * its_session_info) after a --ussd-think time (±20%) for each screen that
+ * waits for one, until a last screen (op 17 or the its end bit), the
+ * inputs run out or no screen comes within --ussd-timeout.  Each request
+ * is timed from its write to the read of its screen (the next USSD
+ * submit_sm to that number and session); the --stats file then holds the
+ * ussd_* counts, ussd_done=1 once every number is done, and the latency
+ * p50/p99/max in µs, exact.  See "USSD dialogues" below.
+ *
  *   smpp-sink [--port P] [--ready-file F] [--stats F] [--receipts on|off]
  *             [--id-start N] [--id-format dec|hex] [--nagle]
  *             [--mo N [--mo-rate R] [--mo-text-file F] [--mo-from MSISDN]
  *              [--mo-to ADDR] [--mo-start bind|usr2]]
+ *             [--ussd N [--ussd-code CODE] [--ussd-inputs A,B,...]
+ *              [--ussd-think MS] [--ussd-rounds R] [--ussd-timeout MS]
+ *              [--ussd-seed S]]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -81,6 +97,7 @@
 #define MO_SEQ_BASE 0x40000000u /* deliver_sm of MO i: sequence base + i */
 #define MO_TICK_MAX 1000        /* most MO sent by one timer tick */
 #define MO_STATUS_MAX 16        /* distinct non-zero deliver_sm_resp statuses */
+#define USSD_INPUTS_MAX 64      /* --ussd-inputs: most answers of a dialogue */
 
 enum { BIND_NONE = 0, BIND_TX = 1, BIND_RX = 2, BIND_TRX = 3 };
 
@@ -113,6 +130,20 @@ typedef struct {
   size_t len;
   unsigned char sm[140];
 } mo_text_t;
+
+/* One number's USSD dialogues (--ussd N): where it is in them, and its one
+ * timer (the think time before its next request, or the wait for the
+ * screen that answers the request it sent). */
+typedef struct {
+  sink_t *sink;
+  uint32_t idx;        /* the number is --mo-from + idx */
+  uv_timer_t timer;
+  uint32_t round;      /* dialogues begun */
+  uint32_t step;       /* requests sent in this dialogue (1: the dial) */
+  int waiting;         /* a request is out, its screen not read yet */
+  uint64_t sent_ns;    /* when that request's write was issued */
+  unsigned char its[2]; /* this dialogue's its_session_info */
+} dlg_t;
 
 /* Submits read in one read callback: their arrival time, for turnaround. */
 typedef struct {
@@ -161,6 +192,22 @@ struct sink_s {
   uint32_t *mo_lat_us;  /* latencies of the answered MO, in answer order */
   uint64_t mo_nlat, answer_parts, answers_extra, submits_unmatched;
   int64_t mo_first_us, mo_last_us; /* wall clock of the first and last MO */
+  /* USSD dialogues (--ussd N); texts[0] the code dialled, then the inputs */
+  uint64_t ussd_n;
+  uint32_t ussd_rounds, ussd_think_ms, ussd_timeout_ms;
+  mo_text_t ussd_texts[1 + USSD_INPUTS_MAX];
+  uint32_t ussd_ninputs;
+  int ussd_armed, ussd_running;
+  dlg_t *dlgs;
+  uint64_t ussd_rng;      /* xorshift64 state: the think-time jitter */
+  uint32_t ussd_session;  /* the last its session number handed out */
+  uint32_t ussd_seq;
+  uint64_t ussd_left;     /* numbers with dialogues still to come */
+  uint64_t ussd_dialogues, ussd_requests, ussd_screens, ussd_final;
+  uint64_t ussd_open, ussd_missing, ussd_late, ussd_unexpected, ussd_nosend;
+  uint32_t *ussd_lat_us;  /* request -> screen, in screen order */
+  uint64_t ussd_nlat, ussd_lat_cap;
+  int64_t ussd_first_us, ussd_last_screen_us, ussd_done_us;
 };
 
 static int64_t wall_us(void) {
@@ -371,10 +418,11 @@ static void send_receipt(sink_t *s, conn_t *from, SMPP_PDU *sub,
 
 /* --- MO generator ----------------------------------------------------------- */
 
-/* The MO index of a submit_sm's destination_addr, or -1.  The gateway may
- * write the number as sent (8613900000000), with a '+', or nationally
- * (13900000000, when --mo-from starts with country code 86). */
-static int64_t mo_index(const sink_t *s, Octstr *addr) {
+/* The index of a submit_sm's destination_addr among the n numbers from
+ * --mo-from, or -1.  The gateway may write the number as sent
+ * (8613900000000), with a '+', or nationally (13900000000, when --mo-from
+ * starts with country code 86). */
+static int64_t number_index(const sink_t *s, Octstr *addr, uint64_t n) {
   const char *a = ostr(addr);
   if (*a == '+')
     a++;
@@ -382,15 +430,19 @@ static int64_t mo_index(const sink_t *s, Octstr *addr) {
   if (len == 0 || len > 19 || strspn(a, "0123456789") != len)
     return -1;
   uint64_t v = strtoull(a, NULL, 10);
-  if (v >= s->mo_from && v - s->mo_from < s->mo_n)
+  if (v >= s->mo_from && v - s->mo_from < n)
     return (int64_t)(v - s->mo_from);
   if (len == 11 && s->mo_from >= 8600000000000ull &&
       s->mo_from < 8700000000000ull) {
     v += 8600000000000ull;
-    if (v >= s->mo_from && v - s->mo_from < s->mo_n)
+    if (v >= s->mo_from && v - s->mo_from < n)
       return (int64_t)(v - s->mo_from);
   }
   return -1;
+}
+
+static int64_t mo_index(const sink_t *s, Octstr *addr) {
+  return number_index(s, addr, s->mo_n);
 }
 
 /* 1 when a submit_sm is part 2 or later of a concatenated SMS (UDH IE 0
@@ -594,6 +646,181 @@ static int mo_load_texts(sink_t *s, const char *path) {
   return 0;
 }
 
+/* --- USSD dialogues (--ussd N) ------------------------------------------- */
+
+/* Number i's dialogues: dial (ussd_service_op 1, PSSR indication, with a
+ * fresh its_session_info: octet 1 the next session number, octet 2 the
+ * sequence number 1, end bit clear), then answer each screen that waits
+ * for one (any op but 17 without the end bit) with the next input (op 18,
+ * USSR confirm, the same its_session_info) after a think time, until a
+ * last screen (op 17, or the its end bit) or the inputs run out; then the
+ * next dialogue, --ussd-rounds in all.  A screen is the next submit_sm
+ * with ussd_service_op to that number and that session; each request is
+ * timed from its write to the read callback that brings its screen. */
+
+static uint32_t ussd_rand(sink_t *s) {
+  uint64_t x = s->ussd_rng;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  s->ussd_rng = x;
+  return (uint32_t)(x >> 32);
+}
+
+/* The think time, jittered ±20% so that the dialogues do not beat in step. */
+static uint64_t ussd_think(sink_t *s) {
+  if (s->ussd_think_ms == 0)
+    return 0;
+  double f = 0.8 + 0.4 * ((double)ussd_rand(s) / 4294967296.0);
+  return (uint64_t)((double)s->ussd_think_ms * f + 0.5);
+}
+
+static void ussd_on_timer(uv_timer_t *h);
+
+/* A dialogue is over: the next one after a think time, or this number is
+ * done. */
+static void ussd_dialogue_over(dlg_t *g) {
+  sink_t *s = g->sink;
+  g->waiting = 0;
+  if (g->round < s->ussd_rounds) {
+    g->step = 0;
+    uv_timer_start(&g->timer, ussd_on_timer, ussd_think(s), 0);
+    return;
+  }
+  if (--s->ussd_left == 0)
+    s->ussd_done_us = wall_us();
+}
+
+/* Send g's next request, written at once (from a timer callback the
+ * loop's check phase, where the rest is flushed, may be a poll away). */
+static void ussd_request(dlg_t *g) {
+  sink_t *s = g->sink;
+  conn_t *c = s->last_rx;
+  if (g->step == 0) {
+    s->ussd_session = s->ussd_session % 255 + 1;
+    g->its[0] = (unsigned char)s->ussd_session;
+    g->its[1] = 0x02; /* sequence number 1, end bit clear */
+    g->round++;
+    s->ussd_dialogues++;
+  }
+  if (c == NULL || c->closing) {
+    s->ussd_nosend++; /* no receiver bound: this dialogue is lost */
+    ussd_dialogue_over(g);
+    return;
+  }
+  const mo_text_t *t = &s->ussd_texts[g->step];
+  char from[24];
+  snprintf(from, sizeof from, "%" PRIu64, s->mo_from + g->idx);
+  SMPP_PDU *pdu =
+      smpp_pdu_create(deliver_sm, MO_SEQ_BASE + s->ussd_seq++ % MO_SEQ_BASE);
+  struct deliver_sm *d = &pdu->u.deliver_sm;
+  d->source_addr_ton = 1;
+  d->source_addr_npi = 1;
+  d->source_addr = octstr_create(from);
+  d->dest_addr_ton = 0;
+  d->dest_addr_npi = 1;
+  d->destination_addr = octstr_create(s->mo_to);
+  d->data_coding = t->dcs;
+  d->short_message = octstr_create_from_data((const char *)t->sm,
+                                             (long)t->len);
+  char op = g->step == 0 ? 1 : 18; /* PSSR indication, USSR confirm */
+  d->ussd_service_op = octstr_create_from_data(&op, 1); /* libgw: octets */
+  d->its_session_info = octstr_create_from_data((const char *)g->its, 2);
+  send_pdu(c, pdu);
+  g->step++;
+  g->waiting = 1;
+  s->ussd_requests++;
+  g->sent_ns = uv_hrtime();
+  if (s->ussd_first_us == 0)
+    s->ussd_first_us = wall_us();
+  conn_flush_out(s, c);
+  uv_timer_start(&g->timer, ussd_on_timer, s->ussd_timeout_ms, 0);
+}
+
+/* The think time is over (send the next request), or the wait for a
+ * screen (the dialogue is lost, as the network would drop it). */
+static void ussd_on_timer(uv_timer_t *h) {
+  dlg_t *g = h->data;
+  if (g->waiting) {
+    g->sink->ussd_missing++;
+    ussd_dialogue_over(g);
+    return;
+  }
+  ussd_request(g);
+}
+
+/* A submit_sm was read: the screen a dialogue waits for? */
+static void ussd_screen(sink_t *s, const struct submit_sm *p) {
+  if (p->ussd_service_op == NULL || octstr_len(p->ussd_service_op) != 1)
+    return; /* an SMS, not a screen */
+  int op = octstr_get_char(p->ussd_service_op, 0);
+  int64_t i = number_index(s, p->destination_addr, s->ussd_n);
+  if (i < 0) {
+    s->ussd_unexpected++;
+    return;
+  }
+  dlg_t *g = &s->dlgs[i];
+  Octstr *its = p->its_session_info;
+  int has_its = its != NULL && octstr_len(its) == 2;
+  if (!g->waiting || (has_its && octstr_get_char(its, 0) != g->its[0])) {
+    s->ussd_late++; /* after its timeout, or of an earlier dialogue */
+    return;
+  }
+  g->waiting = 0;
+  uv_timer_stop(&g->timer);
+  uint64_t us =
+      s->read_ns > g->sent_ns ? (s->read_ns - g->sent_ns) / 1000 : 0;
+  if (s->ussd_nlat == s->ussd_lat_cap) {
+    s->ussd_lat_cap = s->ussd_lat_cap ? s->ussd_lat_cap * 2 : 4096;
+    s->ussd_lat_us =
+        sink_realloc(s->ussd_lat_us, s->ussd_lat_cap * sizeof *s->ussd_lat_us);
+  }
+  s->ussd_lat_us[s->ussd_nlat++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+  s->ussd_screens++;
+  s->ussd_last_screen_us = wall_us();
+  if (op == 17 || (has_its && (octstr_get_char(its, 1) & 1))) {
+    s->ussd_final++;
+    ussd_dialogue_over(g);
+  } else if (g->step > s->ussd_ninputs) {
+    s->ussd_open++; /* a screen that waits, and nothing left to answer */
+    ussd_dialogue_over(g);
+  } else {
+    uv_timer_start(&g->timer, ussd_on_timer, ussd_think(s), 0);
+  }
+}
+
+/* Start once armed and a receiver is bound (called at both events): each
+ * number's first dial at a random point of the first think time. */
+static void ussd_maybe_start(sink_t *s) {
+  if (s->ussd_n == 0 || !s->ussd_armed || s->ussd_running ||
+      s->last_rx == NULL)
+    return;
+  s->ussd_running = 1;
+  for (uint64_t i = 0; i < s->ussd_n; i++) {
+    dlg_t *g = &s->dlgs[i];
+    uv_timer_start(&g->timer, ussd_on_timer,
+                   s->ussd_think_ms ? ussd_rand(s) % s->ussd_think_ms : 0, 0);
+  }
+}
+
+/* --ussd-inputs "1,0,1,0": the answers, in order ("" for none). */
+static int ussd_parse_inputs(sink_t *s, const char *list) {
+  s->ussd_ninputs = 0;
+  for (const char *p = list; *p;) {
+    size_t n = strcspn(p, ",");
+    char one[141];
+    if (s->ussd_ninputs == USSD_INPUTS_MAX || n >= sizeof one)
+      return -1;
+    memcpy(one, p, n);
+    one[n] = '\0';
+    mo_encode(one, &s->ussd_texts[1 + s->ussd_ninputs++]);
+    p += n;
+    if (*p == ',')
+      p++;
+  }
+  return 0;
+}
+
 static void on_submit(sink_t *s, conn_t *c, SMPP_PDU *pdu, uint32_t seq) {
   if (c->bind != BIND_TX && c->bind != BIND_TRX) {
     s->submits_refused++;
@@ -612,6 +839,8 @@ static void on_submit(sink_t *s, conn_t *c, SMPP_PDU *pdu, uint32_t seq) {
   s->submits++;
   if (s->mo_n)
     mo_match_answer(s, &pdu->u.submit_sm);
+  if (s->ussd_n)
+    ussd_screen(s, &pdu->u.submit_sm);
   if (s->receipts && (pdu->u.submit_sm.registered_delivery & 0x03))
     send_receipt(s, c, pdu, msgid);
 }
@@ -650,8 +879,10 @@ static void on_bind(sink_t *s, conn_t *c, SMPP_PDU *pdu, uint32_t seq) {
   else
     resp->u.bind_transceiver_resp.system_id = sysid;
   send_pdu(c, resp);
-  if (kind != BIND_TX)
+  if (kind != BIND_TX) {
     mo_maybe_start(s); /* its first MO follows the bind_resp */
+    ussd_maybe_start(s);
+  }
 }
 
 /* One complete PDU, length field included. */
@@ -659,7 +890,8 @@ static void on_pdu(sink_t *s, conn_t *c, const unsigned char *p, size_t len,
                    int *nsubmits) {
   uint32_t id = be32(p + 4), seq = be32(p + 12);
   if (id == 0x80000005u) { /* deliver_sm_resp: no body worth decoding */
-    if (s->mo_n && seq >= MO_SEQ_BASE && seq - MO_SEQ_BASE < s->mo_n)
+    /* MO and USSD requests number their deliver_sm from MO_SEQ_BASE */
+    if (seq >= MO_SEQ_BASE && (s->ussd_n || seq - MO_SEQ_BASE < s->mo_n))
       mo_resp(s, be32(p + 8));
     else
       s->receipts_acked++;
@@ -825,20 +1057,30 @@ static uint32_t rank(const uint32_t *v, uint64_t n, double q) {
   return v[r - 1];
 }
 
-static void write_mo_stats(sink_t *s, FILE *f) {
-  uint32_t *v = sink_alloc((s->mo_nlat ? s->mo_nlat : 1) * sizeof *v);
-  memcpy(v, s->mo_lat_us, s->mo_nlat * sizeof *v);
-  qsort(v, s->mo_nlat, sizeof *v, cmp_u32);
+/* Latencies (µs) sorted, exact: p50, p99, max, mean (nearest rank). */
+typedef struct {
+  uint32_t p50, p99, max;
+  uint64_t mean;
+} lat_sum_t;
+
+static lat_sum_t lat_summary(const uint32_t *lat, uint64_t n) {
+  lat_sum_t r = {0, 0, 0, 0};
+  uint32_t *v = sink_alloc((n ? n : 1) * sizeof *v);
+  memcpy(v, lat, n * sizeof *v);
+  qsort(v, n, sizeof *v, cmp_u32);
   uint64_t sum = 0;
-  for (uint64_t i = 0; i < s->mo_nlat; i++)
+  for (uint64_t i = 0; i < n; i++)
     sum += v[i];
-  fprintf(f,
-          "mo_n=%" PRIu64 "\nmo_rate=%" PRIu64 "\nmo_sent=%" PRIu64
-          "\nmo_first_sent_us=%" PRId64 "\nmo_last_sent_us=%" PRId64
-          "\nmo_resp_ok=%" PRIu64 "\nmo_resp_err=%" PRIu64
-          "\nmo_resp_err_statuses=",
-          s->mo_n, s->mo_rate, s->mo_sent, s->mo_first_us, s->mo_last_us,
-          s->mo_resp_ok, s->mo_resp_err);
+  r.p50 = rank(v, n, 0.50);
+  r.p99 = rank(v, n, 0.99);
+  r.max = n ? v[n - 1] : 0;
+  r.mean = n ? sum / n : 0;
+  sink_free(v);
+  return r;
+}
+
+/* The non-zero deliver_sm_resp statuses, "0x00000058/ESME_RTHROTTLED:3,...". */
+static void write_resp_statuses(const sink_t *s, FILE *f) {
   for (int k = 0; k < s->mo_nstatus; k++) {
     const char *name = s->mo_status[k] == 0x64   ? "ESME_RX_T_APPN"
                        : s->mo_status[k] == 0x65 ? "ESME_RX_P_APPN"
@@ -852,6 +1094,18 @@ static void write_mo_stats(sink_t *s, FILE *f) {
   if (s->mo_resp_other)
     fprintf(f, "%sother:%" PRIu64, s->mo_nstatus ? "," : "",
             s->mo_resp_other);
+}
+
+static void write_mo_stats(sink_t *s, FILE *f) {
+  lat_sum_t l = lat_summary(s->mo_lat_us, s->mo_nlat);
+  fprintf(f,
+          "mo_n=%" PRIu64 "\nmo_rate=%" PRIu64 "\nmo_sent=%" PRIu64
+          "\nmo_first_sent_us=%" PRId64 "\nmo_last_sent_us=%" PRId64
+          "\nmo_resp_ok=%" PRIu64 "\nmo_resp_err=%" PRIu64
+          "\nmo_resp_err_statuses=",
+          s->mo_n, s->mo_rate, s->mo_sent, s->mo_first_us, s->mo_last_us,
+          s->mo_resp_ok, s->mo_resp_err);
+  write_resp_statuses(s, f);
   fprintf(f,
           "\nanswered=%" PRIu64 "\nunanswered=%" PRIu64
           "\nanswer_parts=%" PRIu64 "\nanswers_extra=%" PRIu64
@@ -859,10 +1113,35 @@ static void write_mo_stats(sink_t *s, FILE *f) {
           "\nmo_lat_p50_us=%" PRIu32 "\nmo_lat_p99_us=%" PRIu32
           "\nmo_lat_max_us=%" PRIu32 "\nmo_lat_mean_us=%" PRIu64 "\n",
           s->mo_nlat, s->mo_sent - s->mo_nlat, s->answer_parts,
-          s->answers_extra, s->submits_unmatched, rank(v, s->mo_nlat, 0.50),
-          rank(v, s->mo_nlat, 0.99), s->mo_nlat ? v[s->mo_nlat - 1] : 0,
-          s->mo_nlat ? sum / s->mo_nlat : 0);
-  sink_free(v);
+          s->answers_extra, s->submits_unmatched, l.p50, l.p99, l.max,
+          l.mean);
+}
+
+static void write_ussd_stats(sink_t *s, FILE *f) {
+  lat_sum_t l = lat_summary(s->ussd_lat_us, s->ussd_nlat);
+  fprintf(f,
+          "ussd_n=%" PRIu64 "\nussd_rounds=%" PRIu32
+          "\nussd_think_ms=%" PRIu32 "\nussd_timeout_ms=%" PRIu32
+          "\nussd_inputs=%" PRIu32 "\nussd_done=%d\nussd_dialogues=%" PRIu64
+          "\nussd_requests=%" PRIu64 "\nussd_screens=%" PRIu64
+          "\nussd_final=%" PRIu64 "\nussd_open=%" PRIu64
+          "\nussd_missing=%" PRIu64 "\nussd_late=%" PRIu64
+          "\nussd_unexpected=%" PRIu64 "\nussd_nosend=%" PRIu64
+          "\nussd_resp_ok=%" PRIu64 "\nussd_resp_err=%" PRIu64
+          "\nussd_resp_err_statuses=",
+          s->ussd_n, s->ussd_rounds, s->ussd_think_ms, s->ussd_timeout_ms,
+          s->ussd_ninputs, s->ussd_running && s->ussd_left == 0,
+          s->ussd_dialogues, s->ussd_requests, s->ussd_screens, s->ussd_final,
+          s->ussd_open, s->ussd_missing, s->ussd_late, s->ussd_unexpected,
+          s->ussd_nosend, s->mo_resp_ok, s->mo_resp_err);
+  write_resp_statuses(s, f);
+  fprintf(f,
+          "\nussd_first_us=%" PRId64 "\nussd_last_screen_us=%" PRId64
+          "\nussd_done_us=%" PRId64 "\nussd_lat_p50_us=%" PRIu32
+          "\nussd_lat_p99_us=%" PRIu32 "\nussd_lat_max_us=%" PRIu32
+          "\nussd_lat_mean_us=%" PRIu64 "\n",
+          s->ussd_first_us, s->ussd_last_screen_us, s->ussd_done_us, l.p50,
+          l.p99, l.max, l.mean);
 }
 
 static void write_stats(sink_t *s) {
@@ -894,6 +1173,8 @@ static void write_stats(sink_t *s) {
           s->hist_max_us);
   if (s->mo_n)
     write_mo_stats(s, f);
+  if (s->ussd_n)
+    write_ussd_stats(s, f);
   fclose(f);
   if (rename(tmp, s->stats_path) != 0)
     fprintf(stderr, "smpp-sink: %s: %s\n", s->stats_path, strerror(errno));
@@ -903,7 +1184,9 @@ static void on_signal(uv_signal_t *h, int signum) {
   sink_t *s = h->data;
   if (signum == SIGUSR2) {
     s->mo_armed = 1;
+    s->ussd_armed = 1;
     mo_maybe_start(s);
+    ussd_maybe_start(s);
     return;
   }
   write_stats(s);
@@ -920,7 +1203,13 @@ static int usage(int rc) {
           " [--id-format dec|hex] [--nagle]\n"
           "                 [--mo N [--mo-rate R] [--mo-text-file F]"
           " [--mo-from MSISDN]\n"
-          "                  [--mo-to ADDR] [--mo-start bind|usr2]]\n");
+          "                  [--mo-to ADDR] [--mo-start bind|usr2]]\n"
+          "                 [--ussd N [--ussd-code CODE] [--ussd-inputs A,B,..]"
+          " [--ussd-think MS]\n"
+          "                  [--ussd-rounds R] [--ussd-timeout MS]"
+          " [--ussd-seed S]]\n"
+          "                 (--ussd also takes --mo-from, --mo-to,"
+          " --mo-start)\n");
   return rc;
 }
 
@@ -944,13 +1233,25 @@ int main(int argc, char **argv) {
       {"mo-to", required_argument, NULL, 'D'},
       {"mo-start", required_argument, NULL, 'S'},
       {"nagle", no_argument, NULL, 'N'},
+      {"ussd", required_argument, NULL, 'U'},
+      {"ussd-code", required_argument, NULL, 'C'},
+      {"ussd-inputs", required_argument, NULL, 'I'},
+      {"ussd-think", required_argument, NULL, 'K'},
+      {"ussd-rounds", required_argument, NULL, 'O'},
+      {"ussd-timeout", required_argument, NULL, 'W'},
+      {"ussd-seed", required_argument, NULL, 'E'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   static sink_t sink;
   sink_t *s = &sink;
   int port = 0, ch;
-  const char *ready = NULL, *mo_text_file = NULL;
+  const char *ready = NULL, *mo_text_file = NULL, *ussd_code = "*123*8#";
+  const char *ussd_inputs = "1,0,1,0";
   s->next_id = 1;
+  s->ussd_rounds = 3;
+  s->ussd_think_ms = 1000;
+  s->ussd_timeout_ms = 10000;
+  s->ussd_rng = 88172645463325252ull;
   s->mo_rate = 1000;
   s->mo_from = 8613900000000ull;
   snprintf(s->mo_to, sizeof s->mo_to, "10658000");
@@ -998,6 +1299,27 @@ int main(int argc, char **argv) {
     case 'N':
       s->nagle = 1;
       break;
+    case 'U':
+      s->ussd_n = strtoull(optarg, NULL, 10);
+      break;
+    case 'C':
+      ussd_code = optarg;
+      break;
+    case 'I':
+      ussd_inputs = optarg;
+      break;
+    case 'K':
+      s->ussd_think_ms = (uint32_t)strtoul(optarg, NULL, 10);
+      break;
+    case 'O':
+      s->ussd_rounds = (uint32_t)strtoul(optarg, NULL, 10);
+      break;
+    case 'W':
+      s->ussd_timeout_ms = (uint32_t)strtoul(optarg, NULL, 10);
+      break;
+    case 'E':
+      s->ussd_rng = strtoull(optarg, NULL, 10) | 1; /* never 0 */
+      break;
     case 'h':
       return usage(0);
     default:
@@ -1029,6 +1351,26 @@ int main(int argc, char **argv) {
     s->mo_armed = !s->mo_on_usr2;
     uv_timer_init(s->loop, &s->mo_timer);
     s->mo_timer.data = s;
+  }
+  if (s->ussd_n) {
+    if (s->mo_n || s->ussd_rounds == 0 || s->ussd_timeout_ms == 0 ||
+        strlen(ussd_code) > 140 || ussd_parse_inputs(s, ussd_inputs) != 0) {
+      fprintf(stderr, "smpp-sink: --ussd: not with --mo; rounds and timeout"
+                      " > 0; at most %d inputs of 140 characters\n",
+              USSD_INPUTS_MAX);
+      return 2;
+    }
+    mo_encode(ussd_code, &s->ussd_texts[0]);
+    s->dlgs = sink_alloc(s->ussd_n * sizeof *s->dlgs);
+    memset(s->dlgs, 0, s->ussd_n * sizeof *s->dlgs);
+    for (uint64_t i = 0; i < s->ussd_n; i++) {
+      s->dlgs[i].sink = s;
+      s->dlgs[i].idx = (uint32_t)i;
+      uv_timer_init(s->loop, &s->dlgs[i].timer);
+      s->dlgs[i].timer.data = &s->dlgs[i];
+    }
+    s->ussd_left = s->ussd_n;
+    s->ussd_armed = !s->mo_on_usr2;
   }
 
   struct sockaddr_in addr;
