@@ -1,9 +1,9 @@
 #!/bin/bash
 # The phone's side of a USSD dialogue (tests/e2e/lib.sh e2e_ussd_*, the
-# simulator's POST /ussd) against today's daemon: a dial, ussd_service_op 1
-# with a fresh its_session_info, is answered by one screen, the promoter
-# menu as a PSSR response (ussd_service_op 17: the dialogue's last screen)
-# echoing the dial's session.  Two numbers dialling at once each get their
+# simulator's POST /ussd): a dial, ussd_service_op 1 with a fresh
+# its_session_info, is answered by one screen, the subscriber menu as a USSR
+# request (ussd_service_op 2: it waits for an answer) echoing the dial's
+# session with the end bit clear.  Two numbers dialling at once each get their
 # own screen; a dial that vasgwd does not answer (a short code) gives no
 # screen, and the helper that expects none says so.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
@@ -14,13 +14,13 @@ e2e_write_conf
 e2e_start_vasgwd
 e2e_wait_bound
 
-menu=$(sed 's/{{service_number}}/10658000/' "$top_srcdir/templates/zh_CN/ussd_menu.txt")
+menu=$(printf '%s\n' "$(cat "$top_srcdir/templates/zh_CN/ussd/subscriber_home.txt")" \
+	"1 待确认的推荐" "2 我开通的业务" "3 退订推荐短信" "4 注册推广员")
 a=8613800138000
 b=8613800138001
 
 # its_session_info octet 2: the dialogue's sequence number (1) in bits 7..1,
-# bit 0 the end of the session.  Today's daemon echoes the dial's octets as
-# they are; with the menus the last screen will have the end bit set.
+# bit 0 the end of the session: clear on a screen that waits for an answer.
 its_of_dial() {   # SCREEN_JSON DIAL_ITS — the screen's its is the dial's session
 	local its
 	its=$(e2e_ussd_its <<<"$1")
@@ -28,9 +28,10 @@ its_of_dial() {   # SCREEN_JSON DIAL_ITS — the screen's its is the dial's sess
 	e2e_assert_eq "screen session number (its octet 1)" "${2:0:2}" "${its:0:2}"
 	e2e_assert_eq "screen sequence number (its octet 2, bits 7..1)" \
 		"$((16#${2:2:2} >> 1))" "$((16#${its:2:2} >> 1))"
+	e2e_assert_eq "screen end bit (its octet 2, bit 0)" 0 "$((16#${its:2:2} & 1))"
 }
 
-# 1. A dial: one screen, the menu, the dialogue's last.
+# 1. A dial: one screen, the menu, waiting for an answer.
 s=$(e2e_ussd_dial "$a")
 [ -n "$s" ] || e2e_fail "e2e_ussd_dial $a printed no screen"
 its_a=$(e2e_ussd_session "$a")
@@ -38,8 +39,8 @@ e2e_assert_eq "dial its" "0102" "$its_a"
 e2e_assert_eq "dial on the wire: op" "1" "$(e2e_event_values deliver_sm ussd_service_op)"
 e2e_assert_eq "dial on the wire: its" "$its_a" "$(e2e_event_values deliver_sm its_session_info)"
 e2e_assert_eq "dial on the wire: text" "*123*8#" "$(e2e_event_values deliver_sm text)"
-e2e_assert_eq "screen op (PSSR response)" "17" "$(e2e_ussd_op <<<"$s")"
-e2e_ussd_ends <<<"$s" || e2e_fail "the screen does not end the dialogue: $s"
+e2e_assert_eq "screen op (USSR request)" "2" "$(e2e_ussd_op <<<"$s")"
+if e2e_ussd_ends <<<"$s"; then e2e_fail "the menu ends the dialogue: $s"; fi
 its_of_dial "$s" "$its_a"
 e2e_assert_eq "screen text (the menu)" "$menu" "$(e2e_ussd_text <<<"$s")"
 e2e_assert_eq "screen to" "$a" "$(e2e_json dest <<<"$s")"
@@ -63,7 +64,7 @@ for n in a b; do
 	s=$(<"$E2E_DIR/$n.screen")
 	num=$([ "$n" = a ] && echo "$a" || echo "$b")
 	e2e_assert_eq "concurrent screen to $n: dest" "$num" "$(e2e_json dest <<<"$s")"
-	e2e_assert_eq "concurrent screen to $n: op" "17" "$(e2e_ussd_op <<<"$s")"
+	e2e_assert_eq "concurrent screen to $n: op" "2" "$(e2e_ussd_op <<<"$s")"
 	e2e_assert_eq "concurrent screen to $n: text" "$menu" "$(e2e_ussd_text <<<"$s")"
 	its_of_dial "$s" "$(e2e_ussd_session "$num")"
 done
@@ -78,6 +79,6 @@ if (E2E__IN_POLL=1; E2E_USSD_WAIT_MS=1500 e2e_ussd_dial 10086 >/dev/null 2>&1); 
 fi
 
 e2e_wait_drained
-e2e_assert_eq "screens in all" "3" "$(e2e_events submit | grep -c '"ussd_service_op":17')"
+e2e_assert_eq "screens in all" "3" "$(e2e_events submit | grep -c '"ussd_service_op":2')"
 e2e_assert_eq "submits in all" "3" "$(e2e_count_events submit)"
 e2e_pass
