@@ -288,19 +288,19 @@ static size_t mt_split(const mt_units_t *u, size_t limit, size_t bpw,
   return nparts;
 }
 
-int vg_text_encode_mt(const char *utf8, size_t len, uint8_t ref,
-                      vg_text_mt_t *out) {
+/*
+ * Decode UTF-8 utf8[0..len) and encode it in GSM when every character fits,
+ * else UCS-2, into `u`; *dcs says which.  0, or VG_ETEXT (empty), VG_EUTF8,
+ * VG_ETOOLONG (over MT_MAX_CHARS characters); `u` then holds nothing.
+ */
+static int mt_units(const char *utf8, size_t len, mt_units_t *u, int *dcs) {
   const unsigned char *s = (const unsigned char *)utf8;
   uint32_t *cps;
-  size_t n = 0, i = 0, total_w, single, multi, bpw, nparts, p, k, off;
-  size_t starts[VG_TEXT_MAX_PARTS + 1];
-  mt_units_t u;
-  int dcs, rc;
+  size_t n = 0, i = 0;
+  int rc;
 
-  memset(out, 0, sizeof(*out));
   if (utf8 == NULL || len == 0)
     return VG_ETEXT;
-
   /* One code point per input byte at most; and no text of more than
    * MT_MAX_CHARS characters fits VG_TEXT_MAX_PARTS parts in either
    * encoding, so a huge input costs no more than that. */
@@ -317,20 +317,36 @@ int vg_text_encode_mt(const char *utf8, size_t len, uint8_t ref,
     }
     n++;
   }
+  if (mt_to_gsm(cps, n, u) == 0) {
+    *dcs = VG_DCS_GSM;
+  } else {
+    mt_to_ucs2(cps, n, u);
+    *dcs = VG_DCS_UCS2;
+  }
+  free(cps);
+  return 0;
+}
 
-  if (mt_to_gsm(cps, n, &u) == 0) {
-    dcs = VG_DCS_GSM;
+int vg_text_encode_mt(const char *utf8, size_t len, uint8_t ref,
+                      vg_text_mt_t *out) {
+  size_t total_w, single, multi, bpw, nparts, p, k, off;
+  size_t starts[VG_TEXT_MAX_PARTS + 1];
+  mt_units_t u;
+  int dcs, rc;
+
+  memset(out, 0, sizeof(*out));
+  rc = mt_units(utf8, len, &u, &dcs);
+  if (rc != 0)
+    return rc;
+  if (dcs == VG_DCS_GSM) {
     bpw = 1;
     single = GSM_SINGLE;
     multi = GSM_MULTI;
   } else {
-    mt_to_ucs2(cps, n, &u);
-    dcs = VG_DCS_UCS2;
     bpw = 2;
     single = UCS2_SINGLE;
     multi = UCS2_MULTI;
   }
-  free(cps);
 
   total_w = u.nbytes / bpw;
   if (total_w <= single) {
@@ -387,6 +403,33 @@ void vg_text_mt_free(vg_text_mt_t *mt) {
     free(mt->parts[p].data);
   free(mt->parts);
   memset(mt, 0, sizeof(*mt));
+}
+
+int vg_text_encode_one(const char *utf8, size_t len, size_t gsm_max,
+                       size_t ucs2_max, vg_text_mt_t *out, size_t *units) {
+  mt_units_t u;
+  int dcs, rc;
+
+  memset(out, 0, sizeof(*out));
+  *units = 0;
+  rc = mt_units(utf8, len, &u, &dcs);
+  if (rc != 0)
+    return rc;
+  /* Septets for GSM (an escape pair counts two), UTF-16 code units for
+   * UCS-2 (a surrogate pair counts two): what the limit is written in. */
+  *units = dcs == VG_DCS_GSM ? u.nbytes : u.nbytes / 2;
+  if (*units > (dcs == VG_DCS_GSM ? gsm_max : ucs2_max)) {
+    mt_units_free(&u);
+    return VG_ETOOLONG;
+  }
+  out->dcs = dcs;
+  out->udhi = 0;
+  out->nparts = 1;
+  out->parts = vg_calloc(1, sizeof(*out->parts));
+  out->parts[0].data = u.bytes; /* taken over from `u` */
+  out->parts[0].len = u.nbytes;
+  free(u.ulen);
+  return 0;
 }
 
 /* ---- MO ------------------------------------------------------------------ */

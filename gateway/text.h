@@ -48,6 +48,19 @@ int vg_text_encode_mt(const char *utf8, size_t len, uint8_t ref,
                       vg_text_mt_t *out);
 void vg_text_mt_free(vg_text_mt_t *mt);
 
+/*
+ * Encode UTF-8 `utf8` as ONE part without UDH, never split: GSM 7-bit when
+ * every character is in GSM 03.38 and it takes at most `gsm_max` septets
+ * (an extension character takes two), else UCS-2 of at most `ucs2_max`
+ * UTF-16 units (a character beyond the BMP takes two).  For a message that
+ * a phone shows whole or not at all: a USSD screen (ussd.h's limits).
+ * *units gets the length in the alphabet chosen, also when it is too long.
+ * Returns 0 and fills `out` (free with vg_text_mt_free), or VG_ETOOLONG,
+ * VG_EUTF8, VG_ETEXT (empty); on error `out` holds nothing to free.
+ */
+int vg_text_encode_one(const char *utf8, size_t len, size_t gsm_max,
+                       size_t ucs2_max, vg_text_mt_t *out, size_t *units);
+
 /* Concatenation information found in a UDH (IEI 0x00 8-bit ref, 0x08 16-bit). */
 typedef struct {
   int present;    /* 1 when the UDH carried a concatenation IE */

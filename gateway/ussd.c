@@ -82,15 +82,9 @@ void vg_ussd_reply(const vg_ussd_profile_t *p, const vg_ussd_req_t *r,
 
 int vg_ussd_fits(const char *text, size_t *chars) {
   vg_text_mt_t mt;
-  size_t n = 0;
-  if (vg_text_encode_mt(text, strlen(text), 0, &mt) != 0) {
-    *chars = 0;
-    return 0;
-  }
-  for (size_t i = 0; i < mt.nparts; i++)
-    n += mt.parts[i].len - (mt.udhi ? 6 : 0);
-  int gsm = mt.dcs == VG_DCS_GSM;
-  vg_text_mt_free(&mt);
-  *chars = gsm ? n : n / 2;
-  return *chars <= (gsm ? VG_USSD_GSM_MAX : VG_USSD_UCS2_MAX);
+  int rc = vg_text_encode_one(text, strlen(text), VG_USSD_GSM_MAX,
+                              VG_USSD_UCS2_MAX, &mt, chars);
+  if (rc == 0)
+    vg_text_mt_free(&mt);
+  return rc == 0;
 }

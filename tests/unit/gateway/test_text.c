@@ -885,6 +885,93 @@ static void test_join_parts_missing(void **state) {
   free(out);
 }
 
+/* ---- one part, never split (a USSD screen) --------------------------------- */
+
+/* At the limits given (182 septets, 80 UCS-2 units: ussd.h): one part with
+ * no UDH up to the limit, the exact bytes; VG_ETOOLONG one unit beyond it,
+ * with the length told; an extension character and a surrogate pair
+ * counting two. */
+static int one(const char *s, vg_text_mt_t *mt, size_t *units) {
+  return vg_text_encode_one(s, strlen(s), 182, 80, mt, units);
+}
+
+static void test_encode_one(void **state) {
+  vg_text_mt_t mt;
+  size_t units;
+  char *s = rep("a", 182);
+
+  (void)state;
+  assert_int_equal(one(s, &mt, &units), 0);
+  assert_int_equal(units, 182);
+  assert_int_equal(mt.dcs, VG_DCS_GSM);
+  assert_int_equal(mt.udhi, 0);
+  assert_int_equal(mt.nparts, 1);
+  assert_int_equal(mt.parts[0].len, 182);
+  assert_memory_equal(mt.parts[0].data, s, 182);
+  vg_text_mt_free(&mt);
+  free(s);
+
+  s = rep("a", 183);
+  assert_int_equal(one(s, &mt, &units),
+                   VG_ETOOLONG);
+  assert_int_equal(units, 183);
+  assert_null(mt.parts);
+  free(s);
+
+  /* 180 + the euro sign (1B 65) = 182 septets; one more '{' is 184. */
+  char *r = rep("a", 180);
+  s = cat3(r, "\xe2\x82\xac", "");
+  free(r);
+  assert_int_equal(one(s, &mt, &units), 0);
+  assert_int_equal(units, 182);
+  assert_int_equal(mt.parts[0].data[180], 0x1B);
+  assert_int_equal(mt.parts[0].data[181], 0x65);
+  vg_text_mt_free(&mt);
+  char *t = cat3(s, "{", "");
+  assert_int_equal(one(t, &mt, &units),
+                   VG_ETOOLONG);
+  assert_int_equal(units, 184);
+  free(t);
+  free(s);
+
+  /* UCS-2: 80 Chinese characters fit, 81 do not. */
+  s = rep("\xe4\xbd\xa0", 80); /* 你 */
+  assert_int_equal(one(s, &mt, &units), 0);
+  assert_int_equal(units, 80);
+  assert_int_equal(mt.dcs, VG_DCS_UCS2);
+  assert_int_equal(mt.udhi, 0);
+  assert_int_equal(mt.nparts, 1);
+  assert_int_equal(mt.parts[0].len, 160);
+  assert_int_equal(mt.parts[0].data[0], 0x4F);
+  assert_int_equal(mt.parts[0].data[1], 0x60);
+  vg_text_mt_free(&mt);
+  free(s);
+  s = rep("\xe4\xbd\xa0", 81);
+  assert_int_equal(one(s, &mt, &units),
+                   VG_ETOOLONG);
+  assert_int_equal(units, 81);
+  free(s);
+  /* 78 + one emoji (a surrogate pair) = 80 units; 79 + it = 81. */
+  r = rep("\xe4\xbd\xa0", 78);
+  s = cat3(r, "\xf0\x9f\x98\x80", "");
+  free(r);
+  assert_int_equal(one(s, &mt, &units), 0);
+  assert_int_equal(units, 80);
+  vg_text_mt_free(&mt);
+  free(s);
+  r = rep("\xe4\xbd\xa0", 79);
+  s = cat3(r, "\xf0\x9f\x98\x80", "");
+  free(r);
+  assert_int_equal(one(s, &mt, &units),
+                   VG_ETOOLONG);
+  free(s);
+
+  /* Not text, or nothing. */
+  assert_int_equal(vg_text_encode_one("\xff", 1, 182, 80, &mt, &units),
+                   VG_EUTF8);
+  assert_int_equal(vg_text_encode_one("", 0, 182, 80, &mt, &units), VG_ETEXT);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_gsm_ascii),
@@ -900,6 +987,7 @@ int main(void) {
       cmocka_unit_test(test_ucs2_pair_at_boundary),
       cmocka_unit_test(test_long_chinese),
       cmocka_unit_test(test_too_long),
+      cmocka_unit_test(test_encode_one),
       cmocka_unit_test(test_mo_gsm),
       cmocka_unit_test(test_mo_gsm_not_text),
       cmocka_unit_test(test_mo_ia5_latin1),
