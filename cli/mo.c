@@ -26,9 +26,9 @@ static int mo_id(const char *s) {
 }
 
 /* The fields of the record, as mo_store writes them. */
-static const char *const fields[] = {"id",  "from", "to",       "text",
-                                     "dcs", "ussd_op", "its",   "complete",
-                                     "parts", "missing", "error"};
+static const char *const fields[] = {"id",    "from",    "to",  "text",
+                                     "dcs",   "ussd_op", "its", "umr",
+                                     "complete", "parts", "missing", "error"};
 
 static void print_json(const redisReply *h, const redisReply *ans,
                        const char *reply_id) {
@@ -62,8 +62,9 @@ static void print_text(const redisReply *h, const redisReply *ans,
          vg_cli_local(when, vg_cli_num(h, "received_at"), VG_CLI_TIME));
   printf("  %-12s %s\n", "dcs", vg_cli_str(h, "dcs"));
   if (*vg_cli_str(h, "ussd_op"))
-    printf("  %-12s %s (session %s)\n", "ussd_op", vg_cli_str(h, "ussd_op"),
-           *vg_cli_str(h, "its") ? vg_cli_str(h, "its") : "-");
+    printf("  %-12s %s (session %s%s%s)\n", "ussd_op", vg_cli_str(h, "ussd_op"),
+           *vg_cli_str(h, "its") ? vg_cli_str(h, "its") : "-",
+           *vg_cli_str(h, "umr") ? ", umr " : "", vg_cli_str(h, "umr"));
   long long parts = vg_cli_num(h, "parts");
   if (strcmp(vg_cli_str(h, "complete"), "0") == 0)
     printf("  %-12s incomplete: %lld parts, missing %s\n", "parts", parts,

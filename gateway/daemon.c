@@ -95,10 +95,10 @@ static void handle_entry(reader_t *rd, redisReply *e, int recovered) {
                      VG_GROUP, entry);
     return;
   }
-  const char *v[10] = {0};
+  const char *v[12] = {0};
   static const char *const names[] = {"id",      "to",  "text", "src",
                                       "ussd_op", "its", "from", "complete",
-                                      "error"};
+                                      "error",   "umr", "expire_at"};
   for (size_t i = 0; i + 1 < f->elements; i += 2)
     for (size_t k = 0; k < VG_ARRAY_SIZE(names); k++)
       if (strcmp(f->element[i]->str, names[k]) == 0)
@@ -116,6 +116,7 @@ static void handle_entry(reader_t *rd, redisReply *e, int recovered) {
                   .text = v[2] ? v[2] : "",
                   .ussd_op = v[4] ? v[4] : "",
                   .its = v[5] ? v[5] : "",
+                  .umr = v[9] ? v[9] : "",
                   .complete = v[7] ? atoi(v[7]) : 1,
                   .error = v[8] ? v[8] : ""};
     if (d->hooks.mo)

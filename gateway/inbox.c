@@ -390,7 +390,7 @@ static void on_mo(vg_inbox_t *in, pending_t *p, const vg_smpp_deliver_t *d) {
                            (unsigned char)d->data_coding};
   h = fnv(h, meta, 2);
   h = fnv(h, d->sm, d->sm_len);
-  char dedup[DEDUP_LEN], ussd[16], its[8], conn[128];
+  char dedup[DEDUP_LEN], ussd[16], its[8], umr[16], conn[128];
   snprintf(dedup, sizeof dedup, "%016" PRIx64 ".%zu", h, d->sm_len);
   snprintf(p->dedup, sizeof p->dedup, "%s", dedup);
   /* The connection it came on: a redelivery comes on another one. */
@@ -404,6 +404,10 @@ static void on_mo(vg_inbox_t *in, pending_t *p, const vg_smpp_deliver_t *d) {
     vg_hex(d->its_session_info, 2, its);
   else
     its[0] = '\0';
+  if (d->user_message_reference >= 0)
+    snprintf(umr, sizeof umr, "%d", d->user_message_reference);
+  else
+    umr[0] = '\0';
   int64_t t = vg_now_ms();
   vg_fn_mo_store_t a = {
       .prefix = in->cfg->prefix,
@@ -415,6 +419,7 @@ static void on_mo(vg_inbox_t *in, pending_t *p, const vg_smpp_deliver_t *d) {
       .esm = d->esm_class,
       .ussd_op = ussd,
       .its = its,
+      .umr = umr,
       .received = t,
       .ttl = (long long)in->cfg->msg_ttl_days * 86400,
       .ref = concat.present ? concat.ref : 0,

@@ -332,7 +332,7 @@ static void on_deliver(vg_smpp_session_t *s, SMPP_PDU *pdu, uint32_t seq) {
   vg_smpp_deliver_t d;
   memset(&d, 0, sizeof d);
   Octstr *payload, *ussd, *its, *nec, *rid;
-  long mstate;
+  long mstate, umr;
   if (pdu->type == deliver_sm) {
     struct deliver_sm *m = &pdu->u.deliver_sm;
     d.source = ostr(m->source_addr);
@@ -347,6 +347,7 @@ static void on_deliver(vg_smpp_session_t *s, SMPP_PDU *pdu, uint32_t seq) {
     nec = m->network_error_code;
     rid = m->receipted_message_id;
     mstate = m->message_state;
+    umr = m->user_message_reference;
   } else {
     struct data_sm *m = &pdu->u.data_sm;
     d.is_data_sm = 1;
@@ -362,6 +363,7 @@ static void on_deliver(vg_smpp_session_t *s, SMPP_PDU *pdu, uint32_t seq) {
     nec = m->network_error_code;
     rid = m->receipted_message_id;
     mstate = m->message_state;
+    umr = m->user_message_reference;
   }
   d.sm = payload ? (const unsigned char *)octstr_get_cstr(payload)
                  : (const unsigned char *)"";
@@ -375,6 +377,8 @@ static void on_deliver(vg_smpp_session_t *s, SMPP_PDU *pdu, uint32_t seq) {
   d.its_session_info = its && octstr_len(its) == 2
                            ? (const unsigned char *)octstr_get_cstr(its)
                            : NULL;
+  /* libgw leaves -1 when the TLV is absent. */
+  d.user_message_reference = umr >= 0 && umr <= 0xffff ? (int)umr : -1;
   d.network_error_code = nec && octstr_len(nec) == 3
                              ? (const unsigned char *)octstr_get_cstr(nec)
                              : NULL;
@@ -658,6 +662,8 @@ int vg_smpp_session_submit(vg_smpp_session_t *s, const vg_smpp_submit_t *m,
   if (m->its_session_info)
     p->its_session_info =
         octstr_create_from_data((const char *)m->its_session_info, 2);
+  if (m->user_message_reference >= 0)
+    p->user_message_reference = (long)(m->user_message_reference & 0xffff);
   send_request(s, pdu, req_add(s, seq, REQ_SUBMIT, tag, now_ms));
   return 0;
 }

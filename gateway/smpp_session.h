@@ -91,6 +91,7 @@ typedef struct {
   size_t sm_len;           /* > 254 goes in message_payload */
   int ussd_service_op;     /* -1: absent */
   const unsigned char *its_session_info; /* 2 octets, or NULL */
+  int user_message_reference; /* 0..65535; -1: absent */
 } vg_smpp_submit_t;
 
 /* An inbound deliver_sm or data_sm, valid only during the callback. */
@@ -107,6 +108,7 @@ typedef struct {
   int message_state;                /* -1 when absent */
   int ussd_service_op;              /* -1 when absent */
   const unsigned char *its_session_info; /* NULL or 2 octets */
+  int user_message_reference;       /* 0..65535; -1 when absent */
   const unsigned char *network_error_code; /* NULL or 3 octets */
 } vg_smpp_deliver_t;
 

@@ -10,11 +10,11 @@ local function new_mo(P, m)
   local id = tostring(redis.call('INCR', P .. ':seq:mo'))
   local key = P .. ':mo:' .. id
   redis.call('HSET', key, 'id', id, 'from', m.from, 'to', m.to, 'text', m.text, 'dcs', m.dcs,
-    'ussd_op', m.ussd_op, 'its', m.its, 'received_at', m.received, 'complete', m.complete,
+    'ussd_op', m.ussd_op, 'its', m.its, 'umr', m.umr, 'received_at', m.received, 'complete', m.complete,
     'parts', m.parts, 'missing', m.missing, 'error', m.error)
   redis.call('EXPIRE', key, m.ttl)
   redis.call('XADD', P .. ':mo', '*', 'id', id, 'from', m.from, 'to', m.to, 'text', m.text,
-    'ussd_op', m.ussd_op, 'its', m.its, 'complete', m.complete, 'error', m.error)
+    'ussd_op', m.ussd_op, 'its', m.its, 'umr', m.umr, 'complete', m.complete, 'error', m.error)
   redis.call('HINCRBY', P .. ':stats', 'mo', 1)
   if m.complete == '0' then redis.call('HINCRBY', P .. ':stats', 'mo_incomplete', 1) end
   return id
@@ -48,7 +48,7 @@ local function mo_store(a)
     end
   end
   local m = {from = a.from, to = a.to, text = a.text, dcs = a.dcs, ussd_op = a.ussd_op,
-             its = a.its, received = a.received, ttl = a.ttl, complete = '1', parts = '1',
+             its = a.its, umr = a.umr, received = a.received, ttl = a.ttl, complete = '1', parts = '1',
              missing = '', error = a.error}
   if a.total <= 1 then
     local id = new_mo(P, m)
@@ -58,7 +58,7 @@ local function mo_store(a)
   local ak = P .. ':mo:asm:' .. a.from .. ':' .. a.ref .. ':' .. a.total
   redis.call('HSET', ak, 'p' .. a.seq, a.text)
   if a.error ~= '' then redis.call('HSET', ak, 'error', a.error) end
-  for _, f in ipairs({'from', 'to', 'dcs', 'ussd_op', 'its'}) do redis.call('HSETNX', ak, f, a[f]) end
+  for _, f in ipairs({'from', 'to', 'dcs', 'ussd_op', 'its', 'umr'}) do redis.call('HSETNX', ak, f, a[f]) end
   redis.call('HSETNX', ak, 'at', a.received)
   redis.call('HSETNX', ak, 'total', a.total)
   redis.call('EXPIRE', ak, a.ttl)
@@ -118,7 +118,7 @@ local function mo_expire(a)
         if h['p' .. i] then text[#text + 1] = h['p' .. i] else missing[#missing + 1] = tostring(i) end
       end
       new_mo(P, {from = h.from, to = h.to, text = table.concat(text), dcs = h.dcs,
-                 ussd_op = h.ussd_op, its = h.its, received = h.at, ttl = a.ttl, complete = '0',
+                 ussd_op = h.ussd_op, its = h.its, umr = h.umr or '', received = h.at, ttl = a.ttl, complete = '0',
                  parts = tostring(total), missing = table.concat(missing, ','),
                  error = h.error or ''})
     end

@@ -860,6 +860,7 @@ static vg_smpp_session_t *bound_session(rec_t *r, const char *name) {
   static const unsigned char sm[] = "hi";
   vg_smpp_submit_t m = {.source = "10658000", .dest = "8613800138000",
                         .sm = sm, .sm_len = 2, .ussd_service_op = -1,
+                        .user_message_reference = -1,
                         .dest_ton = 1, .dest_npi = 1,
                         .registered_delivery = 1};
   REQUIRE(vg_smpp_session_submit(s, &m, (void *)(uintptr_t)1, 0) == 0);

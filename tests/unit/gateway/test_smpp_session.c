@@ -355,6 +355,7 @@ static vg_smpp_submit_t plain_submit(void) {
       .sm_len = 5,
       .ussd_service_op = -1,
       .its_session_info = NULL,
+      .user_message_reference = -1,
   };
   return m;
 }
@@ -583,6 +584,7 @@ static void test_submit_fields(void **state) {
   assert_null(p->message_payload);
   assert_null(p->ussd_service_op);
   assert_null(p->its_session_info);
+  assert_int_equal(p->user_message_reference, -1);
   smpp_pdu_destroy(pdu);
   assert_int_equal(out_pending(f), 0);
 }
@@ -630,6 +632,7 @@ static void test_submit_ussd_tlvs(void **state) {
   vg_smpp_submit_t m = plain_submit();
   m.ussd_service_op = 2; /* USSR request */
   m.its_session_info = its;
+  m.user_message_reference = 4242;
   assert_int_equal(vg_smpp_session_submit(f->s, &m, NULL, 100), 0);
   SMPP_PDU *pdu = next_out(f, NULL, NULL, NULL);
   struct submit_sm *p = &pdu->u.submit_sm;
@@ -639,6 +642,7 @@ static void test_submit_ussd_tlvs(void **state) {
   assert_non_null(p->its_session_info);
   assert_int_equal(octstr_len(p->its_session_info), 2);
   assert_memory_equal(octstr_get_cstr(p->its_session_info), its, 2);
+  assert_int_equal(p->user_message_reference, 4242);
   smpp_pdu_destroy(pdu);
 
   /* ussd_service_op 0 (PSSD indication) is a value, not "absent". */
@@ -1361,6 +1365,7 @@ static void test_deliver_sm_fields(void **state) {
   p->message_state = 2; /* DELIVERED */
   p->ussd_service_op = octstr_create_from_data("\x12", 1);
   p->its_session_info = octstr_create_from_data((const char *)its, 2);
+  p->user_message_reference = 65535;
   p->network_error_code = octstr_create_from_data((const char *)nec, 3);
   feed_pdu(f, pdu, 10);
 
@@ -1381,6 +1386,7 @@ static void test_deliver_sm_fields(void **state) {
   assert_int_equal(f->d.ussd_service_op, 0x12);
   assert_non_null(f->d.its_session_info);
   assert_memory_equal(f->d.its_session_info, its, 2);
+  assert_int_equal(f->d.user_message_reference, 65535);
   assert_non_null(f->d.network_error_code);
   assert_memory_equal(f->d.network_error_code, nec, 3);
 
@@ -1404,6 +1410,7 @@ static void test_deliver_sm_absent_tlvs(void **state) {
   assert_int_equal(f->d.message_state, -1);
   assert_int_equal(f->d.ussd_service_op, -1);
   assert_null(f->d.its_session_info);
+  assert_int_equal(f->d.user_message_reference, -1);
   assert_null(f->d.network_error_code);
   assert_string_equal(f->d.source, "8613912345678");
   assert_string_equal(f->d.dest, "106900");
@@ -1439,6 +1446,7 @@ static void test_data_sm(void **state) {
   p->message_state = 5; /* UNDELIVERABLE */
   p->ussd_service_op = octstr_create_from_data("\x11", 1);
   p->its_session_info = octstr_create_from_data("\x7F\x01", 2);
+  p->user_message_reference = 0; /* a value, not "absent" */
   feed_pdu(f, pdu, 10);
 
   assert_int_equal(f->ndeliver, 1);
@@ -1453,6 +1461,7 @@ static void test_data_sm(void **state) {
   assert_int_equal(f->d.message_state, 5);
   assert_int_equal(f->d.ussd_service_op, 0x11);
   assert_memory_equal(f->d.its_session_info, "\x7F\x01", 2);
+  assert_int_equal(f->d.user_message_reference, 0);
 
   vg_smpp_session_deliver_resp(f->s, 0x0D, VG_SMPP_ESME_ROK, 1);
   assert_int_equal(expect_out(f, data_sm_resp, 0), 0x0D);

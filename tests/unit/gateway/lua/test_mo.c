@@ -145,6 +145,7 @@ static vg_fn_mo_store_t sms(const char *dedup, const char *text) {
                         .esm = 0,
                         .ussd_op = "",
                         .its = "",
+                        .umr = "",
                         .received = T0,
                         .ttl = TTL,
                         .ref = 0,
@@ -170,30 +171,35 @@ typedef struct {
   const char *name;
   const char *text;
   long long dcs;
-  const char *ussd_op, *its, *error;
+  const char *ussd_op, *its, *umr, *error;
   const char *record; /* vasgw:mo:1 */
   const char *entry;  /* what the dispatcher reads */
 } single_case_t;
 
-#define REC(dcs, error, its, text, ussd)                                    \
+#define REC(dcs, error, its, text, ussd, umr)                               \
   "complete=1 dcs=" dcs " error=" error " from=" M " id=1 its=" its          \
   " missing= parts=1 received_at=" NUM(T0) " text=" text " to=" SN          \
-  " ussd_op=" ussd
-#define ENT(text, ussd, its, error)                                         \
+  " umr=" umr " ussd_op=" ussd
+#define ENT(text, ussd, its, umr, error)                                    \
   "[[\"id\",\"1\",\"from\",\"" M "\",\"to\",\"" SN "\",\"text\",\"" text     \
-  "\",\"ussd_op\",\"" ussd "\",\"its\",\"" its "\",\"complete\",\"1\","         \
-  "\"error\",\"" error "\"]]"
+  "\",\"ussd_op\",\"" ussd "\",\"its\",\"" its "\",\"umr\",\"" umr            \
+  "\",\"complete\",\"1\",\"error\",\"" error "\"]]"
 
 static const single_case_t single_cases[] = {
-    {"SMS", "你好", 8, "", "", "", REC("8", "", "", "你好", ""),
-     ENT("你好", "", "", "")},
-    {"USSD with session", "*123#", 15, "1", "0A01", "",
-     REC("15", "", "0A01", "*123#", "1"), ENT("*123#", "1", "0A01", "")},
+    {"SMS", "你好", 8, "", "", "", "", REC("8", "", "", "你好", "", ""),
+     ENT("你好", "", "", "", "")},
+    {"USSD with session", "*123#", 15, "1", "0A01", "", "",
+     REC("15", "", "0A01", "*123#", "1", ""),
+     ENT("*123#", "1", "0A01", "", "")},
+    /* user_message_reference kept as the SMSC sent it (a vendor keys the
+     * dialogue on it: gateway/ussd_profiles.def). */
+    {"USSD with user_message_reference", "*123#", 15, "1", "", "42", "",
+     REC("15", "", "", "*123#", "1", "42"), ENT("*123#", "1", "", "42", "")},
     /* Not decodable: kept as hex, said so, also to the dispatcher (which
      * must not read a command in it). */
-    {"undecodable", "FFFE00", 8, "", "", "undecodable",
-     REC("8", "undecodable", "", "FFFE00", ""),
-     ENT("FFFE00", "", "", "undecodable")},
+    {"undecodable", "FFFE00", 8, "", "", "", "undecodable",
+     REC("8", "undecodable", "", "FFFE00", "", ""),
+     ENT("FFFE00", "", "", "", "undecodable")},
 };
 
 static void test_store_single(void **state) {
@@ -205,6 +211,7 @@ static void test_store_single(void **state) {
     a.dcs = k->dcs;
     a.ussd_op = k->ussd_op;
     a.its = k->its;
+    a.umr = k->umr;
     a.error = k->error;
     vg_fcall_t c = VG_FCALL_INIT;
     vg_fn_mo_store(&c, &a);
@@ -340,7 +347,7 @@ static void test_store_concat(void **state) {
         char rec[256];
         snprintf(rec, sizeof rec,
                  "at=" NUM(T0) " dcs=8 from=" M " its= p%d=%s to=" SN
-                 " total=3 ussd_op=",
+                 " total=3 umr= ussd_op=",
                  seq, part_text[seq]);
         VG_EXPECT(record(ASM), rec);
         VG_EXPECT(vg_test_run(&R, "TTL " ASM), NUM(604800));
@@ -361,10 +368,10 @@ static void test_store_concat(void **state) {
     VG_EXPECT(record("vasgw:mo:1"),
               "complete=1 dcs=8 error= from=" M " id=1 its= missing= "
               "parts=3 received_at=" NUM(T0) " text=第一第二第三 "
-              "to=" SN " ussd_op=");
+              "to=" SN " umr= ussd_op=");
     VG_EXPECT(entries(), "[[\"id\",\"1\",\"from\",\"" M "\",\"to\",\"" SN
                          "\",\"text\",\"第一第二第三\",\"ussd_op\",\"\","
-                         "\"its\",\"\",\"complete\",\"1\",\"error\",\"\"]]");
+                         "\"its\",\"\",\"umr\",\"\",\"complete\",\"1\",\"error\",\"\"]]");
     VG_EXPECT(vg_test_run(&R, "EXISTS " ASM " vasgw:mo:asm:pending"), "0");
     VG_EXPECT(stats(), "mo=1 mo_duplicate=3");
   }
@@ -420,11 +427,11 @@ static void test_store_concat_undecodable(void **state) {
                 bad == 1
                     ? "[[\"id\",\"1\",\"from\",\"" M "\",\"to\",\"" SN
                       "\",\"text\",\"050003070202005900Y\",\"ussd_op\",\"\","
-                      "\"its\",\"\",\"complete\",\"1\",\"error\","
+                      "\"its\",\"\",\"umr\",\"\",\"complete\",\"1\",\"error\","
                       "\"undecodable\"]]"
                     : "[[\"id\",\"1\",\"from\",\"" M "\",\"to\",\"" SN
                       "\",\"text\",\"Y050003070202005900\",\"ussd_op\",\"\","
-                      "\"its\",\"\",\"complete\",\"1\",\"error\","
+                      "\"its\",\"\",\"umr\",\"\",\"complete\",\"1\",\"error\","
                       "\"undecodable\"]]");
     }
   }
@@ -446,7 +453,7 @@ static void test_store_concat_undecodable(void **state) {
             "[\"undecodable\",\"0\",\"3\",\"Y0059\"]");
   VG_EXPECT(entries(),
             "[[\"id\",\"1\",\"from\",\"" M "\",\"to\",\"" SN
-            "\",\"text\",\"Y0059\",\"ussd_op\",\"\",\"its\",\"\","
+            "\",\"text\",\"Y0059\",\"ussd_op\",\"\",\"its\",\"\",\"umr\",\"\","
             "\"complete\",\"0\",\"error\",\"undecodable\"]]");
 }
 
@@ -469,10 +476,10 @@ typedef struct {
 
 #define INCOMPLETE(missing, parts, text)                                   \
   "complete=0 dcs=8 error= from=" M " id=1 its= missing=" missing " parts=" \
-  parts " received_at=" NUM(T0) " text=" text " to=" SN " ussd_op="
+  parts " received_at=" NUM(T0) " text=" text " to=" SN " umr= ussd_op="
 #define INC_ENT(text)                                                      \
   "[[\"id\",\"1\",\"from\",\"" M "\",\"to\",\"" SN "\",\"text\",\"" text    \
-  "\",\"ussd_op\",\"\",\"its\",\"\",\"complete\",\"0\",\"error\",\"\"]]"
+  "\",\"ussd_op\",\"\",\"its\",\"\",\"umr\",\"\",\"complete\",\"0\",\"error\",\"\"]]"
 
 /* What came, in part order, marked incomplete with the numbers of the
  * parts that did not come; received_at is the first part's. */
