@@ -104,8 +104,8 @@ static void handle_entry(reader_t *rd, redisReply *e, int recovered) {
       if (strcmp(f->element[i]->str, names[k]) == 0)
         v[k] = f->element[i + 1]->str;
   if (rd->kind == READ_MT) {
-    vg_outbox_add(d->outbox, entry, v[0], v[1], v[2], v[3], v[4], v[5],
-                  recovered);
+    vg_outbox_add(d->outbox, entry, v[0], v[1], v[2], v[3], v[4], v[5], v[9],
+                  v[10], recovered);
   } else if (rd->kind == READ_ORDERS) {
     vg_provision_add(d->provision, entry, v[0]);
   } else {

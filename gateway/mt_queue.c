@@ -75,7 +75,9 @@ int vg_mt_batch_add(vg_mt_batch_t *b, const vg_mt_t *m) {
                                    .src = m->src,
                                    .ussd_op = m->ussd_service_op,
                                    .its = m->its_hex,
-                                   .origin = m->origin};
+                                   .origin = m->origin,
+                                   .umr = m->umr ? m->umr : "",
+                                   .expire_at = m->expire_at};
   vg_fn_mt_enqueue_messages(&b->call, &g);
   b->count++;
   return 0;

@@ -44,6 +44,10 @@ typedef struct {
   int ussd_service_op; /* -1: plain SMS */
   const char *its_hex; /* its_session_info as 4 hex digits, or "" */
   const char *origin;  /* "cli", "reply", "api" ... */
+  const char *umr;     /* user_message_reference in decimal; NULL or "":
+                        * none (a USSD screen echoes the request's) */
+  int64_t expire_at;   /* ms since the epoch after which it is not sent
+                        * (recorded failed instead); 0: none */
 } vg_mt_t;
 
 /*

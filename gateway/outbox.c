@@ -42,6 +42,8 @@ struct msg_s {
   int ussd_op;
   unsigned char its[2];
   int has_its;
+  int umr;           /* user_message_reference, -1: none */
+  int64_t expire_at; /* ms since the epoch; 0: none */
   vg_text_mt_t enc;
   char *unsent; /* why it cannot be sent (status -2), NULL when it can */
   int nparts;
@@ -367,6 +369,7 @@ void vg_outbox_pump(vg_outbox_t *o) {
     sub.sm_len = m->enc.parts[p->idx].len;
     sub.ussd_service_op = m->ussd_op;
     sub.its_session_info = m->has_its ? m->its : NULL;
+    sub.user_message_reference = m->umr;
     int rc = vg_smpp_session_submit(l->session, &sub, p, now);
     if (rc == VG_EBUSY || rc == VG_ENOTCONN) {
       q_push_front(&o->q_head, &o->q_tail, p);
@@ -432,6 +435,17 @@ static int hexval(int c) {
 static void on_record(vg_redis_t *r, redisReply *reply, void *data,
                       const char *err);
 
+/* user_message_reference as the entry spells it: 0..65535 in decimal, else
+ * none (-1): a value that is not one is not sent at all rather than
+ * guessed. */
+static int umr_value(const char *s) {
+  if (s == NULL || *s < '0' || *s > '9' || strlen(s) > 5)
+    return -1;
+  char *end;
+  long v = strtol(s, &end, 10);
+  return *end == '\0' && v >= 0 && v <= 0xffff ? (int)v : -1;
+}
+
 typedef struct {
   vg_outbox_t *o;
   msg_t *m;
@@ -445,13 +459,16 @@ static void queue_parts(vg_outbox_t *o, msg_t *m) {
 
 void vg_outbox_add(vg_outbox_t *o, const char *entry_id, const char *id,
                    const char *to, const char *text, const char *src,
-                   const char *ussd_op, const char *its, int recovered) {
+                   const char *ussd_op, const char *its, const char *umr,
+                   const char *expire_at, int recovered) {
   if (held_find(o, entry_id))
     return;
   msg_t *m = vg_calloc(1, sizeof *m);
   m->entry = vg_strdup(entry_id);
   m->id = vg_strdup(id ? id : "");
   m->ussd_op = ussd_op && *ussd_op ? atoi(ussd_op) : -1;
+  m->umr = umr_value(umr);
+  m->expire_at = expire_at ? strtoll(expire_at, NULL, 10) : 0;
   if (its && strlen(its) == 4) {
     int a = hexval(its[0]), b = hexval(its[1]), c = hexval(its[2]),
         d = hexval(its[3]);

@@ -33,13 +33,16 @@ void vg_outbox_close(vg_outbox_t *o);
 void vg_outbox_free(vg_outbox_t *o);
 
 /*
- * A stream entry: fields as stored by mt_enqueue.  `recovered` is 1 for an
- * entry read back from the pending list (parts already answered are
+ * A stream entry: fields as stored by mt_enqueue (NULL: absent).  `umr` is
+ * the user_message_reference to send (decimal), `expire_at` the ms after
+ * which the message is not sent but recorded failed.  `recovered` is 1 for
+ * an entry read back from the pending list (parts already answered are
  * skipped).  An entry already held is ignored.
  */
 void vg_outbox_add(vg_outbox_t *o, const char *entry_id, const char *id,
                    const char *to, const char *text, const char *src,
-                   const char *ussd_op, const char *its, int recovered);
+                   const char *ussd_op, const char *its, const char *umr,
+                   const char *expire_at, int recovered);
 
 /* How many more entries the outbox wants now (0: full or draining). */
 int vg_outbox_wants(const vg_outbox_t *o);

@@ -22,7 +22,9 @@ local FINAL = {delivered = 1, expired = 1, deleted = 1, undeliverable = 1, rejec
 -- One MT message record and its stream entry (or its place among the
 -- messages held for quiet hours, when `release` is later than `now`),
 -- unless the id exists: the same id queued twice is one message.
--- m: {id, to, text, src, ussd_op (-1: none), its, origin}.  `now` and
+-- m: {id, to, text, src, ussd_op (-1: none), its, origin, umr, expire_at}
+-- (umr: user_message_reference, '' or nil: none; expire_at: ms after which
+-- the outbox does not send it, 0 or nil: none).  `now` and
 -- `ttl` may be numbers or digits (text).  Counts queued or scheduled in `c`
 -- (counters()).  Returns true when new.  An address too long for a
 -- submit_sm is refused here, before this writes anything; a caller that
@@ -47,6 +49,14 @@ local function mt_put(P, m, now, ttl, release, c)
   if its and its ~= '' then
     rec[#rec + 1] = 'its'; rec[#rec + 1] = its
     ent[#ent + 1] = 'its'; ent[#ent + 1] = its
+  end
+  if m.umr and m.umr ~= '' then
+    rec[#rec + 1] = 'umr'; rec[#rec + 1] = m.umr
+    ent[#ent + 1] = 'umr'; ent[#ent + 1] = m.umr
+  end
+  if (tonumber(m.expire_at) or 0) > 0 then
+    rec[#rec + 1] = 'expire_at'; rec[#rec + 1] = m.expire_at
+    ent[#ent + 1] = 'expire_at'; ent[#ent + 1] = m.expire_at
   end
   if release > 0 and release > tonumber(now) then
     rec[#rec + 1] = 'state'; rec[#rec + 1] = 'scheduled'
@@ -315,7 +325,7 @@ local function mt_release(a)
         count(c, 'failed')
       else
         local ent = {'id', id, 'to', msg.to, 'text', msg.text}
-        for _, f in ipairs({'src', 'ussd_op', 'its'}) do
+        for _, f in ipairs({'src', 'ussd_op', 'its', 'umr', 'expire_at'}) do
           if msg[f] then ent[#ent + 1] = f; ent[#ent + 1] = msg[f] end
         end
         redis.call('XADD', P .. ':mt', '*', unpack(ent))

@@ -192,7 +192,9 @@ static vg_fn_mt_enqueue_messages_t plain(const char *id, const char *to) {
                                    .src = "",
                                    .ussd_op = -1,
                                    .its = "",
-                                   .origin = "cli"};
+                                   .origin = "cli",
+                                   .umr = "",
+                                   .expire_at = 0};
   return m;
 }
 
@@ -209,6 +211,8 @@ typedef struct {
   const char *src;
   long long ussd_op;
   const char *its;
+  const char *umr;
+  long long expire_at;
   const char *record; /* vasgw:msg:m1 */
   const char *entry;  /* its stream entry */
 } enqueue_case_t;
@@ -217,23 +221,30 @@ typedef struct {
 #define REC_TAIL " state=queued text=hi to=" M
 #define ENT "\"id\",\"m1\",\"to\",\"" M "\",\"text\",\"hi\""
 
-/* src, ussd_op and its are written, to the record and to the entry, only
- * when set: most MT has none.  ussd_op 0 is an operation (PSSD
- * indication), -1 none. */
+/* src, ussd_op, its, umr and expire_at are written, to the record and to
+ * the entry, only when set: most MT has none.  ussd_op 0 is an operation
+ * (PSSD indication), -1 none; umr 0 is a reference, "" none. */
 static const enqueue_case_t enqueue_cases[] = {
-    {"plain SMS", "", -1, "", REC_HEAD " origin=cli" REC_TAIL, "[[" ENT "]]"},
-    {"source address", "10658000", -1, "",
+    {"plain SMS", "", -1, "", "", 0, REC_HEAD " origin=cli" REC_TAIL,
+     "[[" ENT "]]"},
+    {"source address", "10658000", -1, "", "", 0,
      REC_HEAD " origin=cli src=10658000" REC_TAIL,
      "[[" ENT ",\"src\",\"10658000\"]]"},
-    {"USSD operation 0", "", 0, "",
+    {"USSD operation 0", "", 0, "", "", 0,
      REC_HEAD " origin=cli" REC_TAIL " ussd_op=0",
      "[[" ENT ",\"ussd_op\",\"0\"]]"},
-    {"USSD with session", "", 2, "0101",
+    {"USSD with session", "", 2, "0101", "", 0,
      REC_HEAD " its=0101 origin=cli" REC_TAIL " ussd_op=2",
      "[[" ENT ",\"ussd_op\",\"2\",\"its\",\"0101\"]]"},
-    {"all three", "106", 17, "0A01",
+    {"all three", "106", 17, "0A01", "", 0,
      REC_HEAD " its=0A01 origin=cli src=106" REC_TAIL " ussd_op=17",
      "[[" ENT ",\"src\",\"106\",\"ussd_op\",\"17\",\"its\",\"0A01\"]]"},
+    {"USSD with user_message_reference and a deadline", "", 17, "", "0",
+     T_SUB,
+     "created=" NUM(T0) " expire_at=" NUM(T_SUB) " id=m1 origin=cli" REC_TAIL
+     " umr=0 ussd_op=17",
+     "[[" ENT ",\"ussd_op\",\"17\",\"umr\",\"0\",\"expire_at\",\""
+     NUM(T_SUB) "\"]]"},
 };
 
 static void test_enqueue(void **state) {
@@ -245,6 +256,8 @@ static void test_enqueue(void **state) {
     m.src = k->src;
     m.ussd_op = k->ussd_op;
     m.its = k->its;
+    m.umr = k->umr;
+    m.expire_at = k->expire_at;
     vg_fcall_t c = VG_FCALL_INIT;
     enqueue_call(&c, &m, 1);
     VG_EXPECT(vg_test_fcall(&R, &c), "1");
@@ -1077,6 +1090,19 @@ static const release_case_t release_cases[] = {
      "[]",
      "[]",
      "failed=1 scheduled=0"},
+    /* A USSD screen held keeps its session and deadline on release. */
+    {"USSD fields carried",
+     {HELD("h1", "cli", " ussd_op 17 umr 42 expire_at " NUM(T_REL)),
+      "HSET vasgw:stats scheduled 1", NULL},
+     T_REL,
+     "1",
+     "created=" NUM(T0) " expire_at=" NUM(T_REL) " id=h1 origin=cli "
+     "release_at=" NUM(T_REL) " released_at=" NUM(T_REL) " state=queued "
+     "text=hi to=" M " umr=42 ussd_op=17",
+     "[[" H_ENT ",\"ussd_op\",\"17\",\"umr\",\"42\",\"expire_at\",\""
+     NUM(T_REL) "\"]]",
+     "[]",
+     "queued=1 scheduled=0"},
     /* Only offers are the business's: a message the operator sent goes,
      * whatever the subscriber's opt-out says. */
     {"not an offer, opted out",
