@@ -10,6 +10,7 @@
 #include "gateway/mt_queue.h"
 #include "gateway/lua/functions.h"
 #include "gateway/text.h"
+#include "gateway/ussd.h"
 #include "gateway/vg.h"
 
 #include <inttypes.h>
@@ -457,6 +458,30 @@ static void queue_parts(vg_outbox_t *o, msg_t *m) {
       q_push_back(&o->q_head, &o->q_tail, &m->parts[i]);
 }
 
+/*
+ * A USSD screen is one submit_sm without UDH (a phone shows no
+ * concatenated screen): GSM 7-bit up to 182 septets, else UCS-2 up to 80
+ * units (SMPP 3.4's ussd limit, gateway/ussd.h).  A longer text is not cut
+ * and not split: `why` says so, and it is recorded unsent.
+ */
+static void encode_ussd(vg_outbox_t *o, msg_t *m, const char *text,
+                        char why[VG_MT_WHY_MAX]) {
+  size_t units;
+  int rc = vg_text_encode_one(text ? text : "", text ? strlen(text) : 0,
+                              VG_USSD_GSM_MAX, VG_USSD_UCS2_MAX, &m->enc,
+                              &units);
+  if (rc == VG_ETOOLONG) {
+    int gsm = m->enc.dcs == VG_DCS_GSM;
+    snprintf(why, VG_MT_WHY_MAX,
+             "text too long for one USSD screen: %zu %s characters, at most "
+             "%d (SMPP 3.4 USSD limit)",
+             units, gsm ? "GSM 7-bit" : "UCS-2",
+             gsm ? VG_USSD_GSM_MAX : VG_USSD_UCS2_MAX);
+  } else {
+    vg_mt_text_verdict(rc, 1, o->cfg->max_parts, why);
+  }
+}
+
 void vg_outbox_add(vg_outbox_t *o, const char *entry_id, const char *id,
                    const char *to, const char *text, const char *src,
                    const char *ussd_op, const char *its, const char *umr,
@@ -500,6 +525,8 @@ void vg_outbox_add(vg_outbox_t *o, const char *entry_id, const char *id,
   else if (vg_copy(m->src, sizeof m->src, src ? src : "") != 0)
     snprintf(why, sizeof why, "source address longer than %d characters",
              VG_SMPP_ADDR_MAX);
+  else if (m->ussd_op >= 0)
+    encode_ussd(o, m, text, why);
   else {
     rc = vg_text_encode_mt(text ? text : "", text ? strlen(text) : 0,
                            o->concat_ref++, &m->enc);
@@ -511,9 +538,7 @@ void vg_outbox_add(vg_outbox_t *o, const char *entry_id, const char *id,
      * pseudo-part), with why. */
     vg_log_warn("outbox: message %s not sent: %s", m->id, why);
     m->unsent = vg_strdup(why);
-    if (rc == 0)
-      vg_text_mt_free(&m->enc);
-    memset(&m->enc, 0, sizeof m->enc);
+    vg_text_mt_free(&m->enc); /* what an encoder made before the verdict */
     m->nparts = 1;
     m->parts = vg_calloc(1, sizeof *m->parts);
     m->parts[0].msg = m;

@@ -418,6 +418,7 @@ int vg_text_encode_one(const char *utf8, size_t len, size_t gsm_max,
   /* Septets for GSM (an escape pair counts two), UTF-16 code units for
    * UCS-2 (a surrogate pair counts two): what the limit is written in. */
   *units = dcs == VG_DCS_GSM ? u.nbytes : u.nbytes / 2;
+  out->dcs = dcs;
   if (*units > (dcs == VG_DCS_GSM ? gsm_max : ucs2_max)) {
     mt_units_free(&u);
     return VG_ETOOLONG;

@@ -55,8 +55,9 @@ void vg_text_mt_free(vg_text_mt_t *mt);
  * UTF-16 units (a character beyond the BMP takes two).  For a message that
  * a phone shows whole or not at all: a USSD screen (ussd.h's limits).
  * *units gets the length in the alphabet chosen, also when it is too long.
- * Returns 0 and fills `out` (free with vg_text_mt_free), or VG_ETOOLONG,
- * VG_EUTF8, VG_ETEXT (empty); on error `out` holds nothing to free.
+ * Returns 0 and fills `out` (free with vg_text_mt_free), or VG_ETOOLONG
+ * (out->dcs then says which alphabet it was too long in), VG_EUTF8,
+ * VG_ETEXT (empty); on error `out` holds nothing to free.
  */
 int vg_text_encode_one(const char *utf8, size_t len, size_t gsm_max,
                        size_t ucs2_max, vg_text_mt_t *out, size_t *units);

@@ -915,6 +915,7 @@ static void test_encode_one(void **state) {
   assert_int_equal(one(s, &mt, &units),
                    VG_ETOOLONG);
   assert_int_equal(units, 183);
+  assert_int_equal(mt.dcs, VG_DCS_GSM);
   assert_null(mt.parts);
   free(s);
 
@@ -950,6 +951,7 @@ static void test_encode_one(void **state) {
   assert_int_equal(one(s, &mt, &units),
                    VG_ETOOLONG);
   assert_int_equal(units, 81);
+  assert_int_equal(mt.dcs, VG_DCS_UCS2);
   free(s);
   /* 78 + one emoji (a surrogate pair) = 80 units; 79 + it = 81. */
   r = rep("\xe4\xbd\xa0", 78);
