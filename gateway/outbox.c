@@ -18,6 +18,11 @@
 #include <string.h>
 
 #define THROTTLE_PAUSE_MS 1000
+/* A part's status when it was not sent: it could not be (the text, an
+ * address), or its message's expire_at passed before its turn came. */
+#define ST_UNSENT -2
+#define ST_EXPIRED -3
+#define EXPIRED_WHY "expired before it was sent"
 #define NBUCKETS 4096
 
 typedef struct msg_s msg_t;
@@ -203,10 +208,12 @@ static void on_save_reply(vg_redis_t *r, redisReply *reply, void *data,
     if (strcmp(st, "partial") != 0) {
       char masked[VG_MSISDN_MAX + 8], nb[16];
       vg_msisdn_mask(p->msg->to, o->cfg->country_code, masked, sizeof masked);
-      const char *how = p->msg->unsent  ? "not sent: "
-                        : p->status == 0 ? "SMSC id "
-                                         : "refused: ";
+      const char *how = p->msg->unsent              ? "not sent: "
+                        : p->status == ST_EXPIRED ? "not sent: "
+                        : p->status == 0          ? "SMSC id "
+                                                  : "refused: ";
       const char *what = p->msg->unsent ? p->msg->unsent
+                         : p->status == ST_EXPIRED ? EXPIRED_WHY
                          : p->status == 0
                              ? p->smscid
                              : vg_smpp_status_name((uint32_t)p->status, nb);
@@ -267,7 +274,8 @@ void vg_outbox_flush(vg_outbox_t *o) {
           .status = p->status,
           .status_name =
               p->status == 0    ? "ESME_ROK"
-              : p->status == -2 ? (m->unsent ? m->unsent : "not sent")
+              : p->status == ST_UNSENT ? (m->unsent ? m->unsent : "not sent")
+              : p->status == ST_EXPIRED ? EXPIRED_WHY
               : p->status < 0   ? "invalid"
                                 : vg_smpp_status_name((uint32_t)p->status, names[i]),
           .smscid = p->smscid,
@@ -355,6 +363,15 @@ void vg_outbox_pump(vg_outbox_t *o) {
     }
     part_t *p = q_pop(&o->q_head, &o->q_tail);
     msg_t *m = p->msg;
+    if (m->expire_at > 0 && vg_now_ms() > m->expire_at) {
+      /* Its deadline passed while it waited (a restart, a long stall, a
+       * bind down): a USSD screen now would reach a phone that no longer
+       * waits for it.  Recorded failed with the reason, never sent. */
+      p->answered = 1;
+      p->status = ST_EXPIRED;
+      save_part(o, p);
+      continue;
+    }
     vg_smpp_submit_t sub;
     memset(&sub, 0, sizeof sub);
     sub.source = m->src[0] ? m->src : o->cfg->service_number;
@@ -379,7 +396,7 @@ void vg_outbox_pump(vg_outbox_t *o) {
     if (rc != 0) {
       /* libgw refused the fields: nothing an SMSC would take either. */
       p->answered = 1;
-      p->status = -2;
+      p->status = ST_UNSENT;
       save_part(o, p);
       continue;
     }
@@ -543,7 +560,7 @@ void vg_outbox_add(vg_outbox_t *o, const char *entry_id, const char *id,
     m->parts = vg_calloc(1, sizeof *m->parts);
     m->parts[0].msg = m;
     m->parts[0].answered = 1;
-    m->parts[0].status = -2;
+    m->parts[0].status = ST_UNSENT;
     save_part(o, &m->parts[0]);
     return;
   }

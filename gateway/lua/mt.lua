@@ -17,6 +17,15 @@
 
 local FAILURE = {expired = 1, deleted = 1, undeliverable = 1, rejected = 1, unknown = 1}
 local NOT_SENT = '-2' -- a part's status when the outbox could not send it at all
+local EXPIRED = '-3' -- its expire_at passed before its turn came: not sent either
+-- What a part's status makes the message's error, and whether it counts as
+-- refused by the SMSC: status_name is the outbox's reason for those it did
+-- not send.
+local function part_error(status, name)
+  if status == NOT_SENT then return 'unsent:' .. name, false end
+  if status == EXPIRED then return name, false end
+  return 'smpp:' .. name, true
+end
 local FINAL = {delivered = 1, expired = 1, deleted = 1, undeliverable = 1, rejected = 1, unknown = 1}
 
 -- One MT message record and its stream entry (or its place among the
@@ -89,9 +98,10 @@ local function settle(msg, n, c, now)
     if f[1] then
       answered = answered + 1
       if f[1] ~= '0' then
-        redis.call('HSET', msg, 'state', 'failed', 'error', 'smpp:' .. (f[2] or f[1]), 'done_at', now)
+        local err, refused = part_error(f[1], f[2] or f[1])
+        redis.call('HSET', msg, 'state', 'failed', 'error', err, 'done_at', now)
         count(c, 'failed')
-        count(c, 'rejected')
+        if refused then count(c, 'rejected') end
         return 'failed'
       end
     end
@@ -178,9 +188,11 @@ local function mt_resp(a)
         if unmatched then late = take_early_receipt(P, msg, p, {r.key0, r.key1, r.key2}, c, now) end
       end
       if fresh and r.nparts == '1' and not late and (st == 'queued' or st == 'submitted') then
-        -- NOT_SENT: the outbox could not encode the text; nothing went out.
-        local sent = r.status ~= NOT_SENT
+        -- NOT_SENT: the outbox could not encode the text; EXPIRED: its
+        -- deadline passed first.  Either way nothing went out.
+        local err, sent = part_error(r.status, r.status_name)
         count(c, sent and 'submitted' or 'unsent')
+        if r.status == EXPIRED then count(c, 'mt_expired') end
         if r.status == '0' then
           redis.call('HSET', msg, p .. 'status', r.status, p .. 'smscid', r.smscid, p .. 'resp_at', now,
             'parts', r.nparts, 'submitted_at', r.submitted, 'state', 'accepted', 'accepted_at', now)
@@ -189,7 +201,7 @@ local function mt_resp(a)
         else
           redis.call('HSET', msg, p .. 'status', r.status, p .. 'smscid', r.smscid, p .. 'resp_at', now,
             'parts', r.nparts, 'submitted_at', r.submitted, p .. 'error', r.status_name,
-            'state', 'failed', 'error', (sent and 'smpp:' or 'unsent:') .. r.status_name, 'done_at', now)
+            'state', 'failed', 'error', err, 'done_at', now)
           count(c, 'failed')
           if sent then count(c, 'rejected') end
           out[#out + 1] = 'failed'

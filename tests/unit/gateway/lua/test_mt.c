@@ -416,6 +416,15 @@ static char *resp(const char *id, const char *entry, const part_t *parts,
 #define BAD_P1 {1, 2, 11, "ESME_RINVDSTADR", "", "", ""}
 #define BAD_P2 {2, 2, 11, "ESME_RINVDSTADR", "", "", ""}
 
+/* Parts the outbox did not send, with its reason as the name. */
+#define WHY_LONG "text too long for one USSD screen"
+#define WHY_EXP "expired before it was sent"
+#define UNSENT1 {1, 1, -2, WHY_LONG, "", "", ""}
+#define EXPIRED1 {1, 1, -3, WHY_EXP, "", "", ""}
+#define EXPIRED_P2 {2, 2, -3, WHY_EXP, "", "", ""}
+#define P_NOT(n, st) \
+  " p" #n ".resp_at=" NUM(T_RESP) " p" #n ".smscid= p" #n ".status=" st
+
 /* m1's record, its fields sorted: accepted_at created done_at error id
  * origin p1.* p2.* parts state submitted_at text to. */
 #define ACCEPTED "accepted_at=" NUM(T_RESP) " "
@@ -475,6 +484,39 @@ static const resp_case_t resp_cases[] = {
      CREATED DONE(T_RESP) SMPP_ERR ID P_BAD(1) TAIL("1", "failed"),
      "failed=1 queued=1 rejected=1 submitted=1",
      "",
+     "",
+     DONE_STREAM, {NULL}},
+    /* The outbox sent nothing: the text could not go (-2), or the
+     * message's expire_at passed before its turn (-3); counted unsent,
+     * neither submitted nor refused by the SMSC. */
+    {"one part not sent",
+     {NULL},
+     {{UNSENT1}},
+     {"[\"failed\"]"},
+     CREATED DONE(T_RESP) " error=unsent:" WHY_LONG ID
+     " p1.error=" WHY_LONG P_NOT(1, "-2") TAIL("1", "failed"),
+     "failed=1 queued=1 unsent=1",
+     "",
+     "",
+     DONE_STREAM, {NULL}},
+    {"one part expired",
+     {NULL},
+     {{EXPIRED1}},
+     {"[\"failed\"]"},
+     CREATED DONE(T_RESP) " error=" WHY_EXP ID " p1.error=" WHY_EXP
+     P_NOT(1, "-3") TAIL("1", "failed"),
+     "failed=1 mt_expired=1 queued=1 unsent=1",
+     "",
+     "",
+     DONE_STREAM, {NULL}},
+    {"two parts, the second expired",
+     {NULL},
+     {{OK_P1}, {EXPIRED_P2}},
+     {"[\"partial\"]", "[\"failed\"]"},
+     CREATED DONE(T_RESP) " error=" WHY_EXP ID P1_OK " p2.error=" WHY_EXP
+     P_NOT(2, "-3") TAIL("2", "failed"),
+     "failed=1 queued=1 submitted=1",
+     "a1b=m1|1",
      "",
      DONE_STREAM, {NULL}},
     /* Multipart: the message waits in 'submitted', its entry pending,
