@@ -39,6 +39,8 @@ const char *vg_key(char out[VG_KEY_MAX], const char *prefix,
 #define VG_K_NODE "node:%s"           /* a daemon's live status (hash, TTL) */
 #define VG_K_NODE_OWNER "running:%s" /* the vasgwd running as node %s (string, TTL) */
 #define VG_K_AUDIT "audit"            /* operator actions (stream, kept) */
+#define VG_K_USSD_LATE "ussd:late:%s" /* a USSD request shown the wait
+                                       * screen, by MO id (string, TTL) */
 
 /* The subscriber side (docs/keys.md, "Offers and orders").  Keys of one
  * subscriber carry the MSISDN as a hash tag: sub:{8613800138000}... */
