@@ -7,13 +7,16 @@
 -- answer is queued and will go: nothing more to do.  Otherwise the request
 -- is marked late, P:ussd:late:<mo> = 1 for `ttl` s, so that whoever makes
 -- the answer afterwards knows the subscriber was shown the wait screen
--- and sends the result by SMS instead.  Called again, it answers the same
--- and changes nothing but the mark's TTL.
+-- and sends the result by SMS instead.  `sent`: the guard sent the wait
+-- screen before the MO was even stored, so the request is late whatever is
+-- queued (an answer made in the meantime reaches a dialogue the wait screen
+-- ended).  Called again, it answers the same and changes nothing but the
+-- mark's TTL.
 -- -> 'answered' | 'late'
 local function ussd_late(a)
   local P = a.prefix
   local mo = check_id('MO', a.mo)
-  if redis.call('EXISTS', P .. ':msg:re-' .. mo) == 1 then return 'answered' end
+  if not a.sent and redis.call('EXISTS', P .. ':msg:re-' .. mo) == 1 then return 'answered' end
   redis.call('SET', P .. ':ussd:late:' .. mo, '1', 'EX', a.ttl)
   return 'late'
 end

@@ -27,6 +27,7 @@ typedef struct {
   const char *name;
   const char *setup[3];
   const char *mo;
+  int sent;
   const char *want;
   const char *late; /* GET vasgw:ussd:late:<mo> after */
   const char *ttl;  /* its TTL */
@@ -38,28 +39,42 @@ static const late_case_t late_cases[] = {
     {"answered",
      {"HSET vasgw:msg:re-7 id re-7 state queued", NULL},
      "7",
+     0,
      "\"answered\"",
      "nil",
      "-2"},
     {"answered and sent already",
      {"HSET vasgw:msg:re-7 id re-7 state accepted", NULL},
      "7",
+     0,
      "\"answered\"",
      "nil",
      "-2"},
     /* No answer yet: late, marked for 600 s. */
-    {"late", {NULL}, "7", "\"late\"", "\"1\"", "600"},
+    {"late", {NULL}, "7", 0, "\"late\"", "\"1\"", "600"},
+    /* The wait screen went before the MO was stored: late, whatever was
+     * queued meanwhile. */
+    {"wait screen sent, answer queued meanwhile",
+     {"HSET vasgw:msg:re-7 id re-7 state queued", NULL},
+     "7",
+     1,
+     "\"late\"",
+     "\"1\"",
+     "600"},
+    {"wait screen sent, no answer", {NULL}, "7", 1, "\"late\"", "\"1\"",
+     "600"},
     /* Another MO's answer is not this one's. */
     {"another MO answered",
      {"HSET vasgw:msg:re-70 id re-70 state queued", NULL},
      "7",
+     0,
      "\"late\"",
      "\"1\"",
      "600"},
 };
 
-static void late_call(vg_fcall_t *c, const char *mo) {
-  vg_fn_ussd_late_t a = {.prefix = P, .mo = mo, .ttl = 600};
+static void late_call(vg_fcall_t *c, const char *mo, int sent) {
+  vg_fn_ussd_late_t a = {.prefix = P, .mo = mo, .ttl = 600, .sent = sent};
   vg_fn_ussd_late(c, &a);
 }
 
@@ -71,7 +86,7 @@ static void test_late(void **state) {
     vg_test_redis_reset(&R);
     vg_test_setup(&R, k->setup);
     vg_fcall_t c = VG_FCALL_INIT;
-    late_call(&c, k->mo);
+    late_call(&c, k->mo, k->sent);
     VG_EXPECT(vg_test_fcall(&R, &c), k->want);
     char get[64], ttl[64];
     snprintf(get, sizeof get, "GET vasgw:ussd:late:%s", k->mo);
@@ -95,7 +110,7 @@ static void test_late_bad_id(void **state) {
   (void)state;
   vg_test_redis_reset(&R);
   vg_fcall_t c = VG_FCALL_INIT;
-  late_call(&c, "");
+  late_call(&c, "", 0);
   char *r = vg_test_fcall(&R, &c);
   assert_non_null(strstr(r, "ERR MO id"));
   free(r);
