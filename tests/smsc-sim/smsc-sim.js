@@ -629,6 +629,7 @@ function onSubmit(s, pdu) {
 		payload_hex: hex(m.payload), text: m.text,
 		ussd_service_op: pdu.ussd_service_op !== undefined ? pdu.ussd_service_op : null,
 		its_session_info: Buffer.isBuffer(pdu.its_session_info) ? hex(pdu.its_session_info) : null,
+		user_message_reference: pdu.user_message_reference !== undefined ? pdu.user_message_reference : null,
 		message_id: null, status: null,
 	};
 
@@ -797,6 +798,8 @@ function emitDeliver(opts, m, sid, seq, attempt, extra) {
 		text: decodeText(opts.dcs, m.payload) }, opts.meta || {},
 	opts.tlvs && opts.tlvs.ussd_service_op !== undefined ? { ussd_service_op: opts.tlvs.ussd_service_op } : {},
 	opts.tlvs && opts.tlvs.its_session_info ? { its_session_info: hex(opts.tlvs.its_session_info) } : {},
+	opts.tlvs && opts.tlvs.user_message_reference !== undefined
+		? { user_message_reference: opts.tlvs.user_message_reference } : {},
 	extra || {}));
 }
 
@@ -904,6 +907,13 @@ function buildMo(req) {
 	const tlvs = {};
 	if (req.ussd_service_op !== undefined && req.ussd_service_op !== null) tlvs.ussd_service_op = Number(req.ussd_service_op);
 	if (req.its_session_info) tlvs.its_session_info = bufFromHex(req.its_session_info, 'its_session_info');
+	if (req.user_message_reference !== undefined && req.user_message_reference !== null) {
+		const umr = Number(req.user_message_reference);
+		if (!Number.isInteger(umr) || umr < 0 || umr > 0xffff) {
+			throw new Error('user_message_reference: an integer 0..65535');
+		}
+		tlvs.user_message_reference = umr;
+	}
 	const baseEsm = req.esm_class !== undefined ? Number(req.esm_class) : 0;
 
 	if (req.payload_hex !== undefined) {   /* raw bytes, for malformed-text tests */
