@@ -179,7 +179,7 @@ static int cmd_stats(cli_t *c) {
       "queued", "submitted", "unsent", "mt_expired", "accepted", "rejected", "delivered",
       "failed", "mo", "mo_duplicate", "mo_incomplete", "dlr_received", "dlr",
       "dlr_unmatched", "dlr_late_matched", "dlr_duplicate", "dlr_replaced",
-      "dlr_malformed",
+      "dlr_malformed", "ussd_wait_screens", "ussd_wait_failed",
       /* the subscriber side */
       "scheduled", "offer_sent", "offer_held", "offer_exists",
       "offer_confirmed", "offer_declined", "orders_activate",

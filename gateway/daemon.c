@@ -14,6 +14,7 @@
 #include "gateway/outbox.h"
 #include "gateway/redis.h"
 #include "gateway/smpp_link.h"
+#include "gateway/ussd_guard.h"
 #include "gateway/vg.h"
 #include "gateway/provision.h"
 #include "gateway/lua/functions.h"
@@ -60,6 +61,7 @@ struct vg_daemon_s {
   int nlinks, nsubmit;
   vg_outbox_t *outbox;
   vg_inbox_t *inbox;
+  vg_ussd_guard_t *guard;
   vg_provision_t *provision;
   uv_signal_t sigterm, sigint, sighup;
   uv_timer_t housekeeping;
@@ -300,6 +302,12 @@ static void link_down(vg_smpp_link_t *l) {}
 static void link_submit_resp(vg_smpp_link_t *l, void *tag, int64_t status,
                              const char *msgid) {
   daemon_t *d = l->data;
+  /* A wait screen's answer is the guard's; its slot in the window is free
+   * again for the outbox. */
+  if (vg_ussd_guard_submit_resp(d->guard, tag, status, msgid)) {
+    vg_outbox_pump(d->outbox);
+    return;
+  }
   vg_outbox_submit_resp(d->outbox, tag, status, msgid);
   reader_kick(&d->mt_reader);
 }
@@ -550,6 +558,7 @@ static void close_all(daemon_t *d) {
   uv_close((uv_handle_t *)&d->sigint, NULL);
   uv_close((uv_handle_t *)&d->sighup, NULL);
   vg_outbox_close(d->outbox);
+  vg_ussd_guard_close(d->guard);
 }
 
 static void shutdown_step(daemon_t *d) {
@@ -653,6 +662,13 @@ static void redis_connected(vg_redis_t *r) {
   vg_outbox_pump(d->outbox);
 }
 
+/* The wait screen's words, from the business's hook. */
+static char *ussd_wait_text(void *data) {
+  daemon_t *d = data;
+  return d->hooks.ussd_wait_text ? d->hooks.ussd_wait_text(d->hooks.data)
+                                 : NULL;
+}
+
 /* The result SMS of an order, from the business's hook. */
 static char *order_text(void *data, const vg_order_fields_t *f,
                         vg_order_outcome_t outcome, const char *reason) {
@@ -711,6 +727,10 @@ vg_daemon_t *vg_daemon_new(const vg_config_t *cfg) {
   d->provision = vg_provision_new(loop, cfg, &d->redis, order_text, d);
   vg_provision_on_want(d->provision, kick_reader, &d->order_reader);
   d->inbox = vg_inbox_new(loop, cfg, &d->redis);
+  d->guard = vg_ussd_guard_new(loop, cfg, &d->redis, d->submit_links,
+                               d->nsubmit, ussd_wait_text, d);
+  vg_inbox_set_guard(d->inbox, d->guard);
+  vg_outbox_set_guard(d->outbox, d->guard);
   return d;
 }
 
@@ -763,6 +783,7 @@ int vg_daemon_run(vg_daemon_t *d) {
     vg_smpp_link_free(&d->links[i]);
   vg_inbox_free(d->inbox);
   vg_outbox_free(d->outbox);
+  vg_ussd_guard_free(d->guard);
   vg_provision_free(d->provision);
   int rc = uv_loop_close(loop);
   if (rc != 0)

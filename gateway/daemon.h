@@ -49,6 +49,11 @@ typedef struct {
   void (*tick)(void *data);
   /* MO handled so far, for the node's status in `vasgw stats`. */
   long (*mo_handled)(void *data);
+  /* The USSD wait screen's text (gateway/ussd_guard.h): malloc'd UTF-8,
+   * freed by the daemon; NULL (or a NULL hook) for the built-in English
+   * VG_USSD_WAIT_TEXT.  Called on the loop when a screen is due: it must
+   * not wait for Redis. */
+  char *(*ussd_wait_text)(void *data);
   void *data;
 } vg_daemon_hooks_t;
 

@@ -60,6 +60,7 @@ struct vg_inbox_s {
   long nrefused[2];            /* MO, receipts refused since the last log */
   uint64_t refused_logged_at;  /* 0: not refusing */
   char k_stats[VG_KEY_MAX];
+  vg_ussd_guard_t *guard;
 };
 
 /* An answer owed to the SMSC, valid only on the connection it came from. */
@@ -73,6 +74,7 @@ typedef struct pending_s {
   char dedup[DEDUP_LEN]; /* an MO's, "" for a receipt */
   char owner[VG_ID_MAX + 1]; /* mo_store's answer: whose mark it is */
   char about[192]; /* an MO's "from <masked> to <dest>, ...", for the log */
+  uint64_t guard;  /* its USSD wait guard entry, 0: none */
 } pending_t;
 
 static void remember_nack(vg_inbox_t *in, const char *dedup) {
@@ -182,6 +184,8 @@ static void on_stored(vg_redis_t *r, redisReply *reply, void *data,
                       const char *err) {
   pending_t *p = data;
   if (err) {
+    if (p->guard)
+      vg_ussd_guard_stored(p->in->guard, p->guard, NULL);
     refused(p->in, p->is_dlr, 1, err);
     answer(p, VG_SMPP_ESME_RX_T_APPN);
     return;
@@ -194,6 +198,16 @@ static void on_stored(vg_redis_t *r, redisReply *reply, void *data,
       reply->element[1]->len < sizeof p->owner)
     snprintf(p->owner, sizeof p->owner, "%s",
              reply->element[1]->len ? reply->element[1]->str : "part");
+  if (p->guard) {
+    /* The guard's entry learns its MO id ("stored", or "dup": the same
+     * request stored before): what ussd_late asks about. */
+    int has_id = reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+                 reply->element[1]->type == REDIS_REPLY_STRING &&
+                 reply->element[1]->len > 0 &&
+                 strcmp(reply->element[1]->str, "part") != 0;
+    vg_ussd_guard_stored(p->in->guard, p->guard,
+                         has_id ? reply->element[1]->str : NULL);
+  }
   /* One line per MO at info, with its id and the masked number, so that a
    * subscriber's conversation can be followed with grep (the answer is
    * MT re-<id>, logged by the outbox). */
@@ -443,6 +457,11 @@ static void on_mo(vg_inbox_t *in, pending_t *p, const vg_smpp_deliver_t *d) {
   if (vg_redis_fcall(in->redis, &call, on_stored, p) != 0) {
     refused(in, 0, 1, "not connected");
     answer(p, VG_SMPP_ESME_RX_T_APPN);
+  } else if (in->guard && d->ussd_service_op >= 0 && from == norm) {
+    /* A screen is owed within [ussd] wait_screen_ms, whatever Redis does
+     * with the store: the guard watches for it. */
+    vg_ussd_req_t req = {.op = d->ussd_service_op, .its = its, .umr = umr};
+    p->guard = vg_ussd_guard_arm(in->guard, from, &req);
   }
   vg_fcall_free(&call);
   free(text);
@@ -456,6 +475,7 @@ void vg_inbox_deliver(vg_inbox_t *in, vg_smpp_link_t *l,
   p->dedup[0] = '\0';
   p->owner[0] = '\0';
   p->about[0] = '\0';
+  p->guard = 0;
   p->conn = l->disconnects;
   p->seq = seq;
   p->is_data_sm = d->is_data_sm;
@@ -499,6 +519,8 @@ vg_inbox_t *vg_inbox_new(uv_loop_t *loop, const vg_config_t *cfg,
   vg_key(in->k_stats, cfg->prefix, "%s", VG_K_STATS);
   return in;
 }
+
+void vg_inbox_set_guard(vg_inbox_t *in, vg_ussd_guard_t *g) { in->guard = g; }
 
 void vg_inbox_free(vg_inbox_t *in) {
   while (in->a_head) {

@@ -21,12 +21,17 @@
 #include "gateway/config.h"
 #include "gateway/redis.h"
 #include "gateway/smpp_link.h"
+#include "gateway/ussd_guard.h"
 
 typedef struct vg_inbox_s vg_inbox_t;
 
 vg_inbox_t *vg_inbox_new(uv_loop_t *loop, const vg_config_t *cfg,
                          vg_redis_t *redis);
 void vg_inbox_free(vg_inbox_t *in);
+
+/* The USSD wait guard that every USSD request stored is armed in (not
+ * owned; NULL: none). */
+void vg_inbox_set_guard(vg_inbox_t *in, vg_ussd_guard_t *g);
 
 /* The link's deliver callback forwards here. */
 void vg_inbox_deliver(vg_inbox_t *in, vg_smpp_link_t *l,

@@ -85,6 +85,7 @@ struct vg_outbox_s {
   char k_stream[VG_KEY_MAX], k_stats[VG_KEY_MAX];
   void (*want_fn)(void *);
   void *want_data;
+  vg_ussd_guard_t *guard;
 };
 
 /* --- the set of held messages, by stream entry id ------------------------- */
@@ -404,6 +405,8 @@ void vg_outbox_pump(vg_outbox_t *o) {
       o->tokens -= 1.0;
     o->in_flight++;
     p->submitted_ms = vg_now_ms();
+    if (m->ussd_op >= 0 && o->guard)
+      vg_ussd_guard_disarm(o->guard, m->to); /* a screen is on its way */
   }
 }
 
@@ -644,6 +647,8 @@ void vg_outbox_counts(const vg_outbox_t *o, long *held, long *in_flight,
   *in_flight = o->in_flight;
   *throttled = o->throttled;
 }
+
+void vg_outbox_set_guard(vg_outbox_t *o, vg_ussd_guard_t *g) { o->guard = g; }
 
 void vg_outbox_on_want(vg_outbox_t *o, void (*fn)(void *), void *data) {
   o->want_fn = fn;

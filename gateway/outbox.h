@@ -18,6 +18,7 @@
 #include "gateway/config.h"
 #include "gateway/redis.h"
 #include "gateway/smpp_link.h"
+#include "gateway/ussd_guard.h"
 
 #include <uv.h>
 
@@ -31,6 +32,10 @@ vg_outbox_t *vg_outbox_new(uv_loop_t *loop, const vg_config_t *cfg,
  * run their close callbacks (after uv_run returns). */
 void vg_outbox_close(vg_outbox_t *o);
 void vg_outbox_free(vg_outbox_t *o);
+
+/* The USSD wait guard to tell when a USSD MT is written to a number (not
+ * owned; NULL: none). */
+void vg_outbox_set_guard(vg_outbox_t *o, vg_ussd_guard_t *g);
 
 /*
  * A stream entry: fields as stored by mt_enqueue (NULL: absent).  `umr` is
