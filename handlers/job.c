@@ -94,6 +94,7 @@ static void reply_screen(vg_mo_job_t *j, char *text) {
                          .mo = j->id,
                          .entry = j->entry,
                          .last = 1,
+                         .close = !j->ussd_keep,
                          .session_ttl = d->cfg->ussd_session_timeout,
                          .msg_ttl = (long long)d->cfg->msg_ttl_days * 86400,
                          .text = text,

@@ -55,6 +55,7 @@ struct vg_mo_job_s {
   int ussd;
   vg_ussd_reply_t last;
   int64_t expire_at;
+  int ussd_keep; /* the last screen leaves the session: another dialogue's */
   void *menu; /* handlers/ussd.c's own data (freed with the job) */
   int64_t now;
   /* The id our answer will have when it is not "re-<MO id>" (a ZS is

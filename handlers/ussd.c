@@ -143,6 +143,7 @@ static void show_text(vg_mo_job_t *j, char *text) {
                          .mo = j->id,
                          .entry = j->entry,
                          .last = 0,
+                         .close = 0,
                          .session_ttl = j->d->cfg->ussd_session_timeout,
                          .msg_ttl = (long long)j->d->cfg->msg_ttl_days * 86400,
                          .text = text,
@@ -209,9 +210,20 @@ static void finish_screen(vg_mo_job_t *j, char *head, lines_t *l, int last) {
                    ? NULL
                    : render(j, VG_TPL_USSD_BACK, NULL, 0);
   char *hint = m->hint != VG_TPL_COUNT ? render(j, m->hint, NULL, 0) : NULL;
+  /* room on every page for the screen's longest hint: a hint shown moves
+   * no line to another page */
+  vg_tpl_id_t longest = vg_ussd_kind(m->s.screen) == VG_USSD_MSISDN
+                            ? VG_TPL_USSD_BAD_MSISDN
+                        : m->s.screen == VG_USSD_S_REG_NAME
+                            ? VG_TPL_USSD_BAD_NAME
+                        : m->s.screen == VG_USSD_S_REG_OUTLET
+                            ? VG_TPL_USSD_BAD_OUTLET
+                            : VG_TPL_USSD_INVALID;
+  char *room = render(j, longest, NULL, 0);
   int npages = 1;
-  char *text = vg_ussd_page(hint, head, (const char *const *)l->line, l->n,
-                            more, back, m->s.page, &npages);
+  char *text = vg_ussd_page(hint, room, head, (const char *const *)l->line,
+                            l->n, more, back, m->s.page, &npages);
+  free(room);
   if (m->s.page >= npages)
     m->s.page = npages - 1;
   m->s.pages = npages;
@@ -514,6 +526,7 @@ static void on_load(vg_redis_t *r, redisReply *reply, void *data,
   if (had == NULL || strcmp(had, sid) != 0) {
     vg_log_info("dispatch: MO %s: USSD answer to no live session (%s)", j->id,
                 had ? "another dialogue's" : "lapsed or never opened");
+    j->ussd_keep = had != NULL; /* a newer dialogue's: left alone */
     last_screen(j, VG_TPL_USSD_ENDED);
     return;
   }

@@ -324,9 +324,11 @@ static size_t cut(const char *page, const char *line, const char *foot) {
   return best;
 }
 
-char *vg_ussd_page(const char *hint, const char *head,
+char *vg_ussd_page(const char *hint, const char *room, const char *head,
                    const char *const *lines, size_t nlines, const char *more,
                    const char *back, int page, int *npages) {
+  if (room == NULL || (hint && strlen(hint) > strlen(room)))
+    room = hint;
   /* head is the first line */
   size_t n = nlines + 1;
   const char **all = vg_malloc(n * sizeof *all);
@@ -340,7 +342,7 @@ char *vg_ussd_page(const char *hint, const char *head,
   while (i < n && (all[i] == NULL || *all[i] == '\0'))
     i++; /* nothing to show of an empty head */
   for (;;) {
-    char *text = vg_strdup(hint ? hint : "");
+    char *text = vg_strdup(room ? room : "");
     int added = 0;
     while (i < n) {
       const char *line = rest ? rest : all[i];
@@ -359,7 +361,7 @@ char *vg_ussd_page(const char *hint, const char *head,
       /* A line that would not fit a page of its own is cut to fill this
        * one; any other waits for the next page. */
       char *fresh = footer(more, back, 0);
-      int alone = fits_with(hint ? hint : "", line, fresh);
+      int alone = fits_with(room ? room : "", line, fresh);
       free(fresh);
       if (!alone || added == 0) {
         char *mfoot = footer(more, back, 0);
@@ -381,7 +383,14 @@ char *vg_ussd_page(const char *hint, const char *head,
     }
     int done = i >= n && rest == NULL;
     char *foot = footer(more, back, done);
-    char *full = join(text, foot);
+    /* the room laid out for a hint: the hint, or nothing */
+    size_t skip = room ? strlen(room) : 0;
+    const char *body = text + skip;
+    if (*body == '\n')
+      body++;
+    char *shown = join(hint, body);
+    char *full = join(shown, foot);
+    free(shown);
     free(text);
     free(foot);
     if (p == page || (done && want == NULL)) {

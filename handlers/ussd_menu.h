@@ -113,11 +113,13 @@ void vg_ussd_step(vg_ussd_state_t *s, const char *input,
  * Page `page` (0-based) of a screen: `head` (page 0), `lines` in order
  * (a line longer than a page is cut at characters), then `more` when
  * pages follow, then `back` (NULL: none, the home screen); `hint` (or
- * NULL) first on every page.  Each page fits one USSD message
- * (gateway/ussd.h).  Returns the page (malloc'd; the last one when `page`
- * is beyond) with *npages set.
+ * NULL) first.  The pages are laid out with room for `room` (the longest
+ * hint; NULL: none) on each, so that a hint shown leaves every line on
+ * the page it was on.  Each page fits one USSD message (gateway/ussd.h).
+ * Returns the page (malloc'd; the last one when `page` is beyond) with
+ * *npages set.
  */
-char *vg_ussd_page(const char *hint, const char *head,
+char *vg_ussd_page(const char *hint, const char *room, const char *head,
                    const char *const *lines, size_t nlines, const char *more,
                    const char *back, int page, int *npages);
 

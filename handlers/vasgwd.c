@@ -106,6 +106,13 @@ static void tick(void *data) {
   vg_settle_timer_tick(b->timer);
 }
 
+/* The screen the gateway's wait guard sends a USSD request still without
+ * its answer (docs/ussd.md, "Answering in time"). */
+static char *ussd_wait_text(void *data) {
+  business_t *b = data;
+  return vg_templates_render(b->templates, VG_TPL_USSD_WAIT, NULL, 0);
+}
+
 static long mo_handled(void *data) {
   business_t *b = data;
   return b->handlers->handled;
@@ -170,6 +177,7 @@ int main(int argc, char **argv) {
                              .order_text = order_text,
                              .tick = tick,
                              .mo_handled = mo_handled,
+                             .ussd_wait_text = ussd_wait_text,
                              .data = &b};
   vg_daemon_set_hooks(d, &hooks);
   int rc = vg_daemon_run(d);

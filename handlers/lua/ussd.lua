@@ -24,14 +24,15 @@ end
 
 -- The last screen of a dialogue, answering MO `mo` (scr.op/its/umr: its
 -- SMPP fields, scr.expire_at: when it is no use any more, scr.msg_ttl: its
--- record's seconds): the session is
+-- record's seconds, scr.keep: the live session is another dialogue's,
+-- left alone): the session is
 -- closed, and the text goes as the screen, or as an SMS when the request
 -- waited too long (the wait screen said so: P:ussd:late:<mo>, or the
 -- deadline passed) or when it does not fit a screen (then `by_sms` is the
 -- screen).  Queued as re-<mo>, the SMS of an answer too long as rs-<mo>.
 -- -> 'shown' | 'sms'
 local function ussd_final(P, now, m, mo, text, by_sms, scr, c)
-  redis.call('DEL', session_key(P, m))
+  if not scr.keep then redis.call('DEL', session_key(P, m)) end
   local id = 're-' .. mo
   local late = redis.call('EXISTS', P .. ':ussd:late:' .. mo) == 1 or
     (scr.expire_at > 0 and now > scr.expire_at)
@@ -139,7 +140,9 @@ local function ussd_show(a)
   local c = counters()
   local r
   if a.last then
-    r = ussd_final(P, now, m, mo, a.text, a.by_sms, a, c)
+    r = ussd_final(P, now, m, mo, a.text, a.by_sms,
+      {op = a.op, its = a.its, umr = a.umr, expire_at = a.expire_at, msg_ttl = a.msg_ttl,
+       keep = not a.close}, c)
   elseif redis.call('EXISTS', P .. ':ussd:late:' .. mo) == 1 or (a.expire_at > 0 and now > a.expire_at) then
     redis.call('DEL', session_key(P, m))
     count(c, 'ussd_late_dropped')

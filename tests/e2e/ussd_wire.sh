@@ -7,7 +7,7 @@
 # reason; and while Redis takes no writes (CLIENT PAUSE ... WRITE) a
 # request still gets the wait screen, straight from the node, the last
 # screen of its dialogue, and is marked late (P:ussd:late:<mo>) once Redis
-# is back.
+# is back; its menu screen is then not sent.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 e2e_init ussd_wire
 e2e_start_redis
@@ -36,7 +36,7 @@ e2e_assert_match "mo show: umr beside the op" "^  ussd_op +1 \(session -, umr 42
 
 e2e_wait_sms_exact "$a" 1
 reply=$(submits_to "$a")
-e2e_assert_eq "answer ussd_service_op" 17 "$(e2e_json ussd_service_op <<<"$reply")"
+e2e_assert_eq "answer ussd_service_op (the menu: it waits)" 2 "$(e2e_json ussd_service_op <<<"$reply")"
 e2e_assert_eq "answer user_message_reference" 42 "$(e2e_json user_message_reference <<<"$reply")"
 e2e_assert_eq "answer its_session_info: none" "" "$(e2e_json its_session_info <<<"$reply")"
 e2e_assert_eq "answer one part" "" "$(e2e_json udh <<<"$reply")"
@@ -93,7 +93,7 @@ e2e_assert_eq "wait screen: user_message_reference" 77 "$(e2e_json user_message_
 e2e_assert_eq "wait screen: from service_number" 10658000 "$(e2e_json source <<<"$w")"
 e2e_assert_eq "wait screen: no receipt asked" 0 "$(e2e_json registered_delivery <<<"$w")"
 e2e_assert_eq "wait screen: one part" "" "$(e2e_json udh <<<"$w")"
-e2e_assert_match "wait screen: text" '.' "$(e2e_json text <<<"$w")"
+e2e_assert_eq "wait screen: text" "$(cat "$top_srcdir/templates/zh_CN/ussd/wait.txt")" "$(e2e_json text <<<"$w")"
 e2e_assert_match "wait screen: logged" "no screen within 1000 ms: wait screen sent" "$(cat "$E2E_DIR/vasgwd.log")"
 
 # Redis back: the MO is stored (id 3), marked late, the screen counted.
@@ -103,4 +103,10 @@ ttl=$(e2e_redis TTL vasgw:ussd:late:3)
 [ "$ttl" -gt 0 ] && [ "$ttl" -le 600 ] || e2e_fail "P:ussd:late:3 TTL $ttl, want 1..600"
 e2e_assert_eq "ussd_wait_screens" 1 "$(e2e_redis HGET vasgw:stats ussd_wait_screens)"
 e2e_assert_eq "ussd_wait_failed" "" "$(e2e_redis HGET vasgw:stats ussd_wait_failed)"
+# Its menu screen, late, is not sent (the wait screen ended the dialogue on
+# the phone), and the session it would have opened is closed.
+e2e_wait_drained
+e2e_assert_eq "the late menu screen dropped" 1 "$(e2e_redis HGET vasgw:stats ussd_late_dropped)"
+e2e_assert_eq "only the wait screen on the wire" 1 "$(e2e_sms_count "$d")"
+e2e_assert_eq "no session left" 0 "$(e2e_redis EXISTS "vasgw:ussd:{$d}")"
 e2e_pass

@@ -236,13 +236,13 @@ static void test_pages(void **state) {
   int n = 0;
   /* short: one page, the back line last */
   const char *few[] = {"1 彩铃", "2 手机报"};
-  char *p = vg_ussd_page(NULL, "向13800138000推荐：", few, 2, "#下一页",
+  char *p = vg_ussd_page(NULL, NULL, "向13800138000推荐：", few, 2, "#下一页",
                          "0返回 00主页", 0, &n);
   assert_int_equal(n, 1);
   assert_string_equal(p, "向13800138000推荐：\n1 彩铃\n2 手机报\n0返回 00主页");
   free(p);
   /* the home screen: no back line */
-  p = vg_ussd_page(NULL, "自助服务", few, 2, "#下一页", NULL, 0, &n);
+  p = vg_ussd_page(NULL, NULL, "自助服务", few, 2, "#下一页", NULL, 0, &n);
   assert_string_equal(p, "自助服务\n1 彩铃\n2 手机报");
   free(p);
   /* thirty services of the longest names: pages that each fit, every item
@@ -255,14 +255,15 @@ static void test_pages(void **state) {
     lines[i] = names[i];
   }
   int pages = 0;
-  free(vg_ussd_page(NULL, "业务知识：", lines, 30, "#下一页", "0返回 00主页", 0,
-                    &pages));
+  free(vg_ussd_page(NULL, "输入有误，请重新选择。", "业务知识：", lines, 30,
+                    "#下一页", "0返回 00主页", 0, &pages));
   assert_true(pages > 5);
   int seen = 0;
   for (int k = 0; k < pages; k++) {
     int again;
-    p = vg_ussd_page("输入有误，请重新选择。", "业务知识：", lines, 30,
-                     "#下一页", "0返回 00主页", k, &again);
+    p = vg_ussd_page("输入有误，请重新选择。", "输入有误，请重新选择。",
+                     "业务知识：", lines, 30, "#下一页", "0返回 00主页", k,
+                     &again);
     assert_true(fits(p));
     assert_true(strncmp(p, "输入有误", strlen("输入有误")) == 0);
     assert_int_equal(strstr(p, "#下一页") != NULL, k < again - 1);
@@ -272,20 +273,34 @@ static void test_pages(void **state) {
     free(p);
   }
   assert_int_equal(seen, 30);
+  /* with the room laid out, a hint shown moves no line: the same page
+   * with and without it */
+  for (int k = 0; k < pages; k++) {
+    int a, b;
+    char *plain = vg_ussd_page(NULL, "输入有误，请重新选择。", "业务知识：", lines,
+                               30, "#下一页", "0返回 00主页", k, &a);
+    char *hinted = vg_ussd_page("输入有误，请重新选择。", "输入有误，请重新选择。",
+                                "业务知识：", lines, 30, "#下一页",
+                                "0返回 00主页", k, &b);
+    assert_int_equal(a, b);
+    assert_string_equal(hinted + strlen("输入有误，请重新选择。\n"), plain);
+    free(plain);
+    free(hinted);
+  }
   /* a text longer than a page (a service's knowledge) is cut at
    * characters and read on, page by page, nothing lost */
   char text[1200] = "";
   for (int i = 0; i < 40; i++)
     strcat(text, "彩铃让来电者听到您选的歌。");
   const char *one[] = {text};
-  p = vg_ussd_page(NULL, "【彩铃】5元/月", one, 1, "#下一页", "0返回 00主页", 0,
+  p = vg_ussd_page(NULL, NULL, "【彩铃】5元/月", one, 1, "#下一页", "0返回 00主页", 0,
                    &pages);
   free(p);
   assert_true(pages >= 7);
   char joined[4000] = "";
   for (int k = 0; k < pages; k++) {
     int again;
-    p = vg_ussd_page(NULL, "【彩铃】5元/月", one, 1, "#下一页", "0返回 00主页",
+    p = vg_ussd_page(NULL, NULL, "【彩铃】5元/月", one, 1, "#下一页", "0返回 00主页",
                      k, &again);
     assert_true(fits(p));
     char *body = p;
@@ -302,14 +317,14 @@ static void test_pages(void **state) {
   memset(en, 'a', 300);
   en[300] = '\0';
   const char *e[] = {en};
-  p = vg_ussd_page(NULL, "Head", e, 1, "# more", "0 back 00 home", 0, &pages);
+  p = vg_ussd_page(NULL, NULL, "Head", e, 1, "# more", "0 back 00 home", 0, &pages);
   size_t chars;
   assert_true(vg_ussd_fits(p, &chars));
   assert_true(chars > 170 && chars <= VG_USSD_GSM_MAX);
   assert_int_equal(pages, 2);
   free(p);
   /* asked for a page past the last: the last */
-  p = vg_ussd_page(NULL, "Head", e, 1, "# more", "0 back 00 home", 9, &pages);
+  p = vg_ussd_page(NULL, NULL, "Head", e, 1, "# more", "0 back 00 home", 9, &pages);
   assert_non_null(strstr(p, "0 back"));
   assert_null(strstr(p, "# more"));
   free(p);
