@@ -860,6 +860,23 @@ e2e_ussd_ends() {
 	[ "$(e2e_json end)" = true ]
 }
 
+# e2e_ussd_expect LABEL SCREEN_JSON more|last TEXT — the screen is TEXT,
+# one that waits for an answer (more: USSR request, op 2, its end bit
+# clear) or the dialogue's last (last: PSSR response, op 17, end bit set),
+# echoing FROM's session number (its octet 1).
+e2e_ussd_expect() {
+	local label=$1 s=$2 kind=$3 text=$4 its
+	its=$(e2e_ussd_its <<<"$s")
+	e2e_assert_eq "$label: text" "$text" "$(e2e_ussd_text <<<"$s")"
+	if [ "$kind" = last ]; then
+		e2e_assert_eq "$label: op (PSSR response)" 17 "$(e2e_ussd_op <<<"$s")"
+		[ -z "$its" ] || e2e_assert_eq "$label: its end bit" 1 "$((16#${its:2:2} & 1))"
+	else
+		e2e_assert_eq "$label: op (USSR request)" 2 "$(e2e_ussd_op <<<"$s")"
+		[ -z "$its" ] || e2e_assert_eq "$label: its end bit" 0 "$((16#${its:2:2} & 1))"
+	fi
+}
+
 # e2e_ussd_session FROM — the its_session_info FROM's answers carry (hex).
 e2e_ussd_session() {
 	e2e__ussd_its "${1:?e2e_ussd_session FROM}"
