@@ -180,6 +180,8 @@ static int cmd_stats(cli_t *c) {
       "failed", "mo", "mo_duplicate", "mo_incomplete", "dlr_received", "dlr",
       "dlr_unmatched", "dlr_late_matched", "dlr_duplicate", "dlr_replaced",
       "dlr_malformed", "ussd_wait_screens", "ussd_wait_failed",
+      /* the USSD menus (docs/ussd.md) */
+      "ussd_screens", "ussd_late_sms", "ussd_late_dropped", "ussd_aborts",
       /* the subscriber side */
       "scheduled", "offer_sent", "offer_held", "offer_exists",
       "offer_confirmed", "offer_declined", "orders_activate",
