@@ -6,8 +6,10 @@
 # answers "Ｙ" from a feature phone (full-width, as Chinese input methods
 # send it) and picks one from the list; the activation order goes to the
 # provisioning system exactly once; the promoter sees her commission; an
-# opted-out customer is not offered anything; the month is settled and the
-# promoter told the amount.  Everything it starts is stopped when it ends.
+# opted-out customer is not offered anything; a village agent registers and
+# recommends through the USSD menu, printed screen by screen, and the
+# farmer says yes by SMS; the month is settled and the promoter told the
+# amount.  Everything it starts is stopped when it ends.
 set -uo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export top_srcdir=$top top_builddir=${top_builddir:-$top/build}
@@ -22,7 +24,7 @@ e2e_write_conf gateway.log_level=info gateway.node=demo policy.mo_rate_limit_per
 e2e_start_vasgwd
 e2e_wait_bound 1 20
 
-sub=13800138000 promoter=13900139000 other=13700137000
+sub=13800138000 promoter=13900139000 other=13700137000 agent=13900139002 farmer=13600136000
 say() { printf '\n%s\n' "$*"; }
 sms_out() { printf '  SMS   10658000 -> %s: %s\n' "$1" "$2"; }
 sms_in() { printf '  SMS   %s -> 10658000: %s\n' "$1" "$2"; }
@@ -32,6 +34,14 @@ show_new() { # NUM N M
 	e2e_sms_to "86$1" | tail -n +"$(($2 + 1))" | while IFS= read -r t; do sms_out "$1" "$t"; done
 }
 mo() { sms_in "$1" "$2"; e2e_mo "86$1" "$2"; }
+# One step of a USSD dialogue: what the phone sends, the screen it gets.
+ussd_screen() { # SCREEN_JSON
+	e2e_ussd_text <<<"$1" | sed 's/^/        | /'
+	[ "$(e2e_ussd_op <<<"$1")" = 17 ] && echo "        (end of the dialogue)"
+	return 0
+}
+dial() { printf '  USSD  %s dials %s\n' "$1" "*123*8#"; ussd_screen "$(e2e_ussd_dial "86$1")"; }
+press() { printf '  USSD  %s answers %s\n' "$1" "$2"; ussd_screen "$(e2e_ussd_answer "86$1" "$2")"; }
 
 echo
 echo "vasgw demo — SMSC simulator on 127.0.0.1:$SIM_PORT, provisioning stub on 127.0.0.1:$PROV_PORT, Redis on 127.0.0.1:$REDIS_PORT"
@@ -89,7 +99,23 @@ show_new $other 0 1
 mo $promoter "TJ $other SJB"
 show_new $promoter 5 6
 
-say "9. Month end: the billing feed comes in and the operator settles the month:"
+say "9. A village agent ($agent) without a PC registers and recommends through the USSD menu:"
+dial $agent
+press $agent 4
+press $agent 李四
+press $agent 河西村代办点
+echo "  \$ vasgw promoter approve $agent"
+e2e_vasgw promoter approve "$agent" | sed 's/^/  /'
+dial $agent
+press $agent 1
+press $agent $farmer
+press $agent 1
+press $agent 1
+show_new $farmer 0 1
+mo $farmer "是"
+show_new $farmer 1 2
+
+say "10. Month end: the billing feed comes in and the operator settles the month:"
 today=$(TZ=Asia/Shanghai date +%F) month=$(TZ=Asia/Shanghai date +%Y-%m)
 printf 'msisdn,service,event,date\n%s,CL,charged,%s\n%s,,voice,%s\n' "$sub" "$today" "$sub" "$today" \
 	>"$E2E_DIR/feed.csv"
@@ -99,7 +125,7 @@ echo "  \$ vasgw settle $month --force      (--force: the month is not over yet)
 e2e_vasgw settle "$month" --force --report "$E2E_DIR/settlement.csv" | sed 's/^/  /'
 show_new $promoter 6 7
 
-say "10. Counters:"
+say "11. Counters:"
 e2e_vasgw stats | sed 's/^/  /'
 echo "  \$ redis-cli FUNCTION LIST     (the logic inside Redis: docs/functions.md)"
 e2e_redis FUNCTION LIST | awk '/^library_name$/ { getline; lib = $0 } /^name$/ { getline; n++ }
