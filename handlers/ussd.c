@@ -158,7 +158,8 @@ static void show_text(vg_mo_job_t *j, char *text) {
                         {"screen", vg_ussd_name(m->s.screen)},
                         {"page", page},          {"pages", pages},
                         {"back", m->s.back},     {"to", m->s.to},
-                        {"svc", m->s.svc},       {"name", m->s.name},
+                        {"svc", m->s.svc},       {"month", m->s.month},
+                        {"name", m->s.name},
                         {"outlet", m->s.outlet}, {"items", m->s.items},
                         {"mo", j->id}};
   for (size_t i = 0; i < VG_ARRAY_SIZE(f); i++) {
@@ -214,6 +215,8 @@ static void finish_screen(vg_mo_job_t *j, char *head, lines_t *l, int last) {
    * no line to another page */
   vg_tpl_id_t longest = vg_ussd_kind(m->s.screen) == VG_USSD_MSISDN
                             ? VG_TPL_USSD_BAD_MSISDN
+                        : vg_ussd_kind(m->s.screen) == VG_USSD_MONTH
+                            ? VG_TPL_USSD_BAD_MONTH
                         : m->s.screen == VG_USSD_S_REG_NAME
                             ? VG_TPL_USSD_BAD_NAME
                         : m->s.screen == VG_USSD_S_REG_OUTLET
@@ -310,8 +313,13 @@ static void render_screen(vg_mo_job_t *j, const redisReply *v) {
   }
   case VG_USSD_V_MONTHS: {
     char months[2][16];
+    int n = 2;
     months_of(j->now, months[0], months[1]);
-    for (int k = 0; k < 2; k++) {
+    if (screen == VG_USSD_P_MONTH) { /* the month asked for */
+      snprintf(months[0], sizeof months[0], "%s", m->s.month);
+      n = 1;
+    }
+    for (int k = 0; k < n; k++) {
       char pend[32], sett[32];
       yuan(pend, str(v, (size_t)k * 7 + 5));
       yuan(sett, str(v, (size_t)k * 7 + 6));
@@ -387,7 +395,9 @@ static void show(vg_mo_job_t *j) {
     return;
   }
   char this[16] = "", last[16] = "";
-  if (v == VG_USSD_V_MONTHS)
+  if (v == VG_USSD_V_MONTHS && m->s.screen == VG_USSD_P_MONTH)
+    snprintf(this, sizeof this, "%s", m->s.month);
+  else if (v == VG_USSD_V_MONTHS)
     months_of(j->now, this, last);
   vg_fn_ussd_view_t a = {.prefix = j->d->cfg->prefix,
                          .msisdn = j->from,
@@ -484,6 +494,7 @@ static void load_state(menu_t *m, const redisReply *h) {
   FIELD(back);
   FIELD(to);
   FIELD(svc);
+  FIELD(month);
   FIELD(name);
   FIELD(outlet);
   FIELD(items);

@@ -245,6 +245,18 @@ void vg_ussd_step(vg_ussd_state_t *s, const char *input,
     out->hint = VG_TPL_USSD_BAD_MSISDN;
     return;
   }
+  case VG_USSD_MONTH: {
+    /* YYYYMM, as CX takes it: 200001 .. 209912 */
+    int y = atoi(input) / 100, mo = atoi(input) % 100;
+    if (strlen(input) == 6 && strspn(input, "0123456789") == 6 && y >= 2000 &&
+        y <= 2099 && mo >= 1 && mo <= 12) {
+      snprintf(s->month, sizeof s->month, "%s", input);
+      go(s, vg_ussd_next(s->screen), out);
+      return;
+    }
+    out->hint = VG_TPL_USSD_BAD_MONTH;
+    return;
+  }
   case VG_USSD_TEXT: {
     char why[128];
     if (s->screen == VG_USSD_S_REG_NAME) {

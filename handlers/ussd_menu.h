@@ -36,6 +36,7 @@ typedef enum {
   VG_USSD_OPTIONS,
   VG_USSD_LIST,
   VG_USSD_MSISDN,
+  VG_USSD_MONTH,
   VG_USSD_TEXT,
   VG_USSD_END
 } vg_ussd_kind_t;
@@ -47,7 +48,8 @@ typedef enum {
   VG_USSD_V_OFFERS,   /* the subscriber's pending offers: code, name */
   VG_USSD_V_OFFER,    /* the session's offer */
   VG_USSD_V_ACTIVE,   /* services active through vasgw: code, name */
-  VG_USSD_V_MONTHS,   /* the promoter's counters, this month and last */
+  VG_USSD_V_MONTHS,   /* the promoter's counters: this month and last, or
+                         the month asked for (P_MONTH) */
   VG_USSD_V_DEVS      /* the promoter's latest five developments */
 } vg_ussd_view_t;
 
@@ -81,6 +83,7 @@ typedef struct {
   char back[VG_USSD_BACK_MAX]; /* "SCREEN.page/..." the way back, last last */
   char to[VG_MSISDN_MAX];      /* the number entered */
   char svc[16];                /* the service (or offer code) picked */
+  char month[8];               /* YYYYMM asked for */
   /* as ZC takes them: an argument of the SMS grammar at most (a longer
    * answer is refused with the hint, never cut) */
   char name[VG_CMD_ARG_MAX];

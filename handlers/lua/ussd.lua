@@ -78,8 +78,8 @@ end
 --   offers:   code, name of each offer open to an answer (pending)
 --   offer:    service, name, price of the open offer with code `arg`
 --   active:   code, name of each service active through vasgw
---   months:   the promoter's counters of months arg, arg2 (YYYYMM): five
---             numbers and two amounts (fen) each
+--   months:   the promoter's counters of month arg and, unless "", arg2
+--             (YYYYMM): five numbers and two amounts (fen) each
 --   devs:     day, msisdn, service, name, state, rule of the latest five
 local function ussd_view(a)
   local P, m, what = a.prefix, a.msisdn, a.what
@@ -109,7 +109,7 @@ local function ussd_view(a)
       end
     end
   elseif what == 'months' then
-    for _, month in ipairs({a.arg, a.arg2}) do
+    for _, month in ipairs({a.arg, a.arg2 ~= '' and a.arg2 or nil}) do
       local f = redis.call('HMGET', P .. ':promoter:' .. m .. ':month:' .. month, 'recommended',
         'confirmed', 'activated', 'valid', 'invalid', 'pending_fen', 'settled_fen')
       for i = 1, 7 do out[#out + 1] = f[i] or '0' end

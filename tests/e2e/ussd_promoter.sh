@@ -5,7 +5,8 @@
 # subscriber (number, service, confirm: the result is the last screen),
 # whose offer SMS carries its reply code; the subscriber's "Y" by SMS
 # activates it; the promoter's next 查询佣金 shows the activation and
-# 最近发展 the development with its audit state; 业务知识 shows a service
+# 最近发展 the development with its audit state, 其他月份 any month (as
+# CX YYYYMM); 业务知识 shows a service
 # and sends its knowledge SMS to a subscriber.  Every order and offer made
 # from the menu carries channel ussd.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
@@ -87,6 +88,7 @@ text=$(e2e_ussd_text <<<"$s")
 e2e_assert_match "commission: last month, then the details" \
 	"[0-9]{6} 推荐0 开通0 有效0 无效0 待结0.00 已结0.00
 1 最近发展
+2 其他月份
 0返回 00主页" "$text"
 s=$(e2e_ussd_answer $agent 1)
 e2e_ussd_expect "developments" "$s" more \
@@ -97,6 +99,18 @@ s=$(e2e_ussd_answer $agent 0)
 e2e_assert_match "back: the commission's page it was left at" "^[0-9]{6} 推荐0 " "$(e2e_ussd_text <<<"$s")"
 s=$(e2e_ussd_answer $agent 00)
 e2e_ussd_expect "home" "$s" more "$home"
+# 其他月份: any month, as CX YYYYMM (a month that is not one is asked again)
+s=$(e2e_ussd_answer $agent 2)
+s=$(e2e_ussd_answer $agent 2)
+e2e_ussd_expect "month asked" "$s" more $'请输入要查询的月份，例如202611：\n0返回 00主页'
+s=$(e2e_ussd_answer $agent 202613)
+e2e_ussd_expect "not a month" "$s" more \
+	$'月份有误，请按202611的格式输入。\n请输入要查询的月份，例如202611：\n0返回 00主页'
+s=$(e2e_ussd_answer $agent "$month")
+e2e_assert_match "that month" "^工号10001佣金（元）
+$month 推荐1 开通1 有效0 无效0 待结[0-9.]+ 已结0.00
+0返回 00主页\$" "$(e2e_ussd_text <<<"$s")"
+s=$(e2e_ussd_answer $agent 00)
 s=$(e2e_ussd_answer $agent 3)
 e2e_ussd_expect "service guide" "$s" more $'业务知识：\n1 彩铃\n2 手机报\n0返回 00主页'
 s=$(e2e_ussd_answer $agent 1)

@@ -493,6 +493,7 @@ static void ussd_stories(void) {
            "service CL service_name Ring state invalid rule duplicate");
   dialogue(PROM, (const char *const[]){"2", "#", "1", "0", "00", "3", "1",
                                        "1", "13800138002", NULL});
+  dialogue(PROM, (const char *const[]){"2", "2", "13", "202612", NULL});
   /* a catalogue with nothing enabled, no development yet */
   redis_do("DEL vasgw:devs:promoter:" PROM);
   redis_do("HSET vasgw:svc:CL enabled 0");

@@ -39,7 +39,7 @@ static void test_table(void **state) {
     vg_ussd_kind_t k = vg_ussd_kind(s);
     int next = vg_ussd_next(s);
     /* an input leads somewhere; a menu only through its options */
-    if (k == VG_USSD_MSISDN || k == VG_USSD_TEXT)
+    if (k == VG_USSD_MSISDN || k == VG_USSD_MONTH || k == VG_USSD_TEXT)
       assert_int_not_equal(next, VG_USSD_NONE);
     if (next > VG_USSD_NONE && next < VG_USSD_NSCREENS)
       reached[next] = 1;
@@ -47,8 +47,9 @@ static void test_table(void **state) {
       int targets[VG_USSD_MAX_OPTIONS];
       const char *words[VG_USSD_MAX_OPTIONS];
       size_t n = vg_ussd_options(s, &all[w], targets, words);
-      if (k == VG_USSD_OPTIONS && s != VG_USSD_P_COMMISSION &&
-          s != VG_USSD_P_KNOW_SERVICE)
+      /* a menu offers something, but for the screens that show a text
+       * (a month's counters, a service) with back and home */
+      if (k == VG_USSD_OPTIONS && s != VG_USSD_P_MONTH)
         assert_true(n >= 1);
       if (k != VG_USSD_OPTIONS)
         assert_int_equal(n, 0);
@@ -152,6 +153,22 @@ static void test_steps_promoter(void **state) {
   assert_int_equal(r.target, VG_USSD_A_RECOMMEND);
   assert_string_equal(s.to, "8613800138000");
   assert_string_equal(s.svc, "CL");
+  /* another month: YYYYMM, as CX takes it */
+  vg_ussd_start(&s, VG_USSD_P_COMMISSION);
+  r = step(&s, "2", &who, VG_USSD_P_HOME);
+  assert_int_equal(r.target, VG_USSD_P_ASK_MONTH);
+  static const char *const bad[] = {"2026", "202613", "202600", "199912",
+                                    "2026111", "abcdef", ""};
+  for (size_t i = 0; i < VG_ARRAY_SIZE(bad); i++) {
+    r = step(&s, bad[i], &who, VG_USSD_P_HOME);
+    assert_int_equal(r.target, VG_USSD_P_ASK_MONTH);
+    assert_int_equal(r.hint, VG_TPL_USSD_BAD_MONTH);
+  }
+  r = step(&s, "202611", &who, VG_USSD_P_HOME);
+  assert_int_equal(r.target, VG_USSD_P_MONTH);
+  assert_string_equal(s.month, "202611");
+  r = step(&s, "1", &who, VG_USSD_P_HOME); /* a text: nothing to pick */
+  assert_int_equal(r.hint, VG_TPL_USSD_INVALID);
   /* 00: home, the way back forgotten */
   r = step(&s, "00", &who, VG_USSD_P_HOME);
   assert_int_equal(r.target, VG_USSD_P_HOME);
