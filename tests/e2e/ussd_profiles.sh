@@ -51,6 +51,14 @@ e2e_assert_eq "default: no screen for the end" "" "$s"
 e2e_wait_drained
 e2e_assert_eq "default: session closed" 0 "$(e2e_redis EXISTS "vasgw:ussd:{$a}")"
 e2e_assert_eq "default: nothing sent" "$n" "$(screens_to $a)"
+# a dialogue the SMSC carries in data_sm (message_payload): the same
+r=$(e2e_sim POST /ussd "{\"from\":\"8613800138004\",\"op\":1,\"its\":\"0902\",\"text\":\"*123*8#\",\"command\":\"data_sm\"}") ||
+	e2e_fail "data_sm dial: $r"
+e2e_assert_eq "data_sm: sent as one" data_sm "$(e2e_events deliver_sm | tail -n1 | e2e_json command)"
+e2e_assert_eq "data_sm: data_sm_resp OK" "[0]" "$(e2e_json statuses <<<"$r")"
+e2e_assert_eq "data_sm: answered with a data_sm_resp" data_sm_resp "$(e2e_events response | tail -n1 | e2e_json command)"
+e2e_ussd_expect "data_sm: menu" "$(e2e_json screen <<<"$r")" more "$home"
+e2e_assert_eq "data_sm: its echoed" 0902 "$(e2e_json screen <<<"$r" | e2e_ussd_its)"
 # an op no dialogue of this profile uses (USSN confirm, 19): stored, not answered
 s=$(step $a 19 0802 "" "" 1500)
 e2e_assert_eq "default: op 19 not answered" "" "$s"

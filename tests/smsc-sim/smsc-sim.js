@@ -759,7 +759,16 @@ function deliver(opts, cb, attempt) {
 		data_coding: opts.dcs,
 		short_message: opts.sm,
 	}, opts.tlvs || {});
-	const pdu = new smpp.PDU('deliver_sm', fields);
+	/* "command": "data_sm" — the same message as a data_sm, its octets in
+	 * message_payload (SMPP 3.4 4.7; some SMSCs deliver USSD so) */
+	let pdu;
+	if (opts.command === 'data_sm') {
+		for (const k of ['protocol_id', 'priority_flag', 'short_message']) delete fields[k];
+		fields.message_payload = opts.sm;
+		pdu = new smpp.PDU('data_sm', fields);
+	} else {
+		pdu = new smpp.PDU('deliver_sm', fields);
+	}
 	const m = splitUdh(opts.sm, opts.esm_class);
 	if (opts.redeliver) return deliverLosing(s, pdu, m, opts, cb);
 	let seqOut = null;
@@ -793,6 +802,7 @@ function deliver(opts, cb, attempt) {
 /* The deliver_sm event (extra: more fields, for the redelivery mode). */
 function emitDeliver(opts, m, sid, seq, attempt, extra) {
 	emit(Object.assign({ ev: 'deliver_sm', kind: opts.kind, sid, seq, attempt,
+		command: opts.command === 'data_sm' ? 'data_sm' : 'deliver_sm',
 		source: opts.source, dest: opts.dest, dcs: opts.dcs, esm_class: opts.esm_class,
 		udh: hex(m.udh), concat: m.concat, payload_hex: hex(m.payload),
 		text: decodeText(opts.dcs, m.payload) }, opts.meta || {},
@@ -1131,6 +1141,7 @@ async function ussdRequest(body) {
 	if (list.length !== 1) throw new Error('a USSD request is one deliver_sm: the text is too long');
 	if (umr !== null && list[0].tlvs.user_message_reference === undefined) list[0].tlvs.user_message_reference = umr;
 	if (body.sid) list[0].route = { sid: Number(body.sid) };
+	if (body.command === 'data_sm') list[0].command = 'data_sm';
 	if (!pickRx(list[0].route)) return { code: 409, body: { ok: false, error: 'no receiver or transceiver bound' } };
 	const waitMs = body.wait_ms !== undefined ? Number(body.wait_ms) : 5000;
 	if (!Number.isFinite(waitMs) || waitMs < 0) throw new Error('"wait_ms" must be a number of ms');
@@ -1250,6 +1261,8 @@ async function handleControl(req, res) {
 		const body = await readJson(req);
 		const list = buildMo(body);
 		if (body.sid) list.forEach((o) => { o.route = { sid: Number(body.sid) }; });
+		if (body.command === 'data_sm') list.forEach((o) => { o.command = 'data_sm'; });
+		else if (body.command !== undefined && body.command !== 'deliver_sm') throw new Error('"command" is deliver_sm or data_sm');
 		if (!pickRx(list[0] && list[0].route)) return reply(res, 409, { ok: false, error: 'no receiver or transceiver bound' });
 		const redeliver = body.redeliver !== undefined && parseBool('redeliver', body.redeliver);
 		if (redeliver) list.forEach((o) => { o.redeliver = true; });
