@@ -306,7 +306,7 @@ static void test_pages(void **state) {
   }
   /* a text longer than a page (a service's knowledge) is cut at
    * characters and read on, page by page, nothing lost */
-  char text[1200] = "";
+  char text[40 * 39 + 1] = ""; /* 40 times 13 characters of 3 bytes */
   for (int i = 0; i < 40; i++)
     strcat(text, "彩铃让来电者听到您选的歌。");
   const char *one[] = {text};
