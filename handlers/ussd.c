@@ -121,8 +121,8 @@ static void on_shown(vg_redis_t *r, redisReply *reply, void *data,
     return;
   }
   menu_t *m = menu(j);
-  vg_log_info("dispatch: MO %s: USSD %s page %d/%d %s (MT re-%s)", j->id,
-              vg_ussd_name(m->s.screen), m->s.page + 1, m->s.pages,
+  vg_log_info("dispatch: MO %s: USSD %s at %d%s %s (MT re-%s)", j->id,
+              vg_ussd_name(m->s.screen), m->s.at, m->s.next < 0 ? "" : " (more)",
               reply->type == REDIS_REPLY_STRING ? reply->str : "?", j->id);
   vg_job_acked(j);
 }
@@ -134,9 +134,9 @@ static void show_text(vg_mo_job_t *j, char *text) {
   vg_ussd_reply_t rep;
   vg_ussd_req_t req = {j->ussd_op, j->its, j->umr};
   vg_ussd_reply(profile(j), &req, 0, &rep);
-  char page[12], pages[12];
-  snprintf(page, sizeof page, "%d", m->s.page);
-  snprintf(pages, sizeof pages, "%d", m->s.pages);
+  char at[12], next[12];
+  snprintf(at, sizeof at, "%d", m->s.at);
+  snprintf(next, sizeof next, "%d", m->s.next);
   vg_fn_ussd_show_t a = {.prefix = j->d->cfg->prefix,
                          .now = vg_now_ms(),
                          .msisdn = j->from,
@@ -156,7 +156,7 @@ static void show_text(vg_mo_job_t *j, char *text) {
   vg_fn_ussd_show(&call, &a);
   const char *f[][2] = {{"sid", m->sid},         {"uid", m->uid},
                         {"screen", vg_ussd_name(m->s.screen)},
-                        {"page", page},          {"pages", pages},
+                        {"at", at},              {"next", next},
                         {"back", m->s.back},     {"to", m->s.to},
                         {"svc", m->s.svc},       {"month", m->s.month},
                         {"name", m->s.name},
@@ -192,7 +192,7 @@ static char *numbered(size_t k, const char *label) {
   return s;
 }
 
-/* Render screen m->s.screen, page m->s.page, from `head` (taken over) and
+/* Render screen m->s.screen, its page at m->s.at, from `head` (taken over) and
  * `l` (taken over), add its options, and show it (last: the dialogue's
  * last screen). */
 static void finish_screen(vg_mo_job_t *j, char *head, lines_t *l, int last) {
@@ -211,25 +211,8 @@ static void finish_screen(vg_mo_job_t *j, char *head, lines_t *l, int last) {
                    ? NULL
                    : render(j, VG_TPL_USSD_BACK, NULL, 0);
   char *hint = m->hint != VG_TPL_COUNT ? render(j, m->hint, NULL, 0) : NULL;
-  /* room on every page for the screen's longest hint: a hint shown moves
-   * no line to another page */
-  vg_tpl_id_t longest = vg_ussd_kind(m->s.screen) == VG_USSD_MSISDN
-                            ? VG_TPL_USSD_BAD_MSISDN
-                        : vg_ussd_kind(m->s.screen) == VG_USSD_MONTH
-                            ? VG_TPL_USSD_BAD_MONTH
-                        : m->s.screen == VG_USSD_S_REG_NAME
-                            ? VG_TPL_USSD_BAD_NAME
-                        : m->s.screen == VG_USSD_S_REG_OUTLET
-                            ? VG_TPL_USSD_BAD_OUTLET
-                            : VG_TPL_USSD_INVALID;
-  char *room = render(j, longest, NULL, 0);
-  int npages = 1;
-  char *text = vg_ussd_page(hint, room, head, (const char *const *)l->line,
-                            l->n, more, back, m->s.page, &npages);
-  free(room);
-  if (m->s.page >= npages)
-    m->s.page = npages - 1;
-  m->s.pages = npages;
+  char *text = vg_ussd_page(hint, head, (const char *const *)l->line, l->n,
+                            more, back, m->s.at, &m->s.next);
   for (size_t i = 0; i < l->n; i++)
     free(l->line[i]);
   free(head);
@@ -484,10 +467,10 @@ static void load_state(menu_t *m, const redisReply *h) {
   const char *v;
   if ((v = vg_reply_field(h, "screen")))
     m->s.screen = vg_ussd_by_name(v);
-  if ((v = vg_reply_field(h, "page")))
-    m->s.page = atoi(v);
-  if ((v = vg_reply_field(h, "pages")))
-    m->s.pages = atoi(v);
+  if ((v = vg_reply_field(h, "at")))
+    m->s.at = atoi(v);
+  if ((v = vg_reply_field(h, "next")))
+    m->s.next = atoi(v);
 #define FIELD(f)                                                              \
   if ((v = vg_reply_field(h, #f)))                                            \
   snprintf(m->s.f, sizeof m->s.f, "%s", v)
@@ -520,9 +503,14 @@ static void on_load(vg_redis_t *r, redisReply *reply, void *data,
   snprintf(m->staff, sizeof m->staff, "%s", str(reply, 2));
   m->who.optout = strcmp(str(reply, 4), "1") == 0;
   m->who.registered = m->status[0] != '\0';
-  m->who.can_register =
+  m->who.can_register = /* in the segments: may register (or act) */
       vg_promoter_in_segments(j->from, cfg->country_code, cfg->number_segments);
-  m->home = strcmp(m->status, "approved") == 0 ? VG_USSD_P_HOME : VG_USSD_S_HOME;
+  /* The promoter menu for whom the promoter commands take: approved, and a
+   * number of the segments (ZC, TJ, CX refuse any other by SMS). */
+  m->home = strcmp(m->status, "approved") == 0 && m->who.can_register
+                ? VG_USSD_P_HOME
+                : VG_USSD_S_HOME;
+  m->who.self = j->from;
   m->hint = VG_TPL_COUNT;
   char sid[VG_USSD_SID_MAX];
   vg_ussd_req_t req = {j->ussd_op, j->its, j->umr};

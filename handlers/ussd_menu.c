@@ -96,7 +96,7 @@ size_t vg_ussd_options(int screen, const vg_ussd_who_t *who, int *targets,
 void vg_ussd_start(vg_ussd_state_t *s, int home) {
   memset(s, 0, sizeof *s);
   s->screen = home;
-  s->pages = 1;
+  s->next = -1;
 }
 
 /* "12" -> 12; -1 unless 1 to 3 digits. */
@@ -130,7 +130,7 @@ static int item(const char *items, int k, char *out, size_t outsz) {
  * when the way is longer than the field). */
 static void push(vg_ussd_state_t *s) {
   char step[40];
-  snprintf(step, sizeof step, "%s.%d", vg_ussd_name(s->screen), s->page);
+  snprintf(step, sizeof step, "%s.%d", vg_ussd_name(s->screen), s->at);
   while (strlen(s->back) + strlen(step) + 2 > sizeof s->back) {
     char *slash = strchr(s->back, '/');
     if (slash == NULL)
@@ -149,12 +149,12 @@ static int pop(vg_ussd_state_t *s) {
   char *last = strrchr(s->back, '/');
   char *step = last ? last + 1 : s->back;
   char name[40];
-  int page = 0;
+  int at = 0;
   char *dot = strrchr(step, '.');
   snprintf(name, sizeof name, "%.*s", dot ? (int)(dot - step) : (int)strlen(step),
            step);
   if (dot)
-    page = atoi(dot + 1);
+    at = atoi(dot + 1);
   int screen = vg_ussd_by_name(name);
   if (last)
     *last = '\0';
@@ -163,10 +163,28 @@ static int pop(vg_ussd_state_t *s) {
   if (screen == VG_USSD_NONE)
     return 0;
   s->screen = screen;
-  s->page = page;
-  s->pages = page + 1; /* known again once it is shown */
+  s->at = at;
+  s->next = -1; /* known again once it is shown */
   return 1;
 }
+
+/* The hint for an answer a screen does not take: its input's own rule, or
+ * "choose again". */
+static vg_tpl_id_t hint_of(int screen) {
+  switch (vg_ussd_kind(screen)) {
+  case VG_USSD_MSISDN:
+    return VG_TPL_USSD_BAD_MSISDN;
+  case VG_USSD_MONTH:
+    return VG_TPL_USSD_BAD_MONTH;
+  case VG_USSD_TEXT:
+    return screen == VG_USSD_S_REG_NAME ? VG_TPL_USSD_BAD_NAME
+                                        : VG_TPL_USSD_BAD_OUTLET;
+  default:
+    return VG_TPL_USSD_INVALID;
+  }
+}
+
+vg_tpl_id_t vg_ussd_hint(int screen) { return hint_of(screen); }
 
 static void go(vg_ussd_state_t *s, int target, vg_ussd_step_t *out) {
   out->target = target;
@@ -174,8 +192,8 @@ static void go(vg_ussd_state_t *s, int target, vg_ussd_step_t *out) {
     return; /* an action: the state is its arguments */
   push(s);
   s->screen = target;
-  s->page = 0;
-  s->pages = 1;
+  s->at = 0;
+  s->next = -1;
   s->items[0] = '\0';
 }
 
@@ -185,10 +203,10 @@ void vg_ussd_step(vg_ussd_state_t *s, const char *input,
   out->target = s->screen;
   out->hint = VG_TPL_COUNT;
   if (strcmp(input, "#") == 0) {
-    if (s->page + 1 < s->pages)
-      s->page++;
+    if (s->next > s->at)
+      s->at = s->next;
     else
-      out->hint = VG_TPL_USSD_INVALID;
+      out->hint = hint_of(s->screen);
     return;
   }
   if (strcmp(input, "00") == 0) {
@@ -235,6 +253,11 @@ void vg_ussd_step(vg_ussd_state_t *s, const char *input,
       if (!pop(s))
         vg_ussd_start(s, home);
       out->target = s->screen;
+      return;
+    }
+    if (vg_msisdn_normalize(input, cc, m, NULL) == 0 && who->self &&
+        strcmp(m, who->self) == 0) {
+      out->hint = VG_TPL_USSD_BAD_SELF; /* as TJ and ZS refuse it */
       return;
     }
     if (vg_msisdn_normalize(input, cc, m, NULL) == 0) {
@@ -336,86 +359,77 @@ static size_t cut(const char *page, const char *line, const char *foot) {
   return best;
 }
 
-char *vg_ussd_page(const char *hint, const char *room, const char *head,
+char *vg_ussd_page(const char *hint, const char *head,
                    const char *const *lines, size_t nlines, const char *more,
-                   const char *back, int page, int *npages) {
-  if (room == NULL || (hint && strlen(hint) > strlen(room)))
-    room = hint;
-  /* head is the first line */
+                   const char *back, int at, int *next) {
+  /* the text: head, then the lines, a newline after each */
   size_t n = nlines + 1;
   const char **all = vg_malloc(n * sizeof *all);
   all[0] = head ? head : "";
   for (size_t i = 0; i < nlines; i++)
     all[i + 1] = lines[i];
-  size_t i = 0;
-  const char *rest = NULL; /* what is left of a line cut at a page's end */
-  char *want = NULL;
-  int p = 0;
-  while (i < n && (all[i] == NULL || *all[i] == '\0'))
-    i++; /* nothing to show of an empty head */
-  for (;;) {
-    char *text = vg_strdup(room ? room : "");
-    int added = 0;
-    while (i < n) {
-      const char *line = rest ? rest : all[i];
-      int last = i == n - 1;
-      char *foot = footer(more, back, last);
-      if (fits_with(text, line, foot)) {
-        char *t = join(text, line);
-        free(text);
-        text = t;
-        rest = NULL;
-        i++;
-        added++;
-        free(foot);
-        continue;
-      }
-      /* A line that would not fit a page of its own is cut to fill this
-       * one; any other waits for the next page. */
-      char *fresh = footer(more, back, 0);
-      int alone = fits_with(room ? room : "", line, fresh);
-      free(fresh);
-      if (!alone || added == 0) {
-        char *mfoot = footer(more, back, 0);
-        size_t k = cut(text, line, mfoot);
-        free(mfoot);
-        char *piece = vg_malloc(k + 1);
-        memcpy(piece, line, k);
-        piece[k] = '\0';
-        char *t = join(text, piece);
-        free(piece);
-        free(text);
-        text = t;
-        rest = line[k] ? line + k : NULL;
-        if (rest == NULL)
-          i++;
-      }
-      free(foot);
+  size_t i = 0, off = 0, pos = 0;
+  for (; i < n; i++) { /* the line `at` falls in */
+    size_t len = strlen(all[i]);
+    if ((size_t)at < pos + len + 1) {
+      off = (size_t)at - pos;
       break;
     }
-    int done = i >= n && rest == NULL;
-    char *foot = footer(more, back, done);
-    /* the room laid out for a hint: the hint, or nothing */
-    size_t skip = room ? strlen(room) : 0;
-    const char *body = text + skip;
-    if (*body == '\n')
-      body++;
-    char *shown = join(hint, body);
-    char *full = join(shown, foot);
-    free(shown);
-    free(text);
-    free(foot);
-    if (p == page || (done && want == NULL)) {
-      free(want);
-      want = full;
-    } else {
-      free(full);
-    }
-    p++;
-    if (done)
-      break;
+    pos += len + 1;
   }
+  if (at < 0 || i >= n || off > strlen(all[i])) { /* beyond: the start */
+    i = 0;
+    off = 0;
+    pos = 0;
+  }
+  char *text = vg_strdup(hint ? hint : "");
+  int added = 0;
+  while (i < n) {
+    const char *line = all[i] + off;
+    if (*line == '\0') { /* an empty head, or a line ended by a cut */
+      pos += strlen(all[i]) + 1;
+      i++;
+      off = 0;
+      continue;
+    }
+    int last = i == n - 1;
+    char *foot = footer(more, back, last);
+    int fit = fits_with(text, line, foot);
+    free(foot);
+    if (fit) {
+      char *t = join(text, line);
+      free(text);
+      text = t;
+      pos += strlen(all[i]) + 1;
+      i++;
+      off = 0;
+      added++;
+      continue;
+    }
+    /* A line that would not fit a page of its own is cut to fill this
+     * one; any other waits for the next page. */
+    char *mfoot = footer(more, back, 0);
+    int alone = fits_with("", line, mfoot);
+    if (!alone || added == 0) {
+      size_t k = cut(text, line, mfoot);
+      char *piece = vg_malloc(k + 1);
+      memcpy(piece, line, k);
+      piece[k] = '\0';
+      char *t = join(text, piece);
+      free(piece);
+      free(text);
+      text = t;
+      off += k;
+    }
+    free(mfoot);
+    break;
+  }
+  int done = i >= n;
+  *next = done ? -1 : (int)(pos + off);
+  char *foot = footer(more, back, done);
+  char *page = join(text, foot);
+  free(foot);
+  free(text);
   free(all);
-  *npages = p;
-  return want;
+  return page;
 }

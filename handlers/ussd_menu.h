@@ -57,7 +57,8 @@ typedef enum {
 typedef struct {
   int optout;       /* opted out of marketing SMS */
   int registered;   /* has a promoter record (any state) */
-  int can_register; /* not registered, number in [promoters] number_segments */
+  int can_register; /* number in [promoters] number_segments */
+  const char *self; /* the number dialling (normalised), or NULL */
 } vg_ussd_who_t;
 
 vg_ussd_kind_t vg_ussd_kind(int screen);
@@ -79,8 +80,11 @@ size_t vg_ussd_options(int screen, const vg_ussd_who_t *who, int *targets,
 #define VG_USSD_BACK_MAX 160
 typedef struct {
   int screen;
-  int page, pages; /* the page shown, of how many */
-  char back[VG_USSD_BACK_MAX]; /* "SCREEN.page/..." the way back, last last */
+  /* Where the page shown starts, and where "#" goes: byte offsets into the
+   * screen's text (its head and lines, a newline after each); next -1
+   * when the page shown is the last. */
+  int at, next;
+  char back[VG_USSD_BACK_MAX]; /* "SCREEN.at/..." the way back, last last */
   char to[VG_MSISDN_MAX];      /* the number entered */
   char svc[16];                /* the service (or offer code) picked */
   char month[8];               /* YYYYMM asked for */
@@ -90,6 +94,10 @@ typedef struct {
   char outlet[VG_CMD_ARG_MAX];
   char items[VG_USSD_ITEMS_MAX]; /* keys of the list shown, "a,b,c" */
 } vg_ussd_state_t;
+
+/* The hint for an answer `screen` does not take (an input's own rule, or
+ * "choose again"): the line a re-prompt shows. */
+vg_tpl_id_t vg_ussd_hint(int screen);
 
 /* A fresh dialogue on `home`. */
 void vg_ussd_start(vg_ussd_state_t *s, int home);
@@ -113,17 +121,21 @@ void vg_ussd_step(vg_ussd_state_t *s, const char *input,
                   vg_ussd_step_t *out);
 
 /*
- * Page `page` (0-based) of a screen: `head` (page 0), `lines` in order
- * (a line longer than a page is cut at characters), then `more` when
- * pages follow, then `back` (NULL: none, the home screen); `hint` (or
- * NULL) first.  The pages are laid out with room for `room` (the longest
- * hint; NULL: none) on each, so that a hint shown leaves every line on
- * the page it was on.  Each page fits one USSD message (gateway/ussd.h).
- * Returns the page (malloc'd; the last one when `page` is beyond) with
- * *npages set.
+ * The page of a screen that starts `at` bytes into its text (`head`, then
+ * `lines`, a newline after each): `hint` (or NULL) first, then what fits
+ * of the text from there (a line is moved whole to the next page unless
+ * it would not fit a page of its own: then it is cut at characters and
+ * goes on), then `more` when text is left, then `back` (NULL: none, the
+ * home screen).  It fits one USSD message (gateway/ussd.h).  *next is
+ * where the following page starts, -1 when none does.  An `at` beyond the
+ * text starts at its beginning.  Returns the page, malloc'd.
+ *
+ * Pages go by position, not by number: a hint shown on a page may leave
+ * less room for the text, and "#" then goes on from the last line shown,
+ * so that nothing is skipped.
  */
-char *vg_ussd_page(const char *hint, const char *room, const char *head,
+char *vg_ussd_page(const char *hint, const char *head,
                    const char *const *lines, size_t nlines, const char *more,
-                   const char *back, int page, int *npages);
+                   const char *back, int at, int *next);
 
 #endif

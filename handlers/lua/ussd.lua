@@ -75,7 +75,8 @@ end
 -- ussd_view: the data of a screen (handlers/ussd_menu.h's views).
 --   services: code, name of each enabled service, by code
 --   service:  name, price, knowledge, enabled of service `arg`
---   offers:   code, name of each offer open to an answer (pending)
+--   offers:   code, name of each offer open to an answer (pending, or
+--             declined and not lapsed: a reply code still confirms it)
 --   offer:    service, name, price of the open offer with code `arg`
 --   active:   code, name of each service active through vasgw
 --   months:   the promoter's counters of month arg and, unless "", arg2
@@ -97,15 +98,14 @@ local function ussd_view(a)
     local f = redis.call('HMGET', P .. ':svc:' .. a.arg, 'name', 'price', 'knowledge', 'enabled')
     for i = 1, 4 do out[i] = f[i] or '' end
   elseif what == 'offers' or what == 'offer' then
+    -- open to an answer, as by SMS: pending, or declined and not lapsed
     local open = offers_of(P, m, a.now)
     for _, e in ipairs(open) do
-      if e.state == 'pending' then
-        if what == 'offers' then
-          out[#out + 1] = e.code; out[#out + 1] = svc_name(P, e.svc)
-        elseif e.code == a.arg then
-          local f = redis.call('HMGET', P .. ':svc:' .. e.svc, 'name', 'price')
-          out = {e.svc, f[1] or e.svc, f[2] or ''}
-        end
+      if what == 'offers' then
+        out[#out + 1] = e.code; out[#out + 1] = svc_name(P, e.svc)
+      elseif e.code == a.arg then
+        local f = redis.call('HMGET', P .. ':svc:' .. e.svc, 'name', 'price')
+        out = {e.svc, f[1] or e.svc, f[2] or ''}
       end
     end
   elseif what == 'months' then

@@ -57,7 +57,7 @@ e2e_ussd_expect "the last item picked" "$s" more \
 s=$(e2e_ussd_answer $prom 0)
 e2e_ussd_expect "0: back to the page left" "$s" more "$lastpage"
 s=$(e2e_ussd_answer $prom 00)
-home=$'推广员菜单（工号10001）\n1 推荐业务\n2 查询佣金\n3 业务知识'
+home=$'推广员菜单（工号10001）\n1 推荐业务\n2 查询佣金\n3 业务知识\n4 我的自助服务'
 e2e_ussd_expect "00: home" "$s" more "$home"
 
 # --- answers that are not choices -------------------------------------------
@@ -137,5 +137,5 @@ sleep 1
 e2e_assert_eq "no stray screen on the restart" "$n" "$(screens_to $prom)"
 s=$(e2e_ussd_answer $prom 13800138001)
 e2e_ussd_expect "another node carries the dialogue on" "$s" more \
-	"$(printf '向13800138001推荐：\n1 彩铃\n2 二十个字的业务名称二十个字的业务名称0\n#下一页\n0返回 00主页')"
+	"$(printf '向13800138001推荐：\n1 彩铃\n2 二十个字的业务名称二十个字的业务名称0\n3 二十个字的业务名称二十个字的业务名称1\n#下一页\n0返回 00主页')"
 e2e_pass

@@ -7,7 +7,10 @@
 # activates it; the promoter's next 查询佣金 shows the activation and
 # 最近发展 the development with its audit state, 其他月份 any month (as
 # CX YYYYMM); 业务知识 shows a service
-# and sends its knowledge SMS to a subscriber.  Every order and offer made
+# and sends its knowledge SMS to a subscriber; 我的自助服务 is the
+# subscriber menu; the promoter's own number is refused where it is
+# entered; a promoter whose number left the segments gets the subscriber
+# menu, as its SMS commands are refused.  Every order and offer made
 # from the menu carries channel ussd.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 e2e_init ussd_promoter
@@ -41,7 +44,7 @@ e2e_wait_sms $agent 3 # the two last screens and the approval SMS
 e2e_assert_match "approval SMS" "您已成为推广员，工号10001" "$(e2e_last_sms $agent)"
 
 # 1 推荐业务: a bad number is asked again, then the number, CL, confirm.
-home=$'推广员菜单（工号10001）\n1 推荐业务\n2 查询佣金\n3 业务知识'
+home=$'推广员菜单（工号10001）\n1 推荐业务\n2 查询佣金\n3 业务知识\n4 我的自助服务'
 s=$(e2e_ussd_dial $agent)
 e2e_ussd_expect "promoter menu" "$s" more "$home"
 s=$(e2e_ussd_answer $agent 1)
@@ -49,6 +52,9 @@ e2e_ussd_expect "number asked" "$s" more $'请输入用户手机号：\n0返回 
 s=$(e2e_ussd_answer $agent 1380013)
 e2e_ussd_expect "bad number: asked again" "$s" more \
 	$'号码有误，请输入11位手机号。\n请输入用户手机号：\n0返回 00主页'
+s=$(e2e_ussd_answer $agent 13900139001)
+e2e_ussd_expect "its own number: refused there, as TJ refuses it" "$s" more \
+	$'不能向本人号码推荐，请输入用户手机号。\n请输入用户手机号：\n0返回 00主页'
 s=$(e2e_ussd_answer $agent 13800138000)
 e2e_ussd_expect "services" "$s" more $'向13800138000推荐：\n1 彩铃\n2 手机报\n0返回 00主页'
 s=$(e2e_ussd_answer $agent 1)
@@ -122,6 +128,26 @@ s=$(e2e_ussd_answer $agent 13800138001)
 e2e_ussd_expect "sent" "$s" last "工号10001向13800138001推荐：彩铃已发送(回复1)"
 e2e_wait_sms_exact $other 1
 e2e_assert_match "the knowledge SMS" "彩铃让来电者听到您选的歌。.*回复1开通" "$(e2e_last_sms $other)"
+
+# 4 我的自助服务: a promoter is a subscriber too.
+s=$(e2e_ussd_dial $agent)
+s=$(e2e_ussd_answer $agent 4)
+e2e_ussd_expect "its own services" "$s" more \
+	$'自助服务\n1 待确认的推荐\n2 我开通的业务\n3 退订推荐短信\n4 我的推广员注册\n0返回 00主页'
+s=$(e2e_ussd_answer $agent 00)
+e2e_ussd_expect "00: the promoter menu" "$s" more "$home"
+e2e_ussd_abort $agent
+
+# Approved, but the number is no longer in [promoters] number_segments: the
+# promoter commands refuse it by SMS, and the menu is the subscriber's.
+e2e_stop_vasgwd
+e2e_write_conf promoters.number_segments=138
+e2e_start_vasgwd
+e2e_wait_bound
+s=$(e2e_ussd_dial $agent)
+e2e_ussd_expect "outside the segments: the subscriber menu" "$s" more \
+	$'自助服务\n1 待确认的推荐\n2 我开通的业务\n3 退订推荐短信\n4 我的推广员注册'
+e2e_ussd_abort $agent
 
 e2e_wait_drained
 e2e_assert_eq "no session left" "" "$(e2e_redis KEYS 'vasgw:ussd:*' | grep -v late)"

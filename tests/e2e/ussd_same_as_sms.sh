@@ -75,6 +75,11 @@ same "decline" "$s"
 for m in $sms $ussd; do
 	e2e_assert_eq "$m: SJB declined" declined "$(field vasgw:offer:$(offer_of $m 2) state)"
 done
+# declined, it is still open to an answer, by SMS and in the menu alike
+s=$(e2e_ussd_dial $ussd)
+s=$(e2e_ussd_answer $ussd 1)
+e2e_ussd_expect "a declined offer still listed" "$s" more $'待确认的推荐：\n1 手机报\n0返回 00主页'
+e2e_ussd_abort $ussd
 
 # Cancel CL: QX CL, and the menu's services.
 e2e_mo $sms "QX CL"

@@ -494,6 +494,8 @@ static void ussd_stories(void) {
   dialogue(PROM, (const char *const[]){"2", "#", "1", "0", "00", "3", "1",
                                        "1", "13800138002", NULL});
   dialogue(PROM, (const char *const[]){"2", "2", "13", "202612", NULL});
+  /* its own number; its own services */
+  dialogue(PROM, (const char *const[]){"1", "13900139000", "4", "1", NULL});
   /* a catalogue with nothing enabled, no development yet */
   redis_do("DEL vasgw:devs:promoter:" PROM);
   redis_do("HSET vasgw:svc:CL enabled 0");

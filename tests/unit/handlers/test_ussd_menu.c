@@ -21,8 +21,8 @@
 #include "handlers/templates.h"
 #include "handlers/ussd_menu.h"
 
-static const vg_ussd_who_t subscriber = {.optout = 0, .registered = 0,
-                                         .can_register = 1};
+static const vg_ussd_who_t subscriber = {
+    .optout = 0, .registered = 0, .can_register = 1, .self = "8613900139009"};
 
 /* --- the table ------------------------------------------------------------- */
 
@@ -30,7 +30,7 @@ static void test_table(void **state) {
   (void)state;
   int reached[VG_USSD_NSCREENS] = {0};
   reached[VG_USSD_P_HOME] = reached[VG_USSD_S_HOME] = 1;
-  vg_ussd_who_t all[] = {{0, 0, 1}, {1, 1, 0}};
+  vg_ussd_who_t all[] = {{0, 0, 1, NULL}, {1, 1, 0, NULL}};
   for (int s = VG_USSD_NONE + 1; s < VG_USSD_NSCREENS; s++) {
     const char *name = vg_ussd_name(s);
     assert_non_null(name);
@@ -75,10 +75,10 @@ static void test_options_by_who(void **state) {
     vg_ussd_who_t who;
     const char *words;
   } cases[] = {
-      {{0, 0, 1}, "offers services optout register"},
-      {{1, 0, 1}, "offers services optin register"},
-      {{0, 0, 0}, "offers services optout"},   /* outside the segments */
-      {{0, 1, 1}, "offers services optout promoter"}, /* registered */
+      {{0, 0, 1, NULL}, "offers services optout register"},
+      {{1, 0, 1, NULL}, "offers services optin register"},
+      {{0, 0, 0, NULL}, "offers services optout"}, /* outside the segments */
+      {{0, 1, 1, NULL}, "offers services optout promoter"}, /* registered */
   };
   for (size_t c = 0; c < VG_ARRAY_SIZE(cases); c++) {
     int targets[VG_USSD_MAX_OPTIONS];
@@ -103,7 +103,7 @@ static vg_ussd_step_t step(vg_ussd_state_t *s, const char *in,
 
 static void test_steps_promoter(void **state) {
   (void)state;
-  vg_ussd_who_t who = {0, 1, 0};
+  vg_ussd_who_t who = {0, 1, 1, "8613900139000"};
   vg_ussd_state_t s;
   vg_ussd_start(&s, VG_USSD_P_HOME);
   /* a choice that is not one: the same screen, the hint */
@@ -123,17 +123,23 @@ static void test_steps_promoter(void **state) {
   r = step(&s, "1380013800", &who, VG_USSD_P_HOME);
   assert_int_equal(r.target, VG_USSD_P_REC_NUMBER);
   assert_int_equal(r.hint, VG_TPL_USSD_BAD_MSISDN);
+  r = step(&s, "13900139000", &who, VG_USSD_P_HOME); /* the promoter's own */
+  assert_int_equal(r.target, VG_USSD_P_REC_NUMBER);
+  assert_int_equal(r.hint, VG_TPL_USSD_BAD_SELF);
+  r = step(&s, "#", &who, VG_USSD_P_HOME); /* no page: the input's hint */
+  assert_int_equal(r.hint, VG_TPL_USSD_BAD_MSISDN);
   r = step(&s, "13800138000", &who, VG_USSD_P_HOME);
   assert_int_equal(r.target, VG_USSD_P_REC_SERVICE);
   assert_string_equal(s.to, "8613800138000");
   /* a list of two: 3 is not one, 2 is SJB */
   snprintf(s.items, sizeof s.items, "CL,SJB");
-  s.pages = 2;
+  s.next = 40; /* as the page shown said */
   r = step(&s, "#", &who, VG_USSD_P_HOME);
-  assert_int_equal(s.page, 1);
+  assert_int_equal(s.at, 40);
+  s.next = -1; /* the last page */
   r = step(&s, "#", &who, VG_USSD_P_HOME);
   assert_int_equal(r.hint, VG_TPL_USSD_INVALID);
-  assert_int_equal(s.page, 1);
+  assert_int_equal(s.at, 40);
   r = step(&s, "3", &who, VG_USSD_P_HOME);
   assert_int_equal(r.hint, VG_TPL_USSD_INVALID);
   r = step(&s, "2", &who, VG_USSD_P_HOME);
@@ -142,7 +148,7 @@ static void test_steps_promoter(void **state) {
   /* back: the list again, on the page it was left at */
   r = step(&s, "0", &who, VG_USSD_P_HOME);
   assert_int_equal(r.target, VG_USSD_P_REC_SERVICE);
-  assert_int_equal(s.page, 1);
+  assert_int_equal(s.at, 40);
   r = step(&s, "0", &who, VG_USSD_P_HOME);
   assert_int_equal(r.target, VG_USSD_P_REC_NUMBER);
   r = step(&s, "13800138000", &who, VG_USSD_P_HOME);
@@ -222,7 +228,7 @@ static void test_steps_subscriber(void **state) {
 /* The way back keeps the latest steps when it is longer than its field. */
 static void test_long_way_back(void **state) {
   (void)state;
-  vg_ussd_who_t who = {0, 1, 0};
+  vg_ussd_who_t who = {0, 1, 1, "8613900139000"};
   vg_ussd_state_t s;
   vg_ussd_start(&s, VG_USSD_P_HOME);
   for (int i = 0; i < 40; i++) {
@@ -248,85 +254,104 @@ static int fits(const char *t) {
   return vg_ussd_fits(t, &n);
 }
 
+/* Every page from the first, following "#" (next), with `hint` on page
+ * `hinted` (-1: none): the pages, at most 40. */
+static int all_pages(const char *hint, int hinted, const char *head,
+                     const char *const *lines, size_t n, char *out[40]) {
+  int at = 0, k = 0;
+  for (; k < 40; k++) {
+    int next;
+    out[k] = vg_ussd_page(k == hinted ? hint : NULL, head, lines, n,
+                          "#下一页", "0返回 00主页", at, &next);
+    if (next < 0)
+      return k + 1;
+    assert_true(next > at);
+    at = next;
+  }
+  fail_msg("more than 40 pages");
+  return k;
+}
+
 static void test_pages(void **state) {
   (void)state;
-  int n = 0;
+  int next = 0;
   /* short: one page, the back line last */
   const char *few[] = {"1 彩铃", "2 手机报"};
-  char *p = vg_ussd_page(NULL, NULL, "向13800138000推荐：", few, 2, "#下一页",
-                         "0返回 00主页", 0, &n);
-  assert_int_equal(n, 1);
+  char *p = vg_ussd_page(NULL, "向13800138000推荐：", few, 2, "#下一页",
+                         "0返回 00主页", 0, &next);
+  assert_int_equal(next, -1);
   assert_string_equal(p, "向13800138000推荐：\n1 彩铃\n2 手机报\n0返回 00主页");
   free(p);
-  /* the home screen: no back line */
-  p = vg_ussd_page(NULL, NULL, "自助服务", few, 2, "#下一页", NULL, 0, &n);
-  assert_string_equal(p, "自助服务\n1 彩铃\n2 手机报");
+  /* the home screen: no back line; a hint first */
+  p = vg_ussd_page("输入有误，请重新选择。", "自助服务", few, 2, "#下一页", NULL, 0,
+                   &next);
+  assert_string_equal(p, "输入有误，请重新选择。\n自助服务\n1 彩铃\n2 手机报");
   free(p);
   /* thirty services of the longest names: pages that each fit, every item
-   * on exactly one, in order, "#" on all but the last */
+   * on exactly one, whole, in order, "#" on all but the last */
   char names[30][96];
   const char *lines[30];
   for (int i = 0; i < 30; i++) {
-    snprintf(names[i], sizeof names[i], "%d 二十个字的业务名称二十个字的业务名称%02d",
-             i + 1, i);
+    snprintf(names[i], sizeof names[i],
+             "%d 二十个字的业务名称二十个字的业务名称%02d", i + 1, i);
     lines[i] = names[i];
   }
-  int pages = 0;
-  free(vg_ussd_page(NULL, "输入有误，请重新选择。", "业务知识：", lines, 30,
-                    "#下一页", "0返回 00主页", 0, &pages));
+  char *pg[40];
+  int pages = all_pages(NULL, -1, "业务知识：", lines, 30, pg);
   assert_true(pages > 5);
   int seen = 0;
   for (int k = 0; k < pages; k++) {
-    int again;
-    p = vg_ussd_page("输入有误，请重新选择。", "输入有误，请重新选择。",
-                     "业务知识：", lines, 30, "#下一页", "0返回 00主页", k,
-                     &again);
-    assert_true(fits(p));
-    assert_true(strncmp(p, "输入有误", strlen("输入有误")) == 0);
-    assert_int_equal(strstr(p, "#下一页") != NULL, k < again - 1);
+    assert_true(fits(pg[k]));
+    assert_int_equal(strstr(pg[k], "#下一页") != NULL, k < pages - 1);
     for (int i = 0; i < 30; i++)
-      if (strstr(p, names[i]))
+      if (strstr(pg[k], names[i]))
         seen++;
-    free(p);
+    free(pg[k]);
   }
   assert_int_equal(seen, 30);
-  /* with the room laid out, a hint shown moves no line: the same page
-   * with and without it */
-  for (int k = 0; k < pages; k++) {
-    int a, b;
-    char *plain = vg_ussd_page(NULL, "输入有误，请重新选择。", "业务知识：", lines,
-                               30, "#下一页", "0返回 00主页", k, &a);
-    char *hinted = vg_ussd_page("输入有误，请重新选择。", "输入有误，请重新选择。",
-                                "业务知识：", lines, 30, "#下一页",
-                                "0返回 00主页", k, &b);
-    assert_int_equal(a, b);
-    assert_string_equal(hinted + strlen("输入有误，请重新选择。\n"), plain);
-    free(plain);
-    free(hinted);
+  /* a hint on page 2 leaves less room: "#" goes on from the last line it
+   * showed, so that every item is still on a page */
+  int hpages = all_pages("输入有误，请重新选择。", 2, "业务知识：", lines, 30, pg);
+  assert_true(hpages >= pages);
+  seen = 0;
+  for (int k = 0; k < hpages; k++) {
+    assert_true(fits(pg[k]));
+    if (k == 2)
+      assert_true(strncmp(pg[k], "输入有误", strlen("输入有误")) == 0);
+    for (int i = 0; i < 30; i++)
+      if (strstr(pg[k], names[i]))
+        seen++;
+    free(pg[k]);
   }
+  assert_int_equal(seen, 30);
+  /* a line that fits a page is never cut: a screen's head of 60
+   * characters stays whole on the first page */
+  const char *one_line[] = {"1 确认"};
+  p = vg_ussd_page(NULL,
+                   "向13800138000推荐一二三四五六七八九十一二三四五六七八九十"
+                   "（每月十元含国内流量一百兆每月十元含国内流）？",
+                   one_line, 1, "#下一页", "0返回 00主页", 0, &next);
+  assert_int_equal(next, -1);
+  assert_non_null(strstr(p, "内流）？\n1 确认\n0返回 00主页"));
+  free(p);
   /* a text longer than a page (a service's knowledge) is cut at
    * characters and read on, page by page, nothing lost */
   char text[40 * 39 + 1] = ""; /* 40 times 13 characters of 3 bytes */
   for (int i = 0; i < 40; i++)
     strcat(text, "彩铃让来电者听到您选的歌。");
   const char *one[] = {text};
-  p = vg_ussd_page(NULL, NULL, "【彩铃】5元/月", one, 1, "#下一页", "0返回 00主页", 0,
-                   &pages);
-  free(p);
+  pages = all_pages(NULL, -1, "【彩铃】5元/月", one, 1, pg);
   assert_true(pages >= 7);
   char joined[4000] = "";
   for (int k = 0; k < pages; k++) {
-    int again;
-    p = vg_ussd_page(NULL, NULL, "【彩铃】5元/月", one, 1, "#下一页", "0返回 00主页",
-                     k, &again);
-    assert_true(fits(p));
-    char *body = p;
+    assert_true(fits(pg[k]));
+    char *body = pg[k];
     if (k == 0)
-      body = strchr(p, '\n') + 1;
+      body = strchr(pg[k], '\n') + 1;
     char *end = strstr(body, k < pages - 1 ? "\n#下一页" : "\n0返回");
     assert_non_null(end);
     strncat(joined, body, (size_t)(end - body));
-    free(p);
+    free(pg[k]);
   }
   assert_string_equal(joined, text);
   /* GSM text has 182 characters a screen */
@@ -334,16 +359,15 @@ static void test_pages(void **state) {
   memset(en, 'a', 300);
   en[300] = '\0';
   const char *e[] = {en};
-  p = vg_ussd_page(NULL, NULL, "Head", e, 1, "# more", "0 back 00 home", 0, &pages);
+  p = vg_ussd_page(NULL, "Head", e, 1, "# more", "0 back 00 home", 0, &next);
   size_t chars;
   assert_true(vg_ussd_fits(p, &chars));
   assert_true(chars > 170 && chars <= VG_USSD_GSM_MAX);
-  assert_int_equal(pages, 2);
+  assert_true(next > 0);
   free(p);
-  /* asked for a page past the last: the last */
-  p = vg_ussd_page(NULL, NULL, "Head", e, 1, "# more", "0 back 00 home", 9, &pages);
-  assert_non_null(strstr(p, "0 back"));
-  assert_null(strstr(p, "# more"));
+  /* a position past the text (the list got shorter): the first page */
+  p = vg_ussd_page(NULL, "Head", e, 1, "# more", "0 back 00 home", 9999, &next);
+  assert_true(strncmp(p, "Head\n", 5) == 0);
   free(p);
 }
 

@@ -116,10 +116,12 @@ static void test_view(void **state) {
   VG_EXPECT(view("service", "CL", ""),
             "[\"彩铃\",\"5元/月\",\"听歌\",\"1\"]");
   VG_EXPECT(view("service", "NONE", ""), "[\"\",\"\",\"\",\"\"]");
-  /* pending and open only: not the declined, not the lapsed */
-  VG_EXPECT(view("offers", "", ""), "[\"1\",\"手机报\"]");
+  /* open to an answer, as by SMS: the pending and the declined, not the
+   * lapsed */
+  VG_EXPECT(view("offers", "", ""), "[\"1\",\"手机报\",\"2\",\"彩铃\"]");
   VG_EXPECT(view("offer", "1", ""), "[\"SJB\",\"手机报\",\"3元/月\"]");
-  VG_EXPECT(view("offer", "2", ""), "[]");
+  VG_EXPECT(view("offer", "2", ""), "[\"CL\",\"彩铃\",\"5元/月\"]");
+  VG_EXPECT(view("offer", "3", ""), "[]");
   /* active through vasgw only */
   VG_EXPECT(view("active", "", ""), "[\"CL\",\"彩铃\"]");
   VG_EXPECT(view("months", "202601", "202512"),
