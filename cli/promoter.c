@@ -221,7 +221,8 @@ int vg_cli_promoter_status(cli_t *c, int nw, const char **words) {
                                .reason = reason,
                                .msg_ttl = (long long)c->cfg.msg_ttl_days * 86400,
                                .template = x.tpl,
-                               .status_word = x.word};
+                               .status_word = x.word,
+                               .ussd_code = c->cfg.ussd_service_code};
   vg_fcall_t call = VG_FCALL_INIT;
   vg_fn_promoter_status(&call, &a);
   redisReply *r = vg_cli_fcall(c, &call);

@@ -166,7 +166,8 @@ int vg_promoter_import_write(redisContext *rc, const vg_config_t *cfg,
     vg_fn_promoter_import_t a = {.prefix = cfg->prefix,
                                  .now = now,
                                  .msg_ttl = (long long)cfg->msg_ttl_days * 86400,
-                                 .template = approved_text};
+                                 .template = approved_text,
+                                 .ussd_code = cfg->ussd_service_code};
     vg_fn_promoter_import(&call, &a);
     for (size_t i = done; i < done + k; i++) {
       vg_fn_promoter_import_promoters_t g = {.msisdn = in->rows[i].msisdn,

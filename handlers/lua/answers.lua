@@ -77,6 +77,7 @@ local function mo_reply(a)
   end
   local function answer(name, vars, offer, order)
     vars.service_number = a.service_number
+    vars.ussd_code = a.ussd_code
     local c = counters()
     local text = render(T[name], vars)
     if a.ussd_op > 0 then

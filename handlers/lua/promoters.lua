@@ -39,7 +39,8 @@ local function promoter_status(a)
   redis.call('HSET', k, 'status', a.status, 'reason', a.reason, 'updated_at', now)
   redis.call('HINCRBY', P .. ':stats', 'promoters_' .. a.status, 1)
   local text = render(a.template, {name = f[2], staff_no = f[3], outlet = f[4] or '',
-                                   reason = a.reason, status = a.status_word})
+                                   reason = a.reason, status = a.status_word,
+                                   ussd_code = a.ussd_code})
   local c = counters()
   mt_put(P, {id = id, to = m, text = text, origin = 'promoter'}, now, a.msg_ttl, 0, c)
   count_flush(P, c)
@@ -57,7 +58,7 @@ local function promoter_import(a)
   for p in a.promoters() do
     local r = promoter_register(P, now, p.msisdn, p.name, p.outlet, 'approved', 'import')
     if r[1] == 1 then
-      local text = render(a.template, {name = r[4], staff_no = r[3], outlet = r[5]})
+      local text = render(a.template, {name = r[4], staff_no = r[3], outlet = r[5], ussd_code = a.ussd_code})
       mt_put(P, {id = 'pr-' .. p.msisdn .. '-approved-' .. now, to = p.msisdn, text = text,
                  origin = 'promoter'}, now, a.msg_ttl, 0, c)
     end

@@ -29,7 +29,7 @@ pa=8613900139001
 # One SMS, the welcome (promoter_approved) with the first staff number.
 e2e_wait_sms_exact $pa 1
 e2e_assert_eq "the promoter's staff number" 10001 "$(e2e_redis HGET vasgw:promoter:$pa staff_no)"
-e2e_assert_eq "the welcome SMS" "张三，您已成为推广员，工号10001。推荐：TJ 手机号 业务代码；业务代码：YW；佣金：CX。" \
+e2e_assert_eq "the welcome SMS" "张三，您已成为推广员，工号10001。发TJ推荐、YW查代码、CX查佣金，或拨*123*8#用菜单。" \
 	"$(e2e_sms_to $pa)"
 
 # Three subscribers, one offer each, each confirmed.

@@ -48,12 +48,12 @@ e2e_vasgw promoter approve 13900139001 >/dev/null || e2e_fail "promoter approve 
 e2e_vasgw promoter disable 13900139001 --reason 离职 >/dev/null || e2e_fail "promoter disable failed"
 e2e_wait_sms_exact $pa 4
 e2e_assert_eq "approve, then disable: the promoter told each, every word filled in" \
-	"张三，您已成为推广员，工号10001。推荐：TJ 手机号 业务代码；业务代码：YW；佣金：CX。
+	"张三，您已成为推广员，工号10001。发TJ推荐、YW查代码、CX查佣金，或拨*123*8#用菜单。
 张三，您的推广员工号10001已停用：离职。" "$(e2e_sms_to $pa | sed -n '3,4p')"
 says $pa "CX" "该指令仅限已审核通过的推广员使用（工号10001，已停用）。注册请发送：ZC 姓名 网点"
 e2e_assert_eq "every SMS to the promoter, in order" "$zc
 该指令仅限已审核通过的推广员使用（工号10001，待审核）。注册请发送：ZC 姓名 网点
-张三，您已成为推广员，工号10001。推荐：TJ 手机号 业务代码；业务代码：YW；佣金：CX。
+张三，您已成为推广员，工号10001。发TJ推荐、YW查代码、CX查佣金，或拨*123*8#用菜单。
 张三，您的推广员工号10001已停用：离职。
 该指令仅限已审核通过的推广员使用（工号10001，已停用）。注册请发送：ZC 姓名 网点" "$(e2e_sms_to $pa)"
 

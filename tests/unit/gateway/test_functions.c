@@ -134,7 +134,7 @@ static void test_bad_arguments(void **state) {
           "argument 8 (messages.ussd_op) must be a whole number, got \"no\"");
   /* A bool is 1 or 0. */
   refused("FCALL vasgw_2_mo_reply 0 vasgw 1 m mo \"\" \"\" help \"\" \"\" t "
-          "yes 1 1 1 1 60 10658000 sms 0 \"\" \"\" 0",
+          "yes 1 1 1 1 60 10658000 *123*8# sms 0 \"\" \"\" 0",
           "argument 11 (gate) must be 1 or 0, got \"yes\"");
   VG_EXPECT(vg_test_run(&R, "FCALL vasgw_2_template_word 0 a=b a"), "\"b\"");
 }

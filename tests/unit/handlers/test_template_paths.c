@@ -450,6 +450,7 @@ static void promoter_status_sms(void) {
                                  .template = vg_templates_raw(marks,
                                                               cases[i].tpl),
                                  .status_word = cases[i].status,
+                                 .ussd_code = "*123*8#",
                                  .msg_ttl = 86400};
     vg_fn_promoter_status(&c, &a);
     free(vg_test_fcall(&R, &c));

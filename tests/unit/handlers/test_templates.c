@@ -185,7 +185,8 @@ static void test_parts(void **state) {
 }
 
 /* The help text fits one SMS in each locale; every reply to a subscriber
- * fits one SMS with a 20-character service name. */
+ * fits one SMS with a 20-character service name, and a promoter's
+ * approval with a 20-character name. */
 static void test_replies_fit(void **state) {
   (void)state;
   static const char *const locales[] = {"zh_CN", "en"};
@@ -210,6 +211,19 @@ static void test_replies_fit(void **state) {
                  vg_templates_file(one_sms[i]), vg_templates_parts(s), s);
       free(s);
     }
+    /* The approval a promoter gets, with the longest name and staff
+     * number and the USSD code. */
+    static const char *const pnames[] = {
+        "二十个字的推广员姓名二十个字的推广员姓名", "Twenty chars person."};
+    vg_tpl_var_t pv[] = {{"name", pnames[l]},
+                         {"staff_no", "1234567"},
+                         {"outlet", ""},
+                         {"ussd_code", "*123*8#"}};
+    char *s = vg_templates_render(t, VG_TPL_PROMOTER_APPROVED, pv, 4);
+    if (vg_templates_parts(s) != 1)
+      fail_msg("%s/promoter_approved takes %zu parts: %s", locales[l],
+               vg_templates_parts(s), s);
+    free(s);
     vg_templates_free(t);
   }
 }

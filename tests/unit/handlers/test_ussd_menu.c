@@ -472,6 +472,11 @@ static void check_locale(const char *locale) {
   for (int id = 0; id < VG_TPL_COUNT; id++) {
     if (strncmp(vg_templates_name((vg_tpl_id_t)id), "ussd/", 5) != 0)
       continue;
+    int answer = 0; /* a last screen, checked below: no hint, no footer */
+    for (size_t i = 0; i < VG_ARRAY_SIZE(last_answers); i++)
+      answer |= last_answers[i] == (vg_tpl_id_t)id;
+    if (answer)
+      continue;
     char *head = render_longest(t, (vg_tpl_id_t)id);
     if (head == NULL)
       continue;

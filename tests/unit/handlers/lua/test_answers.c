@@ -170,6 +170,7 @@ static vg_fn_mo_reply_t mo(const char *id, const char *kind) {
                         .block = DAY,
                         .msg_ttl = 7 * 86400,
                         .service_number = "10658000",
+                        .ussd_code = "*123*8#",
                         .channel = "sms",
                         .ussd_op = -1,
                         .its = "",

@@ -102,7 +102,8 @@ static char *status_change(const char *status, const char *reason,
                                .reason = reason,
                                .msg_ttl = 7 * 86400,
                                .template = TEMPLATE,
-                               .status_word = word};
+                               .status_word = word,
+                               .ussd_code = "*123*8#"};
   vg_fcall_t c = VG_FCALL_INIT;
   vg_fn_promoter_status(&c, &a);
   char *r = vg_test_fcall(&R, &c);
@@ -232,7 +233,8 @@ static void test_status(void **state) {
 
 static char *import(const char *const rows[][3], size_t n, long long now) {
   vg_fn_promoter_import_t a = {
-      .prefix = P, .now = now, .msg_ttl = 7 * 86400, .template = IMPORT_TEMPLATE};
+      .prefix = P, .now = now, .msg_ttl = 7 * 86400, .template = IMPORT_TEMPLATE,
+      .ussd_code = "*123*8#"};
   vg_fcall_t c = VG_FCALL_INIT;
   vg_fn_promoter_import(&c, &a);
   for (size_t i = 0; i < n; i++) {
