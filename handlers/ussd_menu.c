@@ -359,9 +359,11 @@ static size_t cut(const char *page, const char *line, const char *foot) {
   return best;
 }
 
-char *vg_ussd_page(const char *hint, const char *head,
-                   const char *const *lines, size_t nlines, const char *more,
-                   const char *back, int at, int *next) {
+/* One page from `at` (see vg_ussd_page), *cut set when it ended inside a
+ * line. */
+static char *layout(const char *hint, const char *head,
+                    const char *const *lines, size_t nlines, const char *more,
+                    const char *back, int at, int *next, int *cut_line) {
   /* the text: head, then the lines, a newline after each */
   size_t n = nlines + 1;
   const char **all = vg_malloc(n * sizeof *all);
@@ -420,6 +422,7 @@ char *vg_ussd_page(const char *hint, const char *head,
       free(text);
       text = t;
       off += k;
+      *cut_line = line[k] != '\0';
     }
     free(mfoot);
     break;
@@ -431,5 +434,27 @@ char *vg_ussd_page(const char *hint, const char *head,
   free(foot);
   free(text);
   free(all);
+  return page;
+}
+
+char *vg_ussd_page(const char *hint, const char *head,
+                   const char *const *lines, size_t nlines, const char *more,
+                   const char *back, int at, int *next) {
+  int cut_h = 0, cut_n = 0, next_n;
+  char *page = layout(hint, head, lines, nlines, more, back, at, next, &cut_h);
+  if (hint == NULL)
+    return page;
+  /* The hint is worth less than the page's shape: when it would cut a line
+   * the page shows whole without it, or push the last page's end to
+   * another page, the page is shown without it (the screen shown again
+   * says the answer was not taken). */
+  char *plain =
+      layout(NULL, head, lines, nlines, more, back, at, &next_n, &cut_n);
+  if ((cut_h && !cut_n) || (next_n < 0 && *next >= 0)) {
+    free(page);
+    *next = next_n;
+    return plain;
+  }
+  free(plain);
   return page;
 }

@@ -132,7 +132,9 @@ void vg_ussd_step(vg_ussd_state_t *s, const char *input,
  *
  * Pages go by position, not by number: a hint shown on a page may leave
  * less room for the text, and "#" then goes on from the last line shown,
- * so that nothing is skipped.
+ * so that nothing is skipped.  The hint is left out when it would cut a
+ * line the page shows whole without it, or make the last page need
+ * another.
  */
 char *vg_ussd_page(const char *hint, const char *head,
                    const char *const *lines, size_t nlines, const char *more,

@@ -53,7 +53,7 @@ e2e_assert_eq "# on the last page: the hint, the same page" \
 	"$(printf '输入有误，请重新选择。\n%s' "$lastpage")" "$(e2e_ussd_text <<<"$s")"
 s=$(e2e_ussd_answer $prom 11)
 e2e_ussd_expect "the last item picked" "$s" more \
-	$'向13800138000推荐二十个字的业务名称二十个字的业务名称9（5元/月）？\n1 确认\n0返回 00主页'
+	$'向13800138000推荐二十个字的业务名称二十个字的业务名称9？\n1 确认\n0返回 00主页'
 s=$(e2e_ussd_answer $prom 0)
 e2e_ussd_expect "0: back to the page left" "$s" more "$lastpage"
 s=$(e2e_ussd_answer $prom 00)

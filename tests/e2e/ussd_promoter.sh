@@ -58,7 +58,7 @@ e2e_ussd_expect "its own number: refused there, as TJ refuses it" "$s" more \
 s=$(e2e_ussd_answer $agent 13800138000)
 e2e_ussd_expect "services" "$s" more $'向13800138000推荐：\n1 彩铃\n2 手机报\n0返回 00主页'
 s=$(e2e_ussd_answer $agent 1)
-e2e_ussd_expect "confirm" "$s" more $'向13800138000推荐彩铃（5元/月）？\n1 确认\n0返回 00主页'
+e2e_ussd_expect "confirm" "$s" more $'向13800138000推荐彩铃？\n1 确认\n0返回 00主页'
 s=$(e2e_ussd_answer $agent 1)
 e2e_ussd_expect "result" "$s" last "工号10001向13800138000推荐：彩铃已发送(回复1)"
 e2e_wait_sms_exact $sub 1

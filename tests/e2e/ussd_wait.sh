@@ -39,7 +39,7 @@ s=$(e2e_ussd_dial $prom)
 s=$(e2e_ussd_answer $prom 1)
 s=$(e2e_ussd_answer $prom 13800138001)
 s=$(e2e_ussd_answer $prom 1)
-e2e_ussd_expect "confirm" "$s" more $'向13800138001推荐彩铃（5元/月）？\n1 确认\n0返回 00主页'
+e2e_ussd_expect "confirm" "$s" more $'向13800138001推荐彩铃？\n1 确认\n0返回 00主页'
 e2e_wait_drained
 e2e_assert_eq "pause" OK "$(e2e_redis CLIENT PAUSE 3500 WRITE)"
 # (the simulator's answer comes with the screen, before the deliver_sm_resp,

@@ -324,6 +324,35 @@ static void test_pages(void **state) {
     free(pg[k]);
   }
   assert_int_equal(seen, 30);
+  /* the last page of a list again with the hint: if the hint would push
+   * its last item to another page, the page comes without it */
+  const char *three[] = {"7 二十个字的业务名称二十个字的业务名称7",
+                         "8 二十个字的业务名称二十个字的业务名称8",
+                         "9 二十个字的业务名称二十个字的业务名称9"};
+  p = vg_ussd_page(NULL, "", three, 3, "#下一页", "0返回 00主页", 0, &next);
+  assert_int_equal(next, -1);
+  char *again = vg_ussd_page("输入有误，请重新选择。", "", three, 3, "#下一页",
+                             "0返回 00主页", 0, &next);
+  assert_int_equal(next, -1);
+  assert_string_equal(again, p);
+  free(again);
+  free(p);
+  /* ... and a hint that would cut a line that fits without it */
+  const char *opt[] = {"1 Confirm"};
+  const char *q = "Recommend 二十个字的业务名称二十个字的业务名称十 to 13800138000?";
+  p = vg_ussd_page(NULL, q, opt, 1, "# more", "0 back 00 home", 0, &next);
+  assert_int_equal(next, -1);
+  again = vg_ussd_page("Not an option: choose again.", q, opt, 1, "# more",
+                       "0 back 00 home", 0, &next);
+  assert_string_equal(again, p);
+  assert_int_equal(next, -1);
+  free(again);
+  free(p);
+  /* where it costs nothing, the hint is there */
+  p = vg_ussd_page("输入有误，请重新选择。", "自助服务", few, 2, "#下一页", NULL, 0,
+                   &next);
+  assert_true(strncmp(p, "输入有误", strlen("输入有误")) == 0);
+  free(p);
   /* a line that fits a page is never cut: a screen's head of 60
    * characters stays whole on the first page */
   const char *one_line[] = {"1 确认"};
@@ -389,7 +418,7 @@ static const char *longest(const char *name) {
       {"service_name", "Twenty chars service"},
       {"name", "Twenty chars person."},
       {"outlet", "Forty characters in the name of an outle"},
-      {"price", "5 CNY a month"},
+      {"price", "Twenty chars price.."},
       {"status", "pending approval"},
   };
   for (size_t i = 0; english && i < VG_ARRAY_SIZE(en); i++)
@@ -398,6 +427,7 @@ static const char *longest(const char *name) {
   static const struct {
     const char *name, *value;
   } v[] = {
+      {"price", "二十个字的价格说明二十个字的价格说明十"},
       {"pending", "9999.99"},
       {"settled", "9999.99"},
       {"service_name", "二十个字的业务名称二十个字的业务名称十"},
@@ -408,7 +438,6 @@ static const char *longest(const char *name) {
       {"staff_no", "1234567"},
       {"msisdn", "13800138000"},
       {"month", "202612"},
-      {"price", "5元/月"},
       {"ussd_code", "*123*8#"},
       {"status", "待审核"},
       {"code", "9"},
