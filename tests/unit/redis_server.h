@@ -64,4 +64,17 @@ char *vg_test_snapshot(vg_test_redis_t *t, const char *const *counters);
     free(got_);                                                              \
   } while (0)
 
+/* cmocka: calling `call` again answers `want` and changes nothing stored
+ * (vg_test_snapshot, the P:stats fields in `counters` aside): a Function
+ * run twice is idempotent. */
+#define VG_EXPECT_AGAIN(t, call, want, counters)                             \
+  do {                                                                       \
+    char *before_ = vg_test_snapshot((t), (counters));                       \
+    VG_EXPECT(vg_test_fcall((t), (call)), (want));                           \
+    char *after_ = vg_test_snapshot((t), (counters));                        \
+    assert_string_equal(before_, after_);                                    \
+    free(before_);                                                           \
+    free(after_);                                                            \
+  } while (0)
+
 #endif

@@ -118,12 +118,7 @@ static char *with_record(const char *head) {
 
 /* Call `c` again: the reply `want`, and nothing stored changes. */
 static void again(const vg_fcall_t *c, const char *want) {
-  char *before = vg_test_snapshot(&R, NULL);
-  VG_EXPECT(vg_test_fcall(&R, c), want);
-  char *after = vg_test_snapshot(&R, NULL);
-  assert_string_equal(before, after);
-  free(before);
-  free(after);
+  VG_EXPECT_AGAIN(&R, c, want, NULL);
 }
 
 /* --- order_attempt -------------------------------------------------------- */
