@@ -62,6 +62,15 @@ local function count_flush(P, c)
   end
 end
 
+-- A stream entry handled: acknowledged for the consumer group and deleted,
+-- so that handled entries do not pile up ("" for none).
+local function stream_ack(P, stream, entry)
+  if entry ~= '' then
+    redis.call('XACK', P .. ':' .. stream, 'vasgw', entry)
+    redis.call('XDEL', P .. ':' .. stream, entry)
+  end
+end
+
 -- HGETALL's flat reply as a table.
 local function hash_of(flat)
   local h = {}

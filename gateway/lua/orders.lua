@@ -10,12 +10,7 @@
 
 local ORDER_FINAL = {done = true, rejected = true, failed = true}
 
-local function order_ack(P, entry)
-  if entry ~= '' then
-    redis.call('XACK', P .. ':orders', 'vasgw', entry)
-    redis.call('XDEL', P .. ':orders', entry)
-  end
-end
+local function order_ack(P, entry) stream_ack(P, 'orders', entry) end
 
 -- order_attempt: the start of one webhook call.  Counted before the call,
 -- so a node that dies mid-call leaves a trace; the stream entry's idle time

@@ -69,12 +69,7 @@ local function mo_reply(a)
   local T = {}
   for t in a.templates() do T[t.name] = t.text end
   local reply_id = check_id('message', a.reply ~= '' and a.reply or 're-' .. mo)
-  local function ack()
-    if a.entry ~= '' then
-      redis.call('XACK', P .. ':mo', 'vasgw', a.entry)
-      redis.call('XDEL', P .. ':mo', a.entry)
-    end
-  end
+  local function ack() stream_ack(P, 'mo', a.entry) end
   local function answer(name, vars, offer, order)
     vars.service_number = a.service_number
     vars.ussd_code = a.ussd_code

@@ -51,13 +51,6 @@ local function ussd_final(P, now, m, mo, text, by_sms, scr, c)
   return 'shown'
 end
 
-local function ussd_ack(P, entry)
-  if entry ~= '' then
-    redis.call('XACK', P .. ':mo', 'vasgw', entry)
-    redis.call('XDEL', P .. ':mo', entry)
-  end
-end
-
 -- ussd_load: what a request needs first: the subscriber's session (flat
 -- field list, empty when none), promoter record and opt-out.
 -- -> {session, status, staff_no, name, optout}
@@ -135,7 +128,7 @@ end
 local function ussd_show(a)
   local P, now, m, mo = a.prefix, a.now, a.msisdn, a.mo
   check_id('message', 're-' .. mo)
-  local function done(r) ussd_ack(P, a.entry) return r end
+  local function done(r) stream_ack(P, 'mo', a.entry) return r end
   if redis.call('EXISTS', P .. ':msg:re-' .. mo) == 1 then return done('answered_before') end
   local c = counters()
   local r
@@ -172,6 +165,6 @@ local function ussd_close(a)
   local n = 0
   if sid and sid == a.sid then n = redis.call('DEL', k) end
   redis.call('HINCRBY', a.prefix .. ':stats', 'ussd_aborts', 1)
-  ussd_ack(a.prefix, a.entry)
+  stream_ack(a.prefix, 'mo', a.entry)
   return n
 end
