@@ -20,50 +20,6 @@
 #define LIMIT_DEFAULT 1000
 #define LIMIT_MAX 100000
 
-static int digits(const char *s, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (s[i] < '0' || s[i] > '9')
-      return 0;
-  return 1;
-}
-
-/*
- * "YYYY-MM-DD" or "YYYY-MM-DD HH:MM" (also with 'T') as local time -> ms
- * since the epoch.  0, or -1 for anything else, or a day or time that does
- * not exist (mktime would roll 2026-02-30 over to March: it is compared).
- */
-static int parse_since(const char *s, long long *ms) {
-  size_t len = strlen(s);
-  struct tm tm;
-
-  memset(&tm, 0, sizeof tm);
-  if (len != 10 && len != 16)
-    return -1;
-  if (!digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' ||
-      !digits(s + 8, 2))
-    return -1;
-  tm.tm_year = atoi(s) - 1900;
-  tm.tm_mon = atoi(s + 5) - 1;
-  tm.tm_mday = atoi(s + 8);
-  if (len == 16) {
-    if ((s[10] != ' ' && s[10] != 'T') || !digits(s + 11, 2) ||
-        s[13] != ':' || !digits(s + 14, 2))
-      return -1;
-    tm.tm_hour = atoi(s + 11);
-    tm.tm_min = atoi(s + 14);
-    if (tm.tm_hour > 23 || tm.tm_min > 59)
-      return -1;
-  }
-  tm.tm_isdst = -1;
-  struct tm want = tm;
-  time_t t = mktime(&tm);
-  if (t == (time_t)-1 || tm.tm_year != want.tm_year ||
-      tm.tm_mon != want.tm_mon || tm.tm_mday != want.tm_mday)
-    return -1;
-  *ms = (long long)t * 1000;
-  return 0;
-}
-
 /* One stream entry's field, or "" (entries are written by vg_cli_audit, but
  * a hand-written one may lack a field). */
 static const char *entry_field(const redisReply *fields, const char *name) {
@@ -145,7 +101,7 @@ int vg_cli_audit_log(cli_t *c, int nw, const char **words) {
     if (is_since) {
       if (since != NULL)
         return vg_cli_usage_error("audit-log: --since given twice");
-      if (parse_since(v, &since_ms) != 0)
+      if (vg_cli_parse_local(v, &since_ms) != 0)
         return vg_cli_usage_error("audit-log: --since '%s' is not a date "
                                   "YYYY-MM-DD or a time 'YYYY-MM-DD HH:MM'",
                                   v);

@@ -112,34 +112,89 @@ int vg_cli_is_header(const vg_csv_row_t *r, const char *second) {
   }
 }
 
+/* How much of the file is read at a time: a list of millions of numbers
+ * is read in constant memory. */
+#define CHUNK (1 << 20)
+
+/*
+ * Where the records of buf[0..len) that are whole end: after the last LF
+ * outside a quoted field (a doubled "" inside one counts twice, so the
+ * parity holds).  0 when there is none yet: read more.  `at_end`: all of
+ * it is whole.
+ */
+static size_t whole_records(const char *buf, size_t len, int at_end) {
+  if (at_end)
+    return len;
+  size_t cut = 0;
+  int quoted = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (buf[i] == '"')
+      quoted = !quoted;
+    else if (buf[i] == '\n' && !quoted)
+      cut = i + 1;
+  }
+  return cut;
+}
+
 int vg_cli_each_record(const char *path,
                        int (*row)(void *data, size_t nth,
                                   const vg_csv_row_t *r),
                        void *data) {
-  size_t len;
-  char *buf = vg_cli_read_file(path, &len);
-  if (buf == NULL) {
+  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+  if (f == NULL) {
     vg_cli_fail("%s: cannot read: %s", path, strerror(errno));
     return -1;
   }
-  vg_csv_t p;
+  size_t cap = CHUNK * 2, len = 0;
+  char *buf = vg_malloc(cap);
   vg_csv_row_t r = {0};
   char why[256];
-  int got, bad = 0;
+  int bad = 0, first = 1, at_end = 0;
   size_t nth = 0;
-  vg_csv_init(&p, buf, len);
-  p.comments = 1;
-  while ((got = vg_csv_next(&p, &r, why, sizeof why)) != 0) {
-    if (got < 0) {
-      vg_cli_bad_row(path, r.line, "%s", why);
-      bad++;
-      nth++;
-    } else if (!vg_csv_row_blank(&r)) {
-      bad += row(data, nth++, &r) != 0;
+  long line = 1;
+  while (!at_end) {
+    if (cap - len < CHUNK) {
+      cap *= 2; /* one record longer than a chunk: rare, and bounded by it */
+      buf = vg_realloc(buf, cap);
     }
+    size_t got = fread(buf + len, 1, CHUNK, f);
+    len += got;
+    if (got == 0) {
+      if (ferror(f)) {
+        vg_cli_fail("%s: cannot read: %s", path, strerror(errno));
+        bad = -1;
+        break;
+      }
+      at_end = 1;
+    }
+    size_t cut = whole_records(buf, len, at_end);
+    if (cut == 0 && !at_end)
+      continue;
+    vg_csv_t p;
+    vg_csv_init(&p, buf, cut);
+    if (!first)
+      p.pos = 0; /* a byte order mark only begins the file */
+    p.line = line;
+    p.comments = 1;
+    first = 0;
+    int n;
+    while ((n = vg_csv_next(&p, &r, why, sizeof why)) != 0) {
+      if (n < 0) {
+        vg_cli_bad_row(path, r.line, "%s", why);
+        bad++;
+        nth++;
+      } else if (!vg_csv_row_blank(&r)) {
+        bad += row(data, nth++, &r) != 0;
+      }
+    }
+    line = p.line;
+    memmove(buf, buf + cut, len - cut);
+    len -= cut;
   }
   vg_csv_row_free(&r);
   free(buf);
+  if (f != stdin)
+    fclose(f);
   return bad;
 }
 
@@ -299,4 +354,88 @@ void vg_cli_bad_row(const char *path, long line, const char *fmt, ...) {
   vfprintf(stderr, fmt, ap);
   fputc('\n', stderr);
   va_end(ap);
+}
+
+/* --- times and options given on the command line ------------------------- */
+
+static int digits(const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (s[i] < '0' || s[i] > '9')
+      return 0;
+  return 1;
+}
+
+/* mktime would roll 2026-02-30 over to March: the fields are compared
+ * after it. */
+int vg_cli_parse_local(const char *s, long long *ms) {
+  size_t len = strlen(s);
+  struct tm tm;
+
+  memset(&tm, 0, sizeof tm);
+  if (len != 10 && len != 16)
+    return -1;
+  if (!digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' ||
+      !digits(s + 8, 2))
+    return -1;
+  tm.tm_year = atoi(s) - 1900;
+  tm.tm_mon = atoi(s + 5) - 1;
+  tm.tm_mday = atoi(s + 8);
+  if (len == 16) {
+    if ((s[10] != ' ' && s[10] != 'T') || !digits(s + 11, 2) ||
+        s[13] != ':' || !digits(s + 14, 2))
+      return -1;
+    tm.tm_hour = atoi(s + 11);
+    tm.tm_min = atoi(s + 14);
+    if (tm.tm_hour > 23 || tm.tm_min > 59)
+      return -1;
+  }
+  tm.tm_isdst = -1;
+  struct tm want = tm;
+  time_t t = mktime(&tm);
+  if (t == (time_t)-1 || tm.tm_year != want.tm_year ||
+      tm.tm_mon != want.tm_mon || tm.tm_mday != want.tm_mday)
+    return -1;
+  *ms = (long long)t * 1000;
+  return 0;
+}
+
+
+int vg_cli_options(const char *cmd, int nw, const char **w, int from,
+                   vg_cli_opt_t *opts, size_t nopts, const char **pos,
+                   int maxpos, int *npos) {
+  *npos = 0;
+  for (int i = from; i < nw; i++) {
+    if (strncmp(w[i], "--", 2) != 0) {
+      if (*npos == maxpos)
+        return vg_cli_usage_error("%s: unexpected argument '%s'", cmd, w[i]);
+      pos[(*npos)++] = w[i];
+      continue;
+    }
+    const char *eq = strchr(w[i], '=');
+    size_t len = eq ? (size_t)(eq - w[i]) : strlen(w[i]);
+    size_t k = 0;
+    while (k < nopts && !(strlen(opts[k].name) == len &&
+                          strncmp(opts[k].name, w[i], len) == 0))
+      k++;
+    if (k == nopts)
+      return vg_cli_usage_error("%s: unknown option '%.*s'", cmd, (int)len,
+                                w[i]);
+    if (opts[k].value != NULL)
+      return vg_cli_usage_error("%s: option '%s' given twice", cmd,
+                                opts[k].name);
+    if (opts[k].flag) {
+      if (eq != NULL)
+        return vg_cli_usage_error("%s: option '%s' takes no value", cmd,
+                                  opts[k].name);
+      opts[k].value = "";
+    } else if (eq != NULL) {
+      opts[k].value = eq + 1;
+    } else if (i + 1 < nw) {
+      opts[k].value = w[++i];
+    } else {
+      return vg_cli_usage_error("%s: option '%s' needs a value", cmd,
+                                opts[k].name);
+    }
+  }
+  return 0;
 }

@@ -137,6 +137,29 @@ const char *vg_cli_abspath(const char *path, char *out, size_t outsz);
 int vg_cli_audit(cli_t *c, const char *action, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * "YYYY-MM-DD" or "YYYY-MM-DD HH:MM" (also with 'T') as local time (main
+ * has set TZ to [gateway] timezone) -> ms since the epoch.  0, or -1 for
+ * anything else, or a day or time that does not exist.
+ */
+int vg_cli_parse_local(const char *s, long long *ms);
+
+/* One option of a command: "--name VALUE", "--name=VALUE", or a flag. */
+typedef struct {
+  const char *name; /* "--tps" */
+  int flag;         /* takes no value: set to "" when given */
+  const char *value; /* NULL when not given */
+} vg_cli_opt_t;
+
+/*
+ * Parse w[from..nw): the options of `opts` (each at most once) and up to
+ * `maxpos` other words into pos[].  0, or the exit status of a usage error
+ * (reported, naming `cmd`).
+ */
+int vg_cli_options(const char *cmd, int nw, const char **w, int from,
+                   vg_cli_opt_t *opts, size_t nopts, const char **pos,
+                   int maxpos, int *npos);
+
 /* Every command (cli/commands.def): `words` are the command line's words
  * from the command's first on; the exit status. */
 #define CLI(words_, fn, args_, help_) int fn(cli_t *c, int nw, const char **words);
