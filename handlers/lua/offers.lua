@@ -63,6 +63,8 @@ end
 -- an open offer of it; per contact (marketing only): opted out, contacted
 -- within the interval, over the daily cap.  Reply codes are the lowest of
 -- 1-9 not held by an open offer.
+-- A campaign (handlers/lua/campaigns.lua) calls it from Lua with three more
+-- fields in `a`: lane ('bulk'), tally and expire_at for its SMS (mt_put).
 -- -> per offer {id, status, detail, code}: status sent | held | refused |
 --    exists; detail the SMS's id, or the rule that refused it
 local function offer_create(a)
@@ -100,7 +102,8 @@ local function offer_create(a)
       elseif again then
         local msgid = 'of-' .. g.id
         mt_put(P, {id = msgid, to = m, text = (string.gsub(g.text, CODE_MARK, again)), src = a.src,
-                   origin = 'offer'}, now, a.msg_ttl, 0, c)
+                   origin = 'offer', lane = a.lane, tally = a.tally, expire_at = a.expire_at},
+               now, a.msg_ttl, 0, c)
         out[#out + 1] = {g.id, 'sent', msgid, again}
       else
         out[#out + 1] = false
@@ -161,7 +164,8 @@ local function offer_create(a)
         redis.call('PEXPIRE', offers, wait + a.offer_ttl + a.keep)
       end
       mt_put(P, {id = msgid, to = m, text = (string.gsub(t.text, CODE_MARK, code)), src = a.src,
-                 origin = 'offer'}, now, a.msg_ttl, a.release, c)
+                 origin = 'offer', lane = a.lane, tally = a.tally, expire_at = a.expire_at},
+             now, a.msg_ttl, a.release, c)
       out[t.at] = {t.id, held and 'held' or 'sent', msgid, code}
       sent = sent + 1
     end

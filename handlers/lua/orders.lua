@@ -50,6 +50,7 @@ hooks.order_final = function(P, o, state, now, month, day)
     event = state == 'done' and 'deactivated' or 'deactivation_failed'
   end
   service_event(P, o.msisdn, o.service, event, now, event == 'activated' and o.id or nil)
+  if o.action == 'activate' then campaign_count(P, o.offer, event) end
   -- The promoter earns the activation the provisioning system did, whatever
   -- the subscriber's state says by now.
   if event == 'activated' then credit(P, o.id, now, month, day) end

@@ -55,13 +55,33 @@ local SERVICE = {
 -- Event `event` on offer `id`, writing `fields` (name, value, ...) with
 -- the new state.  The new state, or nil (nothing written) when the offer's
 -- state does not take the event.
+-- Count `...` (counter names) in the funnel of offer oid's campaign
+-- (handlers/lua/campaigns.lua, P:campaign:<id>:n), when it has one.
+local function campaign_count(P, oid, ...)
+  local cid = oid and oid ~= '' and redis.call('HGET', P .. ':offer:' .. oid, 'campaign')
+  if cid and cid ~= '' then
+    for _, name in ipairs({...}) do redis.call('HINCRBY', P .. ':campaign:' .. cid .. ':n', name, 1) end
+  end
+end
+
+-- Event `event` on offer `id`, writing `fields` (name, value, ...) with
+-- the new state.  The new state, or nil (nothing written) when the offer's
+-- state does not take the event.  A campaign's offer counts its answers
+-- in the campaign's funnel here, once each: the first answer is a reply.
 local function offer_event(P, id, event, fields)
   local key = P .. ':offer:' .. id
-  local to = OFFER[redis.call('HGET', key, 'state') or 'none'][event]
+  local from = redis.call('HGET', key, 'state') or 'none'
+  local to = OFFER[from][event]
   if not to then return nil end
   local rec = {'state', to}
   for _, v in ipairs(fields or {}) do rec[#rec + 1] = v end
   redis.call('HSET', key, unpack(rec))
+  if to == 'declined' then
+    campaign_count(P, id, 'replied', 'declined')
+  elseif to == 'confirmed' then
+    if from == 'pending' then campaign_count(P, id, 'replied', 'confirmed')
+    else campaign_count(P, id, 'confirmed') end
+  end
   return to
 end
 
