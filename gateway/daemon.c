@@ -620,6 +620,8 @@ static void stop(daemon_t *d, const char *why) {
     return;
   vg_log_info("%s: stopping: no new work, draining the window", why);
   d->stopping = 1;
+  if (d->hooks.stop)
+    d->hooks.stop(d->hooks.data);
   d->stop_deadline =
       uv_now(d->loop) + (uint64_t)d->cfg->response_timeout * 1000 + 1000;
   vg_outbox_drain(d->outbox);

@@ -47,6 +47,9 @@ typedef struct {
   vg_provision_text_cb order_text;
   /* Once a second while running (not while stopping). */
   void (*tick)(void *data);
+  /* The daemon stops taking work (SIGTERM, a fatal error): the business
+   * stops its own timers and closes its handles, so that the loop ends. */
+  void (*stop)(void *data);
   /* MO handled so far, for the node's status in `vasgw stats`. */
   long (*mo_handled)(void *data);
   /* The USSD wait screen's text (gateway/ussd_guard.h): malloc'd UTF-8,

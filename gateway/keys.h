@@ -76,4 +76,15 @@ const char *vg_key(char out[VG_KEY_MAX], const char *prefix,
 #define VG_K_SETTLE "settle:%s"        /* a month's settlement (hash) */
 #define VG_K_SETTLE_LOCK "settle:%s:lock" /* who settles it now (string, TTL) */
 
+/* Campaigns (handlers/lua/campaigns.lua) */
+#define VG_K_CAMPAIGN "campaign:%s"         /* a campaign (hash) */
+#define VG_K_CAMPAIGN_COUNTS "campaign:%s:n" /* its funnel (hash) */
+#define VG_K_CAMPAIGN_MT "campaign:%s:mt"   /* its messages' states (hash) */
+#define VG_K_CAMPAIGN_QUEUE "campaign:%s:q" /* recipients to send (list) */
+#define VG_K_CAMPAIGN_FATES "campaign:%s:r:%s" /* msisdn -> fate, one bucket */
+#define VG_K_CAMPAIGN_BAD "campaign:%s:bad" /* unreadable rows (list) */
+#define VG_K_CAMPAIGNS "campaigns"          /* ids by creation ms (zset) */
+#define VG_K_CAMPAIGNS_RUNNING "campaigns:running" /* ids being sent (set) */
+#define VG_K_CAMPAIGNS_SVC "campaigns:svc:%s" /* ids offering a service (set) */
+
 #endif

@@ -3,7 +3,8 @@
  * the gateway's daemon (gateway/daemon.h) with the business plugged in:
  * the dispatcher answers MO (handlers/dispatch.h), the templates word the
  * result of every order (handlers/activation.h), and the settlement timer
- * runs each month's settlement (handlers/settle_timer.h).
+ * runs each month's settlement (handlers/settle_timer.h), and the campaign
+ * runner sends the running campaigns (handlers/campaign_runner.h).
  *
  * This is the one place where gateway/ and handlers/ meet: gateway/ includes
  * nothing from handlers/.
@@ -17,6 +18,7 @@
 #include "handlers/activation.h"
 #include "handlers/catalogue.h"
 #include "handlers/dispatch.h"
+#include "handlers/campaign_runner.h"
 #include "handlers/settle_timer.h"
 #include "handlers/templates.h"
 
@@ -87,6 +89,7 @@ static void check_catalogue(const vg_config_t *cfg, const vg_templates_t *t) {
 typedef struct {
   vg_handlers_t *handlers;
   vg_settle_timer_t *timer;
+  vg_campaign_runner_t *campaigns;
   void *templates;
 } business_t;
 
@@ -104,6 +107,12 @@ static char *order_text(void *data, const vg_order_fields_t *f,
 static void tick(void *data) {
   business_t *b = data;
   vg_settle_timer_tick(b->timer);
+  vg_campaign_runner_tick(b->campaigns);
+}
+
+static void stop(void *data) {
+  business_t *b = data;
+  vg_campaign_runner_stop(b->campaigns);
 }
 
 /* The screen the gateway's wait guard sends a USSD request still without
@@ -172,16 +181,20 @@ int main(int argc, char **argv) {
   handlers.redis = vg_daemon_redis(d);
   handlers.templates = tpl;
   vg_settle_timer_t *timer = vg_settle_timer_new(vg_daemon_loop(d), &cfg, tpl);
-  business_t b = {&handlers, timer, (void *)tpl};
+  vg_campaign_runner_t *campaigns =
+      vg_campaign_runner_new(vg_daemon_loop(d), &cfg, vg_daemon_redis(d));
+  business_t b = {&handlers, timer, campaigns, (void *)tpl};
   vg_daemon_hooks_t hooks = {.mo = dispatch_mo,
                              .order_text = order_text,
                              .tick = tick,
+                             .stop = stop,
                              .mo_handled = mo_handled,
                              .ussd_wait_text = ussd_wait_text,
                              .data = &b};
   vg_daemon_set_hooks(d, &hooks);
   int rc = vg_daemon_run(d);
   vg_settle_timer_free(timer);
+  vg_campaign_runner_free(campaigns);
   vg_templates_free(tpl);
   vg_log_close();
   return rc;
