@@ -72,6 +72,10 @@ typedef struct {
 
   /* [commission] */
   int settlement_day;
+
+  /* [campaigns] */
+  int campaign_approval; /* require_approval */
+  int campaign_tps;      /* tps: a campaign's rate unless --tps */
 } vg_config_t;
 
 /* Fill `cfg` with every default. */
