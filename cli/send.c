@@ -48,7 +48,8 @@ static void append_batch(cli_t *c, vg_mt_batch_t *b) {
 
 static vg_mt_t cli_message(const char *id, const char *to, const char *text) {
   vg_mt_t m = {.id = id, .to = to, .text = text, .src = "",
-               .ussd_service_op = -1, .its_hex = "", .origin = "cli"};
+               .ussd_service_op = -1, .its_hex = "", .origin = "cli",
+               .lane = "", .tally = ""};
   return m;
 }
 

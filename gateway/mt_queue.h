@@ -48,6 +48,10 @@ typedef struct {
                         * none (a USSD screen echoes the request's) */
   int64_t expire_at;   /* ms since the epoch after which it is not sent
                         * (recorded failed instead); 0: none */
+  const char *lane;    /* NULL or "": the normal lane; "bulk": the lane
+                        * sent only when nothing of the normal one waits */
+  const char *tally;   /* NULL or "": none; else the key (after the
+                        * prefix) of the hash counting its transitions */
 } vg_mt_t;
 
 /*

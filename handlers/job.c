@@ -131,7 +131,9 @@ void vg_job_reply_text(vg_mo_job_t *j, char *text) {
                .src = "",
                .ussd_service_op = -1,
                .its_hex = "",
-               .origin = "reply"};
+               .origin = "reply",
+               .lane = "",
+               .tally = ""};
   vg_mt_batch_t b;
   vg_mt_batch_init(&b, d->cfg->prefix, d->cfg->msg_ttl_days * 86400, 1);
   vg_mt_batch_add(&b, &m);

@@ -289,7 +289,9 @@ static int write_month(redisContext *rc, const vg_config_t *cfg,
                  .src = "",
                  .ussd_service_op = -1,
                  .its_hex = "",
-                 .origin = "settlement"};
+                 .origin = "settlement",
+                 .lane = "",
+                 .tally = ""};
     vg_mt_batch_add(&b, &m);
     vg_redis_sync_append(rc, &b.call);
     cmds++;

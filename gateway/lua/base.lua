@@ -56,10 +56,52 @@ local function count(c, name, n)
   c[name] = (c[name] or 0) + (n or 1)
 end
 
+-- A message's tally (mt.lua): the same transitions counted once more in a
+-- hash the message names, P:<key>, moved with the counters of the call, so
+-- that two hundred messages of one batch are one HINCRBY per field.
+-- c[TALLY][key][field] = n; c[TALLY_KEEP][key] = seconds it is kept at least.
+local TALLY, TALLY_KEEP = {}, {}
+
+local function tally(c, key, field)
+  if not key or key == '' then return end
+  local t = c[TALLY] or {}
+  c[TALLY] = t
+  local h = t[key] or {}
+  t[key] = h
+  h[field] = (h[field] or 0) + 1
+end
+
+-- The tally lapses with the last of its messages' records: it is kept at
+-- least `ttl` seconds from now (written at the flush).
+local function tally_keep(c, key, ttl)
+  if not key or key == '' then return end
+  local k = c[TALLY_KEEP] or {}
+  c[TALLY_KEEP] = k
+  if (k[key] or 0) < ttl then k[key] = ttl end
+end
+
+local function tally_flush(P, c)
+  local keep = c[TALLY_KEEP] or {}
+  for key, h in pairs(c[TALLY] or {}) do
+    local k = P .. ':' .. key
+    for f, v in pairs(h) do
+      -- pcall: a tally made into another type by hand must never stop a
+      -- message's own record from moving on.
+      local r = redis.pcall('HINCRBY', k, f, v)
+      if type(r) == 'table' and r.err then
+        redis.log(redis.LOG_WARNING, 'vasgw: tally ' .. k .. ': ' .. r.err)
+        break
+      end
+    end
+    if keep[key] and redis.call('TTL', k) < keep[key] then redis.call('EXPIRE', k, keep[key]) end
+  end
+end
+
 local function count_flush(P, c)
   for k, v in pairs(c) do
-    if v ~= 0 then redis.call('HINCRBY', P .. ':stats', k, v) end
+    if k ~= TALLY and k ~= TALLY_KEEP and v ~= 0 then redis.call('HINCRBY', P .. ':stats', k, v) end
   end
+  tally_flush(P, c)
 end
 
 -- A stream entry handled: acknowledged for the consumer group and deleted,

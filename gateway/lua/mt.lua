@@ -2,7 +2,9 @@
 -- held for quiet hours and released (docs/keys.md, "MT"; docs/delivery.md).
 --
 -- A message is the hash P:msg:<id> and, while it waits for the SMSC, an
--- entry of the stream P:mt.  Its state:
+-- entry of the stream of its lane: P:mt, or P:mt:bulk for the bulk lane,
+-- which the outbox sends only when nothing of P:mt waits
+-- (docs/delivery.md, "Lanes").  Its state:
 --
 --   scheduled --release--> queued --first part answered--> submitted (more parts)
 --                            |                                  |
@@ -14,26 +16,61 @@
 -- Every function here can run twice with the same arguments and change
 -- nothing the second time: a reply lost with the connection leaves the
 -- outcome unknown, and the caller simply calls again.
+--
+-- A message may name a tally, the hash P:<tally>: each of its transitions
+-- (queued submitted accepted delivered failed, and failed:<why>) is
+-- counted there once, by the same step that moves its P:stats counter.
 
 local FAILURE = {expired = 1, deleted = 1, undeliverable = 1, rejected = 1, unknown = 1}
 local NOT_SENT = '-2' -- a part's status when the outbox could not send it at all
 local EXPIRED = '-3' -- its expire_at passed before its turn came: not sent either
--- What a part's status makes the message's error, and whether it counts as
--- refused by the SMSC: status_name is the outbox's reason for those it did
--- not send.
+-- What a part's status makes the message's error, whether it counts as
+-- refused by the SMSC, and the short class a tally counts the failure
+-- under (failed:<class>): status_name is the outbox's reason for those it
+-- did not send, the ESME name of those the SMSC refused.
 local function part_error(status, name)
-  if status == NOT_SENT then return 'unsent:' .. name, false end
-  if status == EXPIRED then return name, false end
-  return 'smpp:' .. name, true
+  if status == NOT_SENT then return 'unsent:' .. name, false, 'unsent' end
+  if status == EXPIRED then return name, false, 'expired' end
+  return 'smpp:' .. name, true, 'smpp:' .. name
+end
+
+-- The lanes of the MT path and the stream each is read from: '' the
+-- normal one, 'bulk' the one that waits behind it.
+local LANES = {[''] = ':mt', bulk = ':mt:bulk'}
+
+local function lane_stream(lane, id)
+  local s = LANES[lane or '']
+  if not s then
+    error({err = string.format('ERR message %s: lane %q is neither "" nor "bulk"', id, tostring(lane))})
+  end
+  return s
+end
+
+-- A tally's key after the prefix: at most 64 bytes of [A-Za-z0-9:_-], and
+-- a hash if it exists (a HINCRBY on another type would fail).  nil: none.
+local TALLY_MAX = 64
+local function check_tally(P, t, id)
+  if t == nil or t == '' then return nil end
+  if type(t) ~= 'string' or #t > TALLY_MAX or string.find(t, '[^A-Za-z0-9:_%-]') then
+    error({err = string.format('ERR message %s: tally %q is longer than %d bytes or not made of A-Z a-z 0-9 : _ -',
+      id, tostring(t), TALLY_MAX)})
+  end
+  local ty = redis.call('TYPE', P .. ':' .. t).ok
+  if ty ~= 'none' and ty ~= 'hash' then
+    error({err = string.format('ERR message %s: tally %q is a %s, not a hash', id, t, ty)})
+  end
+  return t
 end
 local FINAL = {delivered = 1, expired = 1, deleted = 1, undeliverable = 1, rejected = 1, unknown = 1}
 
 -- One MT message record and its stream entry (or its place among the
 -- messages held for quiet hours, when `release` is later than `now`),
 -- unless the id exists: the same id queued twice is one message.
--- m: {id, to, text, src, ussd_op (-1: none), its, origin, umr, expire_at}
--- (umr: user_message_reference, '' or nil: none; expire_at: ms after which
--- the outbox does not send it, 0 or nil: none).  `now` and
+-- m: {id, to, text, src, ussd_op (-1: none), its, origin, umr, expire_at,
+-- lane, tally} (umr: user_message_reference, '' or nil: none; expire_at: ms
+-- after which the outbox does not send it, 0 or nil: none; lane: '' or nil
+-- the stream P:mt, 'bulk' P:mt:bulk; tally: the key after the prefix of
+-- the hash its transitions are counted in, '' or nil: none).  `now` and
 -- `ttl` may be numbers or digits (text).  Counts queued or scheduled in `c`
 -- (counters()).  Returns true when new.  An address too long for a
 -- submit_sm is refused here, before this writes anything; a caller that
@@ -42,8 +79,12 @@ local function mt_put(P, m, now, ttl, release, c)
   local key = P .. ':msg:' .. check_id('message', m.id)
   check_addr('destination', m.to, m.id)
   check_addr('source', m.src, m.id)
+  local stream = lane_stream(m.lane, m.id)
+  local tl = check_tally(P, m.tally, m.id)
   if redis.call('EXISTS', key) == 1 then return false end
   local rec = {'id', m.id, 'to', m.to, 'text', m.text, 'created', now, 'origin', m.origin}
+  if m.lane == 'bulk' then rec[#rec + 1] = 'lane'; rec[#rec + 1] = 'bulk' end
+  if tl then rec[#rec + 1] = 'tally'; rec[#rec + 1] = tl end
   local ent = {'id', m.id, 'to', m.to, 'text', m.text}
   -- source, USSD operation and session only when set: most MT has none
   local src, ussd, its = m.src, m.ussd_op, m.its
@@ -78,8 +119,10 @@ local function mt_put(P, m, now, ttl, release, c)
     rec[#rec + 1] = 'state'; rec[#rec + 1] = 'queued'
     redis.call('HSET', key, unpack(rec))
     redis.call('EXPIRE', key, ttl)
-    redis.call('XADD', P .. ':mt', '*', unpack(ent))
+    redis.call('XADD', P .. stream, '*', unpack(ent))
     count(c, 'queued')
+    tally(c, tl, 'queued')
+    tally_keep(c, tl, tonumber(ttl))
   end
   return true
 end
@@ -87,8 +130,8 @@ end
 -- A message's state from its parts: failed when any part failed (an SMPP
 -- error, counted rejected too, or a failed receipt), delivered when every
 -- part is, accepted when every part was answered OK.  Counters move only on
--- a transition.
-local function settle(msg, n, c, now)
+-- a transition, and so does the message's tally `tl` (nil: none).
+local function settle(msg, n, c, now, tl)
   local st = redis.call('HGET', msg, 'state')
   if st == 'delivered' or st == 'failed' then return st end
   local answered, delivered = 0, 0
@@ -98,10 +141,12 @@ local function settle(msg, n, c, now)
     if f[1] then
       answered = answered + 1
       if f[1] ~= '0' then
-        local err, refused = part_error(f[1], f[2] or f[1])
+        local err, refused, class = part_error(f[1], f[2] or f[1])
         redis.call('HSET', msg, 'state', 'failed', 'error', err, 'done_at', now)
         count(c, 'failed')
         if refused then count(c, 'rejected') end
+        tally(c, tl, 'failed')
+        tally(c, tl, 'failed:' .. class)
         return 'failed'
       end
     end
@@ -110,17 +155,21 @@ local function settle(msg, n, c, now)
     elseif f[3] and FAILURE[f[3]] then
       redis.call('HSET', msg, 'state', 'failed', 'error', 'dlr:' .. f[3] .. ' err:' .. (f[4] or ''), 'done_at', now)
       count(c, 'failed')
+      tally(c, tl, 'failed')
+      tally(c, tl, 'failed:dlr:' .. f[3])
       return 'failed'
     end
   end
   if answered == n and redis.call('HEXISTS', msg, 'accepted_at') == 0 then
     redis.call('HSET', msg, 'state', 'accepted', 'accepted_at', now)
     count(c, 'accepted')
+    tally(c, tl, 'accepted')
     st = 'accepted'
   end
   if delivered == n and answered == n then
     redis.call('HSET', msg, 'state', 'delivered', 'done_at', now)
     count(c, 'delivered')
+    tally(c, tl, 'delivered')
     return 'delivered'
   end
   return st
@@ -133,6 +182,8 @@ local function mt_enqueue(a)
     check_id('message', m.id)
     check_addr('destination', m.to, m.id)
     check_addr('source', m.src, m.id)
+    lane_stream(m.lane, m.id)
+    check_tally(a.prefix, m.tally, m.id)
   end
   local c = counters()
   local n = 0
@@ -164,7 +215,8 @@ end
 
 -- mt_resp: the submit_sm_resp of any number of parts.  The common case, the
 -- one answer of a one-part message, is a single HSET; the stream entries
--- are acknowledged and the counters moved once per call.
+-- are acknowledged (in the stream of each part's lane) and the counters
+-- moved once per call.
 -- -> per part the message's state, "partial" while other parts are
 --    unanswered, "expired" when the record is gone
 local function mt_resp(a)
@@ -175,10 +227,13 @@ local function mt_resp(a)
   for r in a.parts() do
     local msg = P .. ':msg:' .. r.id
     local p = 'p' .. r.part .. '.'
-    local cur = redis.call('HMGET', msg, 'state', p .. 'status')
-    local st = cur[1]
+    local stream = lane_stream(r.lane, r.id)
+    local lane_acks = acks[stream] or {}
+    acks[stream] = lane_acks
+    local cur = redis.call('HMGET', msg, 'state', p .. 'status', 'tally')
+    local st, tl = cur[1], cur[3]
     if not st then
-      acks[#acks + 1] = r.entry
+      lane_acks[#lane_acks + 1] = r.entry
       out[#out + 1] = 'expired'
     else
       local fresh = not cur[2]
@@ -190,13 +245,15 @@ local function mt_resp(a)
       if fresh and r.nparts == '1' and not late and (st == 'queued' or st == 'submitted') then
         -- NOT_SENT: the outbox could not encode the text; EXPIRED: its
         -- deadline passed first.  Either way nothing went out.
-        local err, sent = part_error(r.status, r.status_name)
+        local err, sent, class = part_error(r.status, r.status_name)
         count(c, sent and 'submitted' or 'unsent')
+        if sent then tally(c, tl, 'submitted') end
         if r.status == EXPIRED then count(c, 'mt_expired') end
         if r.status == '0' then
           redis.call('HSET', msg, p .. 'status', r.status, p .. 'smscid', r.smscid, p .. 'resp_at', now,
             'parts', r.nparts, 'submitted_at', r.submitted, 'state', 'accepted', 'accepted_at', now)
           count(c, 'accepted')
+          tally(c, tl, 'accepted')
           out[#out + 1] = 'accepted'
         else
           redis.call('HSET', msg, p .. 'status', r.status, p .. 'smscid', r.smscid, p .. 'resp_at', now,
@@ -204,15 +261,20 @@ local function mt_resp(a)
             'state', 'failed', 'error', err, 'done_at', now)
           count(c, 'failed')
           if sent then count(c, 'rejected') end
+          tally(c, tl, 'failed')
+          tally(c, tl, 'failed:' .. class)
           out[#out + 1] = 'failed'
         end
-        acks[#acks + 1] = r.entry
+        lane_acks[#lane_acks + 1] = r.entry
       else
         if fresh then
           redis.call('HSET', msg, p .. 'status', r.status, p .. 'smscid', r.smscid, p .. 'resp_at', now,
             'parts', r.nparts)
           if r.status ~= '0' then redis.call('HSET', msg, p .. 'error', r.status_name) end
-          if redis.call('HSETNX', msg, 'submitted_at', r.submitted) == 1 then count(c, 'submitted') end
+          if redis.call('HSETNX', msg, 'submitted_at', r.submitted) == 1 then
+            count(c, 'submitted')
+            tally(c, tl, 'submitted')
+          end
         end
         local done, nparts = true, tonumber(r.nparts)
         for i = 1, nparts do
@@ -222,8 +284,8 @@ local function mt_resp(a)
           end
         end
         if done then
-          acks[#acks + 1] = r.entry
-          out[#out + 1] = settle(msg, nparts, c, now)
+          lane_acks[#lane_acks + 1] = r.entry
+          out[#out + 1] = settle(msg, nparts, c, now, tl)
         else
           if st == 'queued' then redis.call('HSET', msg, 'state', 'submitted') end
           out[#out + 1] = 'partial'
@@ -231,9 +293,11 @@ local function mt_resp(a)
       end
     end
   end
-  if #acks > 0 then
-    redis.call('XACK', P .. ':mt', a.group_name, unpack(acks))
-    redis.call('XDEL', P .. ':mt', unpack(acks))
+  for stream, list in pairs(acks) do
+    if #list > 0 then
+      redis.call('XACK', P .. stream, a.group_name, unpack(list))
+      redis.call('XDEL', P .. stream, unpack(list))
+    end
   end
   count_flush(P, c)
   return out
@@ -260,7 +324,7 @@ local function dlr(a)
       local msg = id and P .. ':msg:' .. id
       local part = sep and string.sub(ref, sep + 1)
       local p = part and 'p' .. part .. '.'
-      local f = msg and redis.call('HMGET', msg, 'to', p .. 'dlr', 'state', 'parts', p .. 'status') or {}
+      local f = msg and redis.call('HMGET', msg, 'to', p .. 'dlr', 'state', 'parts', p .. 'status', 'tally') or {}
       if f[1] and (d.from == '' or f[1] == d.from) then
         rid = id
         if f[2] and FINAL[f[2]] then
@@ -273,11 +337,14 @@ local function dlr(a)
             redis.call('HSET', msg, p .. 'dlr', d.stat, p .. 'dlr_err', d.err, p .. 'dlr_at', now,
               'state', 'delivered', 'done_at', now)
             count(c, 'delivered')
+            tally(c, f[6], 'delivered')
             rstate = 'delivered'
           else
             redis.call('HSET', msg, p .. 'dlr', d.stat, p .. 'dlr_err', d.err, p .. 'dlr_at', now,
               'state', 'failed', 'error', 'dlr:' .. d.stat .. ' err:' .. d.err, 'done_at', now)
             count(c, 'failed')
+            tally(c, f[6], 'failed')
+            tally(c, f[6], 'failed:dlr:' .. d.stat)
             rstate = 'failed'
           end
           count(c, 'dlr')
@@ -285,7 +352,7 @@ local function dlr(a)
         else
           redis.call('HSET', msg, p .. 'dlr', d.stat, p .. 'dlr_err', d.err, p .. 'dlr_at', now)
           count(c, 'dlr')
-          rstate = settle(msg, tonumber(f[4] or '1'), c, now)
+          rstate = settle(msg, tonumber(f[4] or '1'), c, now, f[6])
           res = 'matched'
         end
         break
@@ -317,7 +384,7 @@ local function dlr(a)
 end
 
 -- mt_release: the messages held for quiet hours whose time has come join
--- the MT stream, once each (any node may call it, every second).  The
+-- the stream of their lane, once each (any node may call it, every second).  The
 -- business may refuse one at the last moment (hooks.release_check: an
 -- offer to a number that opted out meanwhile is not sent); it then fails
 -- with that reason as its error.
@@ -332,17 +399,23 @@ local function mt_release(a)
     local msg = hash_of(redis.call('HGETALL', key))
     if msg.state == 'scheduled' then
       local why = hooks.release_check(P, id, msg, now)
+      -- the tally lapses no sooner than this record
+      if msg.tally then tally_keep(c, msg.tally, redis.call('TTL', key)) end
       if why then
         redis.call('HSET', key, 'state', 'failed', 'error', why, 'done_at', now)
         count(c, 'failed')
+        tally(c, msg.tally, 'failed')
+        tally(c, msg.tally, 'failed:' .. why)
       else
         local ent = {'id', id, 'to', msg.to, 'text', msg.text}
         for _, f in ipairs({'src', 'ussd_op', 'its', 'umr', 'expire_at'}) do
           if msg[f] then ent[#ent + 1] = f; ent[#ent + 1] = msg[f] end
         end
-        redis.call('XADD', P .. ':mt', '*', unpack(ent))
+        -- a lane the record names wrongly (written by hand) goes the normal way
+        redis.call('XADD', P .. (LANES[msg.lane or ''] or LANES['']), '*', unpack(ent))
         redis.call('HSET', key, 'state', 'queued', 'released_at', now)
         count(c, 'queued')
+        tally(c, msg.tally, 'queued')
         n = n + 1
       end
       count(c, 'scheduled', -1)

@@ -127,10 +127,10 @@ static void test_bad_arguments(void **state) {
   refused("FCALL vasgw_3_mo_expire 0 vasgw 1",
           "ERR vasgw_3_mo_expire: expects 3 arguments, got 2");
   refused("FCALL vasgw_3_mt_enqueue 0 vasgw 1 60 id",
-          "ERR vasgw_3_mt_enqueue: expects 3 arguments and then groups of 9, "
+          "ERR vasgw_3_mt_enqueue: expects 3 arguments and then groups of 11, "
           "got 4");
   refused("FCALL vasgw_3_mt_enqueue 0 vasgw 1 60 x 86 t \"\" no \"\" cli "
-          "\"\" 0",
+          "\"\" 0 \"\" \"\"",
           "argument 8 (messages.ussd_op) must be a whole number, got \"no\"");
   /* A bool is 1 or 0. */
   refused("FCALL vasgw_3_mo_reply 0 vasgw 1 m mo \"\" \"\" help \"\" \"\" t "

@@ -155,10 +155,10 @@ static char *entries(const char *key) {
   return s;
 }
 
-/* The MT stream: entries left, and entries read and not acknowledged. */
-static char *mt_stream(void) {
-  redisReply *n = redisCommand(R.rc, "XLEN vasgw:mt");
-  redisReply *p = redisCommand(R.rc, "XPENDING vasgw:mt vasgw");
+/* An MT stream: entries left, and entries read and not acknowledged. */
+static char *stream_of(const char *key) {
+  redisReply *n = redisCommand(R.rc, "XLEN %s", key);
+  redisReply *p = redisCommand(R.rc, "XPENDING %s vasgw", key);
   char *s = malloc(64);
   snprintf(s, 64, "entries=%lld pending=%lld", n->integer,
            p->type == REDIS_REPLY_ARRAY ? p->element[0]->integer : -1LL);
@@ -166,6 +166,8 @@ static char *mt_stream(void) {
   freeReplyObject(p);
   return s;
 }
+
+static char *mt_stream(void) { return stream_of("vasgw:mt"); }
 
 /* Call `c` again: the reply `want` again, and nothing stored changes but
  * the counters named (NULL-terminated, or NULL), which count the repeat. */
@@ -296,6 +298,23 @@ static void test_enqueue_batch(void **state) {
  * and the address, and nothing of the call is written (the outbox would
  * otherwise have had to refuse it, or cut it into another number). */
 #define ADDR20 "86138001380012345678"
+
+/* Call `c`: refused with an error that starts `want` (the whole error when
+ * it ends with " script: ...", which Redis adds), and nothing written. */
+static void expect_refused(const vg_fcall_t *c, const char *want) {
+  char *before = vg_test_snapshot(&R, NULL);
+  char *got = vg_test_fcall(&R, c);
+  int differ = strncmp(got, want, strlen(want));
+  if (differ)
+    print_error("got:  %s\nwant: %s ...\n", got, want);
+  assert_int_equal(differ, 0);
+  assert_non_null(strstr(got, " script: "));
+  free(got);
+  char *after = vg_test_snapshot(&R, NULL);
+  assert_string_equal(before, after);
+  free(before);
+  free(after);
+}
 static void test_enqueue_addresses(void **state) {
   vg_fn_mt_enqueue_messages_t m[2] = {plain("m1", ADDR20), plain("m2", M)};
   m[0].src = "10658000123456789012";
@@ -327,19 +346,7 @@ static void test_enqueue_addresses(void **state) {
     m[1].src = over[i].src;
     vg_fcall_t b = VG_FCALL_INIT;
     enqueue_call(&b, m, 2);
-    char *before = vg_test_snapshot(&R, NULL);
-    /* Redis adds " script: <function>, on <place>." to the error */
-    char *got = vg_test_fcall(&R, &b);
-    int differ = strncmp(got, over[i].want, strlen(over[i].want));
-    if (differ)
-      print_error("got:  %s\nwant: %s ...\n", got, over[i].want);
-    assert_int_equal(differ, 0);
-    assert_true(strncmp(got + strlen(over[i].want), " script: ", 9) == 0);
-    free(got);
-    char *after = vg_test_snapshot(&R, NULL);
-    assert_string_equal(before, after);
-    free(before);
-    free(after);
+    expect_refused(&b, over[i].want);
     vg_fcall_free(&b);
   }
 }
@@ -349,20 +356,29 @@ static void test_enqueue_addresses(void **state) {
 /* Message `id` to `to` queued and read by node n1 through the group vasgw,
  * as the outbox reads it before submitting: its entry (into `entry`) is
  * pending until every part is answered. */
-static void queued(const char *id, const char *to, char entry[64]) {
+static void queued_as(const char *id, const char *to, const char *lane,
+                      const char *tally, char entry[64]) {
   vg_fn_mt_enqueue_messages_t m = plain(id, to);
+  m.lane = lane;
+  m.tally = tally;
+  const char *stream = *lane ? "vasgw:mt:bulk" : "vasgw:mt";
   vg_fcall_t c = VG_FCALL_INIT;
   enqueue_call(&c, &m, 1);
   free(vg_test_fcall(&R, &c));
   vg_fcall_free(&c);
   /* BUSYGROUP from the second message on: the group is there. */
-  free(vg_test_run(&R, "XGROUP CREATE vasgw:mt vasgw 0 MKSTREAM"));
+  freeReplyObject(
+      redisCommand(R.rc, "XGROUP CREATE %s vasgw 0 MKSTREAM", stream));
   redisReply *r = redisCommand(
-      R.rc, "XREADGROUP GROUP vasgw n1 COUNT 1 STREAMS vasgw:mt >");
+      R.rc, "XREADGROUP GROUP vasgw n1 COUNT 1 STREAMS %s >", stream);
   assert_int_equal(r->type, REDIS_REPLY_ARRAY);
   const redisReply *e = r->element[0]->element[1]->element[0];
   snprintf(entry, 64, "%s", e->element[0]->str);
   freeReplyObject(r);
+}
+
+static void queued(const char *id, const char *to, char entry[64]) {
+  queued_as(id, to, "", "", entry);
 }
 
 /* One submit_sm_resp: nparts 0 marks the end of a list. */
@@ -371,8 +387,10 @@ typedef struct {
   const char *name, *smscid, *key0, *key1;
 } part_t;
 
-static void resp_call(vg_fcall_t *c, long long now, const char *id,
-                      const char *entry, const part_t *parts, size_t n) {
+/* The responses, of parts of a message in the stream of `lane`. */
+static void resp_call_lane(vg_fcall_t *c, long long now, const char *id,
+                           const char *entry, const part_t *parts, size_t n,
+                           const char *lane) {
   vg_fn_mt_resp_t a = {
       .prefix = P, .now = now, .ttl = TTL, .group_name = "vasgw"};
   vg_fn_mt_resp(c, &a);
@@ -387,9 +405,15 @@ static void resp_call(vg_fcall_t *c, long long now, const char *id,
                                .entry = entry,
                                .submitted = T_SUB,
                                .key1 = parts[i].key1,
-                               .key2 = ""};
+                               .key2 = "",
+                               .lane = lane};
     vg_fn_mt_resp_parts(c, &g);
   }
+}
+
+static void resp_call(vg_fcall_t *c, long long now, const char *id,
+                      const char *entry, const part_t *parts, size_t n) {
+  resp_call_lane(c, now, id, entry, parts, n, "");
 }
 
 /* Answer `id` with the parts, once: the reply. */
@@ -1058,6 +1082,175 @@ static void test_dlr_batch(void **state) {
   (void)state;
 }
 
+/* --- lanes and tallies ---------------------------------------------------- */
+
+#define TALLY "camp:c1:n"
+#define TALLY_KEY "vasgw:" TALLY
+
+/* A bulk message goes to P:mt:bulk, never P:mt; the record keeps its lane
+ * and tally, and the tally counts it queued, once, kept as long as the
+ * record. */
+static void test_enqueue_bulk(void **state) {
+  vg_fn_mt_enqueue_messages_t m[2] = {plain("m1", M), plain("m2", M)};
+  m[0].lane = "bulk";
+  m[0].tally = TALLY;
+  m[1].tally = TALLY; /* a normal-lane message may have a tally too */
+  vg_fcall_t c = VG_FCALL_INIT;
+  enqueue_call(&c, m, 2);
+  VG_EXPECT(vg_test_fcall(&R, &c), "2");
+  VG_EXPECT(entries("vasgw:mt:bulk"), "[[" ENT "]]");
+  VG_EXPECT(entries("vasgw:mt"),
+            "[[\"id\",\"m2\",\"to\",\"" M "\",\"text\",\"hi\"]]");
+  VG_EXPECT(record("vasgw:msg:m1"), REC_HEAD " lane=bulk origin=cli "
+                                    "state=queued tally=" TALLY
+                                    " text=hi to=" M);
+  VG_EXPECT(record("vasgw:msg:m2"), "created=" NUM(T0) " id=m2 origin=cli "
+                                    "state=queued tally=" TALLY
+                                    " text=hi to=" M);
+  VG_EXPECT(record(TALLY_KEY), "queued=2");
+  VG_EXPECT(vg_test_run(&R, "TTL " TALLY_KEY), NUM(604800));
+  VG_EXPECT(stats(), "queued=2");
+  /* Queued again: nothing more, the tally neither. */
+  again(&c, "0", NULL);
+  vg_fcall_free(&c);
+  (void)state;
+}
+
+/* A lane but "" and "bulk", a tally too long, of other characters, or
+ * naming a key that is not a hash: refused before anything is written. */
+static void test_enqueue_lane_refused(void **state) {
+  static const struct {
+    const char *lane, *tally, *want;
+  } bad[] = {
+      {"fast", "", "!ERR message m2: lane \"fast\" is neither \"\" nor \"bulk\""},
+      {"BULK", "", "!ERR message m2: lane \"BULK\" is neither"},
+      {"bulk", "camp/1", "!ERR message m2: tally \"camp/1\" is longer than 64"},
+      {"", "a b", "!ERR message m2: tally \"a b\" is longer than 64"},
+      {"", "x1234567890123456789012345678901234567890123456789012345678901234",
+       "!ERR message m2: tally \"x123"},
+      {"", "str", "!ERR message m2: tally \"str\" is a string, not a hash"},
+  };
+  for (size_t i = 0; i < VG_ARRAY_SIZE(bad); i++) {
+    print_message("case: lane '%s' tally '%s'\n", bad[i].lane, bad[i].tally);
+    setup(state);
+    free(vg_test_run(&R, "SET vasgw:str 1"));
+    vg_fn_mt_enqueue_messages_t m[2] = {plain("m1", M), plain("m2", M)};
+    m[1].lane = bad[i].lane;
+    m[1].tally = bad[i].tally;
+    vg_fcall_t c = VG_FCALL_INIT;
+    enqueue_call(&c, m, 2);
+    expect_refused(&c, bad[i].want);
+    vg_fcall_free(&c);
+  }
+  /* The longest tally, 64 bytes, of every character allowed, is taken. */
+  setup(state);
+  vg_fn_mt_enqueue_messages_t m = plain("m1", M);
+  m.tally = "Az09:_-x01234567890123456789012345678901234567890123456789012345";
+  assert_int_equal(strlen(m.tally), 64);
+  vg_fcall_t c = VG_FCALL_INIT;
+  enqueue_call(&c, &m, 1);
+  VG_EXPECT(vg_test_fcall(&R, &c), "1");
+  VG_EXPECT(record("vasgw:Az09:_-x012345678901234567890123456789012345678901234"
+                   "56789012345"),
+            "queued=1");
+  vg_fcall_free(&c);
+}
+
+typedef struct {
+  const char *name;
+  part_t calls[2][2];           /* mt_resp calls, one per row */
+  vg_fn_dlr_receipts_t rcpt[2]; /* then receipts, one call each (stat NULL:
+                                 * none) */
+  const char *state;            /* m1's state after all */
+  const char *tally;            /* TALLY_KEY after all */
+} tally_case_t;
+
+#define NO_RCPT {NULL, NULL, NULL, NULL, NULL, NULL, NULL}
+
+/* Every transition counted once in the tally, each step run twice. */
+static const tally_case_t tally_cases[] = {
+    {"one part delivered",
+     {{OK1}},
+     {RCPT("delivered", "000", M, "a1b", ""), NO_RCPT},
+     "delivered",
+     "accepted=1 delivered=1 queued=1 submitted=1"},
+    {"refused by the SMSC",
+     {{BAD1}},
+     {NO_RCPT, NO_RCPT},
+     "failed",
+     "failed=1 failed:smpp:ESME_RINVDSTADR=1 queued=1 submitted=1"},
+    {"a failed receipt",
+     {{OK1}},
+     {RCPT("undeliverable", "001", M, "a1b", ""), NO_RCPT},
+     "failed",
+     "accepted=1 failed=1 failed:dlr:undeliverable=1 queued=1 submitted=1"},
+    {"expired before it was sent",
+     {{EXPIRED1}},
+     {NO_RCPT, NO_RCPT},
+     "failed",
+     "failed=1 failed:expired=1 queued=1"},
+    {"not sendable",
+     {{UNSENT1}},
+     {NO_RCPT, NO_RCPT},
+     "failed",
+     "failed=1 failed:unsent=1 queued=1"},
+    /* Multipart: submitted with the first part, settled with the last. */
+    {"two parts, both delivered",
+     {{OK_P1}, {OK_P2}},
+     {RCPT("delivered", "000", M, "a1b", ""),
+      RCPT("delivered", "000", M, "a1c", "")},
+     "delivered",
+     "accepted=1 delivered=1 queued=1 submitted=1"},
+    {"two parts, the first refused",
+     {{BAD_P1}, {OK_P2}},
+     {NO_RCPT, NO_RCPT},
+     "failed",
+     "failed=1 failed:smpp:ESME_RINVDSTADR=1 queued=1 submitted=1"},
+    {"two parts, the second's receipt expired",
+     {{OK_P1, OK_P2}},
+     {RCPT("delivered", "000", M, "a1b", ""), RCPT("expired", "", M, "a1c", "")},
+     "failed",
+     "accepted=1 failed=1 failed:dlr:expired=1 queued=1 submitted=1"},
+};
+
+static void test_tally(void **state) {
+  for (size_t i = 0; i < VG_ARRAY_SIZE(tally_cases); i++) {
+    const tally_case_t *k = &tally_cases[i];
+    print_message("case: %s\n", k->name);
+    setup(state);
+    char entry[64];
+    queued_as("m1", M, "bulk", TALLY, entry);
+    VG_EXPECT(stream_of("vasgw:mt:bulk"), "entries=1 pending=1");
+    for (int row = 0; row < 2 && k->calls[row][0].nparts; row++) {
+      vg_fcall_t c = VG_FCALL_INIT;
+      resp_call_lane(&c, T_RESP, "m1", entry, k->calls[row], 2, "bulk");
+      char *first = vg_test_fcall(&R, &c);
+      /* Run again (the reply was lost): the tally changes no more than
+       * the record. */
+      again(&c, row == 0 && k->calls[row][1].nparts
+                    ? "[\"accepted\",\"accepted\"]"
+                    : first,
+            NULL);
+      free(first);
+      vg_fcall_free(&c);
+    }
+    /* Acknowledged in the bulk lane's stream, not in P:mt. */
+    VG_EXPECT(stream_of("vasgw:mt:bulk"), "entries=0 pending=0");
+    for (int j = 0; j < 2 && k->rcpt[j].stat; j++) {
+      vg_fcall_t c = VG_FCALL_INIT;
+      dlr_call(&c, T_DLR, &k->rcpt[j], 1);
+      free(vg_test_fcall(&R, &c));
+      static const char *const dup[] = {"dlr_duplicate", NULL};
+      again(&c, DUP_OF("m1"), dup);
+      vg_fcall_free(&c);
+    }
+    char want[32];
+    snprintf(want, sizeof want, "\"%s\"", k->state);
+    VG_EXPECT(vg_test_run(&R, "HGET vasgw:msg:m1 state"), want);
+    VG_EXPECT(record(TALLY_KEY), k->tally);
+  }
+}
+
 /* --- mt_release ----------------------------------------------------------- */
 
 #define T_REL 1767254400000 /* 08:00 local (UTC+8) */
@@ -1212,6 +1405,33 @@ static void test_release_counts(void **state) {
   (void)state;
 }
 
+/* Held bulk messages with a tally: released into P:mt:bulk and counted
+ * queued there; one the business refuses counts failed and its reason
+ * (never queued).  Each once, however often mt_release runs. */
+static void test_release_bulk(void **state) {
+  vg_test_setup(&R, (const char *const[]){
+                        HELD("h1", "cli", " lane bulk tally " TALLY),
+                        "EXPIRE vasgw:msg:h1 700000",
+                        HELD("h2", "offer", " lane bulk tally " TALLY),
+                        "HSET vasgw:stats scheduled 2", NULL});
+  vg_fcall_t c = VG_FCALL_INIT;
+  release_call(&c, T_REL, 1000);
+  VG_EXPECT(vg_test_fcall(&R, &c), "1");
+  VG_EXPECT(entries("vasgw:mt:bulk"), "[[" H_ENT "]]");
+  VG_EXPECT(entries("vasgw:mt"), "[]");
+  VG_EXPECT(vg_test_run(&R, "HMGET vasgw:msg:h1 state lane"),
+            "[\"queued\",\"bulk\"]");
+  VG_EXPECT(vg_test_run(&R, "HMGET vasgw:msg:h2 state error"),
+            "[\"failed\",\"offer_gone\"]");
+  VG_EXPECT(record(TALLY_KEY), "failed=1 failed:offer_gone=1 queued=1");
+  /* kept as long as the record released */
+  VG_EXPECT(vg_test_run(&R, "TTL " TALLY_KEY), "700000");
+  VG_EXPECT(stats(), "failed=1 queued=1 scheduled=0");
+  again(&c, "0", NULL);
+  vg_fcall_free(&c);
+  (void)state;
+}
+
 int main(void) {
   vg_test_redis_start(&R);
   const struct CMUnitTest tests[] = {
@@ -1228,6 +1448,10 @@ int main(void) {
       cmocka_unit_test_setup(test_dlr_batch, setup),
       cmocka_unit_test_setup(test_release, setup),
       cmocka_unit_test_setup(test_release_counts, setup),
+      cmocka_unit_test_setup(test_enqueue_bulk, setup),
+      cmocka_unit_test_setup(test_enqueue_lane_refused, setup),
+      cmocka_unit_test_setup(test_tally, setup),
+      cmocka_unit_test_setup(test_release_bulk, setup),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   vg_test_redis_stop(&R);
