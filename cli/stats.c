@@ -11,8 +11,10 @@
 #include <string.h>
 
 /* The fields of P:node:<node> (gateway/daemon.c), and of each bind bN. */
-static const char *const node_numbers[] = {"window", "in_flight", "held",
-                                           "throttled", "mo_handled"};
+static const char *const node_numbers[] = {
+    "window",      "in_flight",   "held",           "throttled",
+    "mo_handled",  "bulk_held",   "bulk_queued",    "bulk_in_flight",
+    "bulk_paused_ms"};
 static const char *const bind_texts[] = {"role", "state", "last_error"};
 static const char *const bind_numbers[] = {"in_flight", "connects",
                                            "disconnects"};
@@ -129,26 +131,17 @@ static void print_node_json(const redisReply *n) {
   printf("]}");
 }
 
-static int cmd_stats(cli_t *c) {
-  if (vg_cli_connect(c))
-    return 1;
-  char stats[VG_KEY_MAX], mt[VG_KEY_MAX], pattern[VG_KEY_MAX];
-  vg_key(stats, c->cfg.prefix, "%s", VG_K_STATS);
-  vg_key(mt, c->cfg.prefix, "%s", VG_K_MT_STREAM);
-  vg_key(pattern, c->cfg.prefix, VG_K_NODE, "*");
-  redisReply *h = redisCommand(c->rc, "HGETALL %s", stats);
-  if (h == NULL || h->type == REDIS_REPLY_ERROR) {
-    int rc = vg_cli_fail("Redis: %s", h ? h->str : c->rc->errstr);
-    freeReplyObject(h);
-    return rc;
-  }
-  /* Queue depth: entries not yet read plus entries read and not answered. */
-  long long lag = 0, pending = 0, length = 0;
-  redisReply *x = redisCommand(c->rc, "XLEN %s", mt);
+/* Queue depth of MT stream `key`: entries not yet read by the group
+ * (`lag`) and entries read and not answered (`pending`). */
+static void queue_depth(cli_t *c, const char *key, long long *lag,
+                        long long *pending) {
+  long long length = 0;
+  *lag = *pending = 0;
+  redisReply *x = redisCommand(c->rc, "XLEN %s", key);
   if (x && x->type == REDIS_REPLY_INTEGER)
     length = x->integer;
   freeReplyObject(x);
-  x = redisCommand(c->rc, "XINFO GROUPS %s", mt);
+  x = redisCommand(c->rc, "XINFO GROUPS %s", key);
   int have_group = 0;
   if (x && x->type == REDIS_REPLY_ARRAY) {
     for (size_t g = 0; g < x->elements; g++) {
@@ -160,9 +153,9 @@ static int cmd_stats(cli_t *c) {
         if (strcmp(k, "name") == 0)
           name = v->str;
         else if (strcmp(k, "pending") == 0)
-          pending = v->integer;
+          *pending = v->integer;
         else if (strcmp(k, "lag") == 0 && v->type == REDIS_REPLY_INTEGER)
-          lag = v->integer;
+          *lag = v->integer;
       }
       if (name && strcmp(name, VG_GROUP) == 0) {
         have_group = 1;
@@ -171,8 +164,31 @@ static int cmd_stats(cli_t *c) {
     }
   }
   freeReplyObject(x);
-  if (!have_group)
-    lag = length; /* no daemon has read the stream yet */
+  if (!have_group) {
+    *lag = length; /* no daemon has read the stream yet */
+    *pending = 0;
+  }
+}
+
+static int cmd_stats(cli_t *c) {
+  if (vg_cli_connect(c))
+    return 1;
+  char stats[VG_KEY_MAX], mt[VG_KEY_MAX], bulk[VG_KEY_MAX],
+      pattern[VG_KEY_MAX];
+  vg_key(stats, c->cfg.prefix, "%s", VG_K_STATS);
+  vg_key(mt, c->cfg.prefix, "%s", VG_K_MT_STREAM);
+  vg_key(bulk, c->cfg.prefix, "%s", VG_K_MT_BULK_STREAM);
+  vg_key(pattern, c->cfg.prefix, VG_K_NODE, "*");
+  redisReply *h = redisCommand(c->rc, "HGETALL %s", stats);
+  if (h == NULL || h->type == REDIS_REPLY_ERROR) {
+    int rc = vg_cli_fail("Redis: %s", h ? h->str : c->rc->errstr);
+    freeReplyObject(h);
+    return rc;
+  }
+  /* Queue depth of each lane's stream. */
+  long long lag, pending, blag, bpending;
+  queue_depth(c, mt, &lag, &pending);
+  queue_depth(c, bulk, &blag, &bpending);
   /* Each daemon's live status (written every second, expires after 10). */
   redisReply *nodes = redisCommand(c->rc, "KEYS %s", pattern);
   static const char *const counters[] = {
@@ -202,8 +218,9 @@ static int cmd_stats(cli_t *c) {
   for (size_t i = 0; i < nn; i++)
     nh[i] = redisCommand(c->rc, "HGETALL %s", nodes->element[i]->str);
   if (c->json) {
-    printf("{\"queue\":{\"waiting\":%lld,\"pending\":%lld},\"counters\":{",
-           lag, pending);
+    printf("{\"queue\":{\"waiting\":%lld,\"pending\":%lld},"
+           "\"bulk_queue\":{\"waiting\":%lld,\"pending\":%lld},\"counters\":{",
+           lag, pending, blag, bpending);
     for (size_t i = 0; i < VG_ARRAY_SIZE(counters); i++)
       printf("%s\"%s\":%lld", i ? "," : "", counters[i],
              vg_cli_num(h, counters[i]));
@@ -240,6 +257,8 @@ static int cmd_stats(cli_t *c) {
   } else {
     printf("queue: %lld waiting, %lld read and not yet answered\n", lag,
            pending);
+    printf("bulk queue: %lld waiting, %lld read and not yet answered\n",
+           blag, bpending);
     if (rt.old)
       printf("counters:               lifetime  per minute (over the last "
              "%lld s)\n",
@@ -266,12 +285,15 @@ static int cmd_stats(cli_t *c) {
       if (n == NULL || n->type != REDIS_REPLY_ARRAY)
         continue;
       const char *node = vg_cli_field(n, "node");
-      printf("  %s: redis %s, window %lld, %lld in flight, %lld held, "
-             "%lld throttled, %lld MO handled\n",
+      printf("  %s: redis %s, window %lld, %lld in flight, %lld held "
+             "(%lld bulk), %lld throttled, %lld MO handled\n",
              node ? node : "?", vg_cli_field(n, "redis") ? vg_cli_field(n, "redis") : "?",
              vg_cli_num(n, "window"), vg_cli_num(n, "in_flight"),
-             vg_cli_num(n, "held"), vg_cli_num(n, "throttled"),
-             vg_cli_num(n, "mo_handled"));
+             vg_cli_num(n, "held"), vg_cli_num(n, "bulk_held"),
+             vg_cli_num(n, "throttled"), vg_cli_num(n, "mo_handled"));
+      if (vg_cli_num(n, "bulk_paused_ms") > 0)
+        printf("    bulk lane paused for %lld ms more (the SMSC throttled)\n",
+               vg_cli_num(n, "bulk_paused_ms"));
       for (long long b = 0; b < vg_cli_num(n, "binds"); b++) {
         char f[6][24];
         static const char *const names[] = {"role", "state", "in_flight",

@@ -1,9 +1,10 @@
 /*
  * daemon.c — see daemon.h.
  *
- * Four Redis connections: "redis" for every write and script, and one per
- * stream reader (MT, MO, orders), because a blocking XREADGROUP holds its
- * connection until it returns and must not delay the writes behind it.
+ * Five Redis connections: "redis" for every write and script, and one per
+ * stream reader (MT, bulk MT, MO, orders), because a blocking XREADGROUP
+ * holds its connection until it returns and must not delay the writes
+ * behind it, nor one stream's read another's.
  */
 #include "autoconfig.h"
 #include "gateway/clock.h"
@@ -36,7 +37,7 @@
 
 typedef struct vg_daemon_s daemon_t;
 
-typedef enum { READ_MT, READ_MO, READ_ORDERS } read_kind_t;
+typedef enum { READ_MT, READ_MT_BULK, READ_MO, READ_ORDERS } read_kind_t;
 
 /* A consumer-group reader of one stream on its own connection. */
 typedef struct {
@@ -55,7 +56,7 @@ struct vg_daemon_s {
   const vg_config_t *cfg;
   vg_daemon_hooks_t hooks;
   vg_redis_t redis;
-  reader_t mt_reader, mo_reader, order_reader;
+  reader_t mt_reader, bulk_reader, mo_reader, order_reader;
   vg_smpp_link_t links[2];
   vg_smpp_link_t *submit_links[2];
   int nlinks, nsubmit;
@@ -105,9 +106,9 @@ static void handle_entry(reader_t *rd, redisReply *e, int recovered) {
     for (size_t k = 0; k < VG_ARRAY_SIZE(names); k++)
       if (strcmp(f->element[i]->str, names[k]) == 0)
         v[k] = f->element[i + 1]->str;
-  if (rd->kind == READ_MT) {
+  if (rd->kind == READ_MT || rd->kind == READ_MT_BULK) {
     vg_outbox_add(d->outbox, entry, v[0], v[1], v[2], v[3], v[4], v[5], v[9],
-                  v[10], recovered);
+                  v[10], rd->kind == READ_MT_BULK, recovered);
   } else if (rd->kind == READ_ORDERS) {
     vg_provision_add(d->provision, entry, v[0]);
   } else {
@@ -153,7 +154,7 @@ static void on_read(vg_redis_t *r, redisReply *reply, void *data,
   }
   if (rd->pel && n == 0)
     rd->pel = 0; /* our pending list is read: now new entries */
-  if (rd->kind == READ_MT)
+  if (rd->kind == READ_MT || rd->kind == READ_MT_BULK)
     vg_outbox_pump(rd->d->outbox);
   reader_kick(rd);
 }
@@ -172,8 +173,9 @@ static void reader_kick(reader_t *rd) {
   }
   int count = 200;
   if (rd->kind != READ_MO) {
-    count = rd->kind == READ_MT ? vg_outbox_wants(d->outbox)
-                                : vg_provision_wants(d->provision);
+    count = rd->kind == READ_MT        ? vg_outbox_wants(d->outbox)
+            : rd->kind == READ_MT_BULK ? vg_outbox_wants_bulk(d->outbox)
+                                       : vg_provision_wants(d->provision);
     if (count <= 0)
       return;
     if (count > 500)
@@ -259,6 +261,13 @@ static void reader_init(daemon_t *d, reader_t *rd, const char *name,
 
 static void kick_reader(void *data) { reader_kick(data); }
 
+/* The outbox wants entries of either lane. */
+static void kick_mt_readers(void *data) {
+  daemon_t *d = data;
+  reader_kick(&d->mt_reader);
+  reader_kick(&d->bulk_reader);
+}
+
 /* --- recovery of entries a dead node left pending ------------------------- */
 
 static void on_claimed(vg_redis_t *r, redisReply *reply, void *data,
@@ -278,14 +287,24 @@ static void on_claimed(vg_redis_t *r, redisReply *reply, void *data,
 static void claim_idle(daemon_t *d) {
   char idle[24];
   snprintf(idle, sizeof idle, "%lld", (long long)d->cfg->claim_idle * 1000);
-  reader_t *rds[] = {&d->mt_reader, &d->mo_reader, &d->order_reader};
-  for (int i = 0; i < 3; i++) {
+  reader_t *rds[] = {&d->mt_reader, &d->bulk_reader, &d->mo_reader,
+                     &d->order_reader};
+  for (int i = 0; i < 4; i++) {
+    /* The bulk lane holds little (its limit is about 2 s of sending):
+     * claim no more than it has room for. */
+    int want = rds[i]->kind == READ_MT_BULK ? vg_outbox_wants_bulk(d->outbox)
+                                            : 100;
+    if (want > 100)
+      want = 100;
     if (!rds[i]->group_ready ||
         (rds[i]->kind == READ_MT && vg_outbox_wants(d->outbox) < 100) ||
+        (rds[i]->kind == READ_MT_BULK && want < 1) ||
         (rds[i]->kind == READ_ORDERS && vg_provision_wants(d->provision) < 1))
       continue;
+    char count[16];
+    snprintf(count, sizeof count, "%d", want);
     const char *argv[] = {"XAUTOCLAIM", rds[i]->key, VG_GROUP, d->cfg->node,
-                          idle, "0-0", "COUNT", "100"};
+                          idle, "0-0", "COUNT", count};
     vg_redis_command_argv(&d->redis, on_claimed, rds[i], 8, argv, NULL);
   }
 }
@@ -309,7 +328,7 @@ static void link_submit_resp(vg_smpp_link_t *l, void *tag, int64_t status,
     return;
   }
   vg_outbox_submit_resp(d->outbox, tag, status, msgid);
-  reader_kick(&d->mt_reader);
+  kick_mt_readers(d);
 }
 
 static void link_deliver(vg_smpp_link_t *l, const vg_smpp_deliver_t *dl,
@@ -460,8 +479,9 @@ static void publish_status(daemon_t *d) {
     return; /* the node's status is the running one's */
   char key[VG_KEY_MAX];
   vg_key(key, d->cfg->prefix, VG_K_NODE, d->cfg->node);
-  long held, in_flight, throttled;
+  long held, in_flight, throttled, bheld, bqueued, bflight, bpaused;
   vg_outbox_counts(d->outbox, &held, &in_flight, &throttled);
+  vg_outbox_bulk_counts(d->outbox, &bheld, &bqueued, &bflight, &bpaused);
   /* One hash per node: fixed fields, then bN.* per bind. */
   const char *argv[64];
   int argc = 0;
@@ -472,7 +492,7 @@ static void publish_status(daemon_t *d) {
   argv[argc++] = "redis";
   argv[argc++] = vg_redis_ready(&d->redis) ? "ready" : "down";
   char updated[24], window[16], inflight[16], heldb[16], thr[16], mo[16],
-      nb[8];
+      nb[8], bh[16], bq[16], bf[16], bp[16];
   snprintf(updated, sizeof updated, "%" PRId64, vg_now_ms());
   snprintf(window, sizeof window, "%d", d->cfg->window);
   snprintf(inflight, sizeof inflight, "%ld", in_flight);
@@ -481,10 +501,15 @@ static void publish_status(daemon_t *d) {
   snprintf(mo, sizeof mo, "%ld",
            d->hooks.mo_handled ? d->hooks.mo_handled(d->hooks.data) : 0L);
   snprintf(nb, sizeof nb, "%d", d->nlinks);
-  const char *fixed[][2] = {{"updated", updated}, {"window", window},
-                            {"in_flight", inflight}, {"held", heldb},
-                            {"throttled", thr}, {"mo_handled", mo},
-                            {"binds", nb}};
+  snprintf(bh, sizeof bh, "%ld", bheld);
+  snprintf(bq, sizeof bq, "%ld", bqueued);
+  snprintf(bf, sizeof bf, "%ld", bflight);
+  snprintf(bp, sizeof bp, "%ld", bpaused);
+  const char *fixed[][2] = {
+      {"updated", updated},   {"window", window},       {"in_flight", inflight},
+      {"held", heldb},        {"throttled", thr},       {"mo_handled", mo},
+      {"binds", nb},          {"bulk_held", bh},        {"bulk_queued", bq},
+      {"bulk_in_flight", bf}, {"bulk_paused_ms", bp}};
   for (size_t i = 0; i < VG_ARRAY_SIZE(fixed); i++) {
     argv[argc++] = fixed[i][0];
     argv[argc++] = fixed[i][1];
@@ -547,6 +572,7 @@ static void close_all(daemon_t *d) {
   vg_redis_flush(&d->redis);
   vg_redis_stop(&d->redis);
   vg_redis_stop(&d->mt_reader.conn);
+  vg_redis_stop(&d->bulk_reader.conn);
   vg_redis_stop(&d->mo_reader.conn);
   vg_redis_stop(&d->order_reader.conn);
   vg_provision_close(d->provision);
@@ -610,6 +636,7 @@ static void on_housekeeping(uv_timer_t *t) {
 
 static void kick_all(daemon_t *d) {
   reader_kick(&d->mt_reader);
+  reader_kick(&d->bulk_reader);
   reader_kick(&d->mo_reader);
   reader_kick(&d->order_reader);
 }
@@ -693,6 +720,8 @@ vg_daemon_t *vg_daemon_new(const vg_config_t *cfg) {
   d->redis.on_connect = redis_connected;
   d->redis.on_fatal = on_redis_fatal;
   reader_init(d, &d->mt_reader, "redis-mt-reader", VG_K_MT_STREAM, READ_MT);
+  reader_init(d, &d->bulk_reader, "redis-bulk-reader", VG_K_MT_BULK_STREAM,
+              READ_MT_BULK);
   reader_init(d, &d->mo_reader, "redis-mo-reader", VG_K_MO_STREAM, READ_MO);
   reader_init(d, &d->order_reader, "redis-order-reader", VG_K_ORDER_STREAM,
               READ_ORDERS);
@@ -725,7 +754,7 @@ vg_daemon_t *vg_daemon_new(const vg_config_t *cfg) {
     d->submit_links[d->nsubmit++] = &d->links[0];
   }
   d->outbox = vg_outbox_new(loop, cfg, &d->redis, d->submit_links, d->nsubmit);
-  vg_outbox_on_want(d->outbox, kick_reader, &d->mt_reader);
+  vg_outbox_on_want(d->outbox, kick_mt_readers, d);
   d->provision = vg_provision_new(loop, cfg, &d->redis, order_text, d);
   vg_provision_on_want(d->provision, kick_reader, &d->order_reader);
   d->inbox = vg_inbox_new(loop, cfg, &d->redis);
@@ -776,6 +805,7 @@ int vg_daemon_run(vg_daemon_t *d) {
   vg_log_info("waiting for Redis before binding to the SMSC");
   vg_redis_start(&d->redis);
   vg_redis_start(&d->mt_reader.conn);
+  vg_redis_start(&d->bulk_reader.conn);
   vg_redis_start(&d->mo_reader.conn);
   vg_redis_start(&d->order_reader.conn);
 

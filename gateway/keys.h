@@ -27,6 +27,7 @@ const char *vg_key(char out[VG_KEY_MAX], const char *prefix,
 
 /* The fixed keys: */
 #define VG_K_MT_STREAM "mt"           /* MT queue (stream) */
+#define VG_K_MT_BULK_STREAM "mt:bulk" /* the bulk lane's MT queue (stream) */
 #define VG_K_MO_STREAM "mo"           /* stored MO for the dispatcher */
 #define VG_K_STATS "stats"            /* counters (hash) */
 #define VG_K_STATS_HISTORY "stats:history" /* copies of them (stream) */

@@ -18,6 +18,13 @@
 #include <string.h>
 
 #define THROTTLE_PAUSE_MS 1000
+/* The bulk lane's pause on a throttle: 2 s, doubled by each further one up
+ * to 16 s, back to 2 s once 10 s passed without one.  Longer than the
+ * normal lane's, so that an SMSC asking us to slow down gets it from the
+ * bulk first and replies go again after a second. */
+#define BULK_PAUSE_MIN_MS 2000
+#define BULK_PAUSE_MAX_MS 16000
+#define BULK_PAUSE_RESET_MS 10000
 /* A part's status when it was not sent: it could not be (the text, an
  * address), or its message's expire_at passed before its turn came. */
 #define ST_UNSENT -2
@@ -50,6 +57,7 @@ struct msg_s {
   int has_its;
   int umr;           /* user_message_reference, -1: none */
   int64_t expire_at; /* ms since the epoch; 0: none */
+  int bulk;          /* read from the bulk lane's stream */
   vg_text_mt_t enc;
   char *unsent; /* why it cannot be sent (status -2), NULL when it can */
   int nparts;
@@ -65,19 +73,27 @@ struct vg_outbox_s {
   vg_smpp_link_t *links[2];
   int nlinks;
   part_t *q_head, *q_tail;   /* parts waiting for a token and a slot */
+  part_t *bq_head, *bq_tail; /* the bulk lane's: taken when q is empty */
   part_t *s_head, *s_tail;   /* answered parts whose save must be retried */
   part_t *b_head, *b_tail;   /* answered parts to save in this iteration */
   long nbatch;
   long saving; /* mt_resp runs sent, reply not yet seen */
   msg_t *buckets[NBUCKETS];
-  long held;
+  long held;      /* messages, both lanes */
+  long bulk_held; /* of which the bulk lane's */
   long in_flight;
+  long bulk_in_flight;
   long throttled;
-  int max_held;
+  int max_held;      /* the normal lane's messages */
+  int max_bulk_held; /* the bulk lane's */
+  long bulk_slots;   /* window slots the bulk lane may occupy */
   double tokens;
   double capacity;
   uint64_t last_refill;
-  uint64_t paused_until;
+  uint64_t paused_until;      /* both lanes (the bulk's is never shorter) */
+  uint64_t bulk_paused_until; /* the bulk lane */
+  uint64_t bulk_pause_ms;     /* its last pause, 0: none yet */
+  uint64_t last_throttle;
   int draining;
   uint8_t concat_ref;
   uv_timer_t timer;      /* next token / end of a throttle pause */
@@ -97,9 +113,11 @@ static unsigned hash_str(const char *s) {
   return h % NBUCKETS;
 }
 
-static msg_t *held_find(vg_outbox_t *o, const char *entry) {
+/* An entry id names an entry of one stream: the two lanes' ids may be
+ * equal. */
+static msg_t *held_find(vg_outbox_t *o, const char *entry, int bulk) {
   for (msg_t *m = o->buckets[hash_str(entry)]; m; m = m->hnext)
-    if (strcmp(m->entry, entry) == 0)
+    if (m->bulk == bulk && strcmp(m->entry, entry) == 0)
       return m;
   return NULL;
 }
@@ -109,6 +127,7 @@ static void held_remove(vg_outbox_t *o, msg_t *m) {
     if (*p == m) {
       *p = m->hnext;
       o->held--;
+      o->bulk_held -= m->bulk;
       return;
     }
   }
@@ -155,7 +174,7 @@ static part_t *q_pop(part_t **h, part_t **t) {
 /* --- saving answers ---------------------------------------------------------- */
 
 static void maybe_want(vg_outbox_t *o) {
-  if (o->want_fn && vg_outbox_wants(o) > 0)
+  if (o->want_fn && (vg_outbox_wants(o) > 0 || vg_outbox_wants_bulk(o) > 0))
     o->want_fn(o->want_data);
 }
 
@@ -284,7 +303,8 @@ void vg_outbox_flush(vg_outbox_t *o) {
           .entry = m->entry,
           .submitted = p->submitted_ms ? p->submitted_ms : vg_now_ms(),
           .key1 = keys[i][1],
-          .key2 = keys[i][2]};
+          .key2 = keys[i][2],
+          .lane = m->bulk ? "bulk" : ""};
       vg_fn_mt_resp_parts(&call, &g);
     }
     /* hiredis formats (copies) the arguments inside this call. */
@@ -338,6 +358,20 @@ static void refill(vg_outbox_t *o, uint64_t now) {
   }
 }
 
+/* The lane's queue of a part. */
+static part_t **lane_head(vg_outbox_t *o, const part_t *p) {
+  return p->msg->bulk ? &o->bq_head : &o->q_head;
+}
+static part_t **lane_tail(vg_outbox_t *o, const part_t *p) {
+  return p->msg->bulk ? &o->bq_tail : &o->q_tail;
+}
+
+/*
+ * The normal lane always goes first; a bulk part is taken only when no
+ * normal part waits, and only within what keeps a reply from waiting
+ * behind it: it leaves a token (it needs 2, takes 1) and a reserve of the
+ * window (bulk_slots), and waits out its own, longer, throttle pause.
+ */
 void vg_outbox_pump(vg_outbox_t *o) {
   /* Draining (SIGTERM): only the window in flight finishes.  A part sent now
    * would likely be cut off unanswered by the unbind and sent again after
@@ -345,24 +379,40 @@ void vg_outbox_pump(vg_outbox_t *o) {
   if (o->draining)
     return;
   uint64_t now = uv_now(o->loop);
-  while (o->q_head) {
-    if (now < o->paused_until) {
-      uv_timer_start(&o->timer, on_timer, o->paused_until - now, 0);
+  for (;;) {
+    int bulk;
+    if (o->q_head) {
+      if (now < o->paused_until) {
+        uv_timer_start(&o->timer, on_timer, o->paused_until - now, 0);
+        return;
+      }
+      bulk = 0;
+    } else if (o->bq_head) {
+      if (now < o->bulk_paused_until) {
+        uv_timer_start(&o->timer, on_timer, o->bulk_paused_until - now, 0);
+        return;
+      }
+      if (o->bulk_in_flight >= o->bulk_slots)
+        return; /* its share of the window is full: a response will pump */
+      bulk = 1;
+    } else {
       return;
     }
     vg_smpp_link_t *l = pick_link(o);
     if (l == NULL)
       return; /* no bind, or the window is full: a response will pump */
     if (o->cfg->tps > 0) {
+      double need = bulk ? 2.0 : 1.0;
       refill(o, now);
-      if (o->tokens < 1.0) {
+      if (o->tokens < need) {
         uint64_t wait =
-            (uint64_t)((1.0 - o->tokens) * 1000.0 / o->cfg->tps) + 1;
+            (uint64_t)((need - o->tokens) * 1000.0 / o->cfg->tps) + 1;
         uv_timer_start(&o->timer, on_timer, wait, 0);
         return;
       }
     }
-    part_t *p = q_pop(&o->q_head, &o->q_tail);
+    part_t *p = bulk ? q_pop(&o->bq_head, &o->bq_tail)
+                     : q_pop(&o->q_head, &o->q_tail);
     msg_t *m = p->msg;
     if (m->expire_at > 0 && vg_now_ms() > m->expire_at) {
       /* Its deadline passed while it waited (a restart, a long stall, a
@@ -391,7 +441,7 @@ void vg_outbox_pump(vg_outbox_t *o) {
     sub.user_message_reference = m->umr;
     int rc = vg_smpp_session_submit(l->session, &sub, p, now);
     if (rc == VG_EBUSY || rc == VG_ENOTCONN) {
-      q_push_front(&o->q_head, &o->q_tail, p);
+      q_push_front(lane_head(o, p), lane_tail(o, p), p);
       return;
     }
     if (rc != 0) {
@@ -404,29 +454,56 @@ void vg_outbox_pump(vg_outbox_t *o) {
     if (o->cfg->tps > 0)
       o->tokens -= 1.0;
     o->in_flight++;
+    o->bulk_in_flight += bulk;
     p->submitted_ms = vg_now_ms();
     if (m->ussd_op >= 0 && o->guard)
       vg_ussd_guard_disarm(o->guard, m->to); /* a screen is on its way */
   }
 }
 
+/*
+ * The SMSC asked us to slow down (a bind's signal, whichever lane the part
+ * was of): both lanes pause, the normal one a second, the bulk one longer.
+ * The answers to parts written before the pause began come in a burst:
+ * they extend nothing; a throttle after the bulk lane's pause ended, within
+ * BULK_PAUSE_RESET_MS of the last, doubles its pause.
+ */
+static void throttle(vg_outbox_t *o, const part_t *p, int64_t status) {
+  uint64_t now = uv_now(o->loop);
+  int fresh = now >= o->bulk_paused_until;
+  if (fresh) {
+    if (o->bulk_pause_ms == 0 || now - o->last_throttle >= BULK_PAUSE_RESET_MS)
+      o->bulk_pause_ms = BULK_PAUSE_MIN_MS;
+    else if (o->bulk_pause_ms < BULK_PAUSE_MAX_MS)
+      o->bulk_pause_ms *= 2;
+    o->bulk_paused_until = now + o->bulk_pause_ms;
+    o->paused_until = now + THROTTLE_PAUSE_MS;
+  } else if (now >= o->paused_until) {
+    o->paused_until = now + THROTTLE_PAUSE_MS;
+  }
+  o->last_throttle = now;
+  char nb[16];
+  vg_log_info("outbox: %s for %smessage %s part %d: pausing %d ms, the bulk "
+              "lane %" PRIu64 " ms",
+              vg_smpp_status_name((uint32_t)status, nb),
+              p->msg->bulk ? "bulk " : "", p->msg->id, p->idx + 1,
+              THROTTLE_PAUSE_MS, o->bulk_paused_until - now);
+}
+
 void vg_outbox_submit_resp(vg_outbox_t *o, void *tag, int64_t status,
                            const char *msgid) {
   part_t *p = tag;
   o->in_flight--;
+  o->bulk_in_flight -= p->msg->bulk;
   if (status < 0) {
     /* The connection ended before the answer: the SMSC may or may not have
      * the part.  Resubmit (at-least-once; docs/delivery.md). */
-    q_push_front(&o->q_head, &o->q_tail, p);
+    q_push_front(lane_head(o, p), lane_tail(o, p), p);
   } else if (vg_smpp_status_class((uint32_t)status) ==
              VG_SMPP_STATUS_THROTTLE) {
     o->throttled++;
-    char nb[16];
-    vg_log_info("outbox: %s for message %s part %d: pausing %d ms",
-                vg_smpp_status_name((uint32_t)status, nb), p->msg->id,
-                p->idx + 1, THROTTLE_PAUSE_MS);
-    o->paused_until = uv_now(o->loop) + THROTTLE_PAUSE_MS;
-    q_push_front(&o->q_head, &o->q_tail, p);
+    throttle(o, p, status);
+    q_push_front(lane_head(o, p), lane_tail(o, p), p);
   } else {
     p->answered = 1;
     p->status = status;
@@ -475,7 +552,8 @@ typedef struct {
 static void queue_parts(vg_outbox_t *o, msg_t *m) {
   for (int i = 0; i < m->nparts; i++)
     if (!m->parts[i].answered)
-      q_push_back(&o->q_head, &o->q_tail, &m->parts[i]);
+      q_push_back(lane_head(o, &m->parts[i]), lane_tail(o, &m->parts[i]),
+                  &m->parts[i]);
 }
 
 /*
@@ -505,10 +583,12 @@ static void encode_ussd(vg_outbox_t *o, msg_t *m, const char *text,
 void vg_outbox_add(vg_outbox_t *o, const char *entry_id, const char *id,
                    const char *to, const char *text, const char *src,
                    const char *ussd_op, const char *its, const char *umr,
-                   const char *expire_at, int recovered) {
-  if (held_find(o, entry_id))
+                   const char *expire_at, int bulk, int recovered) {
+  bulk = bulk != 0;
+  if (held_find(o, entry_id, bulk))
     return;
   msg_t *m = vg_calloc(1, sizeof *m);
+  m->bulk = bulk;
   m->entry = vg_strdup(entry_id);
   m->id = vg_strdup(id ? id : "");
   m->ussd_op = ussd_op && *ussd_op ? atoi(ussd_op) : -1;
@@ -527,6 +607,7 @@ void vg_outbox_add(vg_outbox_t *o, const char *entry_id, const char *id,
   m->hnext = o->buckets[b];
   o->buckets[b] = m;
   o->held++;
+  o->bulk_held += bulk;
 
   /* Every MT passes here, whoever made it (a reply rendered inside Redis,
    * an offer, an order's result, a promoter's or the settlement's SMS, or
@@ -628,7 +709,14 @@ static void on_record(vg_redis_t *r, redisReply *reply, void *data,
 int vg_outbox_wants(const vg_outbox_t *o) {
   if (o->draining)
     return 0;
-  long room = o->max_held - o->held;
+  long room = o->max_held - (o->held - o->bulk_held);
+  return room > 0 ? (int)room : 0;
+}
+
+int vg_outbox_wants_bulk(const vg_outbox_t *o) {
+  if (o->draining)
+    return 0;
+  long room = o->max_bulk_held - o->bulk_held;
   return room > 0 ? (int)room : 0;
 }
 
@@ -646,6 +734,19 @@ void vg_outbox_counts(const vg_outbox_t *o, long *held, long *in_flight,
   *held = o->held;
   *in_flight = o->in_flight;
   *throttled = o->throttled;
+}
+
+void vg_outbox_bulk_counts(const vg_outbox_t *o, long *held, long *queued,
+                           long *in_flight, long *paused_ms) {
+  *held = o->bulk_held;
+  *in_flight = o->bulk_in_flight;
+  long n = 0;
+  for (const part_t *p = o->bq_head; p; p = p->qnext)
+    n++;
+  *queued = n;
+  uint64_t now = uv_now(o->loop);
+  *paused_ms = now < o->bulk_paused_until ? (long)(o->bulk_paused_until - now)
+                                          : 0;
 }
 
 void vg_outbox_set_guard(vg_outbox_t *o, vg_ussd_guard_t *g) { o->guard = g; }
@@ -670,7 +771,18 @@ vg_outbox_t *vg_outbox_new(uv_loop_t *loop, const vg_config_t *cfg,
   o->max_held = cfg->window * 4 + 256;
   if (cfg->tps > 0 && o->max_held > cfg->tps * 5 + cfg->window)
     o->max_held = cfg->tps * 5 + cfg->window;
-  o->capacity = cfg->tps > 20 ? cfg->tps / 20.0 : 1.0;
+  /* The bulk lane waits behind the normal one, so what it holds may wait
+   * long: about 2 s of sending, so that no entry sits read and idle long
+   * enough for another node to claim it ([gateway] claim_idle). */
+  o->max_bulk_held = o->max_held;
+  if (cfg->tps > 0 && o->max_bulk_held > cfg->tps * 2 + cfg->window)
+    o->max_bulk_held = cfg->tps * 2 + cfg->window;
+  /* A reserve of the window for the normal lane: window/8, at least 1 (a
+   * window of 1 has no room for a reserve: bulk then takes it too). */
+  long reserve = cfg->window / 8 > 1 ? cfg->window / 8 : 1;
+  o->bulk_slots = cfg->window - reserve > 1 ? cfg->window - reserve : 1;
+  /* At least 2: a bulk part takes a token only when it leaves one. */
+  o->capacity = cfg->tps > 40 ? cfg->tps / 20.0 : 2.0;
   o->tokens = o->capacity;
   o->last_refill = uv_now(loop);
   vg_key(o->k_stream, cfg->prefix, "%s", VG_K_MT_STREAM);
