@@ -649,7 +649,7 @@ e2e_last_sms() {
 }
 
 # e2e_wait_drained [TIMEOUT_S] — wait (10 s) until vasgwd has done all it
-# was given: no entry left in P:mo, P:mt or P:orders.  An entry is deleted
+# was given: no entry left in P:mo, P:mt, P:mt:bulk or P:orders.  An entry is deleted
 # only once what it causes is in Redis or out: an MO once its answer is
 # queued (and its order written), an MT once the SMSC answered every part,
 # an order once its result is recorded and its SMS queued.  So after it
@@ -657,13 +657,13 @@ e2e_last_sms() {
 # and "nothing more came" is proven in order, not by waiting a while (SMS
 # held for quiet hours and receipts still to come aside).
 e2e__drained() {
-	[ "$(e2e_redis EVAL "return redis.call('XLEN', KEYS[1]) + redis.call('XLEN', KEYS[2]) + redis.call('XLEN', KEYS[3])" \
-		3 "$1:mo" "$1:mt" "$1:orders")" = 0 ]
+	[ "$(e2e_redis EVAL "local n = 0 for _, k in ipairs(KEYS) do n = n + redis.call('XLEN', k) end return n" \
+		4 "$1:mo" "$1:mt" "$1:mt:bulk" "$1:orders")" = 0 ]
 }
 e2e_wait_drained() {
 	local P
 	P=$(e2e__conf_get "$E2E_CONF" redis prefix)
-	e2e_wait_for "${P:-vasgw}:mo, :mt and :orders drained" "${1:-10}" e2e__drained "${P:-vasgw}"
+	e2e_wait_for "${P:-vasgw}:mo, :mt, :mt:bulk and :orders drained" "${1:-10}" e2e__drained "${P:-vasgw}"
 }
 
 # e2e_wait_sms_exact NUM N [TIMEOUT_S] — wait until N submit_sm went to
@@ -1025,9 +1025,9 @@ e2e_vasgw() {
 # ---------------------------------------------------------------------------
 # the end-of-test check (run by e2e_pass in every test that started a vasgwd)
 #
-#  a. the work is done: within $E2E_END_WAIT (20) s the MT stream P:mt has
-#     no entries and its group vasgw nothing pending, and P:mo and P:orders
-#     have nothing pending (XPENDING's count) and nothing unread by that
+#  a. the work is done: within $E2E_END_WAIT (20) s the MT streams P:mt and
+#     P:mt:bulk have no entries and their group vasgw nothing pending, and
+#     P:mo and P:orders have nothing pending (XPENDING's count) and nothing unread by that
 #     group (a missing stream or group is empty);
 #  b. no message P:msg:* is queued or submitted (scheduled is fine: held
 #     for quiet hours);
@@ -1197,8 +1197,10 @@ local function unread(s)
   return #redis.call("XRANGE", s, "(" .. g["last-delivered-id"], "+", "COUNT", 1000)
 end
 local len = 0
-if redis.call("EXISTS", P .. ":mt") == 1 then len = redis.call("XLEN", P .. ":mt") end
-return "ok " .. len .. " " .. pending(P .. ":mt") .. " " .. pending(P .. ":mo") .. " " .. unread(P .. ":mo") ..
+for _, s in ipairs({P .. ":mt", P .. ":mt:bulk"}) do
+  if redis.call("EXISTS", s) == 1 then len = len + redis.call("XLEN", s) end
+end
+return "ok " .. len .. " " .. pending(P .. ":mt") + pending(P .. ":mt:bulk") .. " " .. pending(P .. ":mo") .. " " .. unread(P .. ":mo") ..
   " " .. pending(P .. ":orders") .. " " .. unread(P .. ":orders")'
 
 # The records at rest, one item a line: "ok", "count msg N", "count offer N",
@@ -1256,7 +1258,7 @@ e2e__end_queues() {
 		return
 	fi
 	if ! e2e__end_allowed mt && { [ "$mtlen" -ne 0 ] || [ "$mtpend" -ne 0 ]; }; then
-		left+=("$1:mt has $mtlen entries, $mtpend pending")
+		left+=("$1:mt and $1:mt:bulk have $mtlen entries, $mtpend pending")
 	fi
 	if ! e2e__end_allowed mo && { [ "$mopend" -ne 0 ] || [ "$mounread" -ne 0 ]; }; then
 		left+=("$1:mo has $mopend pending, $mounread unread")
