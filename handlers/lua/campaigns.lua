@@ -272,7 +272,7 @@ local function campaign_send(a)
   if n > 0 then
     local batch = redis.call('LPOP', k .. ':q', n) or {}
     local nb = tonumber(c.buckets)
-    local tally = 'campaign:' .. id .. ':mt'
+    local tally_key = 'campaign:' .. id .. ':mt'
     local cnt = counters()
     for _, e in ipairs(batch) do
       local m, vars = entry_vars(c.vars, e)
@@ -283,7 +283,7 @@ local function campaign_send(a)
         keep = a.keep, interval = a.interval, cancel_block = a.cancel_block,
         max_per_day = a.max_per_day, day = a.day, marketing = true, release = 0,
         msg_ttl = a.msg_ttl, src = a.src, month = a.month, complaint_since = a.complaint_since,
-        lane = 'bulk', tally = tally, expire_at = a.expire_at,
+        lane = 'bulk', tally = tally_key, expire_at = a.expire_at,
         offers = function()
           local done = false
           return function()
