@@ -61,6 +61,7 @@ typedef struct {
   int offer_ttl_hours;
   int marketing_interval_days;
   int cancel_block_days;
+  int complaint_block_days;
   int max_marketing_per_day;
   char quiet_hours[16];
   int mo_rate_limit_per_min;

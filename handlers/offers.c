@@ -5,6 +5,7 @@
 #include "gateway/clock.h"
 #include "gateway/redis.h"
 #include "gateway/vg.h"
+#include "handlers/ledger_date.h"
 #include "handlers/lua/functions.h"
 
 #include <stdio.h>
@@ -34,6 +35,17 @@ void vg_offer_args_init(vg_offer_args_t *a, const vg_config_t *cfg,
    * is made now) */
   vg_clock_day(a->day, now);
   snprintf(a->month, sizeof a->month, "%.6s", a->day);
+  /* complaint_block_days: a complaint bars marketing on its day and the
+   * days-1 after it, counted in local days from today (the feed dates its
+   * facts by local day, not by time). */
+  a->complaint_since[0] = '\0';
+  if (cfg->complaint_block_days > 0) {
+    int32_t today = (int32_t)atol(a->day);
+    int32_t since = vg_date_add_days(today, 1 - cfg->complaint_block_days);
+    if (since > 0)
+      snprintf(a->complaint_since, sizeof a->complaint_since, "%08ld",
+               (long)since);
+  }
   /* The day the contact counts on: a held offer's SMS goes at release. */
   if (release > 0)
     vg_clock_day(a->day, release);
@@ -57,7 +69,8 @@ void vg_offer_args_init(vg_offer_args_t *a, const vg_config_t *cfg,
       .release = release,
       .msg_ttl = (long long)cfg->msg_ttl_days * 86400,
       .src = "",
-      .month = a->month};
+      .month = a->month,
+      .complaint_since = a->complaint_since};
   vg_fn_offer_create(&a->call, &f);
 }
 
@@ -121,6 +134,10 @@ const char *vg_offer_rule_text(const char *rule) {
       {"cancelled_recently",
        "the subscriber cancelled the service within cancel_block_days"},
       {"opted_out", "the subscriber opted out of marketing (TD)"},
+      {"blocklisted", "the number is on the do-not-contact list"},
+      {"complained",
+       "the subscriber complained about the service (or the number's "
+       "service) within complaint_block_days"},
       {"contacted_recently",
        "the subscriber had a marketing SMS within marketing_interval_days"},
       {"daily_limit", "max_marketing_per_day reached for the subscriber"},

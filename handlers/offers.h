@@ -39,6 +39,7 @@ typedef struct {
 typedef struct {
   vg_fcall_t call;
   char day[12], month[8];
+  char complaint_since[12]; /* YYYYMMDD, or "" when the rule is off */
   char **own; /* the copies */
   int nown, capown;
 } vg_offer_args_t;

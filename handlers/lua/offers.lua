@@ -56,12 +56,39 @@ local function service_refusal(P, m, svc, marketing, now, cancel_block, since)
   return nil
 end
 
+-- Is m on the do-not-contact list (P:blocklist, `vasgw blocklist`)?  A
+-- marketing rule: offer_create, the release of a held offer and the
+-- campaigns ask it.
+local function blocklisted(P, m)
+  return redis.call('SISMEMBER', P .. ':blocklist', m) == 1
+end
+
+-- Did m complain to customer care, on since_day (YYYYMMDD, local) or later,
+-- about service svc or about the number as a whole (a fact with an empty
+-- service)?  svc nil: about any service.  since_day "": the rule is off.
+-- The facts come from the care feed (`vasgw feed import`): members
+-- "SERVICE|complaint|YYYYMMDD" of P:facts:{m}.  Most numbers have no facts,
+-- so the index is asked first and the set read only when it has some.
+local function complained(P, m, svc, since_day)
+  if since_day == nil or since_day == '' then return false end
+  if redis.call('SISMEMBER', P .. ':facts:index', m) == 0 then return false end
+  for _, f in ipairs(redis.call('SMEMBERS', P .. ':facts:{' .. m .. '}')) do
+    local s, ev, day = string.match(f, '^([^|]*)|([^|]*)|(%d+)$')
+    -- Days are YYYYMMDD: compared as text, they sort as dates.
+    if ev == 'complaint' and day >= since_day and (svc == nil or s == '' or s == svc) then
+      return true
+    end
+  end
+  return false
+end
+
 -- offer_create: the offers of one contact with one subscriber, checked
 -- against the contact rules and made with their SMS in one step, so two
 -- nodes or two promoters at once cannot both pass a cap.  Per service:
 -- unknown or disabled, held already or being ordered, cancelled recently,
--- an open offer of it; per contact (marketing only): opted out, contacted
--- within the interval, over the daily cap.  Reply codes are the lowest of
+-- an open offer of it; per contact (marketing only): opted out, on the
+-- do-not-contact list, a complaint (about the service, or the number's),
+-- contacted within the interval, over the daily cap.  Reply codes are the lowest of
 -- 1-9 not held by an open offer.
 -- A campaign (handlers/lua/campaigns.lua) calls it from Lua with three more
 -- fields in `a`: lane ('bulk'), tally and expire_at for its SMS (mt_put).
@@ -125,10 +152,25 @@ local function offer_create(a)
     local f = redis.call('HMGET', sub, 'optout', 'last_contact')
     if f[1] == '1' then
       refuse_all('opted_out')
-    elseif a.interval > 0 and f[2] and now - tonumber(f[2]) < a.interval then
-      refuse_all('contacted_recently')
-    elseif tonumber(redis.call('GET', daykey) or '0') >= a.max_per_day then
-      refuse_all('daily_limit')
+    elseif blocklisted(P, m) then
+      refuse_all('blocklisted')
+    else
+      -- A complaint bars its service (a number-level one every service);
+      -- the services left are still one contact.
+      local left = {}
+      for _, t in ipairs(todo) do
+        if complained(P, m, t.svc, a.complaint_since) then
+          out[t.at] = {t.id, 'refused', 'complained', ''}
+        else
+          left[#left + 1] = t
+        end
+      end
+      todo = left
+      if #todo > 0 and a.interval > 0 and f[2] and now - tonumber(f[2]) < a.interval then
+        refuse_all('contacted_recently')
+      elseif #todo > 0 and tonumber(redis.call('GET', daykey) or '0') >= a.max_per_day then
+        refuse_all('daily_limit')
+      end
     end
   end
   local used = {}
@@ -157,7 +199,8 @@ local function offer_create(a)
       offer_event(P, t.id, held and 'hold' or 'made', {'id', t.id, 'msisdn', m, 'service', t.svc,
         'source', a.source, 'channel', a.channel, 'promoter', a.promoter,
         'campaign', a.campaign, 'code', code, 'kind', t.kind,
-        'created', now, 'expires', now + wait + a.offer_ttl, 'msg', msgid})
+        'created', now, 'expires', now + wait + a.offer_ttl, 'msg', msgid,
+        'complaint_since', a.complaint_since})
       redis.call('PEXPIRE', key, wait + a.offer_ttl + a.keep)
       redis.call('HSET', offers, code, t.id)
       if redis.call('PTTL', offers) < wait + a.offer_ttl + a.keep then
@@ -296,23 +339,29 @@ end
 -- step, with the subscriber's state as it is when the SMS is due.  The
 -- contact itself was counted when the offer was made (at its release time,
 -- on its release day), so the interval and the daily cap hold already;
--- opting out, the service, the subscriber's state of it and another offer
--- of it sent meanwhile may have changed.  Sent: the offer is open from
+-- opting out, the do-not-contact list, a complaint (since the day the
+-- offer was made under), the service, the subscriber's state of it and
+-- another offer of it sent meanwhile may have changed.  Sent: the offer is open from
 -- now (pending) for as long as it was to be; not sent: it is withdrawn
 -- with the reason, which its SMS fails with.
 hooks.release_check = function(P, id, msg, now)
   if msg.origin ~= 'offer' then return nil end
   local oid = string.sub(id, 4) -- of-<offer id>
   local key = P .. ':offer:' .. oid
-  local o = redis.call('HMGET', key, 'state', 'msisdn', 'service', 'created', 'expires')
+  local o = redis.call('HMGET', key, 'state', 'msisdn', 'service', 'created', 'expires',
+    'complaint_since')
   if o[1] ~= 'held' then return 'offer_' .. (o[1] or 'gone') end
   local m, svc = o[2], o[3]
   local why
   if redis.call('HGET', P .. ':sub:{' .. m .. '}', 'optout') == '1' then
     why = 'opted_out'
+  elseif blocklisted(P, m) then
+    why = 'blocklisted'
   else
     why = service_refusal(P, m, svc, true, now, 0, tonumber(o[4]))
   end
+  -- The day the offer was made under: a complaint since then is recent too.
+  if not why and complained(P, m, svc, o[6] or '') then why = 'complained' end
   if not why then
     local open = offers_of(P, m, now)
     for _, e in ipairs(open) do

@@ -29,6 +29,7 @@ static vg_test_redis_t R;
 #define NOW_S "1767225600000"
 #define S(x) #x
 #define NUM(x) S(x)
+#define SINCE "20251003" /* NOW's day less 89: complaint_block_days 90 */
 
 /* The service catalogue every case starts with: CL enabled, XW disabled. */
 static const char *const catalogue[] = {
@@ -68,7 +69,9 @@ static vg_fn_offer_create_t contact(void) {
                             .release = 0,
                             .msg_ttl = 7 * 86400,
                             .src = "",
-                            .month = "202601"};
+                            .month = "202601",
+                            /* complaint_block_days 90 */
+                            .complaint_since = SINCE};
   return a;
 }
 
@@ -111,6 +114,9 @@ typedef struct {
 #define SUB "vasgw:sub:{" M "}"
 #define SENT "[[\"o9\",\"sent\",\"of-o9\",\"1\"]]"
 #define REFUSED(rule) "[[\"o9\",\"refused\",\"" rule "\",\"\"]]"
+/* A care-feed fact about M, as `vasgw feed import` stores it (two lines). */
+#define FACT(member)                                                           \
+  "SADD vasgw:facts:{" M "} " member, "SADD vasgw:facts:index " M
 
 static const rule_case_t rule_cases[] = {
     {"new", {NULL}, "CL", 0, 0, SENT},
@@ -149,6 +155,36 @@ static const rule_case_t rule_cases[] = {
     {"one today", {"SET " SUB ":day:20260101 1"}, "CL", 0, 0, SENT},
     {"two yesterday", {"SET " SUB ":day:20251231 2"}, "CL", 0, 0, SENT},
     {"two today, asked for", {"SET " SUB ":day:20260101 2"}, "CL", 1, 0, SENT},
+    /* the do-not-contact list */
+    {"blocklisted", {"SADD vasgw:blocklist " M}, "CL", 0, 0,
+     REFUSED("blocklisted")},
+    {"blocklisted, asked for", {"SADD vasgw:blocklist " M}, "CL", 1, 0, SENT},
+    {"another number blocklisted", {"SADD vasgw:blocklist 8613900139001"},
+     "CL", 0, 0, SENT},
+    {"opted out and blocklisted",
+     {"HSET " SUB " optout 1", "SADD vasgw:blocklist " M}, "CL", 0, 0,
+     REFUSED("opted_out")},
+    {"blocklisted and contacted recently",
+     {"SADD vasgw:blocklist " M, "HSET " SUB " last_contact " NOW_S}, "CL", 0,
+     0, REFUSED("blocklisted")},
+    /* complaints from the care feed, on or after complaint_since */
+    {"complaint on the first day of the block",
+     {FACT("CL|complaint|" SINCE)}, "CL", 0, 0, REFUSED("complained")},
+    {"complaint today", {FACT("CL|complaint|20260101")}, "CL", 0, 0,
+     REFUSED("complained")},
+    {"complaint the day before the block",
+     {FACT("CL|complaint|20251002")}, "CL", 0, 0, SENT},
+    {"complaint about another service", {FACT("SJB|complaint|20251225")},
+     "CL", 0, 0, SENT},
+    {"complaint about the number", {FACT("|complaint|20251225")}, "CL", 0, 0,
+     REFUSED("complained")},
+    {"another fact of the service", {FACT("CL|cancelled|20251225")}, "CL", 0,
+     0, SENT},
+    {"complaint, asked for", {FACT("CL|complaint|20251225")}, "CL", 1, 0,
+     SENT},
+    {"complaint and contacted recently",
+     {FACT("CL|complaint|20251225"), "HSET " SUB " last_contact " NOW_S},
+     "CL", 0, 0, REFUSED("complained")},
 };
 
 static void test_create_rules(void **state) {
@@ -218,6 +254,28 @@ static void test_create_several(void **state) {
             "[[\"o1\",\"refused\",\"opted_out\",\"\"],"
             "[\"o2\",\"refused\",\"service_disabled\",\"\"],"
             "[\"o3\",\"refused\",\"opted_out\",\"\"]]");
+  /* A complaint about CL bars CL alone: SJB goes, as one contact. */
+  setup(state);
+  vg_test_setup(&R, (const char *const[]){FACT("CL|complaint|20251225"),
+                                          NULL});
+  VG_EXPECT(vg_test_fcall(&R, &c),
+            "[[\"o1\",\"refused\",\"complained\",\"\"],"
+            "[\"o2\",\"refused\",\"service_disabled\",\"\"],"
+            "[\"o3\",\"sent\",\"of-o3\",\"1\"]]");
+  VG_EXPECT(vg_test_run(&R, "GET " SUB ":day:20260101"), "\"1\"");
+  VG_EXPECT(vg_test_run(&R, "HGET vasgw:stats offer_refused:complained"),
+            "\"1\"");
+  /* Blocklisted: the whole contact. */
+  setup(state);
+  vg_test_setup(&R, (const char *const[]){"SADD vasgw:blocklist " M, NULL});
+  VG_EXPECT(vg_test_fcall(&R, &c),
+            "[[\"o1\",\"refused\",\"blocklisted\",\"\"],"
+            "[\"o2\",\"refused\",\"service_disabled\",\"\"],"
+            "[\"o3\",\"refused\",\"blocklisted\",\"\"]]");
+  VG_EXPECT(vg_test_run(&R, "EXISTS " SUB ":day:20260101 " SUB),
+            "0");
+  VG_EXPECT(vg_test_run(&R, "HGET vasgw:stats offer_refused:blocklisted"),
+            "\"2\"");
   vg_fcall_free(&c);
 }
 
@@ -392,6 +450,15 @@ static const release_case_t release_cases[] = {
      {"HSET " SUB " svc:CL cancelled svc:CL:at " NUM(1740000000000)}, 0, NULL},
     {"the subscriber asked for it (ZS) and got it", {NULL}, 1,
      "offer_pending"},
+    {"blocklisted", {"SADD vasgw:blocklist " M}, 0, "blocklisted"},
+    {"complained about it", {FACT("CL|complaint|20260101")}, 0,
+     "complained"},
+    {"complained about the number", {FACT("|complaint|20260101")}, 0,
+     "complained"},
+    {"complained about another service", {FACT("SJB|complaint|20260101")}, 0,
+     NULL},
+    {"a complaint before the block", {FACT("CL|complaint|20251002")}, 0,
+     NULL},
 };
 
 static void test_release_rechecks(void **state) {
@@ -477,6 +544,49 @@ static void test_create_twice(void **state) {
   assert_string_equal(before, after);
   free(before);
   free(after);
+}
+
+/* The marketing rules refuse again, the same way, writing nothing but
+ * the refusal's counter; and never apply to a contact the subscriber
+ * asked for. */
+static void test_marketing_rules_twice(void **state) {
+  static const struct {
+    const char *setup[3];
+    const char *rule;
+  } cases[] = {
+      {{"SADD vasgw:blocklist " M}, "blocklisted"},
+      {{FACT("CL|complaint|20251225")}, "complained"},
+  };
+  for (size_t i = 0; i < VG_ARRAY_SIZE(cases); i++) {
+    print_message("case: %s\n", cases[i].rule);
+    setup(state);
+    vg_test_setup(&R, cases[i].setup);
+    vg_fn_offer_create_t a = contact();
+    vg_fcall_t c = VG_FCALL_INIT;
+    create_call(&c, &a, (const char *const[]){"CL"}, 1);
+    char want[128], counter[64];
+    snprintf(want, sizeof want, "[[\"o1\",\"refused\",\"%s\",\"\"]]",
+             cases[i].rule);
+    snprintf(counter, sizeof counter, "offer_refused:%s", cases[i].rule);
+    VG_EXPECT(vg_test_fcall(&R, &c), want);
+    const char *const counters[] = {counter, NULL};
+    VG_EXPECT_AGAIN(&R, &c, want, counters);
+    VG_EXPECT(vg_test_run(&R, "EXISTS vasgw:offer:o1 vasgw:msg:of-o1 " SUB),
+              "0");
+    vg_fcall_free(&c);
+    /* The rule off (complaint_block_days 0), or the subscriber asked
+     * (ZS): sent, and sent once. */
+    if (strcmp(cases[i].rule, "complained") == 0)
+      a.complaint_since = "";
+    else
+      a.marketing = 0;
+    create_call(&c, &a, (const char *const[]){"CL"}, 1);
+    VG_EXPECT(vg_test_fcall(&R, &c), "[[\"o1\",\"sent\",\"of-o1\",\"1\"]]");
+    const char *const exists[] = {"offer_exists", NULL};
+    VG_EXPECT_AGAIN(&R, &c, "[[\"o1\",\"exists\",\"pending\",\"1\"]]",
+                    exists);
+    vg_fcall_free(&c);
+  }
 }
 
 /* --- answers: offer_answer through mo_reply ------------------------------ */
@@ -703,6 +813,7 @@ int main(void) {
       cmocka_unit_test_setup(test_release_rechecks, setup),
       cmocka_unit_test_setup(test_release_late, setup),
       cmocka_unit_test_setup(test_create_twice, setup),
+      cmocka_unit_test_setup(test_marketing_rules_twice, setup),
       cmocka_unit_test_setup(test_confirm_one, setup),
       cmocka_unit_test_setup(test_confirm_after_order, setup),
       cmocka_unit_test_setup(test_choose_and_codes, setup),
