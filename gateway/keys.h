@@ -62,6 +62,12 @@ const char *vg_key(char out[VG_KEY_MAX], const char *prefix,
 #define VG_K_FACTS_INDEX "facts:index" /* MSISDNs having facts (set) */
 #define VG_K_FEED "feed:%s"           /* an imported file, by SHA-256 (hash) */
 
+/* The do-not-contact list and the number segments (docs/keys.md,
+ * "Do-not-contact list and number segments"). */
+#define VG_K_BLOCKLIST "blocklist"           /* normalised MSISDNs (set) */
+#define VG_K_BLOCKLIST_INFO "blocklist:info" /* MSISDN -> "at|user|reason" */
+#define VG_K_SEGMENTS "segments"             /* prefix -> "region\tcity" */
+
 /* Promoters and the commission ledger (docs/keys.md, "Promoters"). */
 #define VG_K_PROMOTER "promoter:%s"    /* a promoter (hash), by MSISDN */
 #define VG_K_PROMOTERS "promoters"     /* MSISDNs by registration ms (zset) */

@@ -1,0 +1,103 @@
+#!/bin/bash
+# The do-not-contact list and the complaint rule, from the CLI against a
+# real Redis (no daemon needed: the refusals happen in offer_create): a
+# blocklist file with a BOM, CRLF and bad rows is refused whole, every bad
+# row named as FILE:LINE and nothing written; a good one (numbers in every
+# form) is imported; `recommend` to a listed number is refused with the
+# rule named, and works once the number is removed; a complaint from the
+# care feed refuses marketing of its service (`complained`), an old one
+# does not; every change is in the audit log.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
+e2e_init blocklist
+e2e_start_redis
+e2e_write_conf
+unset SUDO_USER
+me=$(id -un)
+e2e_services
+
+out() { cat "$E2E_DIR/$1.stdout"; }
+day() { TZ=Asia/Shanghai date -d "$1" +%Y-%m-%d; }
+
+# --- a file with bad rows: refused whole ---------------------------------------
+{ printf '\xef\xbb\xbf'; printf '%s\r\n' \
+	'msisdn,reason' \
+	'13800138000,asked by phone' \
+	'not-a-number,x' \
+	'13900139000' \
+	'13700137000,a,b'; } >"$E2E_DIR/bad.csv"
+e2e_expect_status bad 1 blocklist import "$E2E_DIR/bad.csv"
+e2e_assert_match "bad: line 3 named" "bad.csv:3: malformed number 'not-a-number'" "$(e2e_cli_err bad)"
+e2e_assert_match "bad: line 5 named" "bad.csv:5: 3 fields" "$(e2e_cli_err bad)"
+e2e_assert_match "bad: nothing imported" "2 bad rows; nothing imported" "$(e2e_cli_err bad)"
+e2e_assert_eq "bad: nothing written" 0 "$(e2e_redis EXISTS vasgw:blocklist vasgw:blocklist:info)"
+
+# --- a good file: BOM, CRLF, a header, numbers in every form ---------------------
+{ printf '\xef\xbb\xbf'; printf '%s\r\n' \
+	'msisdn,reason' \
+	'13800138000,asked by phone' \
+	'"+86 139 0013 9000",' \
+	'# from the care system' \
+	'' \
+	'008613700137000,"complained, twice"' \
+	'8613800138000,again'; } >"$E2E_DIR/good.csv"
+e2e_expect_status good 0 blocklist import "$E2E_DIR/good.csv"
+e2e_assert_eq "good: summary" "$E2E_DIR/good.csv: 4 rows, 3 numbers added (1 already listed or repeated)" "$(out good)"
+e2e_assert_eq "good: the set" "$(printf '%s\n' 8613700137000 8613800138000 8613900139000)" \
+	"$(e2e_redis SMEMBERS vasgw:blocklist | sort)"
+e2e_assert_match "good: the first listing is kept" "^[0-9]{13}\\|$me\\|asked by phone\$" \
+	"$(e2e_redis HGET vasgw:blocklist:info 8613800138000)"
+e2e_expect_status again 0 blocklist import "$E2E_DIR/good.csv"
+e2e_assert_eq "again: nothing new" "$E2E_DIR/good.csv: 4 rows, 0 numbers added (4 already listed or repeated)" "$(out again)"
+
+e2e_expect_status show 0 blocklist show 13700137000
+e2e_assert_match "show: listed" "^8613700137000  on the do-not-contact list" "$(out show)"
+e2e_assert_match "show: why" "reason  complained, twice" "$(out show)"
+e2e_assert_match "show: by whom" "by      $me" "$(out show)"
+e2e_expect_status show_json 0 --json blocklist show +8613700137000
+e2e_assert_eq "show --json: listed" true "$(e2e_json listed <"$E2E_DIR/show_json.stdout")"
+e2e_assert_match "show --json: time" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' "$(e2e_json time <"$E2E_DIR/show_json.stdout")"
+e2e_expect_status show_not 0 --json blocklist show 13600136000
+e2e_assert_eq "show: not listed" false "$(e2e_json listed <"$E2E_DIR/show_not.stdout")"
+e2e_expect_status list 0 --json blocklist list --limit 2
+e2e_assert_eq "list: total" 3 "$(e2e_json total <"$E2E_DIR/list.stdout")"
+e2e_assert_eq "list: limited" 2 "$(e2e_json numbers.length <"$E2E_DIR/list.stdout")"
+e2e_expect_status add 0 blocklist add 13500135000 --reason "同意书撤回"
+e2e_assert_match "add: added" "^added: 8613500135000" "$(out add)"
+e2e_expect_status add_bad 2 blocklist add 1350013500x
+e2e_expect_status add_long 2 blocklist add 13500135001 --reason "$(printf 'x%.0s' $(seq 101))"
+
+# --- recommend: refused while listed, sent once removed ----------------------------
+e2e_expect_status refused 1 recommend 13800138000 CL
+e2e_assert_match "refused: the rule named" "refused  blocklisted: the number is on the do-not-contact list" "$(out refused)"
+e2e_expect_status refused_json 1 --json recommend 13800138000 CL SJB
+e2e_assert_eq "refused --json: every service" "blocklisted blocklisted" \
+	"$(e2e_json offers.0.rule <"$E2E_DIR/refused_json.stdout") $(e2e_json offers.1.rule <"$E2E_DIR/refused_json.stdout")"
+e2e_assert_eq "refused: counted" 3 "$(e2e_redis HGET vasgw:stats offer_refused:blocklisted)"
+e2e_expect_status remove 0 blocklist remove 13800138000
+e2e_assert_eq "remove: the record too" 0 "$(e2e_redis HEXISTS vasgw:blocklist:info 8613800138000)"
+e2e_expect_status remove_again 0 blocklist remove 13800138000
+e2e_assert_match "remove again: nothing to do" "not on the do-not-contact list" "$(out remove_again)"
+e2e_expect_status sent 0 --json recommend 13800138000 CL
+e2e_assert_eq "after remove: sent" sent "$(e2e_json offers.0.status <"$E2E_DIR/sent.stdout")"
+
+# --- a complaint from the care feed: complained ---------------------------------------
+printf '%s\n' 'msisdn,service,event,date' \
+	"13400134000,CL,complaint,$(day yesterday)" \
+	"13300133000,CL,complaint,$(day '-120 days')" >"$E2E_DIR/care.csv"
+e2e_expect_status feed 0 feed import "$E2E_DIR/care.csv"
+e2e_expect_status complained 1 recommend 13400134000 CL
+e2e_assert_match "complained: the rule named" "refused  complained: " "$(out complained)"
+e2e_expect_status other_svc 0 --json recommend 13400134000 SJB
+e2e_assert_eq "complaint about CL: SJB sent" sent "$(e2e_json offers.0.status <"$E2E_DIR/other_svc.stdout")"
+e2e_expect_status old 0 --json recommend 13300133000 CL
+e2e_assert_eq "a complaint 120 days old: sent" sent "$(e2e_json offers.0.status <"$E2E_DIR/old.stdout")"
+
+# --- the audit log ----------------------------------------------------------------------
+e2e_expect_status log 0 audit-log
+log=$(out log)
+e2e_assert_match "audit: import" "$me +blocklist.import +$(realpath "$E2E_DIR/good.csv"): 4 rows, 3 added" "$log"
+e2e_assert_match "audit: add" "blocklist.add +8613500135000 reason: 同意书撤回" "$log"
+e2e_assert_match "audit: remove" "blocklist.remove +8613800138000 \\(listed .* by $me: asked by phone\\)" "$log"
+e2e_assert_eq "audit: the second import and remove changed nothing" 3 "$(grep -cE '  blocklist\.(add|remove|import)  ' <<<"$log")"
+
+e2e_pass
