@@ -6,7 +6,9 @@
 # form) is imported; `recommend` to a listed number is refused with the
 # rule named, and works once the number is removed; a complaint from the
 # care feed refuses marketing of its service (`complained`), an old one
-# does not; every change is in the audit log.
+# does not; number segments are imported, shown by the longest prefix and
+# listed, a bad segment file refused whole; every change is in the audit
+# log.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 e2e_init blocklist
 e2e_start_redis
@@ -92,12 +94,44 @@ e2e_assert_eq "complaint about CL: SJB sent" sent "$(e2e_json offers.0.status <"
 e2e_expect_status old 0 --json recommend 13300133000 CL
 e2e_assert_eq "a complaint 120 days old: sent" sent "$(e2e_json offers.0.status <"$E2E_DIR/old.stdout")"
 
+# --- number segments: import, show, list; a bad file refused whole ---------------------
+{ printf '\xef\xbb\xbf'; printf '%s\r\n' 'prefix,region,city' '138,广东,' \
+	'1380013,广东,深圳' '139,北京,北京'; } >"$E2E_DIR/seg.csv"
+e2e_expect_status seg 0 segment import "$E2E_DIR/seg.csv"
+e2e_assert_eq "segment import" "$E2E_DIR/seg.csv: 3 segments; the table replaced" "$(out seg)"
+e2e_expect_status seg_show 0 segment show "+86 138 0013 8000"
+e2e_assert_eq "segment show: the longest prefix" "8613800138000  segment 1380013  广东  深圳" "$(out seg_show)"
+e2e_expect_status seg_show2 0 --json segment show 13812345678
+e2e_assert_eq "segment show --json" "138 广东" \
+	"$(e2e_json segment.prefix <"$E2E_DIR/seg_show2.stdout") $(e2e_json segment.region <"$E2E_DIR/seg_show2.stdout")"
+e2e_expect_status seg_none 0 segment show 13712345678
+e2e_assert_eq "segment show: none" "8613712345678  no segment" "$(out seg_none)"
+e2e_expect_status seg_list 0 segment list
+e2e_assert_match "segment list: sorted, aligned" "^PREFIX +REGION +CITY
+138 +广东 +-
+1380013 +广东 +深圳
+139 +北京 +北京
+3 segments\$" "$(out seg_list)"
+printf '%s\n' 'prefix,region,city' '150,上海' '15x,上海' '139,北京' '151,,' '150,上海,浦东' >"$E2E_DIR/seg_bad.csv"
+e2e_expect_status seg_bad 1 segment import "$E2E_DIR/seg_bad.csv"
+e2e_assert_match "bad segments: line 3" "seg_bad.csv:3: prefix '15x'" "$(e2e_cli_err seg_bad)"
+e2e_assert_match "bad segments: line 5" "seg_bad.csv:5: the region is empty" "$(e2e_cli_err seg_bad)"
+e2e_assert_match "bad segments: line 6, twice" "seg_bad.csv:6: prefix 150 given twice \\(first on line 2\\)" "$(e2e_cli_err seg_bad)"
+e2e_assert_eq "bad segments: the table as it was" 3 "$(e2e_redis HLEN vasgw:segments)"
+printf '%s\n' '150,上海' '150,上海,浦东' >"$E2E_DIR/seg_twice.csv"
+e2e_expect_status seg_twice 1 segment import "$E2E_DIR/seg_twice.csv"
+e2e_assert_eq "a prefix twice alone: refused" 3 "$(e2e_redis HLEN vasgw:segments)"
+printf '150,上海,上海\n' >"$E2E_DIR/seg2.csv"
+e2e_expect_status seg2 0 segment import "$E2E_DIR/seg2.csv"
+e2e_assert_eq "segment import replaces the table" 150 "$(e2e_redis HKEYS vasgw:segments)"
+
 # --- the audit log ----------------------------------------------------------------------
 e2e_expect_status log 0 audit-log
 log=$(out log)
 e2e_assert_match "audit: import" "$me +blocklist.import +$(realpath "$E2E_DIR/good.csv"): 4 rows, 3 added" "$log"
 e2e_assert_match "audit: add" "blocklist.add +8613500135000 reason: 同意书撤回" "$log"
 e2e_assert_match "audit: remove" "blocklist.remove +8613800138000 \\(listed .* by $me: asked by phone\\)" "$log"
+e2e_assert_match "audit: segment import" "segment.import +$(realpath "$E2E_DIR/seg.csv"): 3 segments" "$log"
 e2e_assert_eq "audit: the second import and remove changed nothing" 3 "$(grep -cE '  blocklist\.(add|remove|import)  ' <<<"$log")"
 
 e2e_pass
