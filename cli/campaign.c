@@ -25,6 +25,7 @@
 #include "handlers/offers.h"
 #include "handlers/oplog.h"
 #include "handlers/promoters.h"
+#include "handlers/segments.h"
 #include "handlers/templates.h"
 
 #include <ctype.h>
@@ -46,7 +47,8 @@
 
 typedef struct {
   cli_t *c;
-  const char *id, *path, *segments;
+  const char *id, *path, *segments, *region;
+  vg_segments_t *segs; /* with --region: the segment table */
   vg_campaign_sms_t sms;
   int header;        /* the first record names the columns */
   char cols[VG_CAMPAIGN_VARS_MAX][VG_CAMPAIGN_VAR_NAME_MAX + 1];
@@ -151,6 +153,12 @@ static const char *row_fate(import_t *im, const vg_csv_row_t *r,
   if (im->segments &&
       !vg_promoter_in_segments(m, cfg->country_code, im->segments))
     return "outside_target";
+  if (im->region) {
+    const vg_segment_t *g = vg_segments_find(im->segs, m, cfg->country_code);
+    if (g == NULL ||
+        (strcmp(g->region, im->region) != 0 && strcmp(g->city, im->region) != 0))
+      return "outside_target";
+  }
   const char *values[VG_CAMPAIGN_VARS_MAX];
   size_t used = 0;
   vars[0] = '\0';
@@ -324,6 +332,25 @@ static char *template_text(const char *t, const vg_templates_t *tpl) {
   return text;
 }
 
+/* --region R: the segment table (vasgw segment import), which must know
+ * R as a region or a city.  0, or the exit status after saying why. */
+static int load_region(cli_t *c, import_t *im) {
+  char err[256];
+  if (vg_segments_load(c->rc, c->cfg.prefix, &im->segs, err, sizeof err) != 0)
+    return vg_cli_fail("campaign create: the segment table: %s", err);
+  for (size_t i = 0; i < vg_segments_count(im->segs); i++) {
+    const vg_segment_t *g = vg_segments_at(im->segs, i);
+    if (strcmp(g->region, im->region) == 0 || strcmp(g->city, im->region) == 0)
+      return 0;
+  }
+  vg_segments_free(im->segs);
+  im->segs = NULL;
+  return vg_cli_refuse("campaign create",
+                       "--region %s: no segment has that region or city "
+                       "(vasgw segment list)",
+                       im->region);
+}
+
 static size_t buckets_for(const char *path) {
   struct stat st;
   size_t rows = stat(path, &st) == 0 ? (size_t)st.st_size / 14 : 1000;
@@ -385,9 +412,6 @@ static int create(cli_t *c, int nw, const char **w) {
   if (o[8].value && o[9].value)
     return vg_cli_usage_error("campaign create: --segments or --region, not "
                               "both");
-  if (o[9].value)
-    return vg_cli_refuse("campaign create",
-                         "--region needs the segment table, not in this build");
   long bp = 0;
   if (o[10].value && (bp = holdout_bp(o[10].value)) < 0)
     return vg_cli_refuse("campaign create",
@@ -396,14 +420,18 @@ static int create(cli_t *c, int nw, const char **w) {
   char err[512], target[300] = "", abspath[4096];
   if (o[8].value)
     snprintf(target, sizeof target, "segments %s", o[8].value);
+  if (o[9].value)
+    snprintf(target, sizeof target, "region %s", o[9].value);
 
   static import_t im;
   memset(&im, 0, sizeof im);
   im.c = c;
   im.path = path;
   im.segments = o[8].value;
+  im.region = o[9].value;
   im.now = now;
   vg_clock_day(im.day, now);
+  vg_offer_complaint_since(&c->cfg, now, im.since);
   if (strcmp(path, "-") == 0)
     return vg_cli_refuse("campaign create",
                          "--targets must be a file (it is read twice)");
@@ -428,6 +456,11 @@ static int create(cli_t *c, int nw, const char **w) {
     free(raw);
     vg_templates_free(tpl);
     return 1;
+  }
+  if (im.region && (rc = load_region(c, &im)) != 0) {
+    free(raw);
+    vg_templates_free(tpl);
+    return rc;
   }
   char key[VG_KEY_MAX];
   redisReply *h = redisCommand(c->rc, "HGETALL %s",
@@ -502,6 +535,7 @@ static int create(cli_t *c, int nw, const char **w) {
     if (read_reply(&im) != 0)
       im.failed = 1;
   vg_campaign_sms_free(&im.sms);
+  vg_segments_free(im.segs);
   if (bad < 0 || im.failed)
     return vg_cli_fail("campaign %s: the import stopped; nothing of it will "
                        "be sent (vasgw campaign cancel %s)",

@@ -84,8 +84,9 @@ static void send_one(vg_campaign_runner_t *r, camp_t *k, int64_t now) {
   int64_t until, expire_at;
   const char *closed = vg_campaign_gate(cfg->quiet_hours, k->window, 0, now,
                                         &until, &expire_at);
-  char day[12], month[8];
+  char day[12], month[8], since[12];
   vg_clock_day(day, now);
+  vg_offer_complaint_since(cfg, now, since);
   snprintf(month, sizeof month, "%.6s", day);
   /* The bulk lane holds about two seconds of the bind's rate: more would
    * only wait, and would still be sent if quiet hours began meanwhile. */
@@ -108,7 +109,7 @@ static void send_one(vg_campaign_runner_t *r, camp_t *k, int64_t now) {
       .interval = (long long)cfg->marketing_interval_days * 86400000,
       .cancel_block = (long long)cfg->cancel_block_days * 86400000,
       .max_per_day = cfg->max_marketing_per_day,
-      .complaint_since = "",
+      .complaint_since = since,
       .msg_ttl = (long long)cfg->msg_ttl_days * 86400,
       .src = ""};
   vg_fcall_t call = VG_FCALL_INIT;

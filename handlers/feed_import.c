@@ -4,6 +4,8 @@
  * once.
  */
 #include "handlers/feed.h"
+#include "handlers/lua/functions.h"
+#include "gateway/redis_sync.h"
 #include "gateway/clock.h"
 #include "gateway/csv.h"
 #include "gateway/keys.h"
@@ -270,6 +272,51 @@ static int write_facts(redisContext *rc, const char *prefix, const vg_fact_t *f,
   return 0;
 }
 
+/*
+ * The `charged` facts for the campaigns (campaign_charged in handlers/lua/
+ * campaigns.lua): a messaged recipient or one held out, charged for the
+ * campaign's service since it started, counts once towards its lift.  Run
+ * after the facts are written; a fact seen again counts nothing.
+ */
+static int count_for_campaigns(redisContext *rc, const char *prefix,
+                               const vg_fact_t *f, size_t n, char *err,
+                               size_t errsz) {
+  char key[VG_KEY_MAX];
+  redisReply *e = redisCommand(rc, "EXISTS %s",
+                               vg_key(key, prefix, "%s", VG_K_CAMPAIGNS));
+  int any = e && e->type == REDIS_REPLY_INTEGER && e->integer > 0;
+  freeReplyObject(e);
+  size_t i = 0;
+  while (any && i < n) {
+    vg_fcall_t call = VG_FCALL_INIT;
+    vg_fn_campaign_charged_t a = {.prefix = prefix};
+    vg_fn_campaign_charged(&call, &a);
+    char days[500][12];
+    int k = 0;
+    for (; i < n && k < 500; i++) {
+      if (f[i].event != VG_FACT_CHARGED)
+        continue;
+      snprintf(days[k], sizeof days[k], "%08ld", (long)f[i].date);
+      vg_fn_campaign_charged_rows_t g = {
+          .msisdn = f[i].msisdn, .service = f[i].service, .day = days[k]};
+      vg_fn_campaign_charged_rows(&call, &g);
+      k++;
+    }
+    int ret = 0;
+    if (k > 0) {
+      char why[512];
+      redisReply *r = vg_redis_sync_fcall(rc, &call, why, sizeof why);
+      if (r == NULL)
+        ret = fail(err, errsz, "the campaigns' billing counts: %s", why);
+      freeReplyObject(r);
+    }
+    vg_fcall_free(&call);
+    if (ret)
+      return ret;
+  }
+  return 0;
+}
+
 int vg_feed_check(const vg_config_t *cfg, const char *buf, size_t len,
                   const vg_feed_import_opts_t *o,
                   vg_feed_import_result_t *out) {
@@ -345,6 +392,8 @@ int vg_feed_import(redisContext *rc, const vg_config_t *cfg, const char *buf,
   if (ret != 0)
     goto out;
   out->known = (long long)(n - out->repeated) - out->added;
+  if ((ret = count_for_campaigns(rc, cfg->prefix, f, n, err, errsz)) != 0)
+    goto out;
   /* The count is known only now; the record has everything else already. */
   char added[24];
   snprintf(added, sizeof added, "%lld", out->added);

@@ -22,6 +22,21 @@ static const char *keep(vg_offer_args_t *a, const char *s) {
   return a->own[a->nown++] = vg_strdup(s ? s : "");
 }
 
+void vg_offer_complaint_since(const vg_config_t *cfg, int64_t now,
+                              char out[12]) {
+  /* complaint_block_days: a complaint bars marketing on its day and the
+   * days-1 after it, counted in local days from today (the feed dates its
+   * facts by local day, not by time). */
+  out[0] = '\0';
+  if (cfg->complaint_block_days > 0) {
+    char day[12];
+    int32_t today = (int32_t)atol(vg_clock_day(day, now));
+    int32_t since = vg_date_add_days(today, 1 - cfg->complaint_block_days);
+    if (since > 0)
+      snprintf(out, 12, "%08ld", (long)since);
+  }
+}
+
 void vg_offer_args_init(vg_offer_args_t *a, const vg_config_t *cfg,
                         const vg_offer_contact_t *c, int64_t now) {
   memset(a, 0, sizeof *a);
@@ -35,17 +50,7 @@ void vg_offer_args_init(vg_offer_args_t *a, const vg_config_t *cfg,
    * is made now) */
   vg_clock_day(a->day, now);
   snprintf(a->month, sizeof a->month, "%.6s", a->day);
-  /* complaint_block_days: a complaint bars marketing on its day and the
-   * days-1 after it, counted in local days from today (the feed dates its
-   * facts by local day, not by time). */
-  a->complaint_since[0] = '\0';
-  if (cfg->complaint_block_days > 0) {
-    int32_t today = (int32_t)atol(a->day);
-    int32_t since = vg_date_add_days(today, 1 - cfg->complaint_block_days);
-    if (since > 0)
-      snprintf(a->complaint_since, sizeof a->complaint_since, "%08ld",
-               (long)since);
-  }
+  vg_offer_complaint_since(cfg, now, a->complaint_since);
   /* The day the contact counts on: a held offer's SMS goes at release. */
   if (release > 0)
     vg_clock_day(a->day, release);

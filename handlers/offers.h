@@ -61,6 +61,12 @@ typedef struct {
   char code[8];    /* the reply code */
 } vg_offer_result_t;
 
+/* The first local day (YYYYMMDD) a complaint in the care feed still bars
+ * marketing from, [policy] complaint_block_days before today; "" when the
+ * rule is off. */
+void vg_offer_complaint_since(const vg_config_t *cfg, int64_t now,
+                              char out[12]);
+
 /* Parse the script's reply; returns how many results (at most `max`). */
 size_t vg_offer_results(const redisReply *r, vg_offer_result_t *out,
                         size_t max);

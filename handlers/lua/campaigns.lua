@@ -36,17 +36,6 @@ local CAMPAIGN = {
   cancelled = {},
 }
 
--- TEMP until the blocklist lands in offers.lua
-local function blocklisted(P, m) return redis.call('SISMEMBER', P .. ':blocklist', m) == 1 end
-local function complained(P, m, svc, since)
-  if since == '' or redis.call('SISMEMBER', P .. ':facts:index', m) == 0 then return false end
-  for _, f in ipairs(redis.call('SMEMBERS', P .. ':facts:{' .. m .. '}')) do
-    local s, e, d = string.match(f, '^([^|]*)|([^|]*)|(%d+)$')
-    if e == 'complaint' and (s == '' or s == svc) and d >= since then return true end
-  end
-  return false
-end
-
 local function ckey(P, id) return P .. ':campaign:' .. id end
 
 -- The bucket of msisdn m among n: by its last six digits, which are
