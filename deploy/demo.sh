@@ -8,8 +8,10 @@
 # provisioning system exactly once; the promoter sees her commission; an
 # opted-out customer is not offered anything; a village agent registers and
 # recommends through the USSD menu, printed screen by screen, and the
-# farmer says yes by SMS; the month is settled and the promoter told the
-# amount.  Everything it starts is stopped when it ends.
+# farmer says yes by SMS; marketing runs a small campaign, approved by a
+# second operator, and a recipient activates from it; the month is settled
+# and the promoter told the amount; the counters and the campaign's funnel
+# close it.  Everything it starts is stopped when it ends.
 set -uo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export top_srcdir=$top top_builddir=${top_builddir:-$top/build}
@@ -115,18 +117,48 @@ show_new $farmer 0 1
 mo $farmer "是"
 show_new $farmer 1 2
 
-say "10. Month end: the billing feed comes in and the operator settles the month:"
+say "10. Marketing runs a small campaign for 彩铃, approved by a second operator:"
+camp=(13500135001 13500135002 13500135003 13500135004 13500135005 13500135006 13500135007 13500135008)
+{
+	echo "msisdn,name"
+	i=0
+	for n in "${camp[@]}"; do i=$((i + 1)); echo "$n,客户$i"; done
+	echo "$sub,老客户"          # has 彩铃 already
+	echo "$other,退订客户"      # opted out in step 8
+	echo "${camp[0]},重复"      # twice in the list
+	echo "1380013,号码不全"     # not a number
+} >"$E2E_DIR/targets.csv"
+printf '%s' '{{name}}您好！【{{service_name}}】{{price}}，回复{{code}}开通。{{optout}}' >"$E2E_DIR/campaign.txt"
+echo "  \$ vasgw campaign create --name 彩铃冬季推广 --service CL --template campaign.txt --targets targets.csv --tps 5 --holdout 20"
+SUDO_USER=alice e2e_vasgw campaign create --name 彩铃冬季推广 --service CL --template "$E2E_DIR/campaign.txt" \
+	--targets "$E2E_DIR/targets.csv" --tps 5 --holdout 20 | sed 's/^/  /'
+echo "  \$ sudo -u bob vasgw campaign approve C1 && vasgw campaign start C1"
+SUDO_USER=bob e2e_vasgw campaign approve C1 | sed 's/^/  /'
+SUDO_USER=alice e2e_vasgw campaign start C1 | sed 's/^/  /'
+campaign_done() { [ "$(e2e_vasgw --json campaign status C1 | e2e_json state)" = completed ]; }
+e2e_wait_for "the campaign" 30 campaign_done
+first=
+for n in "${camp[@]}"; do
+	if [ "$(e2e_sms_count "86$n")" -ge 1 ]; then first=$n; break; fi
+done
+show_new "$first" 0 1
+mo "$first" "Y"
+show_new "$first" 1 3
+
+say "11. Month end: the billing feed comes in and the operator settles the month:"
 today=$(TZ=Asia/Shanghai date +%F) month=$(TZ=Asia/Shanghai date +%Y-%m)
-printf 'msisdn,service,event,date\n%s,CL,charged,%s\n%s,,voice,%s\n' "$sub" "$today" "$sub" "$today" \
-	>"$E2E_DIR/feed.csv"
+printf 'msisdn,service,event,date\n%s,CL,charged,%s\n%s,,voice,%s\n86%s,CL,charged,%s\n' "$sub" "$today" \
+	"$sub" "$today" "$first" "$today" >"$E2E_DIR/feed.csv"
 echo "  \$ vasgw feed import feed.csv"
 e2e_vasgw feed import "$E2E_DIR/feed.csv" | sed 's/^/  /'
 echo "  \$ vasgw settle $month --force      (--force: the month is not over yet)"
 e2e_vasgw settle "$month" --force --report "$E2E_DIR/settlement.csv" | sed 's/^/  /'
 show_new $promoter 6 7
 
-say "11. Counters:"
+say "12. Counters, and the campaign's funnel:"
 e2e_vasgw stats | sed 's/^/  /'
+echo "  \$ vasgw campaign status C1"
+e2e_vasgw campaign status C1 | sed 's/^/  /'
 echo "  \$ redis-cli FUNCTION LIST     (the logic inside Redis: docs/functions.md)"
 e2e_redis FUNCTION LIST | awk '/^library_name$/ { getline; lib = $0 } /^name$/ { getline; n++ }
 	END { printf "  library %s: %d functions\n", lib, n }'

@@ -13,7 +13,7 @@ local hooks = {
   -- send it now, or the reason it is not sent (it fails with that error).
   release_check = function() return nil end,
   -- order_final(P, order, state, now, month, day): an order reached done,
-  -- rejected or failed; order holds its fields.
+  -- rejected or failed; order holds id action msisdn service offer.
   order_final = function() end,
 }
 

@@ -59,7 +59,7 @@ local function order_result(a)
     check_addr('source', a.src, a.msg_id)
   end
   local key = P .. ':order:' .. a.order
-  local f = redis.call('HMGET', key, 'state', 'logged', 'action', 'msisdn', 'service')
+  local f = redis.call('HMGET', key, 'state', 'logged', 'action', 'msisdn', 'service', 'offer')
   if not f[1] then return 'missing' end
   if a.msg_id ~= '' then check_addr('destination', f[4], a.msg_id) end
   if ORDER_FINAL[f[1]] then
@@ -78,7 +78,7 @@ local function order_result(a)
   local state = a.outcome == 'ok' and 'done' or a.outcome
   redis.call('HSET', key, 'state', state, 'done_at', now, 'reason', a.reason)
   if state ~= 'done' then redis.call('HSET', key, 'last_error', a.detail) end
-  hooks.order_final(P, {id = a.order, action = f[3], msisdn = f[4], service = f[5]}, state, now,
+  hooks.order_final(P, {id = a.order, action = f[3], msisdn = f[4], service = f[5], offer = f[6]}, state, now,
     a.month, a.day)
   redis.call('HINCRBY', P .. ':stats', 'orders_' .. state, 1)
   if a.msg_id ~= '' then
