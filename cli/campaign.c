@@ -546,7 +546,8 @@ static int create(cli_t *c, int nw, const char **w) {
                               .user = user,
                               .now = vg_now_ms(),
                               .day = im.day,
-                              .require_approval = c->cfg.campaign_approval};
+                              .require_approval = c->cfg.campaign_approval,
+                              .fates_ttl = (long long)c->cfg.campaign_keep_days * 86400000};
   vg_fn_campaign_act(&call, &act);
   r = vg_cli_fcall(c, &call);
   vg_fcall_free(&call);
@@ -973,7 +974,8 @@ static int act(cli_t *c, int nw, const char **w) {
                             .user = vg_oplog_user(user, sizeof user),
                             .now = now,
                             .day = vg_clock_day(day, now),
-                            .require_approval = c->cfg.campaign_approval};
+                            .require_approval = c->cfg.campaign_approval,
+                            .fates_ttl = (long long)c->cfg.campaign_keep_days * 86400000};
   vg_fcall_t call = VG_FCALL_INIT;
   vg_fn_campaign_act(&call, &a);
   redisReply *r = vg_cli_fcall(c, &call);

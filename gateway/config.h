@@ -77,6 +77,7 @@ typedef struct {
   /* [campaigns] */
   int campaign_approval; /* require_approval */
   int campaign_tps;      /* tps: a campaign's rate unless --tps */
+  int campaign_keep_days; /* keep_days: its recipients' fates after the end */
 } vg_config_t;
 
 /* Fill `cfg` with every default. */

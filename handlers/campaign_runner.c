@@ -111,7 +111,8 @@ static void send_one(vg_campaign_runner_t *r, camp_t *k, int64_t now) {
       .max_per_day = cfg->max_marketing_per_day,
       .complaint_since = since,
       .msg_ttl = (long long)cfg->msg_ttl_days * 86400,
-      .src = ""};
+      .src = "",
+      .fates_ttl = (long long)cfg->campaign_keep_days * 86400000};
   vg_fcall_t call = VG_FCALL_INIT;
   vg_fn_campaign_send(&call, &a);
   call_t *c = vg_malloc(sizeof *c);

@@ -142,11 +142,21 @@ local function campaign_add(a)
   return 'added'
 end
 
-local function set_state(P, id, c, action, fields)
+-- A campaign that ended keeps its recipients' fates for `ttl` ms more
+-- (for the export), then they lapse; the campaign and its funnel stay.
+local function lapse(P, id, c, ttl, now)
+  local k = ckey(P, id)
+  for b = 0, tonumber(c.buckets) - 1 do redis.call('PEXPIRE', k .. ':r:' .. b, ttl) end
+  redis.call('PEXPIRE', k .. ':bad', ttl)
+  redis.call('HSET', k, 'fates_until', now + ttl)
+end
+
+local function set_state(P, id, c, action, fields, ttl, now)
   local to = CAMPAIGN[c.state][action]
   local rec = {'state', to}
   for _, v in ipairs(fields or {}) do rec[#rec + 1] = v end
   redis.call('HSET', ckey(P, id), unpack(rec))
+  if to == 'completed' or to == 'cancelled' then lapse(P, id, c, ttl, now) end
   if to == 'running' then
     redis.call('SADD', P .. ':campaigns:running', id)
   else
@@ -204,7 +214,7 @@ local function campaign_act(a)
   if act == 'start' then
     fields[#fields + 1] = 'started_day'; fields[#fields + 1] = a.day
   end
-  to = set_state(P, id, c, act, fields)
+  to = set_state(P, id, c, act, fields, a.fates_ttl, now)
   if act == 'cancel' then drop_rest(P, id, c, 'cancelled', 'c') end
   return {'ok', to}
 end
@@ -243,7 +253,7 @@ local function campaign_send(a)
   end
   if tonumber(c['end']) > 0 and now >= tonumber(c['end']) then
     drop_rest(P, id, c, 'expired', 'e')
-    set_state(P, id, c, 'complete', {'completed_at', now, 'waiting', ''})
+    set_state(P, id, c, 'complete', {'completed_at', now, 'waiting', ''}, a.fates_ttl, now)
     return {'completed', 0, 0, 0, ''}
   end
   if tonumber(c.start) > now then return wait('start', tonumber(c.start)) end
@@ -298,7 +308,7 @@ local function campaign_send(a)
   redis.call('HSET', k, 't_last', now, 't_tok', tok - sent, 'waiting', '')
   local left = redis.call('LLEN', k .. ':q')
   if left == 0 then
-    set_state(P, id, c, 'complete', {'completed_at', now})
+    set_state(P, id, c, 'complete', {'completed_at', now}, a.fates_ttl, now)
     return {'completed', sent, refused, 0, ''}
   end
   return {'running', sent, refused, left, ''}
