@@ -11,6 +11,7 @@
 #include "handlers/offers.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The most campaigns one node sends at once; more are sent as others end
@@ -22,6 +23,9 @@
 typedef struct {
   char id[VG_ID_MAX + 1];
   char window[16];
+  int64_t end;
+  int known;  /* window and end read: not sent before (a window unknown
+               * is not a window open) */
   int busy;   /* a call on the way */
   int seen;   /* still in the set at the last read */
   char last[16]; /* what the last call answered: running, completed ... */
@@ -82,8 +86,8 @@ static void on_send(vg_redis_t *rd, redisReply *reply, void *data,
 static void send_one(vg_campaign_runner_t *r, camp_t *k, int64_t now) {
   const vg_config_t *cfg = r->cfg;
   int64_t until, expire_at;
-  const char *closed = vg_campaign_gate(cfg->quiet_hours, k->window, 0, now,
-                                        &until, &expire_at);
+  const char *closed = vg_campaign_gate(cfg->quiet_hours, k->window, k->end,
+                                        now, &until, &expire_at);
   char day[12], month[8], since[12];
   vg_clock_day(day, now);
   vg_offer_complaint_since(cfg, now, since);
@@ -132,7 +136,7 @@ static void on_timer(uv_timer_t *t) {
     return;
   int64_t now = vg_now_ms();
   for (int i = 0; i < r->n; i++)
-    if (!r->camps[i].busy)
+    if (!r->camps[i].busy && r->camps[i].known)
       send_one(r, &r->camps[i], now);
 }
 
@@ -140,8 +144,13 @@ static void on_window(vg_redis_t *rd, redisReply *reply, void *data,
                       const char *err) {
   call_t *c = data;
   camp_t *k = find(c->r, c->id);
-  if (k && !err && reply->type == REDIS_REPLY_STRING)
-    snprintf(k->window, sizeof k->window, "%s", reply->str);
+  if (k && !err && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
+    const redisReply *w = reply->element[0], *e = reply->element[1];
+    snprintf(k->window, sizeof k->window, "%s",
+             w->type == REDIS_REPLY_STRING ? w->str : "");
+    k->end = e->type == REDIS_REPLY_STRING ? strtoll(e->str, NULL, 10) : 0;
+    k->known = 1;
+  }
   free(c);
 }
 
@@ -167,12 +176,13 @@ static void on_list(vg_redis_t *rd, redisReply *reply, void *data,
     if (k == NULL)
       continue;
     k->seen = 1;
-    /* Its window, read again each second: an operator may change it. */
+    /* Its window and end, read again each second (an operator may change
+     * them): the gate, and its SMS's deadline. */
     char key[VG_KEY_MAX];
     call_t *c = vg_malloc(sizeof *c);
     c->r = r;
     snprintf(c->id, sizeof c->id, "%s", id);
-    if (vg_redis_command(r->redis, on_window, c, "HGET %s window",
+    if (vg_redis_command(r->redis, on_window, c, "HMGET %s window end",
                          vg_key(key, r->cfg->prefix, VG_K_CAMPAIGN, id)) != 0)
       free(c);
   }

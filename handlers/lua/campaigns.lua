@@ -277,7 +277,7 @@ local function campaign_send(a)
       local m, vars = entry_vars(c.vars, e)
       local offer = {id = id .. '.' .. m, service = c.service, kind = 'recommend',
                      text = render(c.text, vars)}
-      local r = offer_create({prefix = P, now = now, msisdn = m, source = 'campaign',
+      local ok, r = pcall(offer_create, {prefix = P, now = now, msisdn = m, source = 'campaign',
         channel = 'campaign', promoter = '', campaign = id, offer_ttl = a.offer_ttl,
         keep = a.keep, interval = a.interval, cancel_block = a.cancel_block,
         max_per_day = a.max_per_day, day = a.day, marketing = true, release = 0,
@@ -290,7 +290,11 @@ local function campaign_send(a)
             done = true
             return offer
           end
-        end})[1]
+        end})
+      -- An error in one recipient's offer (a script error is not rolled
+      -- back) must not lose the others taken in this call: it is counted,
+      -- under its own name, and the call goes on.
+      r = ok and r[1] or {'', 'refused', 'error', ''}
       local b = bucket(P, id, m, nb)
       if r[2] == 'sent' or r[2] == 'exists' then
         redis.call('HSET', b, m, 's')
