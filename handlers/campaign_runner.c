@@ -75,7 +75,7 @@ static void on_send(vg_redis_t *rd, redisReply *reply, void *data,
     if (strcmp(st, k->last) != 0 && strcmp(st, "running") != 0)
       vg_log_info("campaign %s: %s", k->id, st);
     if (strcmp(w, k->waiting) != 0)
-      vg_log_info("campaign %s: %s", k->id,
+      vg_log_info("campaign %s: %s%s", k->id, w[0] ? "waiting: " : "",
                   w[0] ? w : "sending");
     snprintf(k->last, sizeof k->last, "%s", st);
     snprintf(k->waiting, sizeof k->waiting, "%s", w);
