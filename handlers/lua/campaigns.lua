@@ -99,6 +99,7 @@ local function campaign_add(a)
   local P, id = a.prefix, a.id
   local k = ckey(P, id)
   local c = redis.call('HMGET', k, 'state', 'batches', 'buckets', 'service', 'holdout_bp')
+  if not c[1] then error({err = 'ERR no campaign ' .. id}) end
   if c[1] ~= 'importing' then
     error({err = 'ERR campaign ' .. id .. ' is ' .. tostring(c[1]) .. ', not importing'})
   end
