@@ -77,4 +77,24 @@ char *vg_test_snapshot(vg_test_redis_t *t, const char *const *counters);
     free(after_);                                                            \
   } while (0)
 
+/* cmocka: calling `call` is refused with an error that starts `want` (the
+ * whole error when it ends with " script: ...", which Redis adds), and
+ * nothing is written. */
+#define VG_EXPECT_REFUSED(t, call, want)                                     \
+  do {                                                                       \
+    char *before_ = vg_test_snapshot((t), NULL);                             \
+    char *got_ = vg_test_fcall((t), (call));                                 \
+    const char *want_ = (want);                                              \
+    int differ_ = strncmp(got_, want_, strlen(want_));                       \
+    if (differ_)                                                             \
+      print_error("got:  %s\nwant: %s ...\n", got_, want_);                  \
+    assert_int_equal(differ_, 0);                                            \
+    assert_non_null(strstr(got_, " script: "));                              \
+    free(got_);                                                              \
+    char *after_ = vg_test_snapshot((t), NULL);                              \
+    assert_string_equal(before_, after_);                                    \
+    free(before_);                                                           \
+    free(after_);                                                            \
+  } while (0)
+
 #endif

@@ -299,22 +299,6 @@ static void test_enqueue_batch(void **state) {
  * otherwise have had to refuse it, or cut it into another number). */
 #define ADDR20 "86138001380012345678"
 
-/* Call `c`: refused with an error that starts `want` (the whole error when
- * it ends with " script: ...", which Redis adds), and nothing written. */
-static void expect_refused(const vg_fcall_t *c, const char *want) {
-  char *before = vg_test_snapshot(&R, NULL);
-  char *got = vg_test_fcall(&R, c);
-  int differ = strncmp(got, want, strlen(want));
-  if (differ)
-    print_error("got:  %s\nwant: %s ...\n", got, want);
-  assert_int_equal(differ, 0);
-  assert_non_null(strstr(got, " script: "));
-  free(got);
-  char *after = vg_test_snapshot(&R, NULL);
-  assert_string_equal(before, after);
-  free(before);
-  free(after);
-}
 static void test_enqueue_addresses(void **state) {
   vg_fn_mt_enqueue_messages_t m[2] = {plain("m1", ADDR20), plain("m2", M)};
   m[0].src = "10658000123456789012";
@@ -346,7 +330,7 @@ static void test_enqueue_addresses(void **state) {
     m[1].src = over[i].src;
     vg_fcall_t b = VG_FCALL_INIT;
     enqueue_call(&b, m, 2);
-    expect_refused(&b, over[i].want);
+    VG_EXPECT_REFUSED(&R, &b, over[i].want);
     vg_fcall_free(&b);
   }
 }
@@ -1139,7 +1123,7 @@ static void test_enqueue_lane_refused(void **state) {
     m[1].tally = bad[i].tally;
     vg_fcall_t c = VG_FCALL_INIT;
     enqueue_call(&c, m, 2);
-    expect_refused(&c, bad[i].want);
+    VG_EXPECT_REFUSED(&R, &c, bad[i].want);
     vg_fcall_free(&c);
   }
   /* The longest tally, 64 bytes, of every character allowed, is taken. */
