@@ -154,7 +154,8 @@ static void act_call(vg_fcall_t *c, const char *id, const char *action,
                             .user = user,
                             .now = NOW + 60000,
                             .day = TODAY,
-                            .require_approval = require_approval};
+                            .require_approval = require_approval,
+                            .fates_ttl = 90 * DAY};
   *c = (vg_fcall_t)VG_FCALL_INIT;
   vg_fn_campaign_act(c, &a);
 }
@@ -188,7 +189,8 @@ static vg_fn_campaign_send_t sending(long long now) {
                              .max_per_day = 2,
                              .complaint_since = SINCE,
                              .msg_ttl = 7 * 86400,
-                             .src = ""};
+                             .src = "",
+                             .fates_ttl = 90 * DAY};
   return a;
 }
 
@@ -612,6 +614,14 @@ static void test_act_cancel_drops(void **state) {
            nth(4));
   VG_EXPECT(vg_test_run(&R, line), "[\"s\",\"c\",\"c\"]");
   VG_EXPECT(vg_test_run(&R, "SISMEMBER vasgw:campaigns:running C1"), "0");
+  /* Ended: the fates lapse after fates_ttl (kept for the export until
+   * then); the campaign and its funnel stay. */
+  char *ttl = vg_test_run(&R, "PTTL " FATES);
+  long long left = strtoll(ttl, NULL, 10);
+  assert_true(left > 89 * DAY && left <= 90 * DAY);
+  free(ttl);
+  VG_EXPECT(vg_test_run(&R, "PTTL " C1), "-1");
+  VG_EXPECT(vg_test_run(&R, "PTTL " C1 ":n"), "-1");
   /* Cancelled again: the same, nothing counted twice. */
   vg_fcall_t c;
   act_call(&c, "C1", "cancel", "alice", 1);
