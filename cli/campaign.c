@@ -58,6 +58,8 @@ typedef struct {
   char *own[2 * BATCH]; /* the batch's strings: a call borrows them */
   int nown;
   int inbatch, sent, failed;
+  long unreadable; /* records the CSV reader could not read */
+  volatile sig_atomic_t stop; /* Ctrl-C or a termination signal */
   long long seq;
   char day[12], since[12];
   long long now;
@@ -192,7 +194,7 @@ static const char *row_fate(import_t *im, const vg_csv_row_t *r,
 
 static int on_row(void *data, size_t nth, const vg_csv_row_t *r) {
   import_t *im = data;
-  if (im->failed)
+  if (im->failed || im->stop)
     return 0;
   if (nth == 0 && im->header)
     return 0;
@@ -223,15 +225,33 @@ static int on_row(void *data, size_t nth, const vg_csv_row_t *r) {
   return 0;
 }
 
+/* A record the CSV reader could not read: a row of the file all the
+ * same, counted malformed and kept for the export with why; the first
+ * few are told on stderr, the rest only counted. */
+static void on_bad_record(void *data, long line, const char *why) {
+  import_t *im = data;
+  if (im->failed || im->stop)
+    return;
+  im->rows++;
+  if (++im->unreadable <= 3)
+    vg_cli_bad_row(im->path, line, "%s (counted malformed)", why);
+  char keep[RAW_MAX + 32];
+  snprintf(keep, sizeof keep, "(unreadable: %.*s)", RAW_MAX, why);
+  add_row(im, keep, line, "malformed", "");
+  if (im->inbatch == BATCH && batch_send(im) != 0)
+    im->failed = 1;
+}
+
 /* The first record of the file, for its header: 0, or 1 when the file
  * cannot be read (told). */
-static int first_record(import_t *im, vg_csv_row_t *r) {
+static int first_record(import_t *im, vg_csv_row_t *r, int *data_rows) {
   FILE *f = fopen(im->path, "rb");
   if (f == NULL)
     return vg_cli_fail("campaign create: %s: cannot read: %s", im->path,
                        strerror(errno));
-  char buf[65536];
+  static char buf[65536];
   size_t len = fread(buf, 1, sizeof buf, f);
+  int more = len == sizeof buf;
   fclose(f);
   vg_csv_t p;
   vg_csv_init(&p, buf, len);
@@ -242,6 +262,18 @@ static int first_record(import_t *im, vg_csv_row_t *r) {
     ;
   if (got <= 0)
     r->n = 0;
+  /* Any record after it (or after a header) is a row to count; a file
+   * longer than what was read has some. */
+  const char *b;
+  size_t bn;
+  trim(r->n ? r->f[0] : "", &b, &bn);
+  int header = bn == 6 && strncasecmp(b, "msisdn", 6) == 0;
+  *data_rows = more || (got != 0 && !header);
+  vg_csv_row_t next = {0};
+  while (!*data_rows && (got = vg_csv_next(&p, &next, why, sizeof why)) != 0)
+    if (got < 0 || !vg_csv_row_blank(&next))
+      *data_rows = 1;
+  vg_csv_row_free(&next);
   return 0;
 }
 
@@ -275,6 +307,33 @@ static int columns(import_t *im, const vg_csv_row_t *r) {
 }
 
 /* --- create --------------------------------------------------------------- */
+
+static volatile sig_atomic_t *stopping;
+static void on_stop_signal(int sig) {
+  (void)sig;
+  if (stopping)
+    *stopping = 1;
+}
+
+/* --segments: "138,1391234", items of 1 to 15 digits, none empty. */
+static int check_segments(const char *s) {
+  if (*s == '\0')
+    return -1;
+  for (;;) {
+    while (*s == ' ')
+      s++;
+    size_t n = strspn(s, "0123456789");
+    if (n == 0 || n > 15)
+      return -1;
+    s += n;
+    while (*s == ' ')
+      s++;
+    if (*s == '\0')
+      return 0;
+    if (*s++ != ',')
+      return -1;
+  }
+}
 
 /* A time on the command line: local "YYYY-MM-DD HH:MM" or RFC 3339. */
 static int parse_time(const char *what, const char *s, long long *ms) {
@@ -409,14 +468,19 @@ static int create(cli_t *c, int nw, const char **w) {
   if (window[0] && vg_clock_quiet_until(window, now) < 0)
     return vg_cli_refuse("campaign create",
                          "--window '%s': give HH:MM-HH:MM (local)", window);
+  if (o[8].value && check_segments(o[8].value) != 0)
+    return vg_cli_refuse("campaign create",
+                         "--segments '%s': give national prefixes of 1 to 15 "
+                         "digits, comma-separated (138,1391234), none empty",
+                         o[8].value);
   if (o[8].value && o[9].value)
     return vg_cli_usage_error("campaign create: --segments or --region, not "
                               "both");
   long bp = 0;
   if (o[10].value && (bp = holdout_bp(o[10].value)) < 0)
     return vg_cli_refuse("campaign create",
-                         "--holdout is a percentage from 0 to 50 (2.5 is "
-                         "2.5%%)");
+                         "--holdout is a percentage from 0 to 50 with at "
+                         "most two decimals (2.5 is 2.5%%)");
   char err[512], target[300] = "", abspath[4096];
   if (o[8].value)
     snprintf(target, sizeof target, "segments %s", o[8].value);
@@ -436,12 +500,16 @@ static int create(cli_t *c, int nw, const char **w) {
     return vg_cli_refuse("campaign create",
                          "--targets must be a file (it is read twice)");
   vg_csv_row_t first = {0};
-  if (first_record(&im, &first))
+  int data_rows = 0;
+  if (first_record(&im, &first, &data_rows))
     return 1;
   rc = columns(&im, &first);
   vg_csv_row_free(&first);
   if (rc)
     return rc;
+  if (data_rows == 0)
+    return vg_cli_refuse("campaign create", "%s has no target rows%s", path,
+                         im.header ? " (only a header)" : "");
 
   vg_templates_t *tpl =
       vg_templates_load(c->cfg.templates, c->cfg.locale, err, sizeof err);
@@ -471,6 +539,16 @@ static int create(cli_t *c, int nw, const char **w) {
     vg_templates_free(tpl);
     return vg_cli_refuse("campaign create", "no service %s in the catalogue",
                          code);
+  }
+  const char *enabled = vg_cli_field(h, "enabled");
+  if (enabled == NULL || strcmp(enabled, "1") != 0) {
+    freeReplyObject(h);
+    free(raw);
+    vg_templates_free(tpl);
+    return vg_cli_refuse("campaign create",
+                         "service %s is disabled (vasgw service set %s "
+                         "--enable)",
+                         code, code);
   }
   char *optout = vg_templates_render(tpl, VG_TPL_OPTOUT_NOTE, NULL, 0);
   const char *cols[VG_CAMPAIGN_VARS_MAX];
@@ -525,7 +603,21 @@ static int create(cli_t *c, int nw, const char **w) {
   im.id = id;
 
   batch_start(&im);
-  int bad = vg_cli_each_record(path, on_row, &im);
+  /* Interrupted (Ctrl-C, a pipe closed), the import stops and the
+   * campaign is cancelled: never left half imported without a word. */
+  signal(SIGPIPE, SIG_IGN);
+  struct sigaction sa = {.sa_handler = on_stop_signal};
+  sigemptyset(&sa.sa_mask);
+  stopping = &im.stop;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  int bad = vg_cli_each_record_or_bad(path, on_row, on_bad_record, &im);
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  if (im.unreadable > 3)
+    fprintf(stderr, "vasgw: %s: %ld rows in all could not be read as CSV "
+                    "(counted malformed)\n",
+            path, im.unreadable);
   if (!im.failed && batch_send(&im) != 0)
     im.failed = 1;
   vg_fcall_free(&im.call);
@@ -536,10 +628,26 @@ static int create(cli_t *c, int nw, const char **w) {
       im.failed = 1;
   vg_campaign_sms_free(&im.sms);
   vg_segments_free(im.segs);
-  if (bad < 0 || im.failed)
-    return vg_cli_fail("campaign %s: the import stopped; nothing of it will "
-                       "be sent (vasgw campaign cancel %s)",
-                       id, id);
+  if (bad < 0 || im.failed || im.stop) {
+    /* Cancelled, so that nobody approves half a list by mistake. */
+    char user2[300], day2[12];
+    long long t = vg_now_ms();
+    vg_fn_campaign_act_t x = {.prefix = c->cfg.prefix,
+                              .id = id,
+                              .action = "cancel",
+                              .user = vg_oplog_user(user2, sizeof user2),
+                              .now = t,
+                              .day = vg_clock_day(day2, t),
+                              .require_approval = 1,
+                              .fates_ttl = (long long)c->cfg.campaign_keep_days * 86400000};
+    vg_fn_campaign_act(&call, &x);
+    redisReply *cr = vg_cli_fcall(c, &call);
+    vg_fcall_free(&call);
+    freeReplyObject(cr);
+    return vg_cli_fail("campaign %s: the import %s after %ld rows; the "
+                       "campaign is cancelled (create it again)",
+                       id, im.stop ? "was interrupted" : "failed", im.rows);
+  }
   vg_fn_campaign_act_t act = {.prefix = c->cfg.prefix,
                               .id = id,
                               .action = "ready",
@@ -554,8 +662,8 @@ static int create(cli_t *c, int nw, const char **w) {
   if (r == NULL)
     return 1;
   freeReplyObject(r);
-  vg_cli_audit(c, "campaign.create", "%s \"%s\" service %s from %s (%ld rows)",
-               id, name, code, abspath, im.rows);
+  vg_cli_audit(c, "campaign.create", "%s \"%s\" service %s from %s (%ld row%s)",
+               id, name, code, abspath, im.rows, im.rows == 1 ? "" : "s");
   if (c->json) {
     print_counts(c, id);
   } else {
@@ -687,6 +795,11 @@ static void print_text(cli_t *c, const view_t *v) {
                     ? "the SMSC takes them slower than its rate"
                     : waiting)
              : "");
+  if (strcmp(vg_cli_str(h, "state"), "importing") == 0)
+    printf("  its import has not finished: a vasgw campaign create still "
+           "running, or one that was stopped (then: vasgw campaign cancel "
+           "%s)\n",
+           vg_cli_str(h, "id"));
   printf("  service %s, %lld/s", vg_cli_str(h, "service"),
          vg_cli_num(h, "tps"));
   if (vg_cli_str(h, "window")[0])
@@ -784,16 +897,21 @@ static void print_json(const view_t *v) {
   static const char *const texts[] = {"id", "name", "service", "state",
                                       "waiting", "window", "target", "creator",
                                       "approve_by", "start_by", "file"};
-  static const char *const times[] = {"created", "start", "end", "start_at",
-                                      "approve_at", "completed_at"};
+  /* The campaign's own times, then when each action was taken, named so
+   * that no two give the same "..._time" (vg_cli_json_time). */
+  static const char *const times[][2] = {
+      {"created", "created"},       {"start", "start"},
+      {"end", "end"},               {"approve_at", "approved_at"},
+      {"start_at", "started_at"},   {"pause_at", "paused_at"},
+      {"cancel_at", "cancelled_at"}, {"completed_at", "completed_at"}};
   printf("{");
   for (size_t i = 0; i < VG_ARRAY_SIZE(texts); i++)
     vg_cli_json_member(texts[i], vg_cli_str(h, texts[i]), i == 0);
   printf(",\"tps\":%lld,\"holdout_pct\":%.2f", vg_cli_num(h, "tps"),
          vg_cli_num(h, "holdout_bp") / 100.0);
   for (size_t i = 0; i < VG_ARRAY_SIZE(times); i++) {
-    printf(",\"%s\":%lld", times[i], vg_cli_num(h, times[i]));
-    vg_cli_json_time(stdout, times[i], vg_cli_num(h, times[i]));
+    printf(",\"%s\":%lld", times[i][1], vg_cli_num(h, times[i][0]));
+    vg_cli_json_time(stdout, times[i][1], vg_cli_num(h, times[i][0]));
   }
   printf(",\"left\":%lld", v->left);
   json_counts("funnel", v->n);
@@ -870,27 +988,37 @@ static int status(cli_t *c, int nw, const char **w) {
    * view a second, until the campaign ends or Ctrl-C. */
   int tty = isatty(STDOUT_FILENO) && !c->json;
   signal(SIGINT, on_int);
-  long long last_done = -1, t_last = vg_now_ms();
+  /* The rate is of SMS sent (not of recipients filtered at send), over
+   * the last ten views; the time left is what is left at that rate. */
+  enum { SAMPLES = 10 };
+  long long sent_at[SAMPLES], t_at[SAMPLES];
+  int ns = 0;
   double rate = 0;
   for (;;) {
     long long done, total, t = vg_now_ms();
     progress(&v, &done, &total);
-    if (last_done >= 0 && t > t_last)
-      rate = 0.5 * rate + 0.5 * (double)(done - last_done) * 1000.0 /
-                              (double)(t - t_last);
-    last_done = done;
-    t_last = t;
+    long long sent = vg_cli_num(v.n, "sent");
+    if (ns == SAMPLES) {
+      memmove(sent_at, sent_at + 1, (SAMPLES - 1) * sizeof *sent_at);
+      memmove(t_at, t_at + 1, (SAMPLES - 1) * sizeof *t_at);
+      ns--;
+    }
+    sent_at[ns] = sent;
+    t_at[ns++] = t;
+    rate = ns > 1 && t > t_at[0] ? (double)(sent - sent_at[0]) * 1000.0 /
+                                       (double)(t - t_at[0])
+                                 : 0;
     if (tty)
       printf("\033[H\033[J");
     if (c->json) {
       print_json(&v);
     } else {
       print_text(c, &v);
-      if (rate > 0.5)
-        printf("rate %.0f/s, about %.0f s left\n", rate,
+      if (rate > 0.05)
+        printf("sending %.1f/s, about %.0f s left\n", rate,
                (double)(total - done) / rate);
       else
-        printf("rate 0/s\n");
+        printf("sending 0/s\n");
     }
     fflush(stdout);
     int end = final(&v);

@@ -140,6 +140,15 @@ int vg_cli_each_record(const char *path,
                        int (*row)(void *data, size_t nth,
                                   const vg_csv_row_t *r),
                        void *data) {
+  return vg_cli_each_record_or_bad(path, row, NULL, data);
+}
+
+int vg_cli_each_record_or_bad(const char *path,
+                              int (*row)(void *data, size_t nth,
+                                         const vg_csv_row_t *r),
+                              void (*bad_record)(void *data, long line,
+                                                 const char *why),
+                              void *data) {
   FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
   if (f == NULL) {
     vg_cli_fail("%s: cannot read: %s", path, strerror(errno));
@@ -180,7 +189,10 @@ int vg_cli_each_record(const char *path,
     int n;
     while ((n = vg_csv_next(&p, &r, why, sizeof why)) != 0) {
       if (n < 0) {
-        vg_cli_bad_row(path, r.line, "%s", why);
+        if (bad_record)
+          bad_record(data, r.line, why);
+        else
+          vg_cli_bad_row(path, r.line, "%s", why);
         bad++;
         nth++;
       } else if (!vg_csv_row_blank(&r)) {
@@ -273,18 +285,56 @@ void vg_cli_json_time(FILE *out, const char *field, long long ms) {
     vg_cli_json_str(out, vg_cli_local(when, ms, VG_CLI_RFC3339));
 }
 
+/* n digits at s: their value, or -1. */
+static int digits_at(const char *s, int n) {
+  int v = 0;
+  for (int i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9')
+      return -1;
+    v = v * 10 + (s[i] - '0');
+  }
+  return v;
+}
+
 long long vg_cli_rfc3339_ms(const char *s) {
-  int y, mo, d, h, mi, sec, oh, om, used = 0;
-  char sign;
-  if (s == NULL ||
-      sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c%2d:%2d%n", &y, &mo, &d, &h, &mi,
-             &sec, &sign, &oh, &om, &used) != 9 ||
-      s[used] != '\0' || (sign != '+' && sign != '-'))
+  /* RFC 3339 section 5.6: date "T" time, fractions of a second allowed,
+   * "Z" or an offset; "t" and "z" as well (its note on case). */
+  if (s == NULL || strlen(s) < 20 || s[4] != '-' || s[7] != '-' ||
+      (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':')
     return -1;
+  int y = digits_at(s, 4), mo = digits_at(s + 5, 2), d = digits_at(s + 8, 2),
+      h = digits_at(s + 11, 2), mi = digits_at(s + 14, 2),
+      sec = digits_at(s + 17, 2);
+  if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 ||
+      mi < 0 || mi > 59 || sec < 0 || sec > 60)
+    return -1;
+  const char *p = s + 19;
+  long long ms = 0;
+  if (*p == '.') {
+    int n = 0;
+    for (p++; *p >= '0' && *p <= '9'; p++, n++)
+      if (n < 3)
+        ms = ms * 10 + (*p - '0');
+    if (n == 0)
+      return -1;
+    for (; n < 3; n++)
+      ms *= 10;
+  }
+  long long off = 0;
+  if (*p == 'Z' || *p == 'z') {
+    if (p[1] != '\0')
+      return -1;
+  } else if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':') {
+    int oh = digits_at(p + 1, 2), om = digits_at(p + 4, 2);
+    if (oh < 0 || oh > 23 || om < 0 || om > 59)
+      return -1;
+    off = (oh * 60LL + om) * 60 * (*p == '-' ? -1 : 1);
+  } else {
+    return -1;
+  }
   struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-                  .tm_hour = h, .tm_min = mi, .tm_sec = sec};
-  long long off = (oh * 60LL + om) * 60 * (sign == '-' ? -1 : 1);
-  return ((long long)timegm(&tm) - off) * 1000;
+                  .tm_hour = h, .tm_min = mi, .tm_sec = sec > 59 ? 59 : sec};
+  return ((long long)timegm(&tm) - off) * 1000 + ms;
 }
 
 char *vg_cli_read_file(const char *path, size_t *len) {

@@ -60,6 +60,14 @@ int vg_cli_each_record(const char *path,
                                   const vg_csv_row_t *r),
                        void *data);
 
+/* The same, a record that cannot be read given to `bad_record` (its line
+ * and why) instead of being told on stderr; NULL: told. */
+int vg_cli_each_record_or_bad(const char *path,
+                              int (*row)(void *data, size_t nth,
+                                         const vg_csv_row_t *r),
+                              void (*bad_record)(void *data, long line,
+                                                 const char *why),
+                              void *data);
 /* Is `r` the optional header "msisdn,<second>" of such a file (any case)?
  * `second` lists the names the second column may have, "|"-separated
  * ("service|services"). */

@@ -99,6 +99,19 @@ int vg_campaign_sms(const char *raw, const redisReply *svc, const char *optout,
   int has_code = 0, has_optout = 0;
   for (const char *p = raw; *p; p++) {
     size_t len = placeholder(p);
+    if (len == 0 && p[0] == '{' && p[1] == '{') {
+      /* "{{ code }}", "{{城市}}": no placeholder to the renderer, so it
+       * would reach the subscriber as it is written. */
+      const char *end = strstr(p, "}}");
+      int n = end ? (int)(end - p) + 2 : (int)strlen(p);
+      snprintf(err, errsz,
+               "the template's %.*s is not a placeholder: a name between "
+               "{{ and }} is letters A-Z a-z, digits and _, with no spaces "
+               "(a column used in the template needs such a name in the "
+               "header)",
+               n > 60 ? 60 : n, p);
+      return -1;
+    }
     if (len == 0)
       continue;
     const char *name = p + 2;

@@ -257,6 +257,12 @@ local function campaign_send(a)
     set_state(P, id, c, 'complete', {'completed_at', now, 'waiting', ''}, a.fates_ttl, now)
     return {'completed', 0, 0, 0, ''}
   end
+  -- Nobody left to send (all filtered, or a list of none): done now, not
+  -- once its window or start comes.
+  if redis.call('LLEN', k .. ':q') == 0 then
+    set_state(P, id, c, 'complete', {'completed_at', now, 'waiting', ''}, a.fates_ttl, now)
+    return {'completed', 0, 0, 0, ''}
+  end
   if tonumber(c.start) > now then return wait('start', tonumber(c.start)) end
   if a.closed ~= '' then return wait(a.closed, a.until_at) end
   local room = a.backlog - redis.call('XLEN', P .. ':mt:bulk')

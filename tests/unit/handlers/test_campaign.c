@@ -205,7 +205,11 @@ static const refusal_t refusals[] = {
      "the template has no {{code}}: the subscriber would not know what to "
      "reply"},
     {"a malformed {{code}}", "回复{{code }}订购{{optout}}", COLUMNS, 3, OPTOUT,
-     1, "the template has no {{code}}"},
+     1, "the template's {{code }} is not a placeholder"},
+    {"a column named in Chinese", "{{城市}}回复{{code}}{{optout}}", COLUMNS, 3,
+     OPTOUT, 1, "the template's {{城市}} is not a placeholder"},
+    {"spaces inside the braces", "{{ name }}回复{{code}}{{optout}}", COLUMNS, 3,
+     OPTOUT, 1, "the template's {{ name }} is not a placeholder"},
     {"no opt-out wording", "回复{{code}}订购", COLUMNS, 3, OPTOUT, 1,
      "the template has no opt-out wording: put {{optout}} in it "
      "(\"" OPTOUT "\")"},
