@@ -242,13 +242,13 @@ static void on_bad_record(void *data, long line, const char *why) {
     im->failed = 1;
 }
 
-/* The first record of the file, for its header: 0, or 1 when the file
- * cannot be read (told). */
+/* The first record of the file, for its header: 0, or 2 when the file
+ * cannot be read (told): a refusal like the other options', nothing made. */
 static int first_record(import_t *im, vg_csv_row_t *r, int *data_rows) {
   FILE *f = fopen(im->path, "rb");
   if (f == NULL)
-    return vg_cli_fail("campaign create: %s: cannot read: %s", im->path,
-                       strerror(errno));
+    return vg_cli_refuse("campaign create", "%s: cannot read: %s", im->path,
+                         strerror(errno));
   static char buf[65536];
   size_t len = fread(buf, 1, sizeof buf, f);
   int more = len == sizeof buf;
@@ -501,8 +501,8 @@ static int create(cli_t *c, int nw, const char **w) {
                          "--targets must be a file (it is read twice)");
   vg_csv_row_t first = {0};
   int data_rows = 0;
-  if (first_record(&im, &first, &data_rows))
-    return 1;
+  if ((rc = first_record(&im, &first, &data_rows)))
+    return rc;
   rc = columns(&im, &first);
   vg_csv_row_free(&first);
   if (rc)
