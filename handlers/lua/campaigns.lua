@@ -275,6 +275,11 @@ local function campaign_send(a)
   local tok = math.min(cap, tonumber(c.t_tok or cap) + (now - last) * tps / 1000)
   local n = math.min(math.floor(tok), a.max, room)
   local sent, refused = 0, 0
+  -- An SMS still waiting for the SMSC when the campaign ends is not sent
+  -- after it: its deadline is the end, or the daemon's (window, quiet
+  -- hours) when that comes first.
+  local expire_at, ends = a.expire_at, tonumber(c['end'])
+  if ends > 0 and (expire_at == 0 or ends < expire_at) then expire_at = ends end
   if n > 0 then
     local batch = redis.call('LPOP', k .. ':q', n) or {}
     local nb = tonumber(c.buckets)
@@ -289,7 +294,7 @@ local function campaign_send(a)
         keep = a.keep, interval = a.interval, cancel_block = a.cancel_block,
         max_per_day = a.max_per_day, day = a.day, marketing = true, release = 0,
         msg_ttl = a.msg_ttl, src = a.src, month = a.month, complaint_since = a.complaint_since,
-        lane = 'bulk', tally = tally_key, expire_at = a.expire_at,
+        lane = 'bulk', tally = tally_key, expire_at = expire_at,
         offers = function()
           local done = false
           return function()
