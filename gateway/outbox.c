@@ -16,6 +16,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define THROTTLE_PAUSE_MS 1000
 /* The bulk lane's pause on a throttle: 2 s, doubled by each further one up
@@ -30,6 +31,14 @@
 #define ST_UNSENT -2
 #define ST_EXPIRED -3
 #define EXPIRED_WHY "expired before it was sent"
+/* A bulk part whose fate is unknown: the SMSC may have it.  The bulk lane
+ * sends a part at most once (docs/delivery.md, "Lanes"), so it is recorded
+ * with why, not sent again. */
+#define ST_LOST -4
+#define LOST_LINK "the link dropped before the SMSC answered; not sent again"
+#define LOST_NODE "a node stopped between its submit_sm and the answer; not sent again"
+/* Bulk parts claimed per mt_claim call. */
+#define CLAIM_MAX 64
 #define NBUCKETS 4096
 
 typedef struct msg_s msg_t;
@@ -41,6 +50,8 @@ typedef struct part_s {
   int saved;        /* mt_resp script acknowledged */
   int64_t status;
   int64_t submitted_ms;
+  int claimed;          /* bulk: this run's claim to send it is in Redis */
+  const char *lost_why; /* ST_LOST: why (a literal) */
   char smscid[VG_MSGID_KEY_MAX];
   struct part_s *qnext; /* send queue or save queue */
 } part_t;
@@ -75,6 +86,9 @@ struct vg_outbox_s {
   part_t *q_head, *q_tail;   /* parts waiting for a token and a slot */
   part_t *bq_head, *bq_tail; /* the bulk lane's: taken when q is empty */
   part_t *s_head, *s_tail;   /* answered parts whose save must be retried */
+  part_t *k_head, *k_tail;   /* bulk parts to claim (mt_claim) */
+  long claiming;             /* mt_claim and mt_unclaim calls on the way */
+  char holder[320];          /* this run: node/pid/started ms */
   part_t *b_head, *b_tail;   /* answered parts to save in this iteration */
   long nbatch;
   long saving; /* mt_resp runs sent, reply not yet seen */
@@ -230,10 +244,12 @@ static void on_save_reply(vg_redis_t *r, redisReply *reply, void *data,
       vg_msisdn_mask(p->msg->to, o->cfg->country_code, masked, sizeof masked);
       const char *how = p->msg->unsent              ? "not sent: "
                         : p->status == ST_EXPIRED ? "not sent: "
+                        : p->status == ST_LOST    ? "unknown: "
                         : p->status == 0          ? "SMSC id "
                                                   : "refused: ";
       const char *what = p->msg->unsent ? p->msg->unsent
                          : p->status == ST_EXPIRED ? EXPIRED_WHY
+                         : p->status == ST_LOST    ? p->lost_why
                          : p->status == 0
                              ? p->smscid
                              : vg_smpp_status_name((uint32_t)p->status, nb);
@@ -253,6 +269,8 @@ static void save_part(vg_outbox_t *o, part_t *p) {
   q_push_back(&o->b_head, &o->b_tail, p);
   o->nbatch++;
 }
+
+static void flush_claims(vg_outbox_t *o);
 
 void vg_outbox_flush(vg_outbox_t *o) {
   while (o->b_head) {
@@ -296,6 +314,7 @@ void vg_outbox_flush(vg_outbox_t *o) {
               p->status == 0    ? "ESME_ROK"
               : p->status == ST_UNSENT ? (m->unsent ? m->unsent : "not sent")
               : p->status == ST_EXPIRED ? EXPIRED_WHY
+              : p->status == ST_LOST ? p->lost_why
               : p->status < 0   ? "invalid"
                                 : vg_smpp_status_name((uint32_t)p->status, names[i]),
           .smscid = p->smscid,
@@ -319,6 +338,127 @@ void vg_outbox_flush(vg_outbox_t *o) {
     free(names);
     free(keys);
   }
+  flush_claims(o);
+}
+
+/* --- the bulk lane's claims -------------------------------------------------- */
+
+typedef struct {
+  vg_outbox_t *o;
+  int unclaim;
+  size_t n;
+  part_t *parts[CLAIM_MAX];
+} claim_ctx_t;
+
+static void unclaim(vg_outbox_t *o, part_t **parts, size_t n);
+
+static void on_claim_reply(vg_redis_t *r, redisReply *reply, void *data,
+                           const char *err) {
+  claim_ctx_t *c = data;
+  vg_outbox_t *o = c->o;
+  o->claiming--;
+  if (c->unclaim) {
+    if (err)
+      vg_log_warn("outbox: releasing %zu bulk claims: %s", c->n, err);
+    free(c);
+    return;
+  }
+  if (err || reply->type != REDIS_REPLY_ARRAY || reply->elements != c->n) {
+    /* Unknown: claimed or not, this run may claim them again (a claim of
+     * its own is "ok"); the save timer tries again. */
+    vg_log_warn("outbox: claiming %zu bulk parts: %s; will retry", c->n,
+                err ? err : "unexpected reply");
+    for (size_t i = 0; i < c->n; i++)
+      q_push_back(&o->k_head, &o->k_tail, c->parts[i]);
+    free(c);
+    return;
+  }
+  /* Back at the head of the lane, in their order; the ones another run
+   * holds, or that are answered already, are left to it. */
+  part_t *keep[CLAIM_MAX];
+  size_t nk = 0;
+  for (size_t i = 0; i < c->n; i++) {
+    part_t *p = c->parts[i];
+    const char *st = reply->element[i]->str ? reply->element[i]->str : "";
+    if (strcmp(st, "ok") == 0 || strcmp(st, "gone") == 0) {
+      p->claimed = 1;
+      keep[nk++] = p;
+    } else {
+      vg_log_info("outbox: bulk message %s part %d: %s elsewhere, not sent "
+                  "here",
+                  p->msg->id, p->idx + 1,
+                  strcmp(st, "done") == 0 ? "answered" : "taken");
+      p->answered = 1;
+      part_saved(o, p);
+    }
+  }
+  if (o->draining) {
+    unclaim(o, keep, nk); /* stopping: another run may send them */
+  } else {
+    for (size_t i = nk; i > 0; i--)
+      q_push_front(&o->bq_head, &o->bq_tail, keep[i - 1]);
+  }
+  free(c);
+  vg_outbox_pump(o);
+}
+
+static int claim_call(vg_outbox_t *o, claim_ctx_t *c) {
+  vg_fcall_t call = VG_FCALL_INIT;
+  if (c->unclaim) {
+    vg_fn_mt_unclaim_t a = {.prefix = o->cfg->prefix, .holder = o->holder};
+    vg_fn_mt_unclaim(&call, &a);
+    for (size_t i = 0; i < c->n; i++) {
+      vg_fn_mt_unclaim_parts_t g = {.id = c->parts[i]->msg->id,
+                                    .part = c->parts[i]->idx + 1};
+      vg_fn_mt_unclaim_parts(&call, &g);
+    }
+  } else {
+    vg_fn_mt_claim_t a = {.prefix = o->cfg->prefix, .holder = o->holder};
+    vg_fn_mt_claim(&call, &a);
+    for (size_t i = 0; i < c->n; i++) {
+      vg_fn_mt_claim_parts_t g = {.id = c->parts[i]->msg->id,
+                                  .part = c->parts[i]->idx + 1};
+      vg_fn_mt_claim_parts(&call, &g);
+    }
+  }
+  int rc = vg_redis_fcall(o->redis, &call, on_claim_reply, c);
+  vg_fcall_free(&call);
+  if (rc == 0)
+    o->claiming++;
+  return rc;
+}
+
+/* Release this run's claims of parts it will not send (it stops). */
+static void unclaim(vg_outbox_t *o, part_t **parts, size_t n) {
+  for (size_t i = 0; i < n; i += CLAIM_MAX) {
+    claim_ctx_t *c = vg_calloc(1, sizeof *c);
+    c->o = o;
+    c->unclaim = 1;
+    for (size_t k = i; k < n && c->n < CLAIM_MAX; k++)
+      c->parts[c->n++] = parts[k];
+    if (claim_call(o, c) != 0) {
+      vg_log_warn("outbox: %zu bulk claims not released: Redis is away; "
+                  "those parts will be recorded unknown, not sent",
+                  c->n);
+      free(c);
+    }
+  }
+}
+
+/* The bulk parts waiting for a claim, in calls of CLAIM_MAX. */
+static void flush_claims(vg_outbox_t *o) {
+  while (o->k_head && vg_redis_ready(o->redis)) {
+    claim_ctx_t *c = vg_calloc(1, sizeof *c);
+    c->o = o;
+    while (o->k_head && c->n < CLAIM_MAX)
+      c->parts[c->n++] = q_pop(&o->k_head, &o->k_tail);
+    if (claim_call(o, c) != 0) {
+      for (size_t i = c->n; i > 0; i--)
+        q_push_front(&o->k_head, &o->k_tail, c->parts[i - 1]);
+      free(c);
+      return;
+    }
+  }
 }
 
 static void on_save_timer(uv_timer_t *t) {
@@ -328,6 +468,7 @@ static void on_save_timer(uv_timer_t *t) {
   while (o->s_head)
     save_part(o, q_pop(&o->s_head, &o->s_tail));
   vg_outbox_flush(o);
+  flush_claims(o);
 }
 
 /* --- submitting -------------------------------------------------------------- */
@@ -394,6 +535,15 @@ void vg_outbox_pump(vg_outbox_t *o) {
       }
       if (o->bulk_in_flight >= o->bulk_slots)
         return; /* its share of the window is full: a response will pump */
+      if (!o->bq_head->claimed) {
+        /* Claimed first, so that no two runs send it (mt_claim): the
+         * claims go with this iteration's flush, the parts come back to
+         * the head of the lane with them. */
+        for (int n = 0; n < CLAIM_MAX && o->bq_head && !o->bq_head->claimed;
+             n++)
+          q_push_back(&o->k_head, &o->k_tail, q_pop(&o->bq_head, &o->bq_tail));
+        return;
+      }
       bulk = 1;
     } else {
       return;
@@ -495,9 +645,16 @@ void vg_outbox_submit_resp(vg_outbox_t *o, void *tag, int64_t status,
   part_t *p = tag;
   o->in_flight--;
   o->bulk_in_flight -= p->msg->bulk;
-  if (status < 0) {
+  if (status < 0 && p->msg->bulk) {
     /* The connection ended before the answer: the SMSC may or may not have
-     * the part.  Resubmit (at-least-once; docs/delivery.md). */
+     * the part.  The bulk lane sends nothing twice: recorded unknown. */
+    p->answered = 1;
+    p->status = ST_LOST;
+    p->lost_why = LOST_LINK;
+    save_part(o, p);
+  } else if (status < 0) {
+    /* The same for a reply: resubmitted (at-least-once; docs/delivery.md),
+     * since a person waits for it. */
     q_push_front(lane_head(o, p), lane_tail(o, p), p);
   } else if (vg_smpp_status_class((uint32_t)status) ==
              VG_SMPP_STATUS_THROTTLE) {
@@ -686,6 +843,17 @@ static void on_record(vg_redis_t *r, redisReply *reply, void *data,
         part_t *p = &m->parts[idx - 1];
         p->answered = 1;
         p->status = strtoll(reply->element[i + 1]->str, NULL, 10);
+        p->lost_why = NULL;
+      } else if (m->bulk && f && sscanf(f, "p%d.%15s", &idx, tail) == 2 &&
+                 strcmp(tail, "sending") == 0 && idx >= 1 &&
+                 idx <= m->nparts && !m->parts[idx - 1].answered) {
+        /* Claimed by a run that stopped before its answer was written
+         * (it may have sent it): not sent again.  A status later in the
+         * record wins (above). */
+        part_t *p = &m->parts[idx - 1];
+        p->answered = 1;
+        p->status = ST_LOST;
+        p->lost_why = LOST_NODE;
       }
     }
   }
@@ -720,13 +888,30 @@ int vg_outbox_wants_bulk(const vg_outbox_t *o) {
   return room > 0 ? (int)room : 0;
 }
 
-void vg_outbox_drain(vg_outbox_t *o) { o->draining = 1; }
+void vg_outbox_drain(vg_outbox_t *o) {
+  o->draining = 1;
+  /* Bulk parts claimed and not sent: released, so that the next run (or
+   * another node) sends them instead of recording them unknown. */
+  part_t *claimed[CLAIM_MAX];
+  size_t n = 0;
+  for (part_t *p = o->bq_head; p; p = p->qnext) {
+    if (!p->claimed)
+      continue;
+    p->claimed = 0;
+    claimed[n++] = p;
+    if (n == CLAIM_MAX) {
+      unclaim(o, claimed, n);
+      n = 0;
+    }
+  }
+  unclaim(o, claimed, n);
+}
 
 int vg_outbox_idle(const vg_outbox_t *o) {
   /* Nothing on the wire, and every answer written: an answer not yet in
    * Redis at exit would have its part sent again after the restart. */
   return o->in_flight == 0 && o->s_head == NULL && o->b_head == NULL &&
-         o->saving == 0;
+         o->saving == 0 && o->claiming == 0;
 }
 
 void vg_outbox_counts(const vg_outbox_t *o, long *held, long *in_flight,
@@ -787,6 +972,8 @@ vg_outbox_t *vg_outbox_new(uv_loop_t *loop, const vg_config_t *cfg,
   o->last_refill = uv_now(loop);
   vg_key(o->k_stream, cfg->prefix, "%s", VG_K_MT_STREAM);
   vg_key(o->k_stats, cfg->prefix, "%s", VG_K_STATS);
+  snprintf(o->holder, sizeof o->holder, "%s/%ld/%lld", cfg->node,
+           (long)getpid(), (long long)vg_now_ms());
   uv_timer_init(loop, &o->timer);
   o->timer.data = o;
   uv_timer_init(loop, &o->save_timer);

@@ -24,6 +24,10 @@
 local FAILURE = {expired = 1, deleted = 1, undeliverable = 1, rejected = 1, unknown = 1}
 local NOT_SENT = '-2' -- a part's status when the outbox could not send it at all
 local EXPIRED = '-3' -- its expire_at passed before its turn came: not sent either
+-- A bulk part whose fate is unknown (a node stopped, or a link dropped,
+-- between its submit_sm and the answer): the SMSC may have it, and the
+-- bulk lane sends nothing twice, so it is not sent again.
+local LOST = '-4'
 -- What a part's status makes the message's error, whether it counts as
 -- refused by the SMSC, and the short class a tally counts the failure
 -- under (failed:<class>): status_name is the outbox's reason for those it
@@ -31,6 +35,7 @@ local EXPIRED = '-3' -- its expire_at passed before its turn came: not sent eith
 local function part_error(status, name)
   if status == NOT_SENT then return 'unsent:' .. name, false, 'unsent' end
   if status == EXPIRED then return name, false, 'expired' end
+  if status == LOST then return 'unknown:' .. name, false, 'unknown' end
   return 'smpp:' .. name, true, 'smpp:' .. name
 end
 
@@ -249,6 +254,7 @@ local function mt_resp(a)
         count(c, sent and 'submitted' or 'unsent')
         if sent then tally(c, tl, 'submitted') end
         if r.status == EXPIRED then count(c, 'mt_expired') end
+        if r.status == LOST then count(c, 'mt_unknown') end
         if r.status == '0' then
           redis.call('HSET', msg, p .. 'status', r.status, p .. 'smscid', r.smscid, p .. 'resp_at', now,
             'parts', r.nparts, 'submitted_at', r.submitted, 'state', 'accepted', 'accepted_at', now)
@@ -301,6 +307,47 @@ local function mt_resp(a)
   end
   count_flush(P, c)
   return out
+end
+
+-- mt_claim: the bulk lane sends each part at most once, whichever node
+-- holds its entry: before a part's submit_sm, its sender (one run of one
+-- daemon) claims it in the record (p<n>.sending).  A part answered
+-- already, or claimed by another run, is not sent by this one; a node that
+-- takes over an entry finds the claim of the one that stopped and records
+-- the part as unknown instead of sending it again (gateway/outbox.c).
+-- -> per part: ok | done | taken | gone (no record: sent as before)
+local function mt_claim(a)
+  local out = {}
+  for r in a.parts() do
+    local msg = a.prefix .. ':msg:' .. r.id
+    local f = redis.call('HMGET', msg, 'state', 'p' .. r.part .. '.status', 'p' .. r.part .. '.sending')
+    if not f[1] then
+      out[#out + 1] = 'gone'
+    elseif f[2] then
+      out[#out + 1] = 'done'
+    elseif f[3] and f[3] ~= a.holder then
+      out[#out + 1] = 'taken'
+    else
+      redis.call('HSET', msg, 'p' .. r.part .. '.sending', a.holder)
+      out[#out + 1] = 'ok'
+    end
+  end
+  return out
+end
+
+-- mt_unclaim: the claims of parts this run did not send after all (it
+-- stops with them still queued): another run may send them.  -> how many
+local function mt_unclaim(a)
+  local n = 0
+  for r in a.parts() do
+    local msg = a.prefix .. ':msg:' .. r.id
+    local f = redis.call('HMGET', msg, 'p' .. r.part .. '.status', 'p' .. r.part .. '.sending')
+    if not f[1] and f[2] == a.holder then
+      redis.call('HDEL', msg, 'p' .. r.part .. '.sending')
+      n = n + 1
+    end
+  end
+  return n
 end
 
 -- dlr: receipts, any number per call.  A receipt is looked up under each
