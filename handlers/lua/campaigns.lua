@@ -267,10 +267,11 @@ local function campaign_send(a)
   if a.closed ~= '' then return wait(a.closed, a.until_at) end
   local room = a.backlog - redis.call('XLEN', P .. ':mt:bulk')
   if room <= 0 then return wait('backpressure', 0) end
-  -- The bucket holds at most what one call may take, so no second ever
-  -- sees more than the rate and one call's worth.
+  -- The bucket holds two calls' worth: a call that comes late (the
+  -- daemon's timer, or the previous call still on the way) loses none of
+  -- the rate, and no second sees more than the rate and two calls' worth.
   local tps = tonumber(c.tps)
-  local cap = math.max(1, tps * a.every / 1000)
+  local cap = math.max(1, tps * 2 * a.every / 1000)
   local last = tonumber(c.t_last or now)
   local tok = math.min(cap, tonumber(c.t_tok or cap) + (now - last) * tps / 1000)
   local n = math.min(math.floor(tok), a.max, room)
