@@ -1,5 +1,6 @@
-# bench/lib-bench.sh — helpers shared by bench/mt-throughput and
-# bench/vs-kannel (bash only; sourced, never run).
+# bench/lib-bench.sh — helpers shared by bench/mt-throughput,
+# bench/vs-kannel, bench/mo-latency, bench/ussd-latency and bench/campaign
+# (bash only; sourced, never run).
 #
 # Builds on tests/e2e/lib.sh for the work directory, free ports, process
 # groups and clean-up, and adds what a benchmark needs on top: a Redis
@@ -357,6 +358,107 @@ bench_print_run() {
 	printf '  peak RSS                    vasgwd %s kB  redis-server %s kB\n' \
 		"$R_VG_RSS_KB" "$R_RD_RSS_KB"
 	printf '  wall, send start -> all recorded  %s s\n' "$R_WALL_S"
+}
+
+# bench_steal_ticks — CPU time the hypervisor took from this machine's
+# CPUs (/proc/stat steal, all CPUs), in clock ticks.
+bench_steal_ticks() { awk '/^cpu / {print $9}' /proc/stat; }
+
+# bench_steal_pct TICKS WALL_S — those ticks as a share of the machine's
+# CPU time over WALL_S seconds, in %.
+bench_steal_pct() {
+	awk -v t="$1" -v hz="$BENCH_CLK_TCK" -v w="$2" -v n="$(nproc)" \
+		'BEGIN {printf "%.0f", (w > 0) ? 100 * t / hz / w / n : 0}'
+}
+
+# What `vasgw stats` calls the queue (entries not read, or read and not
+# answered), summed over the streams named as keys, in one redis-cli
+# call: the CLI itself would load every script into Redis at each poll.
+BENCH_QUEUE_LUA='
+local t = 0
+for _, k in ipairs(KEYS) do
+  if redis.call("EXISTS", k) == 1 then
+    for _, g in ipairs(redis.call("XINFO", "GROUPS", k)) do
+      for i = 1, #g, 2 do
+        if g[i] == "pending" or g[i] == "lag" then t = t + (tonumber(g[i + 1]) or 0) end
+      end
+    end
+  end
+end
+return t'
+
+# bench_queue_empty — nothing waits in vasgw:mt, vasgw:mo, vasgw:orders
+# (the bulk lane, vasgw:mt:bulk, is not looked at).
+bench_queue_empty() {
+	[ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" EVAL "$BENCH_QUEUE_LUA" 3 \
+		vasgw:mt vasgw:mo vasgw:orders 2>/dev/null)" = 0 ]
+}
+
+# bench_mo_texts N MIX FILE — MO i's text as line i: "Y" (confirm) or
+# "BZ" (help); MIX confirm, help or half (even MO "Y").
+bench_mo_texts() {
+	awk -v n="$1" -v mix="$2" 'BEGIN {
+		for (i = 0; i < n; i++)
+			print (mix == "confirm" || (mix == "half" && i % 2 == 0)) ? "Y" : "BZ"
+	}' >"$3"
+}
+
+# bench_mo_conf SINK_PORT PROV_URL [section.key=value...] — write vasgwd's
+# configuration for an MO run (bench/README.md, "mo-latency"): window
+# 1000, tps 0, the [policy] limits out of the way, no quiet hours; more
+# words after, as e2e_write_conf takes them, override these.
+bench_mo_conf() {
+	local port=$1 url=$2
+	shift 2
+	e2e_write_conf "gateway.node=bench" "gateway.log_level=warn" \
+		"gateway.timezone=${BENCH_TZ:-Asia/Shanghai}" \
+		"smsc.port=$port" "smsc.window=1000" "smsc.tps=0" \
+		"smsc.service_number=${SERVICE_NUMBER:-10658000}" \
+		"smsc.enquire_link_interval=30" "smsc.response_timeout=30" \
+		"provisioning.url=$url" \
+		"policy.mo_rate_limit_per_min=100000" "policy.marketing_interval_days=0" \
+		"policy.max_marketing_per_day=1000" "policy.quiet_hours=" "$@"
+}
+
+# bench_mo_phase N RATE [quiet|answered] — the MO phase of a sink started
+# with --mo N --mo-rate RATE --mo-start usr2: SIGUSR2, then wait.  "quiet"
+# (default, bench/mo-latency): until every MO has its answer, vasgw's
+# queue is empty and no submit_sm came in the last poll (the activation
+# results of the confirmations may still be coming), or nothing moved for
+# 10 s after the last MO.  "answered" (a campaign sends beside it, so
+# submit_sm never stop): until every MO has its answer, or no answer came
+# for 10 s after the last MO.  The sink's stats are fresh in $SINK_STATS
+# at the end.
+bench_mo_phase() {
+	local n=$1 rate=$2 mode=${3:-quiet} sent answered subs moved last=-1 still=0 i=0
+	kill -USR2 "$SINK_PID"
+	sleep "$(awk -v n="$n" -v r="$rate" 'BEGIN {printf "%.3f", n / r}')"
+	while :; do
+		sent=$(bench_sink_stat mo_sent)
+		answered=$(sed -n 's/^answered=//p' "$SINK_STATS")
+		subs=$(sed -n 's/^submits=//p' "$SINK_STATS")
+		if [ "$mode" = answered ]; then
+			[ "$answered" -ge "$n" ] && break
+			moved=$answered
+		else
+			moved=$subs
+			if [ "$answered" -ge "$n" ] && bench_queue_empty; then
+				[ "$subs" = "$last" ] && break
+			fi
+		fi
+		if [ "$sent" -ge "$n" ] && [ "$moved" = "$last" ]; then
+			still=$((still + 1))
+			[ "$still" -ge 50 ] && break   # 10 s without a change
+		else
+			still=0
+		fi
+		last=$moved
+		kill -0 "$VASGWD_PID" 2>/dev/null || e2e_fail "vasgwd died (see $E2E_DIR/vasgwd.log)"
+		if (( ++i > ${BENCH_TIMEOUT:-600} * 5 )); then
+			e2e_fail "timed out: $answered of $n answered"
+		fi
+		sleep 0.2
+	done
 }
 
 # bench_done — the run is over: exit 0 (the work directory removed unless

@@ -28,6 +28,11 @@
  * the part of a gateway's submit-to-resp latency the peer is responsible
  * for; it should be a few µs.
  *
+ * --times FILE (for bench/campaign): every read that brought submit_sm is
+ * kept as one line "wall-clock µs, submit_sm in it", and the lines are
+ * written to FILE on SIGTERM/SIGINT (not on SIGUSR1: the polls of the
+ * stats file would rewrite it each time): the SMSC's view of a rate.
+ *
  * MO generator (--mo N, for bench/mo-latency and bench/vs-kannel --mo):
  * once a receiver-capable bind (transceiver or receiver) is up — or, with
  * --mo-start usr2, on SIGUSR2 — the sink sends N deliver_sm at --mo-rate R
@@ -63,7 +68,7 @@
  * p50/p99/max in µs, exact.  See "USSD dialogues" below.
  *
  *   smpp-sink [--port P] [--ready-file F] [--stats F] [--receipts on|off]
- *             [--id-start N] [--id-format dec|hex] [--nagle]
+ *             [--id-start N] [--id-format dec|hex] [--nagle] [--times F]
  *             [--mo N [--mo-rate R] [--mo-text-file F] [--mo-from MSISDN]
  *              [--mo-to ADDR] [--mo-start bind|usr2]]
  *             [--ussd N [--ussd-code CODE] [--ussd-inputs A,B,...]
@@ -163,6 +168,9 @@ struct sink_s {
   int nagle; /* --nagle: leave TCP_NODELAY off on accepted sockets */
   uint64_t next_id;
   const char *stats_path;
+  const char *times_path;   /* --times: one line per read with submit_sm */
+  arrival_t *times;         /* t_ns: wall clock in µs, n: submit_sm */
+  size_t times_len, times_cap;
   /* counters */
   uint64_t submits, submits_refused, binds, unbinds, enquire_links;
   uint64_t receipts_sent, receipts_acked, receipts_dropped, other_resps;
@@ -995,6 +1003,15 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
     s->arr[s->arr_len].t_ns = t_ns;
     s->arr[s->arr_len].n = (uint32_t)nsubmits;
     s->arr_len++;
+    if (s->times_path) {
+      if (s->times_len == s->times_cap) {
+        s->times_cap = s->times_cap ? s->times_cap * 2 : 4096;
+        s->times = sink_realloc(s->times, s->times_cap * sizeof *s->times);
+      }
+      s->times[s->times_len].t_ns = (uint64_t)now;
+      s->times[s->times_len].n = (uint32_t)nsubmits;
+      s->times_len++;
+    }
   }
 }
 
@@ -1144,16 +1161,28 @@ static void write_ussd_stats(sink_t *s, FILE *f) {
           l.p99, l.max, l.mean);
 }
 
+/* A figures file is written beside itself and renamed: a reader never
+ * sees half of it.  NULL after saying why. */
+static FILE *out_open(const char *path, char *tmp, size_t tmpsz) {
+  snprintf(tmp, tmpsz, "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  if (f == NULL)
+    fprintf(stderr, "smpp-sink: %s: %s\n", tmp, strerror(errno));
+  return f;
+}
+
+static void out_close(FILE *f, const char *tmp, const char *path) {
+  if (fclose(f) != 0 || rename(tmp, path) != 0)
+    fprintf(stderr, "smpp-sink: %s: %s\n", path, strerror(errno));
+}
+
 static void write_stats(sink_t *s) {
   if (s->stats_path == NULL)
     return;
   char tmp[4096];
-  snprintf(tmp, sizeof tmp, "%s.tmp", s->stats_path);
-  FILE *f = fopen(tmp, "w");
-  if (f == NULL) {
-    fprintf(stderr, "smpp-sink: %s: %s\n", tmp, strerror(errno));
+  FILE *f = out_open(s->stats_path, tmp, sizeof tmp);
+  if (f == NULL)
     return;
-  }
   fprintf(f,
           "submits=%" PRIu64 "\nsubmits_refused=%" PRIu64
           "\nfirst_submit_us=%" PRId64 "\nlast_submit_us=%" PRId64
@@ -1175,9 +1204,19 @@ static void write_stats(sink_t *s) {
     write_mo_stats(s, f);
   if (s->ussd_n)
     write_ussd_stats(s, f);
-  fclose(f);
-  if (rename(tmp, s->stats_path) != 0)
-    fprintf(stderr, "smpp-sink: %s: %s\n", s->stats_path, strerror(errno));
+  out_close(f, tmp, s->stats_path);
+}
+
+static void write_times(sink_t *s) {
+  if (s->times_path == NULL)
+    return;
+  char tmp[4096];
+  FILE *f = out_open(s->times_path, tmp, sizeof tmp);
+  if (f == NULL)
+    return;
+  for (size_t i = 0; i < s->times_len; i++)
+    fprintf(f, "%" PRIu64 " %" PRIu32 "\n", s->times[i].t_ns, s->times[i].n);
+  out_close(f, tmp, s->times_path);
 }
 
 static void on_signal(uv_signal_t *h, int signum) {
@@ -1190,8 +1229,10 @@ static void on_signal(uv_signal_t *h, int signum) {
     return;
   }
   write_stats(s);
-  if (signum != SIGUSR1)
+  if (signum != SIGUSR1) {
+    write_times(s);
     uv_stop(s->loop);
+  }
 }
 
 /* --- main -------------------------------------------------------------------- */
@@ -1200,7 +1241,7 @@ static int usage(int rc) {
   fprintf(rc ? stderr : stdout,
           "usage: smpp-sink [--port P] [--ready-file F] [--stats F]\n"
           "                 [--receipts on|off] [--id-start N]"
-          " [--id-format dec|hex] [--nagle]\n"
+          " [--id-format dec|hex] [--nagle] [--times F]\n"
           "                 [--mo N [--mo-rate R] [--mo-text-file F]"
           " [--mo-from MSISDN]\n"
           "                  [--mo-to ADDR] [--mo-start bind|usr2]]\n"
@@ -1233,6 +1274,7 @@ int main(int argc, char **argv) {
       {"mo-to", required_argument, NULL, 'D'},
       {"mo-start", required_argument, NULL, 'S'},
       {"nagle", no_argument, NULL, 'N'},
+      {"times", required_argument, NULL, 'X'},
       {"ussd", required_argument, NULL, 'U'},
       {"ussd-code", required_argument, NULL, 'C'},
       {"ussd-inputs", required_argument, NULL, 'I'},
@@ -1298,6 +1340,9 @@ int main(int argc, char **argv) {
       break;
     case 'N':
       s->nagle = 1;
+      break;
+    case 'X':
+      s->times_path = optarg;
       break;
     case 'U':
       s->ussd_n = strtoull(optarg, NULL, 10);
