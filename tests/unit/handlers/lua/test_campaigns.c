@@ -169,12 +169,14 @@ static char *act(const char *id, const char *action, const char *user,
   return r;
 }
 
-/* A call of the daemon's runner at `now`, every 100 ms, nothing closed. */
+/* A call of the daemon's runner at `now`, nothing closed; every = 50 ms
+ * makes its bucket (two calls' worth) one token at 10 a second, the
+ * calls below come every 100 ms. */
 static vg_fn_campaign_send_t sending(long long now) {
   vg_fn_campaign_send_t a = {.prefix = P,
                              .id = "C1",
                              .now = now,
-                             .every = 100,
+                             .every = 50, /* the bucket: two calls' worth, 1 token */
                              .max = 100,
                              .backlog = 1000,
                              .closed = "",
