@@ -248,3 +248,10 @@ const char *vg_campaign_gate(const char *quiet, const char *window,
   earliest(expire_at, end);
   return "";
 }
+
+int vg_campaign_every(int tps) {
+  if (tps <= 0)
+    return 50;
+  int every = 1000 / tps;
+  return every < 5 ? 5 : every > 50 ? 50 : every;
+}

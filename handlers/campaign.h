@@ -72,4 +72,13 @@ const char *vg_campaign_gate(const char *quiet, const char *window,
                              int64_t end, int64_t now, int64_t *until,
                              int64_t *expire_at);
 
+/*
+ * How often (ms) a daemon calls campaign_send for a campaign of `tps`: a
+ * few recipients a call, so that no call holds Redis long (a reply waits
+ * behind it), and at least one, so that the bucket (two calls' worth) stays
+ * small against the rate: 5 ms from 200/s up, 1000/tps below, at most
+ * 50 ms.
+ */
+int vg_campaign_every(int tps);
+
 #endif

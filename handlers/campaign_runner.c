@@ -24,6 +24,8 @@ typedef struct {
   char id[VG_ID_MAX + 1];
   char window[16];
   int64_t end;
+  int every;          /* ms between its calls, from its rate */
+  uint64_t last_call; /* uv_now of its last call */
   int known;  /* window and end read: not sent before (a window unknown
                * is not a window open) */
   int busy;   /* a call on the way */
@@ -100,7 +102,7 @@ static void send_one(vg_campaign_runner_t *r, camp_t *k, int64_t now) {
       .prefix = cfg->prefix,
       .id = k->id,
       .now = now,
-      .every = VG_CAMPAIGN_EVERY_MS,
+      .every = k->every,
       .max = MAX_PER_CALL,
       .backlog = backlog,
       .closed = closed,
@@ -122,8 +124,10 @@ static void send_one(vg_campaign_runner_t *r, camp_t *k, int64_t now) {
   call_t *c = vg_malloc(sizeof *c);
   c->r = r;
   snprintf(c->id, sizeof c->id, "%s", k->id);
-  if (vg_redis_fcall(r->redis, &call, on_send, c) == 0)
+  if (vg_redis_fcall(r->redis, &call, on_send, c) == 0) {
     k->busy = 1;
+    k->last_call = uv_now(r->loop);
+  }
   else
     free(c);
   vg_fcall_free(&call);
@@ -135,20 +139,26 @@ static void on_timer(uv_timer_t *t) {
       !vg_redis_ready(r->redis))
     return;
   int64_t now = vg_now_ms();
-  for (int i = 0; i < r->n; i++)
-    if (!r->camps[i].busy && r->camps[i].known)
-      send_one(r, &r->camps[i], now);
+  uint64_t at = uv_now(r->loop);
+  for (int i = 0; i < r->n; i++) {
+    camp_t *k = &r->camps[i];
+    if (!k->busy && k->known && at - k->last_call >= (uint64_t)k->every)
+      send_one(r, k, now);
+  }
 }
 
 static void on_window(vg_redis_t *rd, redisReply *reply, void *data,
                       const char *err) {
   call_t *c = data;
   camp_t *k = find(c->r, c->id);
-  if (k && !err && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
-    const redisReply *w = reply->element[0], *e = reply->element[1];
+  if (k && !err && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3) {
+    const redisReply *w = reply->element[0], *e = reply->element[1],
+                     *tps = reply->element[2];
     snprintf(k->window, sizeof k->window, "%s",
              w->type == REDIS_REPLY_STRING ? w->str : "");
     k->end = e->type == REDIS_REPLY_STRING ? strtoll(e->str, NULL, 10) : 0;
+    k->every = vg_campaign_every(
+        tps->type == REDIS_REPLY_STRING ? atoi(tps->str) : 0);
     k->known = 1;
   }
   free(c);
@@ -182,7 +192,7 @@ static void on_list(vg_redis_t *rd, redisReply *reply, void *data,
     call_t *c = vg_malloc(sizeof *c);
     c->r = r;
     snprintf(c->id, sizeof c->id, "%s", id);
-    if (vg_redis_command(r->redis, on_window, c, "HMGET %s window end",
+    if (vg_redis_command(r->redis, on_window, c, "HMGET %s window end tps",
                          vg_key(key, r->cfg->prefix, VG_K_CAMPAIGN, id)) != 0)
       free(c);
   }
@@ -194,7 +204,7 @@ static void on_list(vg_redis_t *rd, redisReply *reply, void *data,
       r->camps[j++] = r->camps[i];
   r->n = j;
   if (r->n > 0 && !uv_is_active((uv_handle_t *)&r->timer))
-    uv_timer_start(&r->timer, on_timer, 0, VG_CAMPAIGN_EVERY_MS);
+    uv_timer_start(&r->timer, on_timer, 0, VG_CAMPAIGN_TICK_MS);
   else if (r->n == 0)
     uv_timer_stop(&r->timer);
 }

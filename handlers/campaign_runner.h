@@ -6,9 +6,9 @@
  * done: what it took is an offer and an SMS in the bulk lane already,
  * which the other nodes' outboxes deliver.
  *
- * Each running campaign is called every VG_CAMPAIGN_EVERY_MS, unless quiet
- * hours or its window close it (vg_campaign_gate), with at most one call
- * per campaign on the way.  The list of running campaigns is read again
+ * Each running campaign is called every vg_campaign_every() ms for its
+ * rate, unless quiet hours or its window close it (vg_campaign_gate), with
+ * at most one call per campaign on the way.  The list of running campaigns is read again
  * once a second, from the daemon's tick, which also says the node may work.
  */
 #ifndef VG_HANDLERS_CAMPAIGN_RUNNER_H
@@ -19,7 +19,8 @@
 
 #include <uv.h>
 
-#define VG_CAMPAIGN_EVERY_MS 20
+/* The runner's timer: the shortest interval between two calls. */
+#define VG_CAMPAIGN_TICK_MS 5
 
 typedef struct vg_campaign_runner_s vg_campaign_runner_t;
 

@@ -286,6 +286,7 @@ local function campaign_send(a)
     local nb = tonumber(c.buckets)
     local tally_key = 'campaign:' .. id .. ':mt'
     local cnt = counters()
+    local stats = counters() -- P:stats and the tally, flushed once
     for _, e in ipairs(batch) do
       local m, vars = entry_vars(c.vars, e)
       local offer = {id = id .. '.' .. m, service = c.service, kind = 'recommend',
@@ -295,7 +296,7 @@ local function campaign_send(a)
         keep = a.keep, interval = a.interval, cancel_block = a.cancel_block,
         max_per_day = a.max_per_day, day = a.day, marketing = true, release = 0,
         msg_ttl = a.msg_ttl, src = a.src, month = a.month, complaint_since = a.complaint_since,
-        lane = 'bulk', tally = tally_key, expire_at = expire_at,
+        lane = 'bulk', tally = tally_key, expire_at = expire_at, counters = stats,
         offers = function()
           local done = false
           return function()
@@ -320,6 +321,7 @@ local function campaign_send(a)
     end
     count(cnt, 'sent', sent)
     for name, v in pairs(cnt) do redis.call('HINCRBY', k .. ':n', name, v) end
+    count_flush(P, stats)
   end
   -- Only what was sent spends the rate: a number refused costs no SMS.
   redis.call('HSET', k, 't_last', now, 't_tok', tok - sent, 'waiting', '')

@@ -90,8 +90,9 @@ end
 -- do-not-contact list, a complaint (about the service, or the number's),
 -- contacted within the interval, over the daily cap.  Reply codes are the lowest of
 -- 1-9 not held by an open offer.
--- A campaign (handlers/lua/campaigns.lua) calls it from Lua with three more
--- fields in `a`: lane ('bulk'), tally and expire_at for its SMS (mt_put).
+-- A campaign (handlers/lua/campaigns.lua) calls it from Lua with four more
+-- fields in `a`: lane ('bulk'), tally and expire_at for its SMS (mt_put),
+-- and counters, which it flushes itself once for all its recipients.
 -- -> per offer {id, status, detail, code}: status sent | held | refused |
 --    exists; detail the SMS's id, or the rule that refused it
 local function offer_create(a)
@@ -100,7 +101,9 @@ local function offer_create(a)
   check_addr('destination', m)
   check_addr('source', a.src)
   local sub, offers = P .. ':sub:{' .. m .. '}', P .. ':sub:{' .. m .. '}:offers'
-  local c = counters()
+  -- A campaign's call shares its counters over its recipients and flushes
+  -- them once (a.counters); any other call has its own.
+  local c = a.counters or counters()
   local out, todo = {}, {}
   local seen = {} -- the services this call offers already
   for g in a.offers() do
@@ -226,7 +229,7 @@ local function offer_create(a)
   for _, o in ipairs(out) do
     count(c, 'offer_' .. o[2] .. (o[2] == 'refused' and ':' .. o[3] or ''))
   end
-  count_flush(P, c)
+  if not a.counters then count_flush(P, c) end
   return out
 end
 

@@ -317,6 +317,17 @@ typedef struct {
 #define WINDOW "09:00-20:00"
 #define L(d, h, m) local_ms(2026, 3, d, h, m)
 
+/* How often a campaign is called: every 5 ms from 200/s up, one recipient
+ * a call below, never slower than every 50 ms. */
+static void test_every(void **state) {
+  (void)state;
+  static const int cases[][2] = {{10000, 5}, {1000, 5}, {200, 5}, {199, 5},
+                                 {100, 10}, {50, 20},  {20, 50}, {1, 50},
+                                 {0, 50}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    assert_int_equal(vg_campaign_every(cases[i][0]), cases[i][1]);
+}
+
 static void test_gate(void **state) {
   (void)state;
   vg_clock_setup("Asia/Shanghai");
@@ -375,6 +386,7 @@ int main(void) {
       cmocka_unit_test(test_sms_refused),
       cmocka_unit_test(test_sms_too_many_vars),
       cmocka_unit_test(test_gate),
+      cmocka_unit_test(test_every),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
