@@ -1336,6 +1336,82 @@ static void release_call(vg_fcall_t *c, long long now, long long max) {
   vg_fn_mt_release(c, &a);
 }
 
+
+/* --- the bulk lane's claims ------------------------------------------------ */
+
+static char *claim_call(const char *fn, const char *holder, const char *id,
+                        long long part) {
+  vg_fcall_t c = VG_FCALL_INIT;
+  if (strcmp(fn, "claim") == 0) {
+    vg_fn_mt_claim_t a = {.prefix = P, .holder = holder};
+    vg_fn_mt_claim(&c, &a);
+    vg_fn_mt_claim_parts_t g = {.id = id, .part = part};
+    vg_fn_mt_claim_parts(&c, &g);
+  } else {
+    vg_fn_mt_unclaim_t a = {.prefix = P, .holder = holder};
+    vg_fn_mt_unclaim(&c, &a);
+    vg_fn_mt_unclaim_parts_t g = {.id = id, .part = part};
+    vg_fn_mt_unclaim_parts(&c, &g);
+  }
+  char *r = vg_test_fcall(&R, &c);
+  vg_fcall_free(&c);
+  return r;
+}
+
+/* A bulk part is claimed by one run before its submit_sm: the same run
+ * again is ok (a retry after a lost reply), another run is told it is
+ * taken, an answered part is done, a record that lapsed is gone; a claim
+ * released is free for another run, and only its holder releases it. */
+static void test_claim(void **state) {
+  vg_fn_mt_enqueue_messages_t m[1] = {plain("m1", M)};
+  m[0].lane = "bulk";
+  vg_fcall_t c = VG_FCALL_INIT;
+  enqueue_call(&c, m, 1);
+  VG_EXPECT(vg_test_fcall(&R, &c), "1");
+  vg_fcall_free(&c);
+  VG_EXPECT(claim_call("claim", "a/1/1", "m1", 1), "[\"ok\"]");
+  VG_EXPECT(claim_call("claim", "a/1/1", "m1", 1), "[\"ok\"]");
+  VG_EXPECT(claim_call("claim", "b/2/2", "m1", 1), "[\"taken\"]");
+  VG_EXPECT(vg_test_run(&R, "HGET vasgw:msg:m1 p1.sending"), "\"a/1/1\"");
+  VG_EXPECT(claim_call("unclaim", "b/2/2", "m1", 1), "0");
+  VG_EXPECT(claim_call("unclaim", "a/1/1", "m1", 1), "1");
+  VG_EXPECT(claim_call("unclaim", "a/1/1", "m1", 1), "0");
+  VG_EXPECT(claim_call("claim", "b/2/2", "m1", 1), "[\"ok\"]");
+  VG_EXPECT(claim_call("claim", "c/3/3", "gone", 1), "[\"gone\"]");
+  /* Answered (by b): done for anyone, and no claim is released. */
+  part_t ok[] = {{1, 1, 0, "ESME_ROK", "1000", "1000", ""}};
+  char *r = resp("m1", "0-1", ok, 1);
+  free(r);
+  VG_EXPECT(claim_call("claim", "c/3/3", "m1", 1), "[\"done\"]");
+  VG_EXPECT(claim_call("unclaim", "b/2/2", "m1", 1), "0");
+  (void)state;
+}
+
+/* A bulk part whose fate is unknown (status -4, the outbox did not send it
+ * again): failed, "unknown:" and why, counted unsent and mt_unknown, and
+ * failed:unknown in its tally, once. */
+static void test_resp_unknown(void **state) {
+  vg_fn_mt_enqueue_messages_t m[1] = {plain("m1", M)};
+  m[0].lane = "bulk";
+  m[0].tally = TALLY;
+  vg_fcall_t c = VG_FCALL_INIT;
+  enqueue_call(&c, m, 1);
+  VG_EXPECT(vg_test_fcall(&R, &c), "1");
+  vg_fcall_free(&c);
+  part_t lost[] = {{1, 1, -4, "a node stopped", "", "", ""}};
+  resp_call_lane(&c, T_RESP, "m1", "0-1", lost, 1, "bulk");
+  VG_EXPECT(vg_test_fcall(&R, &c), "[\"failed\"]");
+  again(&c, "[\"failed\"]", NULL);
+  vg_fcall_free(&c);
+  VG_EXPECT(vg_test_run(&R, "HMGET vasgw:msg:m1 state error"),
+            "[\"failed\",\"unknown:a node stopped\"]");
+  VG_EXPECT(vg_test_run(&R, "HMGET vasgw:stats unsent mt_unknown submitted"),
+            "[\"1\",\"1\",nil]");
+  VG_EXPECT(vg_test_run(&R, "HMGET " TALLY_KEY " failed failed:unknown"),
+            "[\"1\",\"1\"]");
+  (void)state;
+}
+
 static void test_release(void **state) {
   for (size_t i = 0; i < VG_ARRAY_SIZE(release_cases); i++) {
     const release_case_t *k = &release_cases[i];
@@ -1436,6 +1512,8 @@ int main(void) {
       cmocka_unit_test_setup(test_enqueue_lane_refused, setup),
       cmocka_unit_test_setup(test_tally, setup),
       cmocka_unit_test_setup(test_release_bulk, setup),
+      cmocka_unit_test_setup(test_claim, setup),
+      cmocka_unit_test_setup(test_resp_unknown, setup),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   vg_test_redis_stop(&R);
