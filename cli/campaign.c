@@ -950,6 +950,23 @@ static void print_counts(cli_t *c, const char *id) {
   view_free(&v);
 }
 
+/* The campaign a command names (one word besides its options), read:
+ * 0 with *v filled (view_free it), or the exit status after saying why. */
+static int one_campaign(cli_t *c, const char *cmd, int nw, const char **w,
+                        vg_cli_opt_t *o, size_t no, const char **pos,
+                        view_t *v) {
+  int np, rc = vg_cli_options(cmd, nw, w, 2, o, no, pos, 1, &np);
+  if (rc)
+    return rc;
+  if (np != 1)
+    return vg_cli_usage_error("%s: which campaign?", cmd);
+  if ((rc = vg_cli_check_id(cmd, "campaign", pos[0])))
+    return rc;
+  if (vg_cli_connect(c))
+    return 1;
+  return view_read(c, pos[0], v) != 0;
+}
+
 /* --- status --------------------------------------------------------------- */
 
 static volatile sig_atomic_t interrupted;
@@ -966,18 +983,10 @@ static int final(const view_t *v) {
 static int status(cli_t *c, int nw, const char **w) {
   vg_cli_opt_t o[] = {{"--watch", 1, NULL}};
   const char *pos[1];
-  int np, rc = vg_cli_options("campaign status", nw, w, 2, o, 1, pos, 1, &np);
+  view_t v;
+  int rc = one_campaign(c, "campaign status", nw, w, o, 1, pos, &v);
   if (rc)
     return rc;
-  if (np != 1)
-    return vg_cli_usage_error("campaign status: which campaign?");
-  if ((rc = vg_cli_check_id("campaign status", "campaign", pos[0])))
-    return rc;
-  if (vg_cli_connect(c))
-    return 1;
-  view_t v;
-  if (view_read(c, pos[0], &v) != 0)
-    return 1;
   if (!o[0].value) {
     c->json ? print_json(&v) : print_text(c, &v);
     view_free(&v);
@@ -1229,18 +1238,14 @@ static int export_bucket(cli_t *c, FILE *f, const char *id, size_t b,
 static int export_(cli_t *c, int nw, const char **w) {
   vg_cli_opt_t o[] = {{"--file", 0, NULL}};
   const char *pos[1];
-  int np, rc = vg_cli_options("campaign export", nw, w, 2, o, 1, pos, 1, &np);
+  view_t v;
+  int rc = one_campaign(c, "campaign export", nw, w, o, 1, pos, &v);
   if (rc)
     return rc;
-  if (np != 1 || !o[0].value)
+  if (!o[0].value) {
+    view_free(&v);
     return vg_cli_usage_error("campaign export: ID --file FILE.csv");
-  if ((rc = vg_cli_check_id("campaign export", "campaign", pos[0])))
-    return rc;
-  if (vg_cli_connect(c))
-    return 1;
-  view_t v;
-  if (view_read(c, pos[0], &v) != 0)
-    return 1;
+  }
   long long nb = vg_cli_num(v.c, "buckets");
   view_free(&v);
   FILE *f = strcmp(o[0].value, "-") == 0 ? stdout : fopen(o[0].value, "w");

@@ -60,48 +60,12 @@ static int refuse_in(const char *family, const char *sub, const char *fmt,
 
 /* --- command-line options ------------------------------------------------- */
 
-typedef struct {
-  const char *name;  /* "--reason" */
-  const char *value; /* NULL when not given */
-} opt_t;
-
-/*
- * Parse words[2..]: options of `opts` ("--name VALUE" or "--name=VALUE",
- * each at most once) and up to `maxpos` positional words into pos[].  0, or
- * the exit status of a usage error (reported).
- */
-static int parse(const char *sub, int nw, const char **w, opt_t *opts,
+/* Parse words[2..] of `promoter SUB` (cli.h, vg_cli_options). */
+static int parse(const char *sub, int nw, const char **w, vg_cli_opt_t *opts,
                  size_t nopts, const char **pos, int maxpos, int *npos) {
-  *npos = 0;
-  for (int i = 2; i < nw; i++) {
-    if (strncmp(w[i], "--", 2) != 0) {
-      if (*npos == maxpos)
-        return vg_cli_usage_error("promoter %s: unexpected argument '%s'", sub,
-                                  w[i]);
-      pos[(*npos)++] = w[i];
-      continue;
-    }
-    const char *eq = strchr(w[i], '=');
-    size_t len = eq ? (size_t)(eq - w[i]) : strlen(w[i]);
-    size_t k = 0;
-    while (k < nopts && !(strlen(opts[k].name) == len &&
-                          strncmp(opts[k].name, w[i], len) == 0))
-      k++;
-    if (k == nopts)
-      return vg_cli_usage_error("promoter %s: unknown option '%.*s'", sub,
-                                (int)len, w[i]);
-    if (opts[k].value != NULL)
-      return vg_cli_usage_error("promoter %s: option '%s' given twice", sub,
-                                opts[k].name);
-    if (eq != NULL)
-      opts[k].value = eq + 1;
-    else if (i + 1 < nw)
-      opts[k].value = w[++i];
-    else
-      return vg_cli_usage_error("promoter %s: option '%s' needs a value", sub,
-                                opts[k].name);
-  }
-  return 0;
+  char cmd[32];
+  snprintf(cmd, sizeof cmd, "promoter %s", sub);
+  return vg_cli_options(cmd, nw, w, 2, opts, nopts, pos, maxpos, npos);
 }
 
 /* A staff number as promoter_register gives them: digits from 10001 on,
@@ -171,7 +135,7 @@ int vg_cli_promoter_status(cli_t *c, int nw, const char **words) {
   const char *sub = words[1], *status, *pos[1];
   vg_tpl_id_t id;
   int npos, rc;
-  opt_t opts[] = {{"--reason", NULL}};
+  vg_cli_opt_t opts[] = {{"--reason", 0, NULL}};
   size_t nopts = 1;
 
   if (strcmp(sub, "approve") == 0) {
@@ -325,7 +289,8 @@ static void print_table(redisReply **h, size_t n) {
 }
 
 int vg_cli_promoter_list(cli_t *c, int nw, const char **words) {
-  opt_t opts[] = {{"--status", NULL}, {"--outlet", NULL}, {"--limit", NULL}};
+  vg_cli_opt_t opts[] = {
+      {"--status", 0, NULL}, {"--outlet", 0, NULL}, {"--limit", 0, NULL}};
   const char *status, *outlet;
   long limit = 50;
   int npos, rc;

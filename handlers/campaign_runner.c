@@ -196,11 +196,11 @@ static void on_list(vg_redis_t *rd, redisReply *reply, void *data,
                          vg_key(key, r->cfg->prefix, VG_K_CAMPAIGN, id)) != 0)
       free(c);
   }
-  /* Gone from the set (paused, cancelled, completed): dropped, unless a
-   * call is still on the way (its answer finds it). */
+  /* Gone from the set (paused, cancelled, completed): dropped, even with
+   * a call on the way (its answer finds nothing, and is only freed). */
   int j = 0;
   for (int i = 0; i < r->n; i++)
-    if (r->camps[i].seen || r->camps[i].busy)
+    if (r->camps[i].seen)
       r->camps[j++] = r->camps[i];
   r->n = j;
   if (r->n > 0 && !uv_is_active((uv_handle_t *)&r->timer))
