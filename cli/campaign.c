@@ -873,6 +873,7 @@ static void print_text(cli_t *c, const view_t *v) {
   printf("billing feed (charged for %s since the start)\n",
          vg_cli_str(h, "service"));
   line("messaged and charged", mc, sent, "sent");
+  line("valid developments", vg_cli_num(n, "valid"), sent, "sent");
   if (hold > 0) {
     line("held out and charged", hc, hold, "held out");
     printf("  %-26s %+9.2f points (%.2f%% against %.2f%%)\n", "lift",

@@ -336,7 +336,8 @@ end
 -- campaign_charged: the billing feed's `charged` facts, for the campaigns
 -- that offer their service: a messaged recipient or one held out, charged
 -- on or after the day the campaign started, is counted once (the
--- holdout's organic rate against the messaged group's: the lift).
+-- holdout's organic rate against the messaged group's: the lift), and a
+-- messaged one who confirmed the campaign's offer is a valid development.
 -- -> how many were counted
 local function campaign_charged(a)
   local P = a.prefix
@@ -359,6 +360,11 @@ local function campaign_charged(a)
         if group then
           redis.call('HSET', b, r.msisdn, fate .. '+')
           redis.call('HINCRBY', ckey(P, c.id) .. ':n', group, 1)
+          -- A valid development of the campaign: activated through its
+          -- offer, and billed for it.
+          if fate == 's' and redis.call('HGET', P .. ':offer:' .. c.id .. '.' .. r.msisdn, 'state') == 'confirmed' then
+            redis.call('HINCRBY', ckey(P, c.id) .. ':n', 'valid', 1)
+          end
           n = n + 1
         end
       end

@@ -1019,8 +1019,21 @@ static void test_charged(void **state) {
                             "messaged_charged"),
             "[\"1\",\"1\"]");
   VG_EXPECT(vg_test_run(&R, "EXISTS vasgw:campaign:C2:n"), "0");
+  /* Charged without answering the campaign: no valid development of it. */
+  VG_EXPECT(vg_test_run(&R, "HGET " C1 ":n valid"), "nil");
+  /* One who confirmed its offer and is charged: one. */
+  snprintf(line, sizeof line, "HSET vasgw:offer:C1.%s state confirmed", s1);
+  free(vg_test_run(&R, line));
+  const charge_t later[] = {{s1, "CL", "20260103"}};
+  vg_fcall_t v;
+  charged_call(&v, later, 1);
+  VG_EXPECT(vg_test_fcall(&R, &v), "1");
+  VG_EXPECT_AGAIN(&R, &v, "0", NULL);
+  vg_fcall_free(&v);
+  VG_EXPECT(vg_test_run(&R, "HMGET " C1 ":n messaged_charged valid"),
+            "[\"2\",\"1\"]");
   snprintf(line, sizeof line, "HMGET " FATES " %s %s %s %s", h0, s0, h1, s1);
-  VG_EXPECT(vg_test_run(&R, line), "[\"h+\",\"s+\",\"h\",\"s\"]");
+  VG_EXPECT(vg_test_run(&R, line), "[\"h+\",\"s+\",\"h\",\"s+\"]");
   /* The feed's file again: counted once. */
   VG_EXPECT_AGAIN(&R, &c, "0", NULL);
   vg_fcall_free(&c);
