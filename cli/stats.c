@@ -192,7 +192,7 @@ static int cmd_stats(cli_t *c) {
   /* Each daemon's live status (written every second, expires after 10). */
   redisReply *nodes = redisCommand(c->rc, "KEYS %s", pattern);
   static const char *const counters[] = {
-      "queued", "submitted", "unsent", "mt_expired", "accepted", "rejected", "delivered",
+      "queued", "submitted", "unsent", "mt_expired", "mt_unknown", "accepted", "rejected", "delivered",
       "failed", "mo", "mo_duplicate", "mo_incomplete", "dlr_received", "dlr",
       "dlr_unmatched", "dlr_late_matched", "dlr_duplicate", "dlr_replaced",
       "dlr_malformed", "ussd_wait_screens", "ussd_wait_failed",
