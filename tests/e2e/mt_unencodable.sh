@@ -18,9 +18,9 @@ lib=$(e2e_redis --raw FUNCTION LIST | grep -m1 -xE 'vasgw_[0-9]+') ||
 	e2e_fail "no vasgw library loaded"
 now=$(($(date +%s%N) / 1000000))
 r=$(e2e_redis FCALL "${lib}_mt_enqueue" 0 vasgw "$now" 600 \
-	bad1 8613800138001 "$(printf 'caf\xe9')" "" -1 "" cli "" 0 \
-	bad2 8613800138002 "" "" -1 "" cli "" 0 \
-	good 8613800138003 "hello" "" -1 "" cli "" 0) || e2e_fail "mt_enqueue: $r"
+	bad1 8613800138001 "$(printf 'caf\xe9')" "" -1 "" cli "" 0 "" "" \
+	bad2 8613800138002 "" "" -1 "" cli "" 0 "" "" \
+	good 8613800138003 "hello" "" -1 "" cli "" 0 "" "") || e2e_fail "mt_enqueue: $r"
 e2e_assert_eq "three queued" 3 "$r"
 
 e2e_wait_sms_exact 8613800138003 1

@@ -56,7 +56,7 @@ b=8613800138001
 now=$(($(date +%s%N) / 1000000))
 long=$(printf '你%.0s' $(seq 100))
 r=$(e2e_redis FCALL "${lib}_mt_enqueue" 0 vasgw "$now" 600 \
-	ulong "$b" "$long" "" 17 "" reply 7 0) || e2e_fail "mt_enqueue: $r"
+	ulong "$b" "$long" "" 17 "" reply 7 0 "" "") || e2e_fail "mt_enqueue: $r"
 e2e_assert_eq "long screen queued" 1 "$r"
 e2e_wait_for "long screen failed" 10 eval '[ "$(e2e_redis HGET vasgw:msg:ulong state)" = failed ]'
 e2e_assert_eq "long screen: why" \
@@ -67,7 +67,7 @@ e2e_assert_eq "long screen: why" \
 c=8613800138002
 now=$(($(date +%s%N) / 1000000))
 r=$(e2e_redis FCALL "${lib}_mt_enqueue" 0 vasgw "$now" 600 \
-	uold "$c" "menu" "" 2 "" reply 9 $((now - 1000))) || e2e_fail "mt_enqueue: $r"
+	uold "$c" "menu" "" 2 "" reply 9 $((now - 1000)) "" "") || e2e_fail "mt_enqueue: $r"
 e2e_assert_eq "old screen queued" 1 "$r"
 e2e_assert_eq "old screen: expire_at kept" $((now - 1000)) "$(e2e_redis HGET vasgw:msg:uold expire_at)"
 e2e_wait_for "old screen failed" 10 eval '[ "$(e2e_redis HGET vasgw:msg:uold state)" = failed ]'
