@@ -116,26 +116,6 @@ int vg_cli_is_header(const vg_csv_row_t *r, const char *second) {
  * is read in constant memory. */
 #define CHUNK (1 << 20)
 
-/*
- * Where the records of buf[0..len) that are whole end: after the last LF
- * outside a quoted field (a doubled "" inside one counts twice, so the
- * parity holds).  0 when there is none yet: read more.  `at_end`: all of
- * it is whole.
- */
-static size_t whole_records(const char *buf, size_t len, int at_end) {
-  if (at_end)
-    return len;
-  size_t cut = 0;
-  int quoted = 0;
-  for (size_t i = 0; i < len; i++) {
-    if (buf[i] == '"')
-      quoted = !quoted;
-    else if (buf[i] == '\n' && !quoted)
-      cut = i + 1;
-  }
-  return cut;
-}
-
 int vg_cli_each_record(const char *path,
                        int (*row)(void *data, size_t nth,
                                   const vg_csv_row_t *r),
@@ -176,18 +156,25 @@ int vg_cli_each_record_or_bad(const char *path,
       }
       at_end = 1;
     }
-    size_t cut = whole_records(buf, len, at_end);
-    if (cut == 0 && !at_end)
-      continue;
+    /* The records read whole: one that reaches the end of what is read
+     * so far may go on in what is not (a quoted field across the cut, a
+     * last line without its end yet) and waits for the next read, unless
+     * the file has ended. */
     vg_csv_t p;
-    vg_csv_init(&p, buf, cut);
+    vg_csv_init(&p, buf, len);
     if (!first)
       p.pos = 0; /* a byte order mark only begins the file */
     p.line = line;
     p.comments = 1;
     first = 0;
+    size_t done = p.pos; /* after a byte order mark */
+    long done_line = p.line;
     int n;
     while ((n = vg_csv_next(&p, &r, why, sizeof why)) != 0) {
+      if (!at_end && (p.partial || (p.pos >= len && buf[len - 1] != '\n')))
+        break; /* unfinished: read on */
+      done = p.pos;
+      done_line = p.line;
       if (n < 0) {
         if (bad_record)
           bad_record(data, r.line, why);
@@ -199,9 +186,13 @@ int vg_cli_each_record_or_bad(const char *path,
         bad += row(data, nth++, &r) != 0;
       }
     }
-    line = p.line;
-    memmove(buf, buf + cut, len - cut);
-    len -= cut;
+    if (n == 0) {
+      done = p.pos; /* comment lines at the end */
+      done_line = p.line;
+    }
+    line = done_line;
+    memmove(buf, buf + done, len - done);
+    len -= done;
   }
   vg_csv_row_free(&r);
   free(buf);

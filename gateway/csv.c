@@ -63,6 +63,7 @@ static void skip_line(vg_csv_t *p) {
 
 int vg_csv_next(vg_csv_t *p, vg_csv_row_t *r, char *why, size_t whysz) {
   row_clear(r);
+  p->partial = 0;
   while (p->comments && p->pos < p->len && p->buf[p->pos] == '#')
     skip_line(p);
   if (p->pos >= p->len)
@@ -73,12 +74,21 @@ int vg_csv_next(vg_csv_t *p, vg_csv_row_t *r, char *why, size_t whysz) {
   for (;;) {
     if (p->pos < p->len && p->buf[p->pos] == '"') {
       long open_line = p->line;
+      size_t next_line = 0; /* where the line after the quote's begins */
       tlen = 0;
       p->pos++;
       for (;;) {
         if (p->pos >= p->len) {
           snprintf(why, whysz, "a quoted field opened on line %ld is never "
                    "closed", open_line);
+          p->partial = 1;
+          /* A stray quote would take the rest of the input with it: the
+           * record is its own line only, and the reading goes on from
+           * the next one. */
+          if (next_line) {
+            p->pos = next_line;
+            p->line = open_line + 1;
+          }
           free(tmp);
           return -1;
         }
@@ -90,6 +100,8 @@ int vg_csv_next(vg_csv_t *p, vg_csv_row_t *r, char *why, size_t whysz) {
             break;
         } else if (ch == '\n' || (ch == '\r' && !(p->pos < p->len &&
                                                   p->buf[p->pos] == '\n'))) {
+          if (!next_line)
+            next_line = p->pos;
           p->line++;
         }
         if (tlen + 1 >= tcap) {

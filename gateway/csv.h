@@ -31,6 +31,8 @@ typedef struct vg_csv_s {
   size_t len, pos;
   long line;    /* of buf[pos] */
   int comments; /* set by the caller: skip lines that start with '#' */
+  int partial;  /* the last record ran into the end of buf inside a quoted
+                 * field: a caller reading a file in chunks reads on */
 } vg_csv_t;
 
 /* Read `len` bytes of `buf` from the start (after a BOM), at line 1,
@@ -41,7 +43,9 @@ void vg_csv_init(vg_csv_t *p, const char *buf, size_t len);
  * The next record into `r` (a zeroed vg_csv_row_t the first time; its old
  * fields are freed).  1 with `r` filled, 0 at the end of the input, -1 for a
  * malformed record with the reason in `why` (r->line says where it began;
- * the rest of its line is skipped and the next call goes on from there).
+ * the rest of its line is skipped and the next call goes on from there; a
+ * quote never closed makes the record its first line, not the rest of the
+ * input).
  */
 int vg_csv_next(vg_csv_t *p, vg_csv_row_t *r, char *why, size_t whysz);
 
