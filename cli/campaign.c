@@ -571,7 +571,7 @@ static int create(cli_t *c, int nw, const char **w) {
       if (strcmp(im.cols[k], im.sms.vars[i]) == 0)
         im.col_of[i] = (int)k + 1;
   }
-  char user[300];
+  char user[300], people[300];
   vg_fn_campaign_create_t a = {.prefix = c->cfg.prefix,
                                .now = now,
                                .name = name,
@@ -585,6 +585,7 @@ static int create(cli_t *c, int nw, const char **w) {
                                .target = target,
                                .holdout_bp = bp,
                                .user = vg_oplog_user(user, sizeof user),
+                               .people = vg_oplog_people(people, sizeof people),
                                .buckets = (long long)buckets_for(path),
                                .file = vg_cli_abspath(path, abspath,
                                                       sizeof abspath)};
@@ -1104,12 +1105,13 @@ static int act(cli_t *c, int nw, const char **w) {
     return rc;
   if (vg_cli_connect(c))
     return 1;
-  char user[300], day[12];
+  char user[300], people[300], day[12];
   long long now = vg_now_ms();
   vg_fn_campaign_act_t a = {.prefix = c->cfg.prefix,
                             .id = pos[0],
                             .action = action,
                             .user = vg_oplog_user(user, sizeof user),
+                            .people = vg_oplog_people(people, sizeof people),
                             .now = now,
                             .day = vg_clock_day(day, now),
                             .require_approval = c->cfg.campaign_approval,

@@ -132,9 +132,9 @@ printf '%s' '{{name}}您好！【{{service_name}}】{{price}}，回复{{code}}�
 echo "  \$ vasgw campaign create --name 彩铃冬季推广 --service CL --template campaign.txt --targets targets.csv --tps 5 --holdout 20"
 SUDO_USER=alice e2e_vasgw campaign create --name 彩铃冬季推广 --service CL --template "$E2E_DIR/campaign.txt" \
 	--targets "$E2E_DIR/targets.csv" --tps 5 --holdout 20 | sed 's/^/  /'
-echo "  \$ sudo -u bob vasgw campaign approve C1 && vasgw campaign start C1"
+echo "  (bob) \$ sudo vasgw campaign approve C1 && sudo vasgw campaign start C1"
 SUDO_USER=bob e2e_vasgw campaign approve C1 | sed 's/^/  /'
-SUDO_USER=alice e2e_vasgw campaign start C1 | sed 's/^/  /'
+SUDO_USER=bob e2e_vasgw campaign start C1 | sed 's/^/  /'
 campaign_done() { [ "$(e2e_vasgw --json campaign status C1 | e2e_json state)" = completed ]; }
 e2e_wait_for "the campaign" 30 campaign_done
 first=

@@ -29,6 +29,24 @@ const char *vg_oplog_user(char *out, size_t outsz) {
   return out;
 }
 
+const char *vg_oplog_people(char *out, size_t outsz) {
+  uid_t uid = geteuid();
+  struct passwd *pw = getpwuid(uid);
+  const char *sudo = getenv("SUDO_USER");
+  char me[128];
+  if (pw != NULL && pw->pw_name != NULL)
+    snprintf(me, sizeof me, "%s", pw->pw_name);
+  else
+    snprintf(me, sizeof me, "uid %ld", (long)uid);
+  if (sudo == NULL || *sudo == '\0' || strcmp(sudo, me) == 0)
+    snprintf(out, outsz, "%s", me);
+  else if (uid == 0)
+    snprintf(out, outsz, "%s", sudo);
+  else
+    snprintf(out, outsz, "%s,%s", me, sudo);
+  return out;
+}
+
 /* The entry's XADD arguments; the strings live in `b`. */
 typedef struct {
   char key[VG_KEY_MAX], at[24], user[300], host[256];

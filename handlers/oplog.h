@@ -21,6 +21,17 @@
  */
 const char *vg_oplog_user(char *out, size_t outsz);
 
+/*
+ * The people an action may be the work of, for a rule that wants two
+ * (a campaign's approval): the effective user and, when set, the sudo
+ * user, comma-separated ("alice", "bob,alice" for alice's `sudo -u bob`);
+ * root is left out when a sudo user names the person ("alice" for root
+ * through sudo by alice): operators who share root through sudo stay
+ * apart, while nobody escapes the rule by setting SUDO_USER on an account
+ * of their own.  Returns `out`.
+ */
+const char *vg_oplog_people(char *out, size_t outsz);
+
 /* Queue the entry's XADD on `rc` without reading its reply (inside a
  * MULTI, or pipelined); `user` NULL for vg_oplog_user(). */
 void vg_oplog_append(redisContext *rc, const char *prefix, const char *user,

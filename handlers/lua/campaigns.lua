@@ -61,7 +61,7 @@ local function campaign_create(a)
   redis.call('HSET', ckey(P, id), 'id', id, 'name', a.name, 'service', a.service,
     'text', a.text, 'vars', a.vars, 'tps', a.tps, 'start', a.start, 'end', a.end_at,
     'window', a.window, 'target', a.target, 'holdout_bp', a.holdout_bp,
-    'creator', a.user, 'created', a.now, 'buckets', a.buckets, 'state', 'importing',
+    'creator', a.user, 'creator_people', a.people, 'created', a.now, 'buckets', a.buckets, 'state', 'importing',
     'batches', 0, 'file', a.file)
   redis.call('ZADD', P .. ':campaigns', a.now, id)
   redis.call('SADD', P .. ':campaigns:svc:' .. a.service, id)
@@ -185,6 +185,19 @@ local function drop_rest(P, id, c, why, fate)
   return left
 end
 
+-- Is the approver one of the people the campaign's creator may be?  The
+-- identities as the audit log writes them must differ, and so must every
+-- name of vg_oplog_people (a `sudo -u bob` by the creator is the creator).
+local function same_person(c, a)
+  if a.user == c.creator then return true end
+  local theirs = {}
+  for p in string.gmatch(c.creator_people or '', '[^,]+') do theirs[p] = true end
+  for p in string.gmatch(a.people or '', '[^,]+') do
+    if theirs[p] then return true end
+  end
+  return false
+end
+
 -- campaign_act: an operator's action on a campaign (or the CLI's `ready`
 -- after its import).  The creator may not approve their own campaign, nor
 -- start it unapproved, unless approval is not required.
@@ -204,7 +217,7 @@ local function campaign_act(a)
     if same[act] == c.state then return {'same', c.state} end
     return {'refused', c.state, 'a campaign that is ' .. c.state .. ' cannot be ' .. done[act]}
   end
-  if act == 'approve' and a.require_approval and a.user == c.creator then
+  if act == 'approve' and a.require_approval and same_person(c, a) then
     return {'refused', c.state, 'the campaign was created by ' .. c.creator ..
       '; another operator must approve it'}
   end

@@ -602,6 +602,48 @@ static void test_act(void **state) {
   vg_fcall_free(&c);
 }
 
+
+/* An approval by one of the people the creator may be is refused, however
+ * the identity is written (vg_oplog_people): root through sudo by alice
+ * created it; alice's `sudo -u bob`, or nobody with SUDO_USER=alice set by
+ * hand, is alice; root through sudo by bob is bob. */
+static void test_act_people(void **state) {
+  (void)state;
+  vg_fn_campaign_create_t a = campaign();
+  a.user = "root (sudo by alice)";
+  a.people = "alice";
+  VG_EXPECT(create(&a), "\"C1\"");
+  VG_EXPECT(add_range("C1", 1, 0, 3), "\"added\"");
+  VG_EXPECT(act("C1", "ready", "root (sudo by alice)", 1), "[\"ok\",\"draft\"]");
+  static const struct {
+    const char *user, *people, *want;
+  } cases[] = {
+      {"bob (sudo by alice)", "bob,alice", "refused"},
+      {"nobody (sudo by alice)", "nobody,alice", "refused"},
+      {"root (sudo by alice)", "alice", "refused"},
+      {"root (sudo by bob)", "bob", "ok"},
+  };
+  for (size_t i = 0; i < VG_ARRAY_SIZE(cases); i++) {
+    vg_fn_campaign_act_t x = {.prefix = P,
+                              .id = "C1",
+                              .action = "approve",
+                              .user = cases[i].user,
+                              .people = cases[i].people,
+                              .now = NOW + 60000,
+                              .day = TODAY,
+                              .require_approval = 1,
+                              .fates_ttl = 90 * DAY};
+    vg_fcall_t c = VG_FCALL_INIT;
+    vg_fn_campaign_act(&c, &x);
+    char *r = vg_test_fcall(&R, &c);
+    vg_fcall_free(&c);
+    if (strncmp(r + 2, cases[i].want, strlen(cases[i].want)) != 0)
+      print_message("case %zu (%s): %s\n", i, cases[i].user, r);
+    assert_int_equal(strncmp(r + 2, cases[i].want, strlen(cases[i].want)), 0);
+    free(r);
+  }
+}
+
 /* A cancel drops the recipients not sent yet: counted, and their fate. */
 static void test_act_cancel_drops(void **state) {
   (void)state;
@@ -1048,6 +1090,7 @@ int main(void) {
       cmocka_unit_test_setup(test_add_holdout, setup),
       cmocka_unit_test_setup(test_act, setup),
       cmocka_unit_test_setup(test_act_cancel_drops, setup),
+      cmocka_unit_test_setup(test_act_people, setup),
       cmocka_unit_test_setup(test_send_rate, setup),
       cmocka_unit_test_setup(test_send_waits, setup),
       cmocka_unit_test_setup(test_send_rechecks, setup),
