@@ -139,7 +139,7 @@ static void add_row(import_t *im, const char *msisdn, long line,
 static const char *kv(const vg_csv_row_t *r, const char *name) {
   size_t n = strlen(name);
   for (size_t i = 1; i < r->n; i++)
-    if (strncmp(r->f[i], name, n) == 0 && r->f[i][n] == '=')
+    if (strncasecmp(r->f[i], name, n) == 0 && r->f[i][n] == '=')
       return r->f[i] + n + 1;
   return NULL;
 }
@@ -225,6 +225,21 @@ static int on_row(void *data, size_t nth, const vg_csv_row_t *r) {
   return 0;
 }
 
+/* Is the first record a header?  Its first field names the column
+ * ("msisdn", "phone", "手机号"): a field with no digit in it, which no
+ * number is. */
+static int is_header(const vg_csv_row_t *r) {
+  const char *b;
+  size_t n;
+  trim(r->n ? r->f[0] : "", &b, &n);
+  if (n == 0)
+    return 0;
+  for (size_t i = 0; i < n; i++)
+    if (b[i] >= '0' && b[i] <= '9')
+      return 0;
+  return 1;
+}
+
 /* A record the CSV reader could not read: a row of the file all the
  * same, counted malformed and kept for the export with why; the first
  * few are told on stderr, the rest only counted. */
@@ -245,6 +260,9 @@ static void on_bad_record(void *data, long line, const char *why) {
 /* The first record of the file, for its header: 0, or 2 when the file
  * cannot be read (told): a refusal like the other options', nothing made. */
 static int first_record(import_t *im, vg_csv_row_t *r, int *data_rows) {
+  struct stat st;
+  if (stat(im->path, &st) == 0 && !S_ISREG(st.st_mode))
+    return vg_cli_refuse("campaign create", "%s is not a file", im->path);
   FILE *f = fopen(im->path, "rb");
   if (f == NULL)
     return vg_cli_refuse("campaign create", "%s: cannot read: %s", im->path,
@@ -264,10 +282,7 @@ static int first_record(import_t *im, vg_csv_row_t *r, int *data_rows) {
     r->n = 0;
   /* Any record after it (or after a header) is a row to count; a file
    * longer than what was read has some. */
-  const char *b;
-  size_t bn;
-  trim(r->n ? r->f[0] : "", &b, &bn);
-  int header = bn == 6 && strncasecmp(b, "msisdn", 6) == 0;
+  int header = is_header(r);
   *data_rows = more || (got != 0 && !header);
   vg_csv_row_t next = {0};
   while (!*data_rows && (got = vg_csv_next(&p, &next, why, sizeof why)) != 0)
@@ -280,10 +295,7 @@ static int first_record(import_t *im, vg_csv_row_t *r, int *data_rows) {
 /* The columns: a header "msisdn,name,..." names them; without one, the
  * first row's "name=value" fields do. */
 static int columns(import_t *im, const vg_csv_row_t *r) {
-  const char *b;
-  size_t n;
-  trim(r->n ? r->f[0] : "", &b, &n);
-  im->header = n == 6 && strncasecmp(b, "msisdn", 6) == 0;
+  im->header = is_header(r);
   for (size_t i = 1; i < r->n; i++) {
     const char *name = r->f[i];
     size_t len = strlen(name);
@@ -568,7 +580,7 @@ static int create(cli_t *c, int nw, const char **w) {
       strcat(vars, ",");
     strcat(vars, im.sms.vars[i]);
     for (size_t k = 0; k < im.ncols; k++)
-      if (strcmp(im.cols[k], im.sms.vars[i]) == 0)
+      if (strcasecmp(im.cols[k], im.sms.vars[i]) == 0)
         im.col_of[i] = (int)k + 1;
   }
   char user[300], people[300];
@@ -602,6 +614,10 @@ static int create(cli_t *c, int nw, const char **w) {
   snprintf(id, sizeof id, "%s", r->str);
   freeReplyObject(r);
   im.id = id;
+  /* In the audit log from the moment it exists: an import of millions
+   * takes a while, and one that is stopped is recorded too. */
+  vg_cli_audit(c, "campaign.create", "%s \"%s\" service %s from %s", id, name,
+               code, abspath);
 
   batch_start(&im);
   /* Interrupted (Ctrl-C, a pipe closed), the import stops and the
@@ -644,6 +660,10 @@ static int create(cli_t *c, int nw, const char **w) {
     vg_fn_campaign_act(&call, &x);
     redisReply *cr = vg_cli_fcall(c, &call);
     vg_fcall_free(&call);
+    if (cr)
+      vg_cli_audit(c, "campaign.cancel", "%s: its import %s after %ld row%s",
+                   id, im.stop ? "was interrupted" : "failed", im.rows,
+                   im.rows == 1 ? "" : "s");
     freeReplyObject(cr);
     return vg_cli_fail("campaign %s: the import %s after %ld rows; the "
                        "campaign is cancelled (create it again)",
@@ -663,8 +683,8 @@ static int create(cli_t *c, int nw, const char **w) {
   if (r == NULL)
     return 1;
   freeReplyObject(r);
-  vg_cli_audit(c, "campaign.create", "%s \"%s\" service %s from %s (%ld row%s)",
-               id, name, code, abspath, im.rows, im.rows == 1 ? "" : "s");
+  vg_cli_audit(c, "campaign.import", "%s: %ld row%s imported", id, im.rows,
+               im.rows == 1 ? "" : "s");
   if (c->json) {
     print_counts(c, id);
   } else {
@@ -796,6 +816,11 @@ static void print_text(cli_t *c, const view_t *v) {
                     ? "the SMSC takes them slower than its rate"
                     : waiting)
              : "");
+  long long ends = vg_cli_num(h, "end");
+  if (strcmp(vg_cli_str(h, "state"), "paused") == 0 && ends > 0 &&
+      ends <= vg_now_ms())
+    printf("  its end has passed: what is left will not be sent (resume "
+           "completes it, cancel cancels it)\n");
   if (strcmp(vg_cli_str(h, "state"), "importing") == 0)
     printf("  its import has not finished: a vasgw campaign create still "
            "running, or one that was stopped (then: vasgw campaign cancel "
@@ -952,6 +977,15 @@ static void print_counts(cli_t *c, const char *id) {
   view_free(&v);
 }
 
+/* A campaign's id as typed: "c7" is C7 (ids are C and a number). */
+static const char *campaign_id(const char *typed) {
+  static char id[VG_ID_MAX + 1];
+  snprintf(id, sizeof id, "%s", typed);
+  if (id[0] == 'c' && id[1] >= '0' && id[1] <= '9')
+    id[0] = 'C';
+  return id;
+}
+
 /* The campaign a command names (one word besides its options), read:
  * 0 with *v filled (view_free it), or the exit status after saying why. */
 static int one_campaign(cli_t *c, const char *cmd, int nw, const char **w,
@@ -964,6 +998,7 @@ static int one_campaign(cli_t *c, const char *cmd, int nw, const char **w,
     return vg_cli_usage_error("%s: which campaign?", cmd);
   if ((rc = vg_cli_check_id(cmd, "campaign", pos[0])))
     return rc;
+  pos[0] = campaign_id(pos[0]);
   if (vg_cli_connect(c))
     return 1;
   return view_read(c, pos[0], v) != 0;
@@ -1025,9 +1060,14 @@ static int status(cli_t *c, int nw, const char **w) {
       print_json(&v);
     } else {
       print_text(c, &v);
-      if (rate > 0.05)
-        printf("sending %.1f/s, about %.0f s left\n", rate,
-               (double)(total - done) / rate);
+      double left_s = rate > 0.05 ? (double)(total - done) / rate : 0;
+      long long ends = vg_cli_num(v.c, "end");
+      if (ends > 0 && (double)(ends - t) / 1000.0 < left_s)
+        printf("sending %.1f/s, about %.0f s left: the end comes first, in "
+               "%.0f s\n",
+               rate, left_s, (double)(ends - t) / 1000.0);
+      else if (rate > 0.05)
+        printf("sending %.1f/s, about %.0f s left\n", rate, left_s);
       else
         printf("sending 0/s\n");
     }
@@ -1103,6 +1143,7 @@ static int act(cli_t *c, int nw, const char **w) {
     return vg_cli_usage_error("%s: which campaign?", cmd);
   if ((rc = vg_cli_check_id(cmd, "campaign", pos[0])))
     return rc;
+  pos[0] = campaign_id(pos[0]);
   if (vg_cli_connect(c))
     return 1;
   char user[300], people[300], day[12];

@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* A growing string. */
 typedef struct {
@@ -74,7 +75,7 @@ static const char *const FIELDS[] = {"service_name", "service_code", "price",
 
 static int is_field(const char *name, size_t len) {
   for (size_t i = 0; i < VG_ARRAY_SIZE(FIELDS); i++)
-    if (strlen(FIELDS[i]) == len && memcmp(FIELDS[i], name, len) == 0)
+    if (strlen(FIELDS[i]) == len && strncasecmp(FIELDS[i], name, len) == 0)
       return 1;
   return 0;
 }
@@ -120,9 +121,10 @@ int vg_campaign_sms(const char *raw, const redisReply *svc, const char *optout,
     else if (len == 6 && memcmp(name, "optout", 6) == 0)
       has_optout = 1;
     else if (!is_field(name, len)) {
+      /* A column by its header's name in any case ("Name" is {{name}}). */
       size_t c = 0;
       while (c < ncolumns && (strlen(columns[c]) != len ||
-                              memcmp(columns[c], name, len) != 0))
+                              strncasecmp(columns[c], name, len) != 0))
         c++;
       if (c == ncolumns) {
         snprintf(err, errsz,
@@ -132,8 +134,11 @@ int vg_campaign_sms(const char *raw, const redisReply *svc, const char *optout,
                  (int)len, name);
         return -1;
       }
+      /* Listed as the template spells it: the renderer at send time
+       * looks the value up by that name. */
       size_t k = 0;
-      while (k < out->nvars && strcmp(out->vars[k], columns[c]) != 0)
+      while (k < out->nvars && (strlen(out->vars[k]) != len ||
+                                memcmp(out->vars[k], name, len) != 0))
         k++;
       if (k == out->nvars) {
         if (out->nvars == VG_CAMPAIGN_VARS_MAX) {
@@ -141,8 +146,8 @@ int vg_campaign_sms(const char *raw, const redisReply *svc, const char *optout,
                    VG_CAMPAIGN_VARS_MAX);
           return -1;
         }
-        snprintf(out->vars[out->nvars++], VG_CAMPAIGN_VAR_NAME_MAX + 1, "%s",
-                 columns[c]);
+        snprintf(out->vars[out->nvars++], VG_CAMPAIGN_VAR_NAME_MAX + 1, "%.*s",
+                 (int)len, name);
       }
     }
     p += len + 3;

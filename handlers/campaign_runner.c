@@ -94,10 +94,13 @@ static void send_one(vg_campaign_runner_t *r, camp_t *k, int64_t now) {
   vg_clock_day(day, now);
   vg_offer_complaint_since(cfg, now, since);
   snprintf(month, sizeof month, "%.6s", day);
-  /* The bulk lane holds about two seconds of the bind's rate: more would
-   * only wait, and would still be sent if quiet hours began meanwhile. */
-  long long backlog =
-      cfg->tps > 0 ? (long long)cfg->tps * 2 + cfg->window * 2 : 2000;
+  /* The bulk lane holds about two seconds of the bind's rate, and a few
+   * windows: more would only wait (and fail at its deadline when quiet
+   * hours or the window's end came first).  A bind without a TPS cap
+   * holds no more than its windows' worth: a stalled SMSC then stops the
+   * campaign within a few dozen SMS, instead of the whole list. */
+  long long backlog = (cfg->tps > 0 ? (long long)cfg->tps * 2 : 0) +
+                      (long long)cfg->window * 4 + 16;
   vg_fn_campaign_send_t a = {
       .prefix = cfg->prefix,
       .id = k->id,

@@ -224,6 +224,15 @@ local function campaign_act(a)
   if act == 'start' and c.state == 'draft' and a.require_approval then
     return {'refused', c.state, 'the campaign is not approved yet (vasgw campaign approve ' .. id .. ')'}
   end
+  -- Started or resumed past its end: it is over, what is left was never
+  -- to be sent.
+  if (act == 'start' or act == 'resume') and tonumber(c['end']) > 0 and now >= tonumber(c['end']) then
+    set_state(P, id, c, act, {act .. '_by', a.user, act .. '_at', now}, a.fates_ttl, now)
+    c.state = 'running'
+    drop_rest(P, id, c, 'expired', 'e')
+    set_state(P, id, c, 'complete', {'completed_at', now, 'waiting', ''}, a.fates_ttl, now)
+    return {'ok', 'completed'}
+  end
   local fields = {act .. '_by', a.user, act .. '_at', now}
   if act == 'start' then
     fields[#fields + 1] = 'started_day'; fields[#fields + 1] = a.day
