@@ -250,8 +250,8 @@ static void on_bad_record(void *data, long line, const char *why) {
   im->rows++;
   if (++im->unreadable <= 3)
     vg_cli_bad_row(im->path, line, "%s (counted malformed)", why);
-  char keep[RAW_MAX + 32];
-  snprintf(keep, sizeof keep, "(unreadable: %.*s)", RAW_MAX, why);
+  char keep[300]; /* why is at most 255 bytes: kept whole */
+  snprintf(keep, sizeof keep, "(unreadable: %s)", why);
   add_row(im, keep, line, "malformed", "");
   if (im->inbatch == BATCH && batch_send(im) != 0)
     im->failed = 1;
