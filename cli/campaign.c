@@ -1213,7 +1213,7 @@ static const char *FATE_WORDS[][2] = {
 /* One bucket's recipients: their fates, and for those sent their offer,
  * message and order, read in one pipeline. */
 static int export_bucket(cli_t *c, FILE *f, const char *id, size_t b,
-                         long *rows) {
+                         const char *rest, long *rows) {
   char key[VG_KEY_MAX], bs[24];
   snprintf(bs, sizeof bs, "%zu", b);
   redisReply *h = redisCommand(c->rc, "HGETALL %s",
@@ -1243,6 +1243,8 @@ static int export_bucket(cli_t *c, FILE *f, const char *id, size_t b,
       break;
     }
     const char *msisdn = h->element[2 * i]->str, *fate = h->element[2 * i + 1]->str;
+    if (fate[0] == 'q' && rest[0])
+      fate = rest;
     char base[8], reason[64] = "";
     snprintf(base, sizeof base, "%.1s", fate);
     const char *word = base;
@@ -1291,6 +1293,10 @@ static int export_(cli_t *c, int nw, const char **w) {
     return vg_cli_usage_error("campaign export: ID --file FILE.csv");
   }
   long long nb = vg_cli_num(v.c, "buckets");
+  /* An ended campaign's recipients still queued were dropped whole: their
+   * fate is the campaign's rest (e: ended, c: cancelled). */
+  char rest[4];
+  snprintf(rest, sizeof rest, "%.1s", vg_cli_str(v.c, "rest"));
   view_free(&v);
   FILE *f = strcmp(o[0].value, "-") == 0 ? stdout : fopen(o[0].value, "w");
   if (f == NULL)
@@ -1299,7 +1305,7 @@ static int export_(cli_t *c, int nw, const char **w) {
              "offer_state,order,charged\n");
   long rows = 0;
   for (long long b = 0; rc == 0 && b < nb; b++)
-    rc = export_bucket(c, f, pos[0], (size_t)b, &rows);
+    rc = export_bucket(c, f, pos[0], (size_t)b, rest, &rows);
   /* The rows that named no number, by their line in the file. */
   char key[VG_KEY_MAX];
   redisReply *bad = rc ? NULL

@@ -171,8 +171,12 @@ int vg_cli_each_record_or_bad(const char *path,
     long done_line = p.line;
     int n;
     while ((n = vg_csv_next(&p, &r, why, sizeof why)) != 0) {
-      if (!at_end && (p.partial || (p.pos >= len && buf[len - 1] != '\n')))
-        break; /* unfinished: read on */
+      /* Unfinished: read on.  A quoted field open for more than a chunk
+       * is a stray quote, not a record: taken as the parser made it (its
+       * own line, malformed), so that memory and work stay bounded. */
+      if (!at_end && ((p.partial && len - done <= CHUNK) ||
+                      (!p.partial && p.pos >= len && buf[len - 1] != '\n')))
+        break;
       done = p.pos;
       done_line = p.line;
       if (n < 0) {
@@ -325,7 +329,12 @@ long long vg_cli_rfc3339_ms(const char *s) {
   }
   struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
                   .tm_hour = h, .tm_min = mi, .tm_sec = sec > 59 ? 59 : sec};
-  return ((long long)timegm(&tm) - off) * 1000 + ms;
+  time_t t = timegm(&tm);
+  struct tm back;
+  /* timegm rolls 2026-11-31 over to December: a day that is not one. */
+  if (gmtime_r(&t, &back) == NULL || back.tm_mday != d || back.tm_mon != mo - 1)
+    return -1;
+  return ((long long)t - off) * 1000 + ms;
 }
 
 char *vg_cli_read_file(const char *path, size_t *len) {

@@ -539,8 +539,13 @@ void vg_outbox_pump(vg_outbox_t *o) {
         /* Claimed first, so that no two runs send it (mt_claim): the
          * claims go with this iteration's flush, the parts come back to
          * the head of the lane with them. */
-        for (int n = 0; n < CLAIM_MAX && o->bq_head && !o->bq_head->claimed;
-             n++)
+        /* No more than the lane's free window slots: a part claimed is
+         * one a crash would leave unknown, so none is claimed far ahead
+         * of its turn. */
+        long room = o->bulk_slots - o->bulk_in_flight;
+        if (room > CLAIM_MAX)
+          room = CLAIM_MAX;
+        for (long n = 0; n < room && o->bq_head && !o->bq_head->claimed; n++)
           q_push_back(&o->k_head, &o->k_tail, q_pop(&o->bq_head, &o->bq_tail));
         return;
       }
@@ -857,19 +862,43 @@ static void on_record(vg_redis_t *r, redisReply *reply, void *data,
       }
     }
   }
-  int pending = 0;
-  for (int i = 0; i < m->nparts; i++)
+  if (m->bulk && !err && reply && reply->type == REDIS_REPLY_ARRAY &&
+      reply->elements == 0) {
+    /* The record lapsed ([gateway] msg_ttl_days): a bulk message that old
+     * is not sent now, and whether it was is not known; the entry is
+     * finished (mt_resp acknowledges an entry whose record is gone). */
+    for (int i = 0; i < m->nparts; i++) {
+      m->parts[i].answered = 1;
+      m->parts[i].status = ST_EXPIRED;
+    }
+  }
+  /* A part found lost (above) has its status in memory only: it is
+   * written, or the entry would never be finished.  A part answered in
+   * Redis needs nothing more. */
+  int pending = 0, lost = 0;
+  for (int i = 0; i < m->nparts; i++) {
     pending += !m->parts[i].answered;
+    lost += m->parts[i].answered && m->parts[i].lost_why != NULL;
+  }
   if (pending == 0) {
-    /* Every part was answered before the node stopped; finish the entry. */
-    save_part(o, &m->parts[0]);
-    for (int i = 1; i < m->nparts; i++)
-      part_saved(o, &m->parts[i]);
+    /* Every part answered before the node stopped: finish the entry (by
+     * its first part's save when no part is to be written). */
+    for (int i = 0; i < m->nparts; i++) {
+      part_t *p = &m->parts[i];
+      if (p->lost_why != NULL || (lost == 0 && i == 0))
+        save_part(o, p);
+      else
+        part_saved(o, p);
+    }
     return;
   }
-  for (int i = 0; i < m->nparts; i++)
-    if (m->parts[i].answered)
-      part_saved(o, &m->parts[i]);
+  for (int i = 0; i < m->nparts; i++) {
+    part_t *p = &m->parts[i];
+    if (p->answered && p->lost_why != NULL)
+      save_part(o, p);
+    else if (p->answered)
+      part_saved(o, p);
+  }
   queue_parts(o, m);
   vg_outbox_pump(o);
 }

@@ -370,6 +370,13 @@ int vg_feed_import(redisContext *rc, const vg_config_t *cfg, const char *buf,
       const char *who = vg_reply_field(h, "user");
       const char *rows = vg_reply_field(h, "rows");
       out->already = 1;
+      /* A run stopped between the facts and the campaigns' counts left
+       * some uncounted: counted now (campaign_charged counts a recipient
+       * once, so the rest changes nothing). */
+      if ((ret = count_for_campaigns(rc, cfg->prefix, f, n, err, errsz)) != 0) {
+        freeReplyObject(h);
+        goto out;
+      }
       out->imported_at = at ? strtoll(at, NULL, 10) : 0;
       out->previous_rows = rows ? strtoll(rows, NULL, 10) : 0;
       snprintf(out->imported_by, sizeof out->imported_by, "%s",

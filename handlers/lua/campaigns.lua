@@ -166,22 +166,18 @@ local function set_state(P, id, c, action, fields, ttl, now)
   return to
 end
 
--- The recipients not sent yet, counted under `why` (expired, cancelled)
--- and their fate set to `fate`.
-local function drop_rest(P, id, c, why, fate)
+-- The recipients not sent yet, counted under `why` (expired, cancelled):
+-- the list goes in one step (UNLINK frees it in the background), so that
+-- ending a campaign of millions never holds Redis; their fates stay `q`,
+-- read as `fate` (e, c) from the campaign's `rest` once it has ended.
+local function drop_rest(P, id, why, fate)
   local k = ckey(P, id)
-  local nb = tonumber(c.buckets)
-  local left = 0
-  while true do
-    local batch = redis.call('LPOP', k .. ':q', 1000)
-    if not batch then break end
-    for _, e in ipairs(batch) do
-      local m = string.match(e, '^[^\t]+')
-      redis.call('HSET', bucket(P, id, m, nb), m, fate)
-    end
-    left = left + #batch
+  local left = redis.call('LLEN', k .. ':q')
+  if left > 0 then
+    redis.call('HINCRBY', k .. ':n', why, left)
+    redis.call('UNLINK', k .. ':q')
   end
-  if left > 0 then redis.call('HINCRBY', k .. ':n', why, left) end
+  redis.call('HSET', k, 'rest', fate)
   return left
 end
 
@@ -229,7 +225,7 @@ local function campaign_act(a)
   if (act == 'start' or act == 'resume') and tonumber(c['end']) > 0 and now >= tonumber(c['end']) then
     set_state(P, id, c, act, {act .. '_by', a.user, act .. '_at', now}, a.fates_ttl, now)
     c.state = 'running'
-    drop_rest(P, id, c, 'expired', 'e')
+    drop_rest(P, id, 'expired', 'e')
     set_state(P, id, c, 'complete', {'completed_at', now, 'waiting', ''}, a.fates_ttl, now)
     return {'ok', 'completed'}
   end
@@ -238,7 +234,7 @@ local function campaign_act(a)
     fields[#fields + 1] = 'started_day'; fields[#fields + 1] = a.day
   end
   to = set_state(P, id, c, act, fields, a.fates_ttl, now)
-  if act == 'cancel' then drop_rest(P, id, c, 'cancelled', 'c') end
+  if act == 'cancel' then drop_rest(P, id, 'cancelled', 'c') end
   return {'ok', to}
 end
 
@@ -275,7 +271,7 @@ local function campaign_send(a)
     return {'running', 0, 0, redis.call('LLEN', k .. ':q'), why}
   end
   if tonumber(c['end']) > 0 and now >= tonumber(c['end']) then
-    drop_rest(P, id, c, 'expired', 'e')
+    drop_rest(P, id, 'expired', 'e')
     set_state(P, id, c, 'complete', {'completed_at', now, 'waiting', ''}, a.fates_ttl, now)
     return {'completed', 0, 0, 0, ''}
   end
@@ -310,23 +306,26 @@ local function campaign_send(a)
     local cnt = counters()
     local stats = counters() -- P:stats and the tally, flushed once
     for _, e in ipairs(batch) do
-      local m, vars = entry_vars(c.vars, e)
-      local offer = {id = id .. '.' .. m, service = c.service, kind = 'recommend',
-                     text = render(c.text, vars)}
-      local ok, r = pcall(offer_create, {prefix = P, now = now, msisdn = m, source = 'campaign',
-        channel = 'campaign', promoter = '', campaign = id, offer_ttl = a.offer_ttl,
-        keep = a.keep, interval = a.interval, cancel_block = a.cancel_block,
-        max_per_day = a.max_per_day, day = a.day, marketing = true, release = 0,
-        msg_ttl = a.msg_ttl, src = a.src, month = a.month, complaint_since = a.complaint_since,
-        lane = 'bulk', tally = tally_key, expire_at = expire_at, counters = stats,
-        offers = function()
-          local done = false
-          return function()
-            if done then return nil end
-            done = true
-            return offer
-          end
-        end})
+      local m = string.match(e, '^[^\t]+') or e
+      local ok, r = pcall(function()
+        local _, vars = entry_vars(c.vars, e)
+        local offer = {id = id .. '.' .. m, service = c.service, kind = 'recommend',
+                       text = render(c.text, vars)}
+        return offer_create({prefix = P, now = now, msisdn = m, source = 'campaign',
+          channel = 'campaign', promoter = '', campaign = id, offer_ttl = a.offer_ttl,
+          keep = a.keep, interval = a.interval, cancel_block = a.cancel_block,
+          max_per_day = a.max_per_day, day = a.day, marketing = true, release = 0,
+          msg_ttl = a.msg_ttl, src = a.src, month = a.month, complaint_since = a.complaint_since,
+          lane = 'bulk', tally = tally_key, expire_at = expire_at, counters = stats,
+          offers = function()
+            local done = false
+            return function()
+              if done then return nil end
+              done = true
+              return offer
+            end
+          end})
+      end)
       -- An error in one recipient's offer (a script error is not rolled
       -- back) must not lose the others taken in this call: it is counted,
       -- under its own name, and the call goes on.
