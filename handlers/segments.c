@@ -144,6 +144,8 @@ size_t vg_segments_sort(vg_segments_t *s,
                                     long first_line, long line),
                         void *data) {
   size_t dups = 0;
+  if (s->n == 0)
+    return 0; /* an empty table: nothing to sort (qsort of NULL is UB) */
   qsort(s->e, s->n, sizeof *s->e, by_prefix);
   for (size_t i = 1, first = 0; i < s->n; i++) {
     if (strcmp(s->e[i].seg.prefix, s->e[first].seg.prefix) != 0) {
