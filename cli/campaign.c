@@ -988,9 +988,10 @@ static const char *campaign_id(const char *typed) {
 
 /* The campaign a command names (one word besides its options), read:
  * 0 with *v filled (view_free it), or the exit status after saying why. */
-static int one_campaign(cli_t *c, const char *cmd, int nw, const char **w,
-                        vg_cli_opt_t *o, size_t no, const char **pos,
-                        view_t *v) {
+/* The campaign a command names, its options parsed, connected: 0, or the
+ * exit status after saying why. */
+static int named_campaign(cli_t *c, const char *cmd, int nw, const char **w,
+                          vg_cli_opt_t *o, size_t no, const char **pos) {
   int np, rc = vg_cli_options(cmd, nw, w, 2, o, no, pos, 1, &np);
   if (rc)
     return rc;
@@ -999,9 +1000,14 @@ static int one_campaign(cli_t *c, const char *cmd, int nw, const char **w,
   if ((rc = vg_cli_check_id(cmd, "campaign", pos[0])))
     return rc;
   pos[0] = campaign_id(pos[0]);
-  if (vg_cli_connect(c))
-    return 1;
-  return view_read(c, pos[0], v) != 0;
+  return vg_cli_connect(c) ? 1 : 0;
+}
+
+static int one_campaign(cli_t *c, const char *cmd, int nw, const char **w,
+                        vg_cli_opt_t *o, size_t no, const char **pos,
+                        view_t *v) {
+  int rc = named_campaign(c, cmd, nw, w, o, no, pos);
+  return rc ? rc : view_read(c, pos[0], v) != 0;
 }
 
 /* --- status --------------------------------------------------------------- */
@@ -1136,16 +1142,9 @@ static int act(cli_t *c, int nw, const char **w) {
   char cmd[32];
   snprintf(cmd, sizeof cmd, "campaign %s", action);
   const char *pos[1];
-  int np, rc = vg_cli_options(cmd, nw, w, 2, NULL, 0, pos, 1, &np);
+  int rc = named_campaign(c, cmd, nw, w, NULL, 0, pos);
   if (rc)
     return rc;
-  if (np != 1)
-    return vg_cli_usage_error("%s: which campaign?", cmd);
-  if ((rc = vg_cli_check_id(cmd, "campaign", pos[0])))
-    return rc;
-  pos[0] = campaign_id(pos[0]);
-  if (vg_cli_connect(c))
-    return 1;
   char user[300], people[300], day[12];
   long long now = vg_now_ms();
   vg_fn_campaign_act_t a = {.prefix = c->cfg.prefix,

@@ -11,18 +11,27 @@
 #include <string.h>
 #include <unistd.h>
 
-const char *vg_oplog_user(char *out, size_t outsz) {
+/* The effective user's name into me, and the sudo user (NULL when none,
+ * or the same); 1 when the effective user is root. */
+static int who(char me[128], const char **sudo) {
   uid_t uid = geteuid();
   struct passwd *pw = getpwuid(uid);
-  const char *sudo = getenv("SUDO_USER");
-  char me[128];
-
   if (pw != NULL && pw->pw_name != NULL)
-    snprintf(me, sizeof me, "%s", pw->pw_name);
+    snprintf(me, 128, "%s", pw->pw_name);
   else
-    snprintf(me, sizeof me, "uid %ld", (long)uid);
+    snprintf(me, 128, "uid %ld", (long)uid);
+  *sudo = getenv("SUDO_USER");
+  if (*sudo != NULL && (**sudo == '\0' || strcmp(*sudo, me) == 0))
+    *sudo = NULL;
+  return uid == 0;
+}
+
+const char *vg_oplog_user(char *out, size_t outsz) {
+  char me[128];
+  const char *sudo;
+  who(me, &sudo);
   /* sudo keeps the person who typed the command; record both. */
-  if (sudo != NULL && *sudo != '\0' && strcmp(sudo, me) != 0)
+  if (sudo)
     snprintf(out, outsz, "%s (sudo by %s)", me, sudo);
   else
     snprintf(out, outsz, "%s", me);
@@ -30,17 +39,12 @@ const char *vg_oplog_user(char *out, size_t outsz) {
 }
 
 const char *vg_oplog_people(char *out, size_t outsz) {
-  uid_t uid = geteuid();
-  struct passwd *pw = getpwuid(uid);
-  const char *sudo = getenv("SUDO_USER");
   char me[128];
-  if (pw != NULL && pw->pw_name != NULL)
-    snprintf(me, sizeof me, "%s", pw->pw_name);
-  else
-    snprintf(me, sizeof me, "uid %ld", (long)uid);
-  if (sudo == NULL || *sudo == '\0' || strcmp(sudo, me) == 0)
+  const char *sudo;
+  int root = who(me, &sudo);
+  if (sudo == NULL)
     snprintf(out, outsz, "%s", me);
-  else if (uid == 0)
+  else if (root)
     snprintf(out, outsz, "%s", sudo);
   else
     snprintf(out, outsz, "%s,%s", me, sudo);
