@@ -43,6 +43,11 @@
 #define NAME_MAX_CHARS 64
 #define RAW_MAX 64         /* a malformed row kept for the export */
 
+/* How long an ended campaign's fates are kept ([campaigns] keep_days), ms. */
+static long long fates_ttl(const vg_config_t *cfg) {
+  return (long long)cfg->campaign_keep_days * 86400000;
+}
+
 /* --- the target file ----------------------------------------------------- */
 
 typedef struct {
@@ -656,7 +661,7 @@ static int create(cli_t *c, int nw, const char **w) {
                               .now = t,
                               .day = vg_clock_day(day2, t),
                               .require_approval = 1,
-                              .fates_ttl = (long long)c->cfg.campaign_keep_days * 86400000};
+                              .fates_ttl = fates_ttl(&c->cfg)};
     vg_fn_campaign_act(&call, &x);
     redisReply *cr = vg_cli_fcall(c, &call);
     vg_fcall_free(&call);
@@ -676,7 +681,7 @@ static int create(cli_t *c, int nw, const char **w) {
                               .now = vg_now_ms(),
                               .day = im.day,
                               .require_approval = c->cfg.campaign_approval,
-                              .fates_ttl = (long long)c->cfg.campaign_keep_days * 86400000};
+                              .fates_ttl = fates_ttl(&c->cfg)};
   vg_fn_campaign_act(&call, &act);
   r = vg_cli_fcall(c, &call);
   vg_fcall_free(&call);
@@ -1155,7 +1160,7 @@ static int act(cli_t *c, int nw, const char **w) {
                             .now = now,
                             .day = vg_clock_day(day, now),
                             .require_approval = c->cfg.campaign_approval,
-                            .fates_ttl = (long long)c->cfg.campaign_keep_days * 86400000};
+                            .fates_ttl = fates_ttl(&c->cfg)};
   vg_fcall_t call = VG_FCALL_INIT;
   vg_fn_campaign_act(&call, &a);
   redisReply *r = vg_cli_fcall(c, &call);

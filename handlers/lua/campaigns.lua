@@ -181,6 +181,13 @@ local function drop_rest(P, id, why, fate)
   return left
 end
 
+-- A running (or paused) campaign completes now; `ended`: its end came,
+-- and the recipients not sent yet are counted expired.
+local function complete(P, id, c, a, now, ended)
+  if ended then drop_rest(P, id, 'expired', 'e') end
+  set_state(P, id, c, 'complete', {'completed_at', now, 'waiting', ''}, a.fates_ttl, now)
+end
+
 -- Is the approver one of the people the campaign's creator may be?  The
 -- identities as the audit log writes them must differ, and so must every
 -- name of vg_oplog_people (a `sudo -u bob` by the creator is the creator).
@@ -198,20 +205,22 @@ end
 -- after its import).  The creator may not approve their own campaign, nor
 -- start it unapproved, unless approval is not required.
 -- -> {'ok', new state} | {'refused', state, why} | {'same', state}
+-- The state an action leads to (asked again: "already"), and its words.
+local ACT_TO = {pause = 'paused', resume = 'running', cancel = 'cancelled',
+                approve = 'approved', start = 'running', ready = 'draft'}
+local ACT_DONE = {pause = 'paused', resume = 'resumed', cancel = 'cancelled', approve = 'approved',
+                  start = 'started', ready = 'made ready', complete = 'completed'}
+
 local function campaign_act(a)
   local P, id, act, now = a.prefix, a.id, a.action, a.now
   local c = campaign_of(P, id)
-  local to = CAMPAIGN[c.state][act]
-  local same = {pause = 'paused', resume = 'running', cancel = 'cancelled',
-                approve = 'approved', start = 'running', ready = 'draft'}
-  local done = {pause = 'paused', resume = 'resumed', cancel = 'cancelled', approve = 'approved',
-                start = 'started', ready = 'made ready', complete = 'completed'}
-  if not CAMPAIGN[c.state] or not done[act] then
+  if not CAMPAIGN[c.state] or not ACT_DONE[act] then
     error({err = 'ERR campaign ' .. id .. ': no action ' .. tostring(act) .. ' in state ' .. c.state})
   end
+  local to = CAMPAIGN[c.state][act]
   if not to then
-    if same[act] == c.state then return {'same', c.state} end
-    return {'refused', c.state, 'a campaign that is ' .. c.state .. ' cannot be ' .. done[act]}
+    if ACT_TO[act] == c.state then return {'same', c.state} end
+    return {'refused', c.state, 'a campaign that is ' .. c.state .. ' cannot be ' .. ACT_DONE[act]}
   end
   if act == 'approve' and a.require_approval and same_person(c, a) then
     return {'refused', c.state, 'the campaign was created by ' .. c.creator ..
@@ -223,10 +232,8 @@ local function campaign_act(a)
   -- Started or resumed past its end: it is over, what is left was never
   -- to be sent.
   if (act == 'start' or act == 'resume') and tonumber(c['end']) > 0 and now >= tonumber(c['end']) then
-    set_state(P, id, c, act, {act .. '_by', a.user, act .. '_at', now}, a.fates_ttl, now)
-    c.state = 'running'
-    drop_rest(P, id, 'expired', 'e')
-    set_state(P, id, c, 'complete', {'completed_at', now, 'waiting', ''}, a.fates_ttl, now)
+    c.state = set_state(P, id, c, act, {act .. '_by', a.user, act .. '_at', now}, a.fates_ttl, now)
+    complete(P, id, c, a, now, true)
     return {'ok', 'completed'}
   end
   local fields = {act .. '_by', a.user, act .. '_at', now}
@@ -238,18 +245,17 @@ local function campaign_act(a)
   return {'ok', to}
 end
 
--- Each tab-separated value of a queue entry, after its MSISDN.
-local function entry_vars(names, e)
-  local vars, i = {}, 0
-  local m = string.match(e, '^[^\t]+')
+-- The values of a queue entry "msisdn\tvalue\t..." (m its MSISDN), by the
+-- campaign's variable names.
+local function entry_vars(names, e, m)
+  local vars = {}
   local rest = string.sub(e, #m + 2)
   for name in string.gmatch(names, '[^,]+') do
-    i = i + 1
     local v = string.match(rest, '^[^\t]*')
     vars[name] = v
     rest = string.sub(rest, #v + 2)
   end
-  return m, vars
+  return vars
 end
 
 -- campaign_send: the next recipients of a running campaign, as many as its
@@ -270,15 +276,11 @@ local function campaign_send(a)
     redis.call('HSET', k, 't_last', now)
     return {'running', 0, 0, redis.call('LLEN', k .. ':q'), why}
   end
-  if tonumber(c['end']) > 0 and now >= tonumber(c['end']) then
-    drop_rest(P, id, 'expired', 'e')
-    set_state(P, id, c, 'complete', {'completed_at', now, 'waiting', ''}, a.fates_ttl, now)
-    return {'completed', 0, 0, 0, ''}
-  end
-  -- Nobody left to send (all filtered, or a list of none): done now, not
-  -- once its window or start comes.
-  if redis.call('LLEN', k .. ':q') == 0 then
-    set_state(P, id, c, 'complete', {'completed_at', now, 'waiting', ''}, a.fates_ttl, now)
+  -- Its end came, or nobody is left to send (all filtered, or a list of
+  -- none): done now, not once its window or start comes.
+  local ended = tonumber(c['end']) > 0 and now >= tonumber(c['end'])
+  if ended or redis.call('LLEN', k .. ':q') == 0 then
+    complete(P, id, c, a, now, ended)
     return {'completed', 0, 0, 0, ''}
   end
   if tonumber(c.start) > now then return wait('start', tonumber(c.start)) end
@@ -308,7 +310,7 @@ local function campaign_send(a)
     for _, e in ipairs(batch) do
       local m = string.match(e, '^[^\t]+') or e
       local ok, r = pcall(function()
-        local _, vars = entry_vars(c.vars, e)
+        local vars = entry_vars(c.vars, e, m)
         local offer = {id = id .. '.' .. m, service = c.service, kind = 'recommend',
                        text = render(c.text, vars)}
         return offer_create({prefix = P, now = now, msisdn = m, source = 'campaign',
@@ -348,7 +350,7 @@ local function campaign_send(a)
   redis.call('HSET', k, 't_last', now, 't_tok', tok - sent, 'waiting', '')
   local left = redis.call('LLEN', k .. ':q')
   if left == 0 then
-    set_state(P, id, c, 'complete', {'completed_at', now}, a.fates_ttl, now)
+    complete(P, id, c, a, now, false)
     return {'completed', sent, refused, 0, ''}
   end
   return {'running', sent, refused, left, ''}
