@@ -26,7 +26,7 @@ die() { printf 'quickstart: %s\n' "$*" >&2; exit 1; }
 # Debian packages the build, the tests and the demo need.
 PACKAGES=(
 	build-essential autoconf automake libtool pkg-config
-	libuv1-dev libhiredis-dev libcurl4-openssl-dev libjansson-dev libssl-dev libinih-dev
+	libuv1-dev libhiredis-dev libcurl4-openssl-dev libjansson-dev libssl-dev libinih-dev libmicrohttpd-dev
 	libcmocka-dev libunistring-dev kannel-dev
 	redis-server redis-tools curl ca-certificates tzdata
 	clang libclang-rt-14-dev

@@ -21,6 +21,7 @@
  * thread.
  */
 #include "gateway/config.h"
+#include "gateway/httpd.h"
 #include "gateway/ussd.h"
 
 #include <ctype.h>
@@ -197,6 +198,15 @@ static int check_url(char *v, size_t size, char *why, size_t whysz) {
       strpbrk(v, " \t") == NULL)
     return 0;
   snprintf(why, whysz, "must be an http:// or https:// URL");
+  return -1;
+}
+
+/* [http] listen: empty (no server) or an IP address and a port. */
+static int check_listen(char *v, size_t size, char *why, size_t whysz) {
+  (void)size;
+  struct sockaddr_storage ss;
+  if (*v == '\0' || vg_httpd_parse_listen(v, &ss, why, whysz) == 0)
+    return 0;
   return -1;
 }
 

@@ -78,6 +78,21 @@ typedef struct {
   int campaign_approval; /* require_approval */
   int campaign_tps;      /* tps: a campaign's rate unless --tps */
   int campaign_keep_days; /* keep_days: its recipients' fates after the end */
+
+  /* [http] */
+  char http_listen[128]; /* "" : no HTTP server */
+  char http_tls_cert[512];
+  char http_tls_key[512];
+  char http_dashboard[512]; /* the dashboard's files */
+  int http_body_max_kb;
+  int http_upload_max_mb;
+  int http_timeout_s;
+  int http_max_connections;
+  int http_max_per_ip;
+  int http_workers;
+  int http_idempotency_hours;
+  int http_callback_timeout_ms;
+  int http_callback_max_attempts;
 } vg_config_t;
 
 /* Fill `cfg` with every default. */

@@ -472,6 +472,23 @@ static void unclaim(daemon_t *d) {
   d->claimed = 0;
 }
 
+void vg_daemon_state(vg_daemon_t *d, vg_daemon_state_t *out) {
+  memset(out, 0, sizeof *out);
+  out->redis_ready = vg_redis_ready(&d->redis);
+  out->stopping = d->stopping;
+  out->nbinds = d->nlinks;
+  for (int i = 0; i < d->nlinks && i < 2; i++) {
+    vg_smpp_link_t *l = &d->links[i];
+    vg_smpp_state_t st = vg_smpp_session_state(l->session);
+    out->bind[i].role = vg_smpp_role_name(vg_smpp_session_role(l->session));
+    out->bind[i].state = vg_smpp_state_name(st);
+    out->bind[i].bound = st == VG_SMPP_BOUND;
+    out->bind[i].in_flight = vg_smpp_session_in_flight(l->session);
+    out->bind[i].binds = l->binds;
+    out->bind[i].disconnects = l->disconnects;
+  }
+}
+
 /* --- status published for `vasgw stats` ---------------------------------------- */
 
 static void publish_status(daemon_t *d) {

@@ -70,6 +70,20 @@ vg_redis_t *vg_daemon_redis(vg_daemon_t *d);
 /* Before vg_daemon_run; `h` is copied. */
 void vg_daemon_set_hooks(vg_daemon_t *d, const vg_daemon_hooks_t *h);
 
+/* What /readyz and the metrics read of the node, on the loop. */
+typedef struct {
+  int redis_ready; /* the write connection is up */
+  int stopping;
+  int nbinds;
+  struct {
+    const char *role, *state; /* "trx", "bound" ... */
+    int bound;
+    unsigned in_flight;
+    unsigned long long binds, disconnects;
+  } bind[2];
+} vg_daemon_state_t;
+void vg_daemon_state(vg_daemon_t *d, vg_daemon_state_t *out);
+
 /*
  * Run until SIGTERM/SIGINT: then stop taking work, wait (bounded) for the
  * window to drain and the answers to reach Redis, unbind, disconnect.

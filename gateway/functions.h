@@ -25,7 +25,7 @@ typedef struct {
 } vg_lua_file_t;
 
 typedef struct {
-  const char *name; /* "vasgw_3" */
+  const char *name; /* "vasgw_4" */
   const char *code; /* the whole library, as FUNCTION LOAD takes it */
   size_t len;
   const vg_lua_file_t *files;

@@ -40,6 +40,9 @@ const char *vg_key(char out[VG_KEY_MAX], const char *prefix,
 #define VG_K_NODE "node:%s"           /* a daemon's live status (hash, TTL) */
 #define VG_K_NODE_OWNER "running:%s" /* the vasgwd running as node %s (string, TTL) */
 #define VG_K_AUDIT "audit"            /* operator actions (stream, kept) */
+#define VG_K_TOKEN "token:%s"       /* an API token by its SHA-256 (hash) */
+#define VG_K_TOKENS "tokens"          /* API token name -> SHA-256 (hash) */
+#define VG_K_IDEM "idem:%s"           /* an Idempotency-Key's first answer (hash, TTL) */
 #define VG_K_USSD_LATE "ussd:late:%s" /* a USSD request shown the wait
                                        * screen, by MO id (string, TTL) */
 

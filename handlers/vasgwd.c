@@ -16,6 +16,7 @@
 #include "gateway/gwlib_init.h"
 #include "gateway/log.h"
 #include "handlers/activation.h"
+#include "handlers/api.h"
 #include "handlers/catalogue.h"
 #include "handlers/dispatch.h"
 #include "handlers/campaign_runner.h"
@@ -32,6 +33,7 @@ static void usage(FILE *out) {
           "usage: vasgwd [-c FILE] [--check]\n"
           "  -c FILE    configuration (default: $VASGW_CONF or %s)\n"
           "  --check    load and check the configuration and templates, then exit\n"
+          "  --routes   print the HTTP API's routes and the roles that may call them\n"
           "  --help     this text\n"
           "  --version  print the version\n",
           vg_config_default_path());
@@ -91,6 +93,8 @@ typedef struct {
   vg_settle_timer_t *timer;
   vg_campaign_runner_t *campaigns;
   void *templates;
+  vg_daemon_t *daemon;
+  vg_api_t *api; /* NULL when [http] listen is empty */
 } business_t;
 
 static void dispatch_mo(void *data, const vg_mo_t *mo) {
@@ -113,6 +117,14 @@ static void tick(void *data) {
 static void stop(void *data) {
   business_t *b = data;
   vg_campaign_runner_stop(b->campaigns);
+  vg_api_close(b->api);
+  b->api = NULL;
+}
+
+/* What /readyz and /metrics read of this node. */
+static void node_state(void *data, vg_daemon_state_t *out) {
+  business_t *b = data;
+  vg_daemon_state(b->daemon, out);
 }
 
 /* The screen the gateway's wait guard sends a USSD request still without
@@ -140,6 +152,9 @@ int main(int argc, char **argv) {
       path = argv[++i];
     } else if (strcmp(argv[i], "--check") == 0) {
       check = 1;
+    } else if (strcmp(argv[i], "--routes") == 0) {
+      vg_api_print_routes(stdout);
+      return 0;
     } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       usage(stdout);
       return 0;
@@ -174,8 +189,13 @@ int main(int argc, char **argv) {
   if (vg_log_open(cfg.log_file, vg_log_level_parse(cfg.log_level)) != 0)
     fprintf(stderr, "vasgwd: cannot open log file %s; logging to stderr\n",
             cfg.log_file);
+  /* The API's work runs on libuv's thread pool, sized before its first use. */
+  char workers[16];
+  snprintf(workers, sizeof workers, "%d", cfg.http_workers);
+  setenv("UV_THREADPOOL_SIZE", workers, 1);
   vg_gwlib_init();
-  vg_daemon_t *d = vg_daemon_new(&cfg);
+  static vg_daemon_t *d; /* static: reachable on an early exit */
+  d = vg_daemon_new(&cfg);
   static vg_handlers_t handlers;
   handlers.cfg = &cfg;
   handlers.redis = vg_daemon_redis(d);
@@ -183,7 +203,17 @@ int main(int argc, char **argv) {
   vg_settle_timer_t *timer = vg_settle_timer_new(vg_daemon_loop(d), &cfg, tpl);
   vg_campaign_runner_t *campaigns =
       vg_campaign_runner_new(vg_daemon_loop(d), &cfg, vg_daemon_redis(d));
-  business_t b = {&handlers, timer, campaigns, (void *)tpl};
+  business_t b = {&handlers, timer, campaigns, (void *)tpl, d, NULL};
+  if (cfg.http_listen[0]) {
+    vg_api_hooks_t ah = {.state = node_state, .data = &b};
+    b.api = vg_api_new(vg_daemon_loop(d), &cfg, tpl, &ah, err, sizeof err);
+    if (b.api == NULL) {
+      fprintf(stderr, "vasgwd: %s\n", err);
+      return 1;
+    }
+    vg_log_info("http: listening on %s (port %d)", cfg.http_listen,
+                vg_api_port(b.api));
+  }
   vg_daemon_hooks_t hooks = {.mo = dispatch_mo,
                              .order_text = order_text,
                              .tick = tick,

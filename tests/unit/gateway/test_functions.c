@@ -76,16 +76,16 @@ static void test_load_replace(void **state) {
   char err[512];
   (void)state;
   /* Loaded by the fixture: there as built, nothing to do. */
-  char *before = vg_test_run(&R, "FUNCTION LIST LIBRARYNAME vasgw_3");
-  VG_EXPECT(vg_test_run(&R, "FUNCTION LIST LIBRARYNAME vasgw_3"), before);
+  char *before = vg_test_run(&R, "FUNCTION LIST LIBRARYNAME vasgw_4");
+  VG_EXPECT(vg_test_run(&R, "FUNCTION LIST LIBRARYNAME vasgw_4"), before);
   free(before);
   redisReply *r = redisCommand(R.rc, "FUNCTION LIST LIBRARYNAME %s WITHCODE",
                                vg_lua_library.name);
   assert_int_equal(vg_lua_needs_load(&vg_lua_library, r), 0);
   freeReplyObject(r);
   /* Another build's code under our name: replaced. */
-  static const char other[] = "#!lua name=vasgw_3\n"
-                              "redis.register_function('vasgw_3_x', "
+  static const char other[] = "#!lua name=vasgw_4\n"
+                              "redis.register_function('vasgw_4_x', "
                               "function() return 1 end)\n";
   const char *av[] = {"FUNCTION", "LOAD", "REPLACE", other};
   freeReplyObject(redisCommandArgv(R.rc, 4, av, NULL));
@@ -94,7 +94,7 @@ static void test_load_replace(void **state) {
   assert_int_equal(vg_lua_needs_load(&vg_lua_library, r), 2);
   freeReplyObject(r);
   assert_int_equal(vg_lua_ensure(R.rc, &vg_lua_library, err, sizeof err), 0);
-  VG_EXPECT(vg_test_run(&R, "FCALL vasgw_3_x 0"),
+  VG_EXPECT(vg_test_run(&R, "FCALL vasgw_4_x 0"),
             "!ERR Function not found");
   /* Missing: loaded. */
   VG_EXPECT(vg_test_run(&R, "FUNCTION FLUSH"), "+OK");
@@ -103,7 +103,7 @@ static void test_load_replace(void **state) {
   assert_int_equal(vg_lua_needs_load(&vg_lua_library, r), 1);
   freeReplyObject(r);
   assert_int_equal(vg_lua_ensure(R.rc, &vg_lua_library, err, sizeof err), 0);
-  VG_EXPECT(vg_test_run(&R, "FCALL vasgw_3_mo_expire 0 vasgw 0 60"), "0");
+  VG_EXPECT(vg_test_run(&R, "FCALL vasgw_4_mo_expire 0 vasgw 0 60"), "0");
 }
 
 /* The readers made from functions.def check what they get. */
@@ -119,24 +119,24 @@ static void refused(const char *line, const char *want) {
 
 static void test_bad_arguments(void **state) {
   (void)state;
-  refused("FCALL vasgw_3_mo_expire 0 vasgw soon 60",
-          "ERR vasgw_3_mo_expire: argument 2 (now) must be a whole number, "
+  refused("FCALL vasgw_4_mo_expire 0 vasgw soon 60",
+          "ERR vasgw_4_mo_expire: argument 2 (now) must be a whole number, "
           "got \"soon\"");
-  refused("FCALL vasgw_3_mo_expire 0 vasgw 1.5 60",
+  refused("FCALL vasgw_4_mo_expire 0 vasgw 1.5 60",
           "argument 2 (now) must be a whole number, got \"1.5\"");
-  refused("FCALL vasgw_3_mo_expire 0 vasgw 1",
-          "ERR vasgw_3_mo_expire: expects 3 arguments, got 2");
-  refused("FCALL vasgw_3_mt_enqueue 0 vasgw 1 60 id",
-          "ERR vasgw_3_mt_enqueue: expects 3 arguments and then groups of 11, "
+  refused("FCALL vasgw_4_mo_expire 0 vasgw 1",
+          "ERR vasgw_4_mo_expire: expects 3 arguments, got 2");
+  refused("FCALL vasgw_4_mt_enqueue 0 vasgw 1 60 id",
+          "ERR vasgw_4_mt_enqueue: expects 3 arguments and then groups of 12, "
           "got 4");
-  refused("FCALL vasgw_3_mt_enqueue 0 vasgw 1 60 x 86 t \"\" no \"\" cli "
+  refused("FCALL vasgw_4_mt_enqueue 0 vasgw 1 60 x 86 t \"\" no \"\" cli "
           "\"\" 0 \"\" \"\"",
           "argument 8 (messages.ussd_op) must be a whole number, got \"no\"");
   /* A bool is 1 or 0. */
-  refused("FCALL vasgw_3_mo_reply 0 vasgw 1 m mo \"\" \"\" help \"\" \"\" t "
+  refused("FCALL vasgw_4_mo_reply 0 vasgw 1 m mo \"\" \"\" help \"\" \"\" t "
           "yes 1 1 1 1 60 10658000 *123*8# sms 0 \"\" \"\" 0",
           "argument 11 (gate) must be 1 or 0, got \"yes\"");
-  VG_EXPECT(vg_test_run(&R, "FCALL vasgw_3_template_word 0 a=b a"), "\"b\"");
+  VG_EXPECT(vg_test_run(&R, "FCALL vasgw_4_template_word 0 a=b a"), "\"b\"");
 }
 
 /* The packers write what the readers read: mt_enqueue of one message,
