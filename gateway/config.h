@@ -91,8 +91,6 @@ typedef struct {
   int http_max_per_ip;
   int http_workers;
   int http_idempotency_hours;
-  int http_callback_timeout_ms;
-  int http_callback_max_attempts;
 } vg_config_t;
 
 /* Fill `cfg` with every default. */

@@ -79,8 +79,7 @@ int vg_mt_batch_add(vg_mt_batch_t *b, const vg_mt_t *m) {
                                    .umr = m->umr ? m->umr : "",
                                    .expire_at = m->expire_at,
                                    .lane = m->lane ? m->lane : "",
-                                   .tally = m->tally ? m->tally : "",
-                                   .callback = m->callback ? m->callback : ""};
+                                   .tally = m->tally ? m->tally : ""};
   vg_fn_mt_enqueue_messages(&b->call, &g);
   b->count++;
   return 0;

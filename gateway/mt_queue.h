@@ -52,8 +52,6 @@ typedef struct {
                         * sent only when nothing of the normal one waits */
   const char *tally;   /* NULL or "": none; else the key (after the
                         * prefix) of the hash counting its transitions */
-  const char *callback; /* NULL or "": none; else the URL its final state
-                         * is POSTed to (gateway/callbacks.h) */
 } vg_mt_t;
 
 /*

@@ -17,6 +17,7 @@
 #include "gateway/vg.h"
 
 #include <pthread.h>
+#include <unistr.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -299,6 +300,11 @@ static int parse_body(job_t *j) {
                         "the body must be JSON (Content-Type: "
                         "application/json), not %s",
                         j->ctype);
+  const uint8_t *bad = u8_check((const uint8_t *)c->raw, c->raw_len);
+  if (bad)
+    return vg_api_error(c, 400, "bad_json", NULL,
+                        "the body is not UTF-8: byte %zu is 0x%02x",
+                        (size_t)(bad - (const uint8_t *)c->raw) + 1, *bad);
   json_error_t e;
   json_t *v = json_loadb(c->raw, c->raw_len, JSON_REJECT_DUPLICATES, &e);
   if (v == NULL)

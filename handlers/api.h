@@ -18,6 +18,7 @@
 #include "gateway/config.h"
 #include "gateway/daemon.h"
 #include "handlers/templates.h"
+#include "handlers/tokens.h"
 
 #include <hiredis/hiredis.h>
 #include <jansson.h>
@@ -47,15 +48,6 @@ void vg_api_close(vg_api_t *a);
 void vg_api_print_routes(FILE *out);
 
 /* --- what an endpoint gets --------------------------------------------------- */
-
-/* Roles, as a mask (handlers/tokens.h names them). */
-#define VG_ROLE_ADMIN 1u
-#define VG_ROLE_MARKETING 2u
-#define VG_ROLE_FINANCE 4u
-#define VG_ROLE_SEAT 8u
-#define VG_ROLE_VIEWER 16u
-#define VG_ROLE_ANY 31u
-#define VG_ROLE_PUBLIC 0u /* no token needed */
 
 #define VG_API_MAX_PARAMS 3
 #define VG_API_MAX_QUERY 16

@@ -2,7 +2,6 @@
  * tokens.c — see tokens.h.
  */
 #include "autoconfig.h"
-#include "handlers/api.h"
 #include "handlers/tokens.h"
 #include "gateway/keys.h"
 #include "gateway/vg.h"

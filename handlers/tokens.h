@@ -11,6 +11,15 @@
 #include <hiredis/hiredis.h>
 #include <stddef.h>
 
+/* Roles, as a mask (vg_token_role names them). */
+#define VG_ROLE_ADMIN 1u
+#define VG_ROLE_MARKETING 2u
+#define VG_ROLE_FINANCE 4u
+#define VG_ROLE_SEAT 8u
+#define VG_ROLE_VIEWER 16u
+#define VG_ROLE_ANY 31u
+#define VG_ROLE_PUBLIC 0u /* no token needed */
+
 /* "vgt_" and 64 hex digits: 256 random bits. */
 #define VG_TOKEN_LEN 69 /* with the NUL */
 /* A token's name: letters, digits, '.', '-', '_', '@'; at most this. */
@@ -22,7 +31,7 @@ int vg_token_new(char out[VG_TOKEN_LEN]);
 /* The hash a token is stored by. */
 const char *vg_token_hash(const char *token, char out[VG_SHA256_HEX]);
 
-/* The role's bit (handlers/api.h VG_ROLE_*), 0 for no such role. */
+/* The role's bit (VG_ROLE_*), 0 for no such role. */
 unsigned vg_token_role(const char *name);
 /* The roles, "admin, marketing, finance, seat, viewer". */
 const char *vg_token_roles(void);

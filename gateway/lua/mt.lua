@@ -90,7 +90,6 @@ local function mt_put(P, m, now, ttl, release, c)
   local rec = {'id', m.id, 'to', m.to, 'text', m.text, 'created', now, 'origin', m.origin}
   if m.lane == 'bulk' then rec[#rec + 1] = 'lane'; rec[#rec + 1] = 'bulk' end
   if tl then rec[#rec + 1] = 'tally'; rec[#rec + 1] = tl end
-  if m.callback and m.callback ~= '' then rec[#rec + 1] = 'callback'; rec[#rec + 1] = m.callback end
   local ent = {'id', m.id, 'to', m.to, 'text', m.text}
   -- source, USSD operation and session only when set: most MT has none
   local src, ussd, its = m.src, m.ussd_op, m.its

@@ -18,7 +18,7 @@ e2e_wait_bound
 bulk() {
 	local tag=$1 n=$2 tally=$3 i args=()
 	for ((i = 0; i < n; i++)); do
-		args+=("bk-$tag-$i" "$((8613900000000 + i))" "bulk $tag $i" '' -1 '' cli '' 0 bulk "$tally" '')
+		args+=("bk-$tag-$i" "$((8613900000000 + i))" "bulk $tag $i" '' -1 '' cli '' 0 bulk "$tally")
 	done
 	e2e_redis FCALL vasgw_4_mt_enqueue 0 vasgw "$(date +%s%3N)" 604800 "${args[@]}"
 }

@@ -127,7 +127,7 @@ static void test_bad_arguments(void **state) {
   refused("FCALL vasgw_4_mo_expire 0 vasgw 1",
           "ERR vasgw_4_mo_expire: expects 3 arguments, got 2");
   refused("FCALL vasgw_4_mt_enqueue 0 vasgw 1 60 id",
-          "ERR vasgw_4_mt_enqueue: expects 3 arguments and then groups of 12, "
+          "ERR vasgw_4_mt_enqueue: expects 3 arguments and then groups of 11, "
           "got 4");
   refused("FCALL vasgw_4_mt_enqueue 0 vasgw 1 60 x 86 t \"\" no \"\" cli "
           "\"\" 0 \"\" \"\"",
